@@ -1,0 +1,19 @@
+/* The subcommands; each takes argv starting at its own name and returns an
+ * exit code from args.h. */
+#ifndef UMI_CLI_COMMANDS_H
+#define UMI_CLI_COMMANDS_H
+
+#define UMI_VERSION_STRING "0.1.0"
+
+int cmd_run(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+
+/* Shared by commands that run the model: load it and create a context,
+ * printing a one-line error on failure. Returns EXIT_OK or EXIT_RUNTIME. */
+#include "umi.h"
+int cli_load_model(const char *path, bool use_mmap, bool vocab_only, umi_model **model);
+int cli_make_context(umi_model *model, int n_ctx, int n_batch, int n_threads, umi_context **ctx);
+
+#endif

@@ -1,0 +1,178 @@
+/* umi.h — the one public header of the umi inference library.
+ *
+ * Everything an embedding program (and umi's own CLI and server) needs:
+ * load a GGUF model, tokenize, run the forward pass, sample. All handles are
+ * opaque; every _init or _load function has a matching _free, and whoever calls the
+ * init owns the handle. Functions that can fail return a umi_status and fill
+ * a caller-owned umi_error with one printable line. The library never exits
+ * the process and keeps no global mutable state.
+ */
+#ifndef UMI_H
+#define UMI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum umi_status {
+    UMI_OK = 0,
+    UMI_ERR_IO = 1,           /* file missing, unreadable, mmap failed */
+    UMI_ERR_FORMAT = 2,       /* malformed GGUF or inconsistent model data */
+    UMI_ERR_UNSUPPORTED = 3,  /* valid file, but an architecture/type umi lacks */
+    UMI_ERR_NOMEM = 4,        /* allocation failed */
+    UMI_ERR_ARG = 5,          /* caller passed something out of range */
+    UMI_ERR_CONTEXT_FULL = 6, /* tokens do not fit in the context window */
+} umi_status;
+
+typedef struct umi_error {
+    umi_status code;
+    char msg[512]; /* one line, no trailing newline */
+} umi_error;
+
+/* Short static name of a status ("malformed file", ...). Never NULL. */
+const char *umi_status_name(umi_status s);
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct umi_model umi_model;
+typedef int32_t umi_token;
+
+typedef struct umi_model_params {
+    bool use_mmap;   /* true: map weights read-only (default); false: read into one buffer */
+    bool vocab_only; /* load only metadata + tokenizer (works on vocab-only GGUF files) */
+    bool info_only;  /* read only what umi_model_get_info reports, best effort: the file is
+                        validated, but an unsupported architecture or tokenizer is no error;
+                        such a model cannot tokenize or run */
+} umi_model_params;
+
+umi_model_params umi_model_default_params(void);
+
+/* Load a GGUF model. On success *out owns the mapping; free with umi_model_free.
+ * On failure *out is NULL and err names the problem (field and byte offset for
+ * malformed files). */
+umi_status umi_model_load(const char *path, const umi_model_params *params, umi_model **out,
+                          umi_error *err);
+void umi_model_free(umi_model *model);
+
+/* Summary for `umi info` and embedding programs. All strings are owned by the
+ * model and live as long as it. */
+#define UMI_MAX_TYPES 48
+typedef struct umi_model_info {
+    const char *arch;          /* general.architecture */
+    const char *name;          /* general.name or "" */
+    const char *tokenizer;     /* tokenizer.ggml.model or "" */
+    uint32_t gguf_version;
+    uint64_t file_bytes;
+    uint64_t n_tensors;
+    uint64_t n_params;                   /* sum of tensor element counts */
+    uint64_t type_bytes[UMI_MAX_TYPES];  /* tensor bytes per GGML type id */
+    uint64_t type_count[UMI_MAX_TYPES];  /* tensors per GGML type id */
+    uint32_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff, head_dim;
+    float rope_freq_base, rope_freq_scale;
+    uint32_t rope_dim;
+    const char *rope_type;     /* "normal" or "neox" */
+    bool has_chat_template;
+    uint64_t kv_bytes_per_token; /* F16 K+V over all layers */
+} umi_model_info;
+
+void umi_model_get_info(const umi_model *model, umi_model_info *info);
+
+/* Name of a GGML tensor type id ("q4_K", "f16", ...) or "?" when unknown. */
+const char *umi_type_name(int type);
+
+/* ---------------------------------------------------------------- vocab */
+
+int32_t umi_vocab_size(const umi_model *model);
+umi_token umi_token_bos(const umi_model *model); /* -1 when the vocab has none */
+umi_token umi_token_eos(const umi_model *model);
+bool umi_token_is_eog(const umi_model *model, umi_token tok); /* end of generation */
+bool umi_vocab_add_bos(const umi_model *model);  /* tokenizer.ggml.add_bos_token */
+
+/* Tokenize len bytes of UTF-8. Writes at most n_max ids to out and returns the
+ * number of tokens; when n_max is too small returns -(needed). add_special adds
+ * BOS/EOS as the vocab says; parse_special matches control tokens in text. */
+int32_t umi_tokenize(const umi_model *model, const char *text, size_t len, umi_token *out,
+                     int32_t n_max, bool add_special, bool parse_special);
+
+/* The bytes of one token's text (byte tokens give their raw byte; the SPM
+ * space marker becomes ' '). Returns the length, or -(needed) when buf is too
+ * small. Output may be a partial UTF-8 sequence; the caller reassembles. */
+int32_t umi_token_to_piece(const umi_model *model, umi_token tok, char *buf, int32_t buf_len);
+
+/* ---------------------------------------------------------------- context */
+
+typedef struct umi_context umi_context;
+
+typedef struct umi_context_params {
+    uint32_t n_ctx;    /* KV cache length in tokens; 0 = the model's training context */
+    uint32_t n_batch;  /* max tokens per umi_decode call (prompt chunk); default 512 */
+    int n_threads;     /* 0 = number of physical cores */
+} umi_context_params;
+
+umi_context_params umi_context_default_params(void);
+
+/* Create an inference context (KV cache + scratch, allocated once here; the
+ * decode loop never allocates). The model must outlive the context. */
+umi_status umi_context_init(umi_model *model, const umi_context_params *params,
+                            umi_context **out, umi_error *err);
+void umi_context_free(umi_context *ctx);
+
+uint32_t umi_context_n_ctx(const umi_context *ctx);
+uint32_t umi_context_n_past(const umi_context *ctx); /* tokens already in the KV cache */
+
+/* Forget every cached token (n_past = 0). */
+void umi_context_reset(umi_context *ctx);
+
+/* Run n_tokens tokens through the model at positions n_past..n_past+n-1,
+ * appending them to the KV cache. Prompts longer than n_batch are split
+ * internally. When all_logits is true, logits for every token are kept
+ * (umi_get_logits(ctx, i) for i in 0..n-1); otherwise only the last one.
+ * Fails with UMI_ERR_CONTEXT_FULL when the tokens do not fit. */
+umi_status umi_decode(umi_context *ctx, const umi_token *tokens, int32_t n_tokens,
+                      bool all_logits, umi_error *err);
+
+/* Logits (n_vocab floats, owned by ctx, valid until the next decode) of token
+ * i of the last umi_decode call; i = -1 means the last token. */
+const float *umi_get_logits(const umi_context *ctx, int32_t i);
+
+/* ---------------------------------------------------------------- sampling */
+
+typedef struct umi_sampler umi_sampler;
+
+typedef struct umi_sampler_params {
+    float temp;           /* <= 0: greedy (argmax) */
+    int32_t top_k;        /* <= 0: off */
+    float top_p;          /* >= 1: off */
+    float min_p;          /* <= 0: off */
+    float repeat_penalty; /* 1: off */
+    int32_t repeat_last_n;
+    uint64_t seed;
+} umi_sampler_params;
+
+umi_sampler_params umi_sampler_default_params(void);
+
+/* The sampler owns a copy of the params and its scratch; NULL when out of memory. */
+umi_sampler *umi_sampler_init(const umi_sampler_params *params, int32_t n_vocab);
+void umi_sampler_free(umi_sampler *s);
+/* Pick the next token from logits (not modified). */
+umi_token umi_sampler_sample(umi_sampler *s, const float *logits);
+/* Record a token (prompt or generated) for the repetition penalty. */
+void umi_sampler_accept(umi_sampler *s, umi_token tok);
+
+/* ---------------------------------------------------------------- misc */
+
+/* Monotonic clock in microseconds, for timing lines. */
+int64_t umi_time_us(void);
+/* Physical core count (falls back to online CPUs). */
+int umi_cpu_physical_cores(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

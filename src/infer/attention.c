@@ -1,0 +1,138 @@
+/* Causal self-attention over the F16 KV cache.
+ *
+ * Two numerically distinct paths, chosen as the reference engine chooses
+ * them, so that greedy decoding agrees with it token for token:
+ *  - small batches (decode, short prompts; < 64 query rows): q is rounded to
+ *    F16, scores are F16 dots, and the softmax-weighted sum of V is kept in
+ *    an F16 accumulator with an online softmax (Milakov & Gimelshein 2018);
+ *  - large batches (>= 64 rows, prompt processing): scores and the weighted
+ *    sum of V in F32 with an exact two-pass softmax.
+ * Heads share KV heads in groups of n_head / n_head_kv (GQA). */
+#include <math.h>
+#include <string.h>
+
+#include "core/fp16.h"
+#include "infer/infer.h"
+
+enum { LARGE_BATCH = 64 };
+
+typedef struct att_task {
+    umi_context *ctx;
+    int layer;
+    int n;
+} att_task;
+
+/* F16 dot in the reference's summation order (its AVX-512 build, which made
+ * the goldens): whole groups of 64 go through 4 x 16 float lanes with fused
+ * multiply-adds, reduced pairwise; the tail (all of it for head_dim 32) is
+ * summed in double. Products of two halves are exact in float. */
+static float dot_f16(const uint16_t *x, const uint16_t *y, int n) {
+    enum { LANES = 16, ARR = 4, STEP = LANES * ARR };
+    const int np = n & ~(STEP - 1);
+    double sum = 0.0;
+    if (np > 0) {
+        float acc[ARR][LANES] = {{0}};
+        for (int i = 0; i < np; i += STEP)
+            for (int j = 0; j < ARR; j++)
+                for (int l = 0; l < LANES; l++) {
+                    const int k = i + j * LANES + l;
+                    acc[j][l] = fmaf(umi_fp16_to_fp32(x[k]), umi_fp16_to_fp32(y[k]), acc[j][l]);
+                }
+        float v[LANES];
+        for (int l = 0; l < LANES; l++) v[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+        /* horizontal: 16 -> 8 -> 4 lanes, then (0+2) + (1+3) */
+        for (int w = LANES / 2; w >= 4; w /= 2)
+            for (int l = 0; l < w; l++) v[l] = v[l] + v[l + w];
+        sum = (double)((v[0] + v[2]) + (v[1] + v[3]));
+    }
+    for (int i = np; i < n; i++) sum += (double)(umi_fp16_to_fp32(x[i]) * umi_fp16_to_fp32(y[i]));
+    return (float)sum;
+}
+
+/* Online softmax with an F16 accumulator: acc = acc*ms + v*vs per position. */
+static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
+                       int hd_v, int n_kv, const float *q, float scale, float *out,
+                       uint16_t *q16, uint16_t *acc) {
+    for (int i = 0; i < hd_k; i++) q16[i] = umi_fp32_to_fp16(q[i]);
+    memset(acc, 0, (size_t)hd_v * sizeof *acc);
+    float M = -INFINITY, S = 0.0f;
+    for (int p = 0; p < n_kv; p++) {
+        const float s = dot_f16(kc + p * k_stride, q16, hd_k) * scale;
+        float ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            const float m_old = M;
+            M = s;
+            ms = expf(m_old - M);
+            for (int i = 0; i < hd_v; i++) acc[i] = umi_fp32_to_fp16(umi_fp16_to_fp32(acc[i]) * ms);
+        } else {
+            vs = expf(s - M);
+        }
+        const uint16_t *vr = vc + p * v_stride;
+        for (int i = 0; i < hd_v; i++)
+            acc[i] = umi_fp32_to_fp16(fmaf(umi_fp16_to_fp32(vr[i]), vs, umi_fp16_to_fp32(acc[i])));
+        S = S * ms + vs;
+    }
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int i = 0; i < hd_v; i++) out[i] = umi_fp16_to_fp32(acc[i]) * inv;
+}
+
+/* Exact softmax in F32; scores is scratch of n_kv floats. */
+static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
+                       int hd_v, int n_kv, const float *q, float scale, float *out,
+                       float *scores) {
+    float M = -INFINITY;
+    for (int p = 0; p < n_kv; p++) {
+        const uint16_t *kr = kc + p * k_stride;
+        float s = 0.0f;
+        for (int i = 0; i < hd_k; i++) s += q[i] * umi_fp16_to_fp32(kr[i]);
+        scores[p] = s * scale;
+        if (scores[p] > M) M = scores[p];
+    }
+    double sum = 0.0;
+    for (int p = 0; p < n_kv; p++) {
+        scores[p] = expf(scores[p] - M);
+        sum += scores[p];
+    }
+    memset(out, 0, (size_t)hd_v * sizeof *out);
+    for (int p = 0; p < n_kv; p++) {
+        const uint16_t *vr = vc + p * v_stride;
+        for (int i = 0; i < hd_v; i++) out[i] += scores[p] * umi_fp16_to_fp32(vr[i]);
+    }
+    const float inv = (float)(1.0 / sum);
+    for (int i = 0; i < hd_v; i++) out[i] *= inv;
+}
+
+static void attention_rows(void *arg, int ith, int nth) {
+    const att_task *t = arg;
+    umi_context *ctx = t->ctx;
+    const umi_hparams *hp = &ctx->model->hp;
+    const int hd_k = (int)hp->head_dim_k, hd_v = (int)hp->head_dim_v;
+    const int n_head = (int)hp->n_head, group = (int)(hp->n_head / hp->n_head_kv);
+    const size_t k_stride = (size_t)hp->n_head_kv * hd_k, v_stride = (size_t)hp->n_head_kv * hd_v;
+    const uint16_t *kl = ctx->k_cache + (size_t)t->layer * ctx->n_ctx * k_stride;
+    const uint16_t *vl = ctx->v_cache + (size_t)t->layer * ctx->n_ctx * v_stride;
+    const float scale = 1.0f / sqrtf((float)hd_k);
+    float *scratch = ctx->att_scratch + (size_t)ith * ctx->att_scratch_stride;
+
+    int64_t i0, i1;
+    umi_split_rows((int64_t)t->n * n_head, ith, nth, &i0, &i1);
+    for (int64_t item = i0; item < i1; item++) {
+        const int tok = (int)(item / n_head), h = (int)(item % n_head), kvh = h / group;
+        const int n_kv = (int)ctx->n_past + tok + 1; /* causal: positions 0..pos */
+        const float *q = ctx->q + ((size_t)tok * n_head + h) * hd_k;
+        float *out = ctx->att + ((size_t)tok * n_head + h) * hd_v;
+        if (t->n < LARGE_BATCH) {
+            uint16_t *q16 = (uint16_t *)scratch, *acc = q16 + hd_k;
+            head_small(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, n_kv, q,
+                       scale, out, q16, acc);
+        } else {
+            head_large(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, n_kv, q,
+                       scale, out, scratch);
+        }
+    }
+}
+
+void umi_attention(umi_context *ctx, int layer, int n) {
+    att_task t = {.ctx = ctx, .layer = layer, .n = n};
+    umi_pool_run(ctx->pool, attention_rows, &t);
+}

@@ -1,0 +1,132 @@
+/* Context lifetime and umi_decode: sizes the KV cache and scratch once,
+ * splits long inputs into n_batch chunks, and keeps the logits. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "infer/infer.h"
+
+umi_context_params umi_context_default_params(void) {
+    return (umi_context_params){.n_ctx = 0, .n_batch = 512, .n_threads = 0};
+}
+
+void umi_context_free(umi_context *ctx) {
+    if (!ctx) return;
+    umi_pool_free(ctx->pool);
+    float **bufs[] = {&ctx->x, &ctx->xb, &ctx->xb2, &ctx->q, &ctx->k, &ctx->v, &ctx->att,
+                      &ctx->hb, &ctx->hb2, &ctx->att_scratch, &ctx->logits};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(*bufs[i]);
+    free(ctx->k_cache);
+    free(ctx->v_cache);
+    free(ctx->qbuf);
+    free(ctx);
+}
+
+static size_t max3(size_t a, size_t b, size_t c) {
+    size_t m = a > b ? a : b;
+    return m > c ? m : c;
+}
+
+umi_status umi_context_init(umi_model *model, const umi_context_params *params, umi_context **out,
+                            umi_error *err) {
+    *out = NULL;
+    if (model->vocab_only)
+        return umi_err(err, UMI_ERR_ARG, "model was loaded vocab-only; it cannot run");
+    umi_context_params p = params ? *params : umi_context_default_params();
+    const umi_hparams *hp = &model->hp;
+    if (p.n_ctx == 0) p.n_ctx = hp->n_ctx_train;
+    if (p.n_batch == 0) p.n_batch = 512;
+    if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx;
+    if (p.n_threads <= 0) p.n_threads = umi_cpu_physical_cores();
+    if (p.n_ctx > (1u << 24))
+        return umi_err(err, UMI_ERR_ARG, "context %u is larger than umi supports (16M)", p.n_ctx);
+
+    umi_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return umi_err(err, UMI_ERR_NOMEM, "out of memory (context)");
+    ctx->model = model;
+    ctx->n_ctx = p.n_ctx;
+    ctx->n_batch = p.n_batch;
+    const char *trace = getenv("UMI_TRACE");
+    ctx->trace = trace && *trace ? trace : NULL;
+    umi_status st = umi_pool_init(p.n_threads, &ctx->pool, err);
+    if (st) {
+        umi_context_free(ctx);
+        return st;
+    }
+
+    const size_t B = p.n_batch, E = hp->n_embd, F = hp->n_ff;
+    const size_t QD = (size_t)hp->n_head * hp->head_dim_k, OD = (size_t)hp->n_head * hp->head_dim_v;
+    const size_t KD = (size_t)hp->n_head_kv * hp->head_dim_k, VD = (size_t)hp->n_head_kv * hp->head_dim_v;
+    const size_t cache_k = (size_t)hp->n_layer * p.n_ctx * KD, cache_v = (size_t)hp->n_layer * p.n_ctx * VD;
+    /* Attention scratch per thread: the F32 path needs n_ctx scores, the F16
+     * path q and the accumulator; take the larger. */
+    ctx->att_scratch_stride = max3(p.n_ctx, hp->head_dim_k + hp->head_dim_v, 0) + 16;
+    /* Converted activations never exceed 4 bytes per element (F32 itself). */
+    ctx->qbuf_size = B * max3(E, F, OD) * sizeof(float);
+    ctx->n_logits_cap = 1;
+    ctx->k_cache = calloc(cache_k, sizeof(uint16_t));
+    ctx->v_cache = calloc(cache_v, sizeof(uint16_t));
+    ctx->x = malloc(B * E * sizeof(float));
+    ctx->xb = malloc(B * E * sizeof(float));
+    ctx->xb2 = malloc(B * E * sizeof(float));
+    ctx->q = malloc(B * QD * sizeof(float));
+    ctx->k = malloc(B * KD * sizeof(float));
+    ctx->v = malloc(B * VD * sizeof(float));
+    ctx->att = malloc(B * OD * sizeof(float));
+    ctx->hb = malloc(B * F * sizeof(float));
+    ctx->hb2 = malloc(B * F * sizeof(float));
+    ctx->qbuf = malloc(ctx->qbuf_size);
+    ctx->att_scratch = malloc((size_t)p.n_threads * ctx->att_scratch_stride * sizeof(float));
+    ctx->logits = malloc((size_t)hp->n_vocab * sizeof(float));
+    if (!ctx->k_cache || !ctx->v_cache || !ctx->x || !ctx->xb || !ctx->xb2 || !ctx->q || !ctx->k ||
+        !ctx->v || !ctx->att || !ctx->hb || !ctx->hb2 || !ctx->qbuf || !ctx->att_scratch ||
+        !ctx->logits) {
+        umi_context_free(ctx);
+        return umi_err(err, UMI_ERR_NOMEM, "out of memory allocating the context (KV cache %.1f MiB)",
+                       (double)(cache_k + cache_v) * 2 / (1 << 20));
+    }
+    *out = ctx;
+    return UMI_OK;
+}
+
+uint32_t umi_context_n_ctx(const umi_context *ctx) { return ctx->n_ctx; }
+uint32_t umi_context_n_past(const umi_context *ctx) { return ctx->n_past; }
+void umi_context_reset(umi_context *ctx) { ctx->n_past = 0; }
+
+umi_status umi_decode(umi_context *ctx, const umi_token *tokens, int32_t n_tokens, bool all_logits,
+                      umi_error *err) {
+    const uint32_t n_vocab = ctx->model->hp.n_vocab;
+    if (n_tokens <= 0) return umi_err(err, UMI_ERR_ARG, "decode: no tokens");
+    if ((uint64_t)ctx->n_past + (uint64_t)n_tokens > ctx->n_ctx)
+        return umi_err(err, UMI_ERR_CONTEXT_FULL,
+                       "%d tokens do not fit: %u of the %u-token context are used", n_tokens,
+                       ctx->n_past, ctx->n_ctx);
+    for (int32_t i = 0; i < n_tokens; i++)
+        if (tokens[i] < 0 || (uint32_t)tokens[i] >= n_vocab)
+            return umi_err(err, UMI_ERR_ARG, "token id %d at index %d is outside the vocabulary (%u)",
+                           tokens[i], i, n_vocab);
+    /* Every row's logits are kept only when asked: the buffer grows once to
+     * the largest request and is reused after that. */
+    const uint32_t rows = all_logits ? (uint32_t)n_tokens : 1;
+    if (rows > ctx->n_logits_cap) {
+        float *l = realloc(ctx->logits, (size_t)rows * n_vocab * sizeof(float));
+        if (!l) return umi_err(err, UMI_ERR_NOMEM, "out of memory (logits for %u tokens)", rows);
+        ctx->logits = l;
+        ctx->n_logits_cap = rows;
+    }
+    for (int32_t done = 0; done < n_tokens;) {
+        int32_t n = n_tokens - done;
+        if (n > (int32_t)ctx->n_batch) n = (int32_t)ctx->n_batch;
+        /* Without all_logits each chunk overwrites row 0; the last one stays. */
+        float *dst = all_logits ? ctx->logits + (size_t)done * n_vocab : ctx->logits;
+        umi_forward(ctx, tokens + done, n, all_logits, dst);
+        done += n;
+    }
+    ctx->n_logits = rows;
+    return UMI_OK;
+}
+
+const float *umi_get_logits(const umi_context *ctx, int32_t i) {
+    if (i < 0) i = (int32_t)ctx->n_logits - 1;
+    if (i < 0 || (uint32_t)i >= ctx->n_logits) return NULL;
+    return ctx->logits + (size_t)i * ctx->model->hp.n_vocab;
+}

@@ -1,0 +1,124 @@
+/* The decoder forward pass shared by every llama-layout architecture:
+ *
+ *   x = embed(tokens)
+ *   per layer:  x += Wo · attn(rope(Wq·n), rope(Wk·n), Wv·n)   n = rmsnorm(x)·attn_norm
+ *               x += Wdown · (silu(Wgate·n) ⊙ Wup·n)            n = rmsnorm(x)·ffn_norm
+ *   logits = Wout · rmsnorm(x)·output_norm
+ *
+ * Optional pieces (biases, rope frequency factors) are used when the model
+ * bound them. Buffers are the context's scratch; nothing is allocated here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/fp16.h"
+#include "infer/infer.h"
+#include "quant/quant.h"
+
+static const float *f32_data(const umi_tensor *t) { return t ? (const float *)t->data : NULL; }
+
+/* UMI_TRACE=DIR: print each intermediate's sum to stderr and write its
+ * floats to DIR/<name>-<layer>.f32, named as the reference engine names its
+ * graph nodes, to find where two engines part ways when bringing up an
+ * architecture. */
+static void trace(const umi_context *ctx, const char *name, int il, const float *x, int64_t n) {
+    if (!ctx->trace) return;
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) sum += x[i];
+    fprintf(stderr, "trace %s-%d sum = %f\n", name, il, sum);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s-%d.f32", ctx->trace, name, il);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(x, sizeof *x, (size_t)n, f);
+        fclose(f);
+    }
+}
+
+static void embed(umi_context *ctx, const umi_token *tokens, int n) {
+    const umi_tensor *e = ctx->model->tok_embd;
+    const int64_t dim = e->ne[0];
+    const size_t row = umi_type_row_size(e->type, dim);
+    const umi_type_traits *tt = umi_type_traits_get(e->type);
+    for (int i = 0; i < n; i++)
+        tt->to_float((const char *)e->data + (size_t)tokens[i] * row, ctx->x + (size_t)i * dim, dim);
+}
+
+/* Project with an optional bias. */
+static void linear(umi_context *ctx, const umi_tensor *w, const umi_tensor *b, const float *in,
+                   int n, float *out) {
+    umi_matmul(ctx, w, in, n, out);
+    if (b) umi_add_bias(out, f32_data(b), n, (int)w->ne[1]);
+}
+
+/* Append this chunk's keys and values (already roped) to the F16 cache. */
+static void store_kv(umi_context *ctx, int layer, int n) {
+    const umi_hparams *hp = &ctx->model->hp;
+    const size_t kd = (size_t)hp->n_head_kv * hp->head_dim_k, vd = (size_t)hp->n_head_kv * hp->head_dim_v;
+    uint16_t *kc = ctx->k_cache + ((size_t)layer * ctx->n_ctx + ctx->n_past) * kd;
+    uint16_t *vc = ctx->v_cache + ((size_t)layer * ctx->n_ctx + ctx->n_past) * vd;
+    for (size_t i = 0; i < (size_t)n * kd; i++) kc[i] = umi_fp32_to_fp16(ctx->k[i]);
+    for (size_t i = 0; i < (size_t)n * vd; i++) vc[i] = umi_fp32_to_fp16(ctx->v[i]);
+}
+
+static void add_into(float *x, const float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] += y[i];
+}
+
+static void layer_forward(umi_context *ctx, int il, int n) {
+    const umi_model *m = ctx->model;
+    const umi_hparams *hp = &m->hp;
+    const umi_layer *L = &m->layers[il];
+    const int E = (int)hp->n_embd;
+
+    const int64_t QD = (int64_t)n * hp->n_head * hp->head_dim_k;
+    const int64_t KD = (int64_t)n * hp->n_head_kv * hp->head_dim_k;
+    const int64_t VD = (int64_t)n * hp->n_head_kv * hp->head_dim_v;
+    const int64_t F = (int64_t)n * hp->n_ff;
+
+    umi_rmsnorm(ctx->xb, ctx->x, f32_data(L->attn_norm), n, E, hp->norm_eps);
+    trace(ctx, "attn_norm", il, ctx->xb, (int64_t)n * E);
+    linear(ctx, L->wq, L->bq, ctx->xb, n, ctx->q);
+    linear(ctx, L->wk, L->bk, ctx->xb, n, ctx->k);
+    linear(ctx, L->wv, L->bv, ctx->xb, n, ctx->v);
+    trace(ctx, "Qcur", il, ctx->q, QD);
+    trace(ctx, "Kcur", il, ctx->k, KD);
+    trace(ctx, "Vcur", il, ctx->v, VD);
+    umi_rope(hp, f32_data(m->rope_freqs), ctx->q, n, (int)hp->n_head, (int)hp->head_dim_k, ctx->n_past);
+    umi_rope(hp, f32_data(m->rope_freqs), ctx->k, n, (int)hp->n_head_kv, (int)hp->head_dim_k, ctx->n_past);
+    trace(ctx, "Qcur_rope", il, ctx->q, QD);
+    trace(ctx, "Kcur_rope", il, ctx->k, KD);
+    store_kv(ctx, il, n);
+    umi_attention(ctx, il, n);
+    trace(ctx, "kqv_out", il, ctx->att, (int64_t)n * hp->n_head * hp->head_dim_v);
+    linear(ctx, L->wo, L->bo, ctx->att, n, ctx->xb2);
+    trace(ctx, "attn_out", il, ctx->xb2, (int64_t)n * E);
+    add_into(ctx->x, ctx->xb2, (int64_t)n * E);
+
+    umi_rmsnorm(ctx->xb, ctx->x, f32_data(L->ffn_norm), n, E, hp->norm_eps);
+    trace(ctx, "ffn_norm", il, ctx->xb, (int64_t)n * E);
+    umi_matmul(ctx, L->ffn_gate, ctx->xb, n, ctx->hb);
+    umi_matmul(ctx, L->ffn_up, ctx->xb, n, ctx->hb2);
+    trace(ctx, "ffn_gate", il, ctx->hb, F);
+    trace(ctx, "ffn_up", il, ctx->hb2, F);
+    umi_swiglu(ctx->hb, ctx->hb2, F);
+    trace(ctx, "ffn_swiglu", il, ctx->hb, F);
+    umi_matmul(ctx, L->ffn_down, ctx->hb, n, ctx->xb2);
+    trace(ctx, "ffn_out", il, ctx->xb2, (int64_t)n * E);
+    add_into(ctx->x, ctx->xb2, (int64_t)n * E);
+    trace(ctx, "l_out", il, ctx->x, (int64_t)n * E);
+}
+
+void umi_forward(umi_context *ctx, const umi_token *tokens, int n, bool all_logits, float *logits) {
+    const umi_model *m = ctx->model;
+    const int E = (int)m->hp.n_embd;
+    embed(ctx, tokens, n);
+    trace(ctx, "embd", 0, ctx->x, (int64_t)n * E);
+    for (int il = 0; il < (int)m->hp.n_layer; il++) layer_forward(ctx, il, n);
+
+    /* Only the rows whose logits are wanted go through the (large) output matrix. */
+    const int first = all_logits ? 0 : n - 1, rows = n - first;
+    umi_rmsnorm(ctx->xb, ctx->x + (size_t)first * E, f32_data(m->output_norm), rows, E,
+                m->hp.norm_eps);
+    umi_matmul(ctx, m->output, ctx->xb, rows, logits);
+    ctx->n_past += (uint32_t)n;
+}

@@ -1,0 +1,64 @@
+/* Element-wise building blocks of the decoder: RMSNorm, RoPE, SwiGLU, bias. */
+#include <math.h>
+
+#include "infer/infer.h"
+
+void umi_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps) {
+    for (int r = 0; r < n; r++) {
+        const float *xr = x + (int64_t)r * dim;
+        float *yr = out + (int64_t)r * dim;
+        double sum = 0.0;
+        for (int i = 0; i < dim; i++) sum += (double)(xr[i] * xr[i]);
+        const float mean = (float)(sum / dim);
+        const float scale = 1.0f / sqrtf(mean + eps);
+        /* (x * scale) * w, in that order, as two separate roundings. */
+        for (int i = 0; i < dim; i++) {
+            float v = xr[i] * scale;
+            yr[i] = w ? v * w[i] : v;
+        }
+    }
+}
+
+/* Rotary embeddings (Su et al. 2021, RoFormer). Frequencies are built by
+ * repeated multiplication theta_{i+1} = theta_i * base^(-2/n_rot) starting
+ * from theta_0 = pos, as the reference does; powf per index would differ in
+ * the last bits and flip near-tie tokens. */
+void umi_rope(const umi_hparams *hp, const float *freq_factors, float *x, int n, int n_heads,
+              int head_dim, uint32_t pos0) {
+    const int n_rot = (int)hp->n_rot;
+    const float theta_scale = powf(hp->rope_freq_base, -2.0f / (float)n_rot);
+    float cs[2 * 512]; /* cos, sin per rotated pair; n_rot <= 1024 */
+    for (int t = 0; t < n; t++) {
+        float theta = (float)(pos0 + (uint32_t)t);
+        for (int i = 0; i < n_rot / 2; i++) {
+            const float ff = freq_factors ? freq_factors[i] : 1.0f;
+            const float th = hp->rope_freq_scale * (theta / ff);
+            cs[2 * i] = cosf(th);
+            cs[2 * i + 1] = sinf(th);
+            theta *= theta_scale;
+        }
+        for (int h = 0; h < n_heads; h++) {
+            float *v = x + ((int64_t)t * n_heads + h) * head_dim;
+            for (int i = 0; i < n_rot / 2; i++) {
+                /* NORM rotates (2i, 2i+1); NEOX rotates (i, i + n_rot/2). */
+                const int a = hp->rope_type == UMI_ROPE_NEOX ? i : 2 * i;
+                const int b = hp->rope_type == UMI_ROPE_NEOX ? i + n_rot / 2 : 2 * i + 1;
+                const float x0 = v[a], x1 = v[b];
+                v[a] = x0 * cs[2 * i] - x1 * cs[2 * i + 1];
+                v[b] = x0 * cs[2 * i + 1] + x1 * cs[2 * i];
+            }
+        }
+    }
+}
+
+void umi_add_bias(float *y, const float *b, int n, int dim) {
+    for (int r = 0; r < n; r++)
+        for (int i = 0; i < dim; i++) y[(int64_t)r * dim + i] += b[i];
+}
+
+void umi_swiglu(float *gate, const float *up, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}

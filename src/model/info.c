@@ -1,0 +1,56 @@
+/* Public accessors: model summary for `umi info`, and the vocabulary calls
+ * of umi.h forwarded to the tokenizer module. */
+#include <string.h>
+
+#include "model/model.h"
+#include "quant/quant.h"
+
+void umi_model_get_info(const umi_model *m, umi_model_info *info) {
+    const umi_gguf *g = m->gguf;
+    const umi_hparams *hp = &m->hp;
+    memset(info, 0, sizeof *info);
+    info->arch = m->arch_name[0] ? m->arch_name : "(none)";
+    info->name = m->name;
+    info->tokenizer = m->tok_model;
+    info->gguf_version = g->version;
+    info->file_bytes = g->size;
+    info->n_tensors = g->n_tensors;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const umi_gguf_tensor *t = &g->tensors[i];
+        info->n_params += (uint64_t)(t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]);
+        if (t->type < UMI_MAX_TYPES) {
+            info->type_bytes[t->type] += t->nbytes;
+            info->type_count[t->type]++;
+        }
+    }
+    info->n_vocab = hp->n_vocab;
+    info->n_ctx_train = hp->n_ctx_train;
+    info->n_embd = hp->n_embd;
+    info->n_layer = hp->n_layer;
+    info->n_head = hp->n_head;
+    info->n_head_kv = hp->n_head_kv;
+    info->n_ff = hp->n_ff;
+    info->head_dim = hp->head_dim_k;
+    info->rope_freq_base = hp->rope_freq_base;
+    info->rope_freq_scale = hp->rope_freq_scale;
+    info->rope_dim = hp->n_rot;
+    info->rope_type = hp->rope_type == UMI_ROPE_NEOX ? "neox" : "normal";
+    info->has_chat_template = umi_gguf_find(g, "tokenizer.chat_template") != NULL;
+    info->kv_bytes_per_token =
+        (uint64_t)hp->n_layer * hp->n_head_kv * (hp->head_dim_k + hp->head_dim_v) * 2;
+}
+
+int32_t umi_vocab_size(const umi_model *m) { return m->vocab ? umi_vocab_n_tokens(m->vocab) : 0; }
+umi_token umi_token_bos(const umi_model *m) { return umi_vocab_bos(m->vocab); }
+umi_token umi_token_eos(const umi_model *m) { return umi_vocab_eos(m->vocab); }
+bool umi_token_is_eog(const umi_model *m, umi_token t) { return umi_vocab_is_eog(m->vocab, t); }
+bool umi_vocab_add_bos(const umi_model *m) { return umi_vocab_get_add_bos(m->vocab); }
+
+int32_t umi_tokenize(const umi_model *m, const char *text, size_t len, umi_token *out,
+                     int32_t n_max, bool add_special, bool parse_special) {
+    return umi_vocab_tokenize(m->vocab, text, len, out, n_max, add_special, parse_special);
+}
+
+int32_t umi_token_to_piece(const umi_model *m, umi_token tok, char *buf, int32_t buf_len) {
+    return umi_vocab_token_to_piece(m->vocab, tok, buf, buf_len, false);
+}

@@ -1,0 +1,11 @@
+/* llama: Llama 1/2/3.x, Mistral, TinyStories and other llama-layout decoders.
+ * RMSNorm, rotary embeddings on adjacent pairs, GQA, SwiGLU feed-forward;
+ * output tied to token_embd when output.weight is absent; Llama 3.1's
+ * rope_freqs.weight divides each rotary frequency. */
+#include "model/model.h"
+
+static umi_status llama_load(umi_model *m, umi_error *err) {
+    return umi_model_bind_llama_like(m, err);
+}
+
+const umi_arch umi_arch_llama = {.name = "llama", .rope_type = UMI_ROPE_NORM, .load = llama_load};

@@ -1,0 +1,252 @@
+/* Model loading: open the GGUF, pick the architecture, read hyperparameters,
+ * bind tensors by name with shape checks, load the vocabulary. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+#include "quant/quant.h"
+
+static const umi_arch *const ARCHES[] = {&umi_arch_llama, &umi_arch_qwen2};
+
+static const umi_arch *find_arch(const char *name) {
+    for (size_t i = 0; i < sizeof ARCHES / sizeof *ARCHES; i++)
+        if (strcmp(ARCHES[i]->name, name) == 0) return ARCHES[i];
+    return NULL;
+}
+
+umi_model_params umi_model_default_params(void) {
+    return (umi_model_params){.use_mmap = true, .vocab_only = false, .info_only = false};
+}
+
+/* ---------------------------------------------------------------- hparams */
+
+static void arch_key(const umi_model *m, const char *suffix, char *buf, size_t n) {
+    snprintf(buf, n, "%s.%s", m->arch_name, suffix);
+}
+
+umi_status umi_model_get_u32(const umi_model *m, const char *suffix, bool required, uint32_t *out,
+                             umi_error *err) {
+    char key[160];
+    arch_key(m, suffix, key, sizeof key);
+    return umi_gguf_get_u32(m->gguf, key, required, out, err);
+}
+
+umi_status umi_model_get_f32(const umi_model *m, const char *suffix, bool required, float *out,
+                             umi_error *err) {
+    char key[160];
+    arch_key(m, suffix, key, sizeof key);
+    return umi_gguf_get_f32(m->gguf, key, required, out, err);
+}
+
+umi_status umi_model_load_common_hparams(umi_model *m, umi_error *err) {
+    umi_hparams *hp = &m->hp;
+    umi_status st;
+    hp->n_ctx_train = 2048;
+    hp->norm_eps = 1e-5f;
+    hp->rope_freq_base = 10000.0f;
+    hp->rope_freq_scale = 1.0f;
+    if ((st = umi_model_get_u32(m, "context_length", false, &hp->n_ctx_train, err)) ||
+        (st = umi_model_get_u32(m, "embedding_length", true, &hp->n_embd, err)) ||
+        (st = umi_model_get_u32(m, "block_count", true, &hp->n_layer, err)) ||
+        (st = umi_model_get_u32(m, "feed_forward_length", true, &hp->n_ff, err)) ||
+        (st = umi_model_get_u32(m, "attention.head_count", true, &hp->n_head, err)))
+        return st;
+    hp->n_head_kv = hp->n_head;
+    if ((st = umi_model_get_u32(m, "attention.head_count_kv", false, &hp->n_head_kv, err)) ||
+        (st = umi_model_get_f32(m, "attention.layer_norm_rms_epsilon", false, &hp->norm_eps, err)) ||
+        (st = umi_model_get_f32(m, "rope.freq_base", false, &hp->rope_freq_base, err)))
+        return st;
+    if (hp->n_embd == 0 || hp->n_layer == 0 || hp->n_head == 0 || hp->n_head_kv == 0 ||
+        hp->n_head % hp->n_head_kv != 0 || hp->n_layer > 4096)
+        return umi_err(err, UMI_ERR_FORMAT,
+                       "%s: inconsistent hyperparameters (n_embd %u, n_layer %u, n_head %u, "
+                       "n_head_kv %u)",
+                       m->arch_name, hp->n_embd, hp->n_layer, hp->n_head, hp->n_head_kv);
+    hp->head_dim_k = hp->n_embd / hp->n_head;
+    if ((st = umi_model_get_u32(m, "attention.key_length", false, &hp->head_dim_k, err)))
+        return st;
+    hp->head_dim_v = hp->head_dim_k;
+    if ((st = umi_model_get_u32(m, "attention.value_length", false, &hp->head_dim_v, err)))
+        return st;
+    hp->n_rot = hp->head_dim_k;
+    if ((st = umi_model_get_u32(m, "rope.dimension_count", false, &hp->n_rot, err))) return st;
+    if (hp->head_dim_k == 0 || hp->head_dim_v == 0 || hp->n_rot > hp->head_dim_k || hp->n_rot > 1024 ||
+        hp->n_rot % 2 != 0)
+        return umi_err(err, UMI_ERR_FORMAT, "%s: bad head dims (k %u, v %u, rope %u)",
+                       m->arch_name, hp->head_dim_k, hp->head_dim_v, hp->n_rot);
+
+    /* Linear rope scaling stretches positions: theta uses p * freq_scale. */
+    umi_gguf_str stype = {0};
+    char key[160];
+    arch_key(m, "rope.scaling.type", key, sizeof key);
+    if ((st = umi_gguf_get_str(m->gguf, key, false, &stype, err))) return st;
+    float factor = 0.0f;
+    if ((st = umi_model_get_f32(m, "rope.scaling.factor", false, &factor, err))) return st;
+    if (stype.len > 0 && !(stype.len == 4 && memcmp(stype.ptr, "none", 4) == 0)) {
+        if (stype.len == 6 && memcmp(stype.ptr, "linear", 6) == 0) {
+            if (factor > 0.0f) hp->rope_freq_scale = 1.0f / factor;
+        } else {
+            return umi_err(err, UMI_ERR_UNSUPPORTED, "%s: rope scaling '%.*s' is not supported yet",
+                           m->arch_name, (int)stype.len, stype.ptr);
+        }
+    }
+    return UMI_OK;
+}
+
+/* ---------------------------------------------------------------- tensors */
+
+umi_status umi_model_bind(umi_model *m, const umi_tensor **out, bool required, int n_dims,
+                          const int64_t ne[], umi_error *err, const char *fmt, ...) {
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    *out = NULL;
+    const umi_gguf_tensor *gt = umi_gguf_find_tensor(m->gguf, name);
+    if (!gt) {
+        if (!required) return UMI_OK;
+        return umi_err(err, UMI_ERR_FORMAT, "%s: missing tensor '%s'", m->arch_name, name);
+    }
+    const umi_tensor *t = &m->tensors[gt - m->gguf->tensors];
+    for (int i = 0; i < 4; i++) {
+        int64_t want = i < n_dims ? ne[i] : 1;
+        if (want >= 0 && t->ne[i] != want)
+            return umi_err(err, UMI_ERR_FORMAT,
+                           "tensor '%s': shape [%lld, %lld, %lld, %lld], expected dim %d = %lld",
+                           name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                           (long long)t->ne[3], i, (long long)want);
+    }
+    if (!umi_type_traits_get(t->type) || !umi_type_traits_get(t->type)->vec_dot)
+        return umi_err(err, UMI_ERR_UNSUPPORTED, "tensor '%s': type %s (%u) is not supported yet",
+                       name, umi_type_name((int)t->type), t->type);
+    *out = t;
+    return UMI_OK;
+}
+
+umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err) {
+    const umi_hparams *hp = &m->hp;
+    const int64_t E = hp->n_embd, V = hp->n_vocab, F = hp->n_ff;
+    const int64_t QD = (int64_t)hp->n_head * hp->head_dim_k;
+    const int64_t KD = (int64_t)hp->n_head_kv * hp->head_dim_k;
+    const int64_t VD = (int64_t)hp->n_head_kv * hp->head_dim_v;
+    const int64_t OD = (int64_t)hp->n_head * hp->head_dim_v;
+    umi_status st;
+    if ((st = umi_model_bind(m, &m->tok_embd, true, 2, (int64_t[]){E, V}, err, "token_embd.weight")) ||
+        (st = umi_model_bind(m, &m->output_norm, true, 1, (int64_t[]){E}, err, "output_norm.weight")) ||
+        (st = umi_model_bind(m, &m->output, false, 2, (int64_t[]){E, V}, err, "output.weight")) ||
+        (st = umi_model_bind(m, &m->rope_freqs, false, 1, (int64_t[]){hp->n_rot / 2}, err,
+                             "rope_freqs.weight")))
+        return st;
+    if (!m->output) m->output = m->tok_embd; /* tied embeddings */
+    if (m->rope_freqs && m->rope_freqs->type != 0)
+        return umi_err(err, UMI_ERR_FORMAT, "rope_freqs.weight must be f32");
+
+    for (uint32_t il = 0; il < hp->n_layer; il++) {
+        umi_layer *L = &m->layers[il];
+        if ((st = umi_model_bind(m, &L->attn_norm, true, 1, (int64_t[]){E}, err, "blk.%u.attn_norm.weight", il)) ||
+            (st = umi_model_bind(m, &L->wq, true, 2, (int64_t[]){E, QD}, err, "blk.%u.attn_q.weight", il)) ||
+            (st = umi_model_bind(m, &L->wk, true, 2, (int64_t[]){E, KD}, err, "blk.%u.attn_k.weight", il)) ||
+            (st = umi_model_bind(m, &L->wv, true, 2, (int64_t[]){E, VD}, err, "blk.%u.attn_v.weight", il)) ||
+            (st = umi_model_bind(m, &L->wo, true, 2, (int64_t[]){OD, E}, err, "blk.%u.attn_output.weight", il)) ||
+            (st = umi_model_bind(m, &L->bq, false, 1, (int64_t[]){QD}, err, "blk.%u.attn_q.bias", il)) ||
+            (st = umi_model_bind(m, &L->bk, false, 1, (int64_t[]){KD}, err, "blk.%u.attn_k.bias", il)) ||
+            (st = umi_model_bind(m, &L->bv, false, 1, (int64_t[]){VD}, err, "blk.%u.attn_v.bias", il)) ||
+            (st = umi_model_bind(m, &L->bo, false, 1, (int64_t[]){E}, err, "blk.%u.attn_output.bias", il)) ||
+            (st = umi_model_bind(m, &L->ffn_norm, true, 1, (int64_t[]){E}, err, "blk.%u.ffn_norm.weight", il)) ||
+            (st = umi_model_bind(m, &L->ffn_gate, true, 2, (int64_t[]){E, F}, err, "blk.%u.ffn_gate.weight", il)) ||
+            (st = umi_model_bind(m, &L->ffn_up, true, 2, (int64_t[]){E, F}, err, "blk.%u.ffn_up.weight", il)) ||
+            (st = umi_model_bind(m, &L->ffn_down, true, 2, (int64_t[]){F, E}, err, "blk.%u.ffn_down.weight", il)))
+            return st;
+        /* Biases are added in f32; a quantized bias would need its own path. */
+        const umi_tensor *biases[] = {L->bq, L->bk, L->bv, L->bo, L->attn_norm, L->ffn_norm};
+        for (size_t i = 0; i < sizeof biases / sizeof *biases; i++)
+            if (biases[i] && biases[i]->type != 0)
+                return umi_err(err, UMI_ERR_UNSUPPORTED, "tensor '%s': norms and biases must be f32",
+                               biases[i]->name);
+    }
+    if (m->output_norm->type != 0)
+        return umi_err(err, UMI_ERR_UNSUPPORTED, "output_norm.weight must be f32");
+    return UMI_OK;
+}
+
+/* ---------------------------------------------------------------- load */
+
+void umi_model_free(umi_model *m) {
+    if (!m) return;
+    umi_vocab_free(m->vocab);
+    free(m->layers);
+    free(m->tensors);
+    umi_gguf_close(m->gguf);
+    free(m);
+}
+
+static umi_status load_weights(umi_model *m, umi_error *err) {
+    umi_status st;
+    umi_gguf_get_cstr(m->gguf, "general.architecture", m->arch_name, sizeof m->arch_name);
+    if (!m->arch_name[0])
+        return umi_err(err, UMI_ERR_FORMAT, "not a model: general.architecture is missing");
+    m->arch = find_arch(m->arch_name);
+    if (!m->arch)
+        return umi_err(err, UMI_ERR_UNSUPPORTED, "architecture '%s' is not supported (umi runs: llama, qwen2)",
+                       m->arch_name);
+
+    const umi_gguf *g = m->gguf;
+    m->tensors = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *m->tensors);
+    if (!m->tensors) return umi_err(err, UMI_ERR_NOMEM, "out of memory (tensor table)");
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const umi_gguf_tensor *gt = &g->tensors[i];
+        m->tensors[i] = (umi_tensor){.name = gt->name, .type = gt->type, .data = gt->data};
+        memcpy(m->tensors[i].ne, gt->ne, sizeof gt->ne);
+    }
+    if ((st = umi_model_load_common_hparams(m, err))) return st;
+    m->hp.rope_type = m->arch->rope_type;
+    m->layers = calloc(m->hp.n_layer, sizeof *m->layers);
+    if (!m->layers) return umi_err(err, UMI_ERR_NOMEM, "out of memory (layers)");
+    return m->arch->load(m, err);
+}
+
+/* Best effort for `umi info`: whatever metadata is readable. */
+static void load_info(umi_model *m) {
+    umi_error ignored;
+    umi_gguf_get_cstr(m->gguf, "general.name", m->name, sizeof m->name);
+    umi_gguf_get_cstr(m->gguf, "tokenizer.ggml.model", m->tok_model, sizeof m->tok_model);
+    umi_gguf_get_cstr(m->gguf, "general.architecture", m->arch_name, sizeof m->arch_name);
+    const umi_gguf_kv *toks = umi_gguf_find(m->gguf, "tokenizer.ggml.tokens");
+    if (toks && toks->type == UMI_GGUF_ARRAY) m->hp.n_vocab = (uint32_t)toks->arr_n;
+    if (m->arch_name[0]) umi_model_load_common_hparams(m, &ignored);
+    const umi_arch *a = find_arch(m->arch_name);
+    if (a) m->hp.rope_type = a->rope_type;
+}
+
+umi_status umi_model_load(const char *path, const umi_model_params *params, umi_model **out,
+                          umi_error *err) {
+    umi_model_params p = params ? *params : umi_model_default_params();
+    *out = NULL;
+    umi_model *m = calloc(1, sizeof *m);
+    if (!m) return umi_err(err, UMI_ERR_NOMEM, "out of memory");
+    m->vocab_only = p.vocab_only || p.info_only;
+    umi_status st = umi_gguf_open(path, p.use_mmap, &m->gguf, err);
+    if (!st && p.info_only) {
+        load_info(m);
+        *out = m;
+        return UMI_OK;
+    }
+    if (!st) {
+        umi_gguf_get_cstr(m->gguf, "general.name", m->name, sizeof m->name);
+        umi_gguf_get_cstr(m->gguf, "tokenizer.ggml.model", m->tok_model, sizeof m->tok_model);
+        st = umi_vocab_load(m->gguf, &m->vocab, err);
+    }
+    if (!st) {
+        m->hp.n_vocab = (uint32_t)umi_vocab_n_tokens(m->vocab);
+        if (!p.vocab_only) st = load_weights(m, err);
+    }
+    if (st) {
+        umi_model_free(m);
+        return st;
+    }
+    *out = m;
+    return UMI_OK;
+}

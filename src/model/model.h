@@ -1,0 +1,107 @@
+/* The loaded model: hyperparameters, weight views bound to GGUF tensors,
+ * the vocabulary, and the architecture that knows how to run them.
+ *
+ * Weights are never copied: each umi_tensor points into the GGUF mapping.
+ * Shapes follow GGML: ne[0] is the contiguous (input) dimension, so a matrix
+ * W with ne = {n_in, n_out} computes y[n_out] = W x[n_in], one stored row
+ * per output. */
+#ifndef UMI_MODEL_MODEL_H
+#define UMI_MODEL_MODEL_H
+
+#include "gguf/gguf.h"
+#include "tokenizer/vocab.h"
+#include "umi.h"
+
+typedef struct umi_tensor {
+    const char *name;
+    uint32_t type;   /* GGML type id */
+    int64_t ne[4];
+    const void *data;
+} umi_tensor;
+
+enum umi_rope_type {
+    UMI_ROPE_NORM = 0, /* rotate adjacent pairs (x[2i], x[2i+1]) — GPT-J / llama */
+    UMI_ROPE_NEOX = 2, /* rotate halves (x[i], x[i + n_rot/2]) — GPT-NeoX / qwen */
+};
+
+typedef struct umi_hparams {
+    uint32_t n_vocab;
+    uint32_t n_ctx_train;
+    uint32_t n_embd;
+    uint32_t n_layer;
+    uint32_t n_head;
+    uint32_t n_head_kv;
+    uint32_t n_ff;
+    uint32_t head_dim_k; /* per-head size of q and k */
+    uint32_t head_dim_v;
+    uint32_t n_rot;      /* rotated dims per head (<= head_dim_k) */
+    float norm_eps;
+    float rope_freq_base;
+    float rope_freq_scale; /* 1 / linear scaling factor */
+    enum umi_rope_type rope_type;
+} umi_hparams;
+
+/* One transformer block. Optional tensors are NULL. */
+typedef struct umi_layer {
+    const umi_tensor *attn_norm;          /* [n_embd] */
+    const umi_tensor *wq, *wk, *wv, *wo;  /* [n_embd, n_head*hd_k] ... [n_head*hd_v, n_embd] */
+    const umi_tensor *bq, *bk, *bv, *bo;  /* biases (qwen2) */
+    const umi_tensor *ffn_norm;           /* [n_embd] */
+    const umi_tensor *ffn_gate, *ffn_up;  /* [n_embd, n_ff] */
+    const umi_tensor *ffn_down;           /* [n_ff, n_embd] */
+} umi_layer;
+
+typedef struct umi_arch umi_arch;
+
+struct umi_model {
+    umi_gguf *gguf;
+    umi_vocab *vocab;
+    const umi_arch *arch;
+    umi_hparams hp;
+    char arch_name[64];
+    char name[256];
+    char tok_model[32];
+    bool vocab_only;
+
+    umi_tensor *tensors;  /* one per GGUF tensor, same order */
+    const umi_tensor *tok_embd;    /* [n_embd, n_vocab] */
+    const umi_tensor *output_norm; /* [n_embd] */
+    const umi_tensor *output;      /* [n_embd, n_vocab]; tok_embd when tied */
+    const umi_tensor *rope_freqs;  /* [n_rot/2] frequency divisors (llama 3.1), optional */
+    umi_layer *layers;             /* [n_layer] */
+};
+
+/* An architecture: reads its hyperparameters and binds its tensors. The
+ * forward pass is shared (src/infer/forward.c) and driven by what is bound. */
+struct umi_arch {
+    const char *name; /* general.architecture */
+    enum umi_rope_type rope_type;
+    umi_status (*load)(umi_model *m, umi_error *err); /* bind tensors, arch-specific checks */
+};
+
+/* ---- helpers for architecture files (src/model/loader.c) ---- */
+
+/* Read "<arch>.<suffix>" into *out (required or not). */
+umi_status umi_model_get_u32(const umi_model *m, const char *suffix, bool required, uint32_t *out,
+                             umi_error *err);
+umi_status umi_model_get_f32(const umi_model *m, const char *suffix, bool required, float *out,
+                             umi_error *err);
+/* Read the hyperparameters every decoder shares (context, widths, heads, rope, norm eps). */
+umi_status umi_model_load_common_hparams(umi_model *m, umi_error *err);
+
+/* Find tensor `name` (printf-style with the layer index) and check its shape
+ * (ne entries beyond n_dims must be 1; pass -1 to accept any size in a dim).
+ * Missing optional tensors give NULL and UMI_OK. */
+umi_status umi_model_bind(umi_model *m, const umi_tensor **out, bool required, int n_dims,
+                          const int64_t ne[], umi_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/* Bind the standard llama-style block names (attn_norm, attn_q/k/v/output with
+ * optional biases, ffn_norm, ffn_gate/up/down), token_embd, output_norm,
+ * output (tied to token_embd when absent) and rope_freqs. */
+umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err);
+
+extern const umi_arch umi_arch_llama;
+extern const umi_arch umi_arch_qwen2;
+
+#endif

@@ -1,0 +1,165 @@
+/* Token sampling: repetition penalty → top-k → top-p → min-p → temperature
+ * → draw, the order llama.cpp and Ollama users expect. temp <= 0 is greedy
+ * (argmax, lowest id on ties). The sampler owns its candidate buffer, sized
+ * once for the vocabulary, so sampling never allocates. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "umi.h"
+
+typedef struct cand {
+    umi_token id;
+    float logit;
+    float p;
+} cand;
+
+struct umi_sampler {
+    umi_sampler_params p;
+    int32_t n_vocab;
+    cand *c;           /* [n_vocab] */
+    umi_token *recent; /* ring of the last repeat_last_n accepted tokens */
+    int32_t n_recent, recent_head;
+    uint64_t rng;
+};
+
+umi_sampler_params umi_sampler_default_params(void) {
+    return (umi_sampler_params){.temp = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f,
+                                .repeat_penalty = 1.0f, .repeat_last_n = 64, .seed = 0};
+}
+
+/* splitmix64: a tiny, well-distributed generator; reproducible per seed. */
+static uint64_t next_u64(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double next_unit(uint64_t *s) { return (double)(next_u64(s) >> 11) * 0x1.0p-53; }
+
+umi_sampler *umi_sampler_init(const umi_sampler_params *params, int32_t n_vocab) {
+    if (n_vocab <= 0) return NULL;
+    umi_sampler *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->p = params ? *params : umi_sampler_default_params();
+    if (s->p.repeat_last_n < 0) s->p.repeat_last_n = 0;
+    s->n_vocab = n_vocab;
+    s->c = malloc((size_t)n_vocab * sizeof *s->c);
+    s->recent = malloc((size_t)(s->p.repeat_last_n + 1) * sizeof *s->recent);
+    if (!s->c || !s->recent) {
+        umi_sampler_free(s);
+        return NULL;
+    }
+    s->rng = s->p.seed;
+    return s;
+}
+
+void umi_sampler_free(umi_sampler *s) {
+    if (!s) return;
+    free(s->c);
+    free(s->recent);
+    free(s);
+}
+
+void umi_sampler_accept(umi_sampler *s, umi_token tok) {
+    if (s->p.repeat_last_n == 0) return;
+    s->recent[s->recent_head] = tok;
+    s->recent_head = (s->recent_head + 1) % s->p.repeat_last_n;
+    if (s->n_recent < s->p.repeat_last_n) s->n_recent++;
+}
+
+static int by_logit_desc(const void *a, const void *b) {
+    const cand *x = a, *y = b;
+    if (x->logit != y->logit) return x->logit < y->logit ? 1 : -1;
+    return x->id - y->id;
+}
+
+/* Move the k best candidates to the front (unordered): quickselect, O(n). */
+static void select_top(cand *c, int32_t n, int32_t k) {
+    int32_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        const cand pivot = c[lo + (hi - lo) / 2];
+        int32_t i = lo, j = hi;
+        while (i <= j) {
+            while (by_logit_desc(&c[i], &pivot) < 0) i++;
+            while (by_logit_desc(&c[j], &pivot) > 0) j--;
+            if (i <= j) {
+                cand t = c[i];
+                c[i++] = c[j];
+                c[j--] = t;
+            }
+        }
+        if (k - 1 <= j) hi = j;
+        else if (k - 1 >= i) lo = i;
+        else break;
+    }
+}
+
+/* CTRL-style penalty (Keskar et al. 2019): divide positive logits, multiply
+ * negative ones, once per distinct recent token. */
+static void apply_repeat_penalty(umi_sampler *s) {
+    for (int32_t i = 0; i < s->n_recent; i++) {
+        umi_token t = s->recent[i];
+        bool seen = false;
+        for (int32_t j = 0; j < i; j++) seen |= s->recent[j] == t;
+        if (seen || t < 0 || t >= s->n_vocab) continue;
+        float *l = &s->c[t].logit;
+        *l = *l > 0 ? *l / s->p.repeat_penalty : *l * s->p.repeat_penalty;
+    }
+}
+
+umi_token umi_sampler_sample(umi_sampler *s, const float *logits) {
+    const int32_t nv = s->n_vocab;
+    for (int32_t i = 0; i < nv; i++) s->c[i] = (cand){.id = i, .logit = logits[i]};
+    if (s->p.repeat_penalty != 1.0f && s->n_recent > 0) apply_repeat_penalty(s);
+    if (s->p.temp <= 0.0f) {
+        umi_token best = 0;
+        for (int32_t i = 1; i < nv; i++)
+            if (s->c[i].logit > s->c[best].logit) best = i;
+        return best;
+    }
+    int32_t n = nv;
+    if (s->p.top_k > 0 && s->p.top_k < n) {
+        select_top(s->c, n, s->p.top_k);
+        n = s->p.top_k;
+    }
+    qsort(s->c, (size_t)n, sizeof *s->c, by_logit_desc);
+
+    /* Softmax over the survivors (max first, so exp never overflows). */
+    double sum = 0.0;
+    for (int32_t i = 0; i < n; i++) {
+        s->c[i].p = expf(s->c[i].logit - s->c[0].logit);
+        sum += s->c[i].p;
+    }
+    for (int32_t i = 0; i < n; i++) s->c[i].p = (float)(s->c[i].p / sum);
+
+    if (s->p.top_p < 1.0f) { /* nucleus (Holtzman et al. 2019): smallest set with mass >= top_p */
+        double acc = 0.0;
+        for (int32_t i = 0; i < n; i++) {
+            acc += s->c[i].p;
+            if (acc >= s->p.top_p) {
+                n = i + 1;
+                break;
+            }
+        }
+    }
+    if (s->p.min_p > 0.0f) { /* keep tokens with p >= min_p * p_max */
+        const float floor_p = s->p.min_p * s->c[0].p;
+        int32_t keep = 1;
+        while (keep < n && s->c[keep].p >= floor_p) keep++;
+        n = keep;
+    }
+    /* Temperature on the survivors' logits, then draw. */
+    sum = 0.0;
+    for (int32_t i = 0; i < n; i++) {
+        s->c[i].p = expf((s->c[i].logit - s->c[0].logit) / s->p.temp);
+        sum += s->c[i].p;
+    }
+    double r = next_unit(&s->rng) * sum;
+    for (int32_t i = 0; i < n; i++) {
+        r -= s->c[i].p;
+        if (r <= 0.0) return s->c[i].id;
+    }
+    return s->c[n - 1].id;
+}
