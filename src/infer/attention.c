@@ -13,6 +13,7 @@
 
 #include "core/fp16.h"
 #include "infer/infer.h"
+#include "kernels/kernels.h"
 
 enum { LARGE_BATCH = 64 };
 
@@ -22,33 +23,6 @@ typedef struct att_task {
     int n;
 } att_task;
 
-/* F16 dot in the reference's summation order (its AVX-512 build, which made
- * the goldens): whole groups of 64 go through 4 x 16 float lanes with fused
- * multiply-adds, reduced pairwise; the tail (all of it for head_dim 32) is
- * summed in double. Products of two halves are exact in float. */
-static float dot_f16(const uint16_t *x, const uint16_t *y, int n) {
-    enum { LANES = 16, ARR = 4, STEP = LANES * ARR };
-    const int np = n & ~(STEP - 1);
-    double sum = 0.0;
-    if (np > 0) {
-        float acc[ARR][LANES] = {{0}};
-        for (int i = 0; i < np; i += STEP)
-            for (int j = 0; j < ARR; j++)
-                for (int l = 0; l < LANES; l++) {
-                    const int k = i + j * LANES + l;
-                    acc[j][l] = fmaf(umi_fp16_to_fp32(x[k]), umi_fp16_to_fp32(y[k]), acc[j][l]);
-                }
-        float v[LANES];
-        for (int l = 0; l < LANES; l++) v[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
-        /* horizontal: 16 -> 8 -> 4 lanes, then (0+2) + (1+3) */
-        for (int w = LANES / 2; w >= 4; w /= 2)
-            for (int l = 0; l < w; l++) v[l] = v[l] + v[l + w];
-        sum = (double)((v[0] + v[2]) + (v[1] + v[3]));
-    }
-    for (int i = np; i < n; i++) sum += (double)(umi_fp16_to_fp32(x[i]) * umi_fp16_to_fp32(y[i]));
-    return (float)sum;
-}
-
 /* Online softmax with an F16 accumulator: acc = acc*ms + v*vs per position. */
 static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
                        int hd_v, int n_kv, const float *q, float scale, float *out,
@@ -57,7 +31,7 @@ static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
     memset(acc, 0, (size_t)hd_v * sizeof *acc);
     float M = -INFINITY, S = 0.0f;
     for (int p = 0; p < n_kv; p++) {
-        const float s = dot_f16(kc + p * k_stride, q16, hd_k) * scale;
+        const float s = umi_dot_f16_vec(hd_k, kc + p * k_stride, q16) * scale;
         float ms = 1.0f, vs = 1.0f;
         if (s > M) {
             const float m_old = M;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "infer/infer.h"
+#include "kernels/kernels.h"
 #include "quant/quant.h"
 
 typedef struct matmul_task {
@@ -29,16 +30,29 @@ static void convert_rows(void *arg, int ith, int nth) {
         t->at->from_float(t->x + r * k, (char *)t->xq + r * t->xq_row, k);
 }
 
+/* F32 and F16 weights are summed in the reference's order (kernels.h):
+ * its batched path for two or more tokens, its vector path for one. */
+static float dot_float(uint32_t type, bool gemm, int k, const void *w, const void *x) {
+    if (type == UMI_TYPE_F32)
+        return gemm ? umi_dot_f32_gemm(k, w, x) : umi_dot_f32_vec(k, w, x);
+    return gemm ? umi_dot_f16_gemm(k, w, x) : umi_dot_f16_vec(k, w, x);
+}
+
 static void dot_rows(void *arg, int ith, int nth) {
     matmul_task *t = arg;
     const int64_t k = t->w->ne[0], m = t->w->ne[1];
     const size_t w_row = umi_type_row_size(t->w->type, k);
+    const bool ordered = t->w->type == UMI_TYPE_F32 || t->w->type == UMI_TYPE_F16;
+    const bool gemm = t->n >= 2 && k % UMI_LANES == 0;
     int64_t r0, r1;
     umi_split_rows(m, ith, nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
         const void *wr = (const char *)t->w->data + r * w_row;
-        for (int i = 0; i < t->n; i++)
-            t->wt->vec_dot((int)k, &t->y[i * m + r], wr, (const char *)t->xq + i * t->xq_row);
+        for (int i = 0; i < t->n; i++) {
+            const void *xi = (const char *)t->xq + i * t->xq_row;
+            if (ordered) t->y[i * m + r] = dot_float(t->w->type, gemm, (int)k, wr, xi);
+            else t->wt->vec_dot((int)k, &t->y[i * m + r], wr, xi);
+        }
     }
 }
 

@@ -1,0 +1,66 @@
+/* Portable scalar kernels in the reference engine's summation order; see kernels.h. */
+#include "kernels/kernels.h"
+
+#include <math.h>
+
+#include "core/fp16.h"
+
+enum { ARR = 4, STEP = UMI_LANES * ARR };
+
+float umi_reduce16(const float v[UMI_LANES]) {
+    float h8[8], h4[4];
+    for (int l = 0; l < 8; l++) h8[l] = v[l + 8] + v[l];
+    for (int l = 0; l < 4; l++) h4[l] = h8[l + 4] + h8[l];
+    return (h4[0] + h4[2]) + (h4[1] + h4[3]);
+}
+
+/* The 4 x 16 accumulators of "vec" order, combined (0+2, 1+3, then both). */
+static float reduce_arr(float acc[ARR][UMI_LANES]) {
+    float v[UMI_LANES];
+    for (int l = 0; l < UMI_LANES; l++) v[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+    return umi_reduce16(v);
+}
+
+float umi_dot_f32_vec(int n, const float *x, const float *y) {
+    const int np = n & ~(STEP - 1);
+    float acc[ARR][UMI_LANES] = {{0}};
+    for (int i = 0; i < np; i += STEP)
+        for (int j = 0; j < ARR; j++)
+            for (int l = 0; l < UMI_LANES; l++) {
+                const int k = i + j * UMI_LANES + l;
+                acc[j][l] = fmaf(x[k], y[k], acc[j][l]);
+            }
+    float sum = np > 0 ? reduce_arr(acc) : 0.0f;
+    for (int i = np; i < n; i++) sum += x[i] * y[i];
+    return sum;
+}
+
+float umi_dot_f32_gemm(int n, const float *x, const float *y) {
+    float acc[UMI_LANES] = {0};
+    for (int i = 0; i < n; i += UMI_LANES)
+        for (int l = 0; l < UMI_LANES; l++) acc[l] = fmaf(x[i + l], y[i + l], acc[l]);
+    return umi_reduce16(acc);
+}
+
+float umi_dot_f16_vec(int n, const uint16_t *x, const uint16_t *y) {
+    const int np = n & ~(STEP - 1);
+    float acc[ARR][UMI_LANES] = {{0}};
+    for (int i = 0; i < np; i += STEP)
+        for (int j = 0; j < ARR; j++)
+            for (int l = 0; l < UMI_LANES; l++) {
+                const int k = i + j * UMI_LANES + l;
+                acc[j][l] = fmaf(umi_fp16_to_fp32(x[k]), umi_fp16_to_fp32(y[k]), acc[j][l]);
+            }
+    /* The tail is summed in double; a product of two halves is exact in float. */
+    double sum = np > 0 ? (double)reduce_arr(acc) : 0.0;
+    for (int i = np; i < n; i++) sum += (double)(umi_fp16_to_fp32(x[i]) * umi_fp16_to_fp32(y[i]));
+    return (float)sum;
+}
+
+float umi_dot_f16_gemm(int n, const uint16_t *x, const uint16_t *y) {
+    float acc[UMI_LANES] = {0};
+    for (int i = 0; i < n; i += UMI_LANES)
+        for (int l = 0; l < UMI_LANES; l++)
+            acc[l] = fmaf(umi_fp16_to_fp32(x[i + l]), umi_fp16_to_fp32(y[i + l]), acc[l]);
+    return umi_reduce16(acc);
+}
