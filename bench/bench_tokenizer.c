@@ -1,18 +1,21 @@
 /* bench_tokenizer.c — tokenizer speed sanity check (not a test: prints numbers).
  *
  * Usage: bench_tokenizer [vocab.gguf] [text file]
- * Defaults: ../shared/vocab/ggml-vocab-llama-spm.gguf and
- * ../shared/text/gpl3-head.txt (run from the project root).
+ * Defaults (run from the project root): the SPM, byte-level BPE and
+ * WordPiece vocabs in ../shared/vocab/ (llama-spm, llama-bpe, qwen2, gpt-2,
+ * bert-bge) and ../shared/text/gpl3-head.txt.
  *
- * Tokenizes the text repeated to 64 KiB, 256 KiB and 1 MiB as one string. SPM
- * has no pre-splitting, so each size is a single merge problem: the time per
- * byte should stay flat as the size grows (the merge loop is a heap, not a
- * rescan). Also times a pathological input (one repeated character) and
- * detokenizing the result.
+ * Tokenizes the text repeated to 64 KiB, 256 KiB and 1 MiB as one string.
+ * SPM has no pre-splitting, so each size is a single merge problem; BPE
+ * pre-splits into words with PCRE2 and merges per word. Either way the time
+ * per byte should stay flat as the size grows (the merge loops are heaps,
+ * not rescans); 1 MiB of English should take well under a second. Also
+ * times a pathological input (one repeated character: a single 1 MiB word
+ * for BPE) and detokenizing the result.
  *
- * Not wired into CMake yet; build with
+ * Not wired into CMake; build with
  *   gcc -std=c11 -O2 -D_GNU_SOURCE -Iinclude -Isrc bench/bench_tokenizer.c \
- *       src/tokenizer/(all .c) src/gguf/(all .c) src/core/(all .c) src/quant/(all .c) -lm -lpthread
+ *       build/libumi.a -lpcre2-8 -lcjson -lm -lpthread -o bench_tokenizer
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +82,7 @@ static void run(const umi_vocab *v, const char *label, const char *text, size_t 
     free(ids);
 }
 
-int main(int argc, char **argv) {
-    const char *vocab_path = argc > 1 ? argv[1] : "../shared/vocab/ggml-vocab-llama-spm.gguf";
-    const char *text_path = argc > 2 ? argv[2] : "../shared/text/gpl3-head.txt";
-
+static void bench_vocab(const char *vocab_path, const char *base, size_t base_len) {
     umi_error err = {0};
     umi_gguf *g = NULL;
     umi_vocab *v = NULL;
@@ -91,30 +91,21 @@ int main(int argc, char **argv) {
         umi_vocab_load(g, &v, &err) != UMI_OK) {
         fprintf(stderr, "%s: %s\n", vocab_path, err.msg);
         umi_gguf_close(g);
-        return 1;
+        return;
     }
     umi_gguf_close(g);
     printf("vocab %s: %d tokens, loaded in %.1f ms\n", vocab_path, umi_vocab_n_tokens(v),
            (now_s() - t0) * 1e3);
 
-    size_t base_len = 0;
-    char *base = read_file(text_path, &base_len);
-    if (!base) {
-        fprintf(stderr, "cannot read %s\n", text_path);
-        umi_vocab_free(v);
-        return 1;
-    }
     const size_t max_len = 1u << 20;
     char *big = malloc(max_len);
     if (!big) {
-        free(base);
         umi_vocab_free(v);
-        return 1;
+        return;
     }
     for (size_t i = 0; i < max_len; i++) {
         big[i] = base[i % base_len];
     }
-
     run(v, "text 64 KiB", big, 64u << 10, 20);
     run(v, "text 256 KiB", big, 256u << 10, 5);
     run(v, "text 1 MiB", big, max_len, 2);
@@ -122,9 +113,29 @@ int main(int argc, char **argv) {
     memset(big, 'a', max_len);
     run(v, "'aaaa...' 256 KiB", big, 256u << 10, 3);
     run(v, "'aaaa...' 1 MiB", big, max_len, 1);
-
+    printf("\n");
     free(big);
-    free(base);
     umi_vocab_free(v);
+}
+
+int main(int argc, char **argv) {
+    const char *text_path = argc > 2 ? argv[2] : "../shared/text/gpl3-head.txt";
+    size_t base_len = 0;
+    char *base = read_file(text_path, &base_len);
+    if (!base) {
+        fprintf(stderr, "cannot read %s\n", text_path);
+        return 1;
+    }
+    if (argc > 1) {
+        bench_vocab(argv[1], base, base_len);
+    } else {
+        static const char *const names[] = {"llama-spm", "llama-bpe", "qwen2", "gpt-2", "bert-bge"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            char path[256];
+            snprintf(path, sizeof path, "../shared/vocab/ggml-vocab-%s.gguf", names[i]);
+            bench_vocab(path, base, base_len);
+        }
+    }
+    free(base);
     return 0;
 }

@@ -43,6 +43,7 @@ static void dot_rows(void *arg, int ith, int nth) {
     const int64_t k = t->w->ne[0], m = t->w->ne[1];
     const size_t w_row = umi_type_row_size(t->w->type, k);
     const bool ordered = t->w->type == UMI_TYPE_F32 || t->w->type == UMI_TYPE_F16;
+    const bool q8 = t->w->type == UMI_TYPE_Q8_0;
     const bool gemm = t->n >= 2 && k % UMI_LANES == 0;
     int64_t r0, r1;
     umi_split_rows(m, ith, nth, &r0, &r1);
@@ -51,6 +52,7 @@ static void dot_rows(void *arg, int ith, int nth) {
         for (int i = 0; i < t->n; i++) {
             const void *xi = (const char *)t->xq + i * t->xq_row;
             if (ordered) t->y[i * m + r] = dot_float(t->w->type, gemm, (int)k, wr, xi);
+            else if (q8) t->y[i * m + r] = umi_dot_q8_0_lanes8((int)k, wr, xi);
             else t->wt->vec_dot((int)k, &t->y[i * m + r], wr, xi);
         }
     }

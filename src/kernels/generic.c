@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "core/fp16.h"
+#include "quant/blocks.h"
 
 enum { ARR = 4, STEP = UMI_LANES * ARR };
 
@@ -63,4 +64,20 @@ float umi_dot_f16_gemm(int n, const uint16_t *x, const uint16_t *y) {
         for (int l = 0; l < UMI_LANES; l++)
             acc[l] = fmaf(umi_fp16_to_fp32(x[i + l]), umi_fp16_to_fp32(y[i + l]), acc[l]);
     return umi_reduce16(acc);
+}
+
+float umi_dot_q8_0_lanes8(int n, const void *vx, const void *vy) {
+    const umi_block_q8_0 *x = vx, *y = vy;
+    float acc[8] = {0};
+    for (int b = 0; b < n / UMI_QK8_0; b++) {
+        const float d = umi_fp16_to_fp32(x[b].d) * umi_fp16_to_fp32(y[b].d);
+        for (int l = 0; l < 8; l++) {
+            int32_t s = 0;
+            for (int j = 4 * l; j < 4 * l + 4; j++) s += x[b].qs[j] * y[b].qs[j];
+            acc[l] = fmaf(d, (float)s, acc[l]);
+        }
+    }
+    float h4[4];
+    for (int l = 0; l < 4; l++) h4[l] = acc[l + 4] + acc[l];
+    return (h4[0] + h4[2]) + (h4[1] + h4[3]);
 }

@@ -26,4 +26,10 @@ float umi_dot_f32_gemm(int n, const float *x, const float *y); /* n % 16 == 0 */
 float umi_dot_f16_vec(int n, const uint16_t *x, const uint16_t *y);
 float umi_dot_f16_gemm(int n, const uint16_t *x, const uint16_t *y); /* n % 16 == 0 */
 
+/* Q8_0 weights x Q8_0 activations, n elements: per 32-weight block, 8 lanes
+ * each holding the integer sum of 4 adjacent products, scaled by dx*dy and
+ * accumulated with fused multiply-adds; 8 lanes reduced as (hi+lo) pairs.
+ * The reference's vector and batched paths share this order. */
+float umi_dot_q8_0_lanes8(int n, const void *x, const void *y);
+
 #endif

@@ -27,9 +27,9 @@
  *     blocks) match the code points themselves, except that non-ASCII
  *     whitespace becomes U+000B first (the reference's std::wregex only
  *     knows ASCII whitespace, so it does the same) and surrogates, which
- *     PCRE2 cannot take in UTF-8, become U+FFFF (no literal range holds
- *     either). These run without PCRE2_UCP so \d and \s stay ASCII, as in the
- *     reference.
+ *     PCRE2 cannot take in UTF-8, become U+E000 (every literal range holds
+ *     either both or neither: afmoe's U+8C48..U+FAFF holds both). These run
+ *     without PCRE2_UCP so \d and \s stay ASCII, as in the reference.
  * The reference swaps a few regexes (GPT-2's, llama3's, qwen2's, "[^\n]+|\n+")
  * for hand-written loops that cut the same places; umi runs the regexes
  * (tests/unit/test_tokenizer_bpe.c and the fuzz comparison check the cuts).
@@ -238,6 +238,7 @@ static const pretok_type k_types[] = {
     {"|gemma4|granite-embed-multi-311m|", T_ESCAPE_WS | T_RAW_UTF8 | T_NEWLINE_WORDS,
      {LITERAL(k_newlines)}},
     {"|sarvam-moe|", T_ESCAPE_WS | T_RAW_UTF8 | T_KEEP_SPACES, {LITERAL(k_newlines)}},
+    {"|whitespace|", T_RAW_UTF8, {LITERAL("\\S+")}},
 };
 
 #undef CLASS
@@ -397,23 +398,32 @@ void umi_pretok_words_free(umi_pretok_words *w) {
     memset(w, 0, sizeof *w);
 }
 
-/* The PCRE2 objects are made on first use and kept with the scratch. The
- * JIT stack may grow to 8 MiB: the patterns here need little (their repeats
- * are over single characters), but a long run through a nested repeat (exaone-moe's
- * letter groups) needs a frame per repetition. */
+/* The PCRE2 match data and context are made on first use and kept with the
+ * scratch. */
 static bool ensure_matcher(umi_pretok_words *w) {
-    if (w->match_data) {
-        return true;
+    if (!w->match_data) {
+        w->match_data = pcre2_match_data_create(1, NULL);
     }
-    w->match_data = pcre2_match_data_create(1, NULL);
-    w->match_ctx = pcre2_match_context_create(NULL);
+    if (!w->match_ctx) {
+        w->match_ctx = pcre2_match_context_create(NULL);
+    }
+    return w->match_data && w->match_ctx;
+}
+
+/* JIT code runs on PCRE2's default 32 KiB stack, enough for these patterns
+ * (their repeats are over single characters) except for a long run through
+ * a nested repeat (exaone-moe's letter groups), which needs a frame per
+ * repetition. Only then is a stack that may grow to 8 MiB made (mapping it
+ * on every call would cost more than the tokenizing). */
+static bool grow_jit_stack(umi_pretok_words *w) {
+    if (w->jit_stack) {
+        return false; /* already at the largest */
+    }
     w->jit_stack = pcre2_jit_stack_create(64 * 1024, 8 * 1024 * 1024, NULL);
-    if (!w->match_data || !w->match_ctx) {
+    if (!w->jit_stack) {
         return false;
     }
-    if (w->jit_stack) {
-        pcre2_jit_stack_assign(w->match_ctx, NULL, w->jit_stack);
-    }
+    pcre2_jit_stack_assign(w->match_ctx, NULL, w->jit_stack);
     return true;
 }
 
@@ -442,7 +452,7 @@ static uint32_t literal_standin(uint32_t cp) {
         return 0x0B;
     }
     if (cp >= 0xD800 && cp <= 0xDFFF) {
-        return 0xFFFF;
+        return 0xE000;
     }
     return cp;
 }
@@ -508,8 +518,11 @@ static umi_status cut_regex(const pcre2_code *code, umi_pretok_words *w, size_t 
             pos += pos < len ? umi_utf8_seq_len(subject[pos]) : 1;
             continue;
         }
+        if (rc == PCRE2_ERROR_JIT_STACKLIMIT && grow_jit_stack(w)) {
+            continue; /* the same search again, with room */
+        }
         if (rc < 0) {
-            return UMI_ERR_ARG; /* match/depth limit or JIT stack exhausted */
+            return UMI_ERR_ARG; /* match/depth limit, or out of JIT stack at 8 MiB */
         }
         size_t ms = cp_at_byte(w, w->match_off[a] + ov[0], a, b);
         size_t me = cp_at_byte(w, w->match_off[a] + ov[1], ms, b);
