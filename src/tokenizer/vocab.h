@@ -258,6 +258,13 @@ umi_status umi_wpm_tokenize(const umi_vocab *v, const char *text,
 umi_status umi_bpe_init(umi_vocab *v, const umi_gguf *g, bool need_merges, umi_error *err);
 void umi_bpe_free(umi_bpe *b); /* NULL is fine */
 
+/* special_ids.c: after the id keys are read, find the remaining special
+ * tokens by text, fix their attributes and collect the end-of-generation
+ * set into v->eog (allocated here, owned by v). UMI_OK or UMI_ERR_NOMEM. */
+umi_status umi_vocab_detect_special(umi_vocab *v, umi_error *err);
+/* special_ids.c: attribute fix-ups keyed on model and tokenizer names. */
+void umi_vocab_apply_name_rules(umi_vocab *v, const umi_gguf *g);
+
 /* detok.c: compute every token's piece into v->pieces (attributes final). */
 umi_status umi_vocab_build_pieces(umi_vocab *v, umi_error *err);
 
