@@ -119,6 +119,8 @@ void umi_forward(umi_context *ctx, const umi_token *tokens, int n, bool all_logi
     const int first = all_logits ? 0 : n - 1, rows = n - first;
     umi_rmsnorm(ctx->xb, ctx->x + (size_t)first * E, f32_data(m->output_norm), rows, E,
                 m->hp.norm_eps);
+    trace(ctx, "result_norm", 0, ctx->xb, (int64_t)rows * E);
     umi_matmul(ctx, m->output, ctx->xb, rows, logits);
+    trace(ctx, "result_output", 0, logits, (int64_t)rows * m->hp.n_vocab);
     ctx->n_past += (uint32_t)n;
 }

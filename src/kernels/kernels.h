@@ -14,6 +14,7 @@
 #ifndef UMI_KERNELS_KERNELS_H
 #define UMI_KERNELS_KERNELS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum { UMI_LANES = 16 };
@@ -31,5 +32,33 @@ float umi_dot_f16_gemm(int n, const uint16_t *x, const uint16_t *y); /* n % 16 =
  * accumulated with fused multiply-adds; 8 lanes reduced as (hi+lo) pairs.
  * The reference's vector and batched paths share this order. */
 float umi_dot_q8_0_lanes8(int n, const void *x, const void *y);
+
+/* ---------------------------------------------------------------- plans
+ *
+ * The reference engine picks a different kernel (and so a different
+ * summation order, sometimes a different activation quantizer) depending on
+ * the weight type, the weight's shape (repacked layouts need rows % 8 == 0),
+ * the number of tokens in the batch, and even the token's index within it
+ * (its 4-row gemm tiles leave a remainder to a gemv). umi_kernels_plan
+ * answers, for token `tok` of an `n_tok`-token product with a [k, m] weight:
+ * which dot to use and how to convert that token's activations. A NULL
+ * member means "the traits table's scalar function". */
+typedef float (*umi_dot_fn)(int k, const void *w_row, const void *x_row);
+typedef void (*umi_act_fn)(const float *x, void *y, int64_t k);
+
+typedef struct umi_kernel_plan {
+    umi_dot_fn dot;
+    umi_act_fn act;
+} umi_kernel_plan;
+
+umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok);
+
+/* Per-family planners (dispatch.c asks each in turn); true when they set *p. */
+bool umi_kernels_plan_float(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,
+                            umi_kernel_plan *p);
+bool umi_kernels_plan_legacy(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,
+                             umi_kernel_plan *p); /* Q4_0 .. Q8_0, IQ4_NL (legacy.c) */
+bool umi_kernels_plan_kquant(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,
+                             umi_kernel_plan *p); /* Q2_K .. Q6_K, IQ4_XS (kquant.c) */
 
 #endif
