@@ -44,7 +44,7 @@ static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
         const uint16_t *vr = vc + p * v_stride;
         for (int i = 0; i < hd_v; i++)
             acc[i] = umi_fp32_to_fp16(fmaf(umi_fp16_to_fp32(vr[i]), vs, umi_fp16_to_fp32(acc[i])));
-        S = S * ms + vs;
+        S = fmaf(S, ms, vs); /* contracted in the reference build */
     }
     const float inv = S == 0.0f ? 0.0f : 1.0f / S;
     for (int i = 0; i < hd_v; i++) out[i] = umi_fp16_to_fp32(acc[i]) * inv;

@@ -64,7 +64,12 @@ static void add_into(float *x, const float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] += y[i];
 }
 
-static void layer_forward(umi_context *ctx, int il, int n) {
+/* One block over n rows. `keep` is the number of trailing rows whose output
+ * is needed after this block: in the last block only the rows whose logits
+ * are wanted go on past attention (every row's K/V is cached by then), which
+ * saves the FFN for the rest — and is what the reference does, so its FFN
+ * sees the same batch size. */
+static void layer_forward(umi_context *ctx, int il, int n, int keep) {
     const umi_model *m = ctx->model;
     const umi_hparams *hp = &m->hp;
     const umi_layer *L = &m->layers[il];
@@ -73,7 +78,6 @@ static void layer_forward(umi_context *ctx, int il, int n) {
     const int64_t QD = (int64_t)n * hp->n_head * hp->head_dim_k;
     const int64_t KD = (int64_t)n * hp->n_head_kv * hp->head_dim_k;
     const int64_t VD = (int64_t)n * hp->n_head_kv * hp->head_dim_v;
-    const int64_t F = (int64_t)n * hp->n_ff;
 
     umi_rmsnorm(ctx->xb, ctx->x, f32_data(L->attn_norm), n, E, hp->norm_eps);
     trace(ctx, "attn_norm", il, ctx->xb, (int64_t)n * E);
@@ -92,15 +96,21 @@ static void layer_forward(umi_context *ctx, int il, int n) {
     trace(ctx, "kqv_out", il, ctx->att, (int64_t)n * hp->n_head * hp->head_dim_v);
     linear(ctx, L->wo, L->bo, ctx->att, n, ctx->xb2);
     trace(ctx, "attn_out", il, ctx->xb2, (int64_t)n * E);
+    if (keep < n) { /* move the kept rows to the front */
+        memmove(ctx->x, ctx->x + (size_t)(n - keep) * E, (size_t)keep * E * sizeof(float));
+        memmove(ctx->xb2, ctx->xb2 + (size_t)(n - keep) * E, (size_t)keep * E * sizeof(float));
+        n = keep;
+    }
     add_into(ctx->x, ctx->xb2, (int64_t)n * E);
 
+    const int64_t F = (int64_t)n * hp->n_ff;
     umi_rmsnorm(ctx->xb, ctx->x, f32_data(L->ffn_norm), n, E, hp->norm_eps);
     trace(ctx, "ffn_norm", il, ctx->xb, (int64_t)n * E);
     umi_matmul(ctx, L->ffn_gate, ctx->xb, n, ctx->hb);
     umi_matmul(ctx, L->ffn_up, ctx->xb, n, ctx->hb2);
     trace(ctx, "ffn_gate", il, ctx->hb, F);
     trace(ctx, "ffn_up", il, ctx->hb2, F);
-    umi_swiglu(ctx->hb, ctx->hb2, F);
+    umi_swiglu(ctx->hb, ctx->hb2, n, (int)hp->n_ff);
     trace(ctx, "ffn_swiglu", il, ctx->hb, F);
     umi_matmul(ctx, L->ffn_down, ctx->hb, n, ctx->xb2);
     trace(ctx, "ffn_out", il, ctx->xb2, (int64_t)n * E);
@@ -113,12 +123,11 @@ void umi_forward(umi_context *ctx, const umi_token *tokens, int n, bool all_logi
     const int E = (int)m->hp.n_embd;
     embed(ctx, tokens, n);
     trace(ctx, "embd", 0, ctx->x, (int64_t)n * E);
-    for (int il = 0; il < (int)m->hp.n_layer; il++) layer_forward(ctx, il, n);
+    /* Only the rows whose logits are wanted leave the last block. */
+    const int rows = all_logits ? n : 1, n_layer = (int)m->hp.n_layer;
+    for (int il = 0; il < n_layer; il++) layer_forward(ctx, il, n, il == n_layer - 1 ? rows : n);
 
-    /* Only the rows whose logits are wanted go through the (large) output matrix. */
-    const int first = all_logits ? 0 : n - 1, rows = n - first;
-    umi_rmsnorm(ctx->xb, ctx->x + (size_t)first * E, f32_data(m->output_norm), rows, E,
-                m->hp.norm_eps);
+    umi_rmsnorm(ctx->xb, ctx->x, f32_data(m->output_norm), rows, E, m->hp.norm_eps);
     trace(ctx, "result_norm", 0, ctx->xb, (int64_t)rows * E);
     umi_matmul(ctx, m->output, ctx->xb, rows, logits);
     trace(ctx, "result_output", 0, logits, (int64_t)rows * m->hp.n_vocab);

@@ -57,8 +57,8 @@ void umi_rope(const umi_hparams *hp, const float *freq_factors, float *x, int n,
 
 /* y[i] += b[i % dim] for n rows. */
 void umi_add_bias(float *y, const float *b, int n, int dim);
-/* gate[i] = silu(gate[i]) * up[i]. */
-void umi_swiglu(float *gate, const float *up, int64_t n);
+/* gate = silu(gate) * up for n_rows rows of dim. */
+void umi_swiglu(float *gate, const float *up, int n_rows, int dim);
 
 /* Causal attention for n query rows at positions n_past.. over the layer's
  * KV cache (which must already hold those positions). Multithreaded. */

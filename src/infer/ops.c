@@ -43,9 +43,10 @@ void umi_rope(const umi_hparams *hp, const float *freq_factors, float *x, int n,
                 /* NORM rotates (2i, 2i+1); NEOX rotates (i, i + n_rot/2). */
                 const int a = hp->rope_type == UMI_ROPE_NEOX ? i : 2 * i;
                 const int b = hp->rope_type == UMI_ROPE_NEOX ? i + n_rot / 2 : 2 * i + 1;
+                /* Rounded as the reference's build contracts these expressions. */
                 const float x0 = v[a], x1 = v[b];
-                v[a] = x0 * cs[2 * i] - x1 * cs[2 * i + 1];
-                v[b] = x0 * cs[2 * i + 1] + x1 * cs[2 * i];
+                v[a] = fmaf(x0, cs[2 * i], -(x1 * cs[2 * i + 1]));
+                v[b] = fmaf(x0, cs[2 * i + 1], x1 * cs[2 * i]);
             }
         }
     }
@@ -56,9 +57,32 @@ void umi_add_bias(float *y, const float *b, int n, int dim) {
         for (int i = 0; i < dim; i++) y[(int64_t)r * dim + i] += b[i];
 }
 
-void umi_swiglu(float *gate, const float *up, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
-        const float g = gate[i];
-        gate[i] = g / (1.0f + expf(-g)) * up[i];
+/* exp(x) by the polynomial the reference's vector kernels use (ARM
+ * optimized-routines' expf: x = n ln2 + b, 2^n * p(b) with p of degree 5),
+ * written out per element so SiLU rounds as the reference's does. */
+static float exp_poly(float x) {
+    const float shift = 0x1.8p23f;
+    const float z = fmaf(x, 0x1.715476p+0f, shift);
+    const float n = z - shift; /* round(x / ln2) */
+    const float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x));
+    if (fabsf(n) > 192.0f) return n > 0.0f ? INFINITY : 0.0f;
+    const float u = b * b;
+    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                              fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                         u, fmaf(0x1.ffffecp-1f, b, 1.0f));
+    return ldexpf(j, (int)n);
+}
+
+/* SiLU(gate) * up per row: 16-wide groups use exp_poly, a row's tail expf
+ * (the reference's vector body and scalar remainder). */
+void umi_swiglu(float *gate, const float *up, int n_rows, int dim) {
+    const int body = dim & ~15;
+    for (int r = 0; r < n_rows; r++) {
+        float *g = gate + (int64_t)r * dim;
+        const float *u = up + (int64_t)r * dim;
+        for (int i = 0; i < dim; i++) {
+            const float e = i < body ? exp_poly(-g[i]) : expf(-g[i]);
+            g[i] = g[i] / (1.0f + e) * u[i];
+        }
     }
 }
