@@ -13,9 +13,7 @@
  * times a pathological input (one repeated character: a single 1 MiB word
  * for BPE) and detokenizing the result.
  *
- * Not wired into CMake; build with
- *   gcc -std=c11 -O2 -D_GNU_SOURCE -Iinclude -Isrc bench/bench_tokenizer.c \
- *       build/libumi.a -lpcre2-8 -lcjson -lm -lpthread -o bench_tokenizer
+ * Built with the project: `make && ./build/bench_tokenizer`.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,6 +15,8 @@ static const struct {
     {"info", cmd_info, "describe a GGUF model file"},
     {"perplexity", cmd_perplexity, "measure perplexity over a text file"},
     {"tokenize", cmd_tokenize, "show the tokens of a text"},
+    {"chat", cmd_chat, "talk with a model in the terminal, using its chat template"},
+    {"template", cmd_template, "render a chat template with a test case's variables"},
 };
 
 static void usage(FILE *f) {

@@ -128,6 +128,9 @@ uint32_t umi_context_n_past(const umi_context *ctx); /* tokens already in the KV
 
 /* Forget every cached token (n_past = 0). */
 void umi_context_reset(umi_context *ctx);
+/* Keep only the first n cached tokens (n >= n_past changes nothing): a new
+ * turn that shares a prefix with the cache only processes what differs. */
+void umi_context_truncate(umi_context *ctx, uint32_t n);
 
 /* Run n_tokens tokens through the model at positions n_past..n_past+n-1,
  * appending them to the KV cache. Prompts longer than n_batch are split
@@ -164,6 +167,41 @@ void umi_sampler_free(umi_sampler *s);
 umi_token umi_sampler_sample(umi_sampler *s, const float *logits);
 /* Record a token (prompt or generated) for the repetition penalty. */
 void umi_sampler_accept(umi_sampler *s, umi_token tok);
+
+/* ---------------------------------------------------------------- chat */
+
+typedef struct umi_chat_message {
+    const char *role;    /* "system", "user", "assistant", "tool" */
+    const char *content;
+} umi_chat_message;
+
+/* The model's chat template: tokenizer.chat_template, or the named variant
+ * tokenizer.chat_template.<name> when name is non-NULL. NULL when absent.
+ * Owned by the model. */
+const char *umi_model_chat_template(const umi_model *model, const char *name);
+
+/* Render a Jinja2 chat template (len bytes) the way Hugging Face transformers
+ * does, with the members of the JSON object text vars_json as its variables
+ * (messages, tools, add_generation_prompt, bos_token, eos_token, ...). now is
+ * strftime_now()'s clock in Unix seconds (0 = the current time). On success
+ * *out is a NUL-terminated string to release with umi_free. A template's
+ * raise_exception() gives UMI_ERR_ARG with exactly its message; other
+ * template errors UMI_ERR_FORMAT naming the line. */
+umi_status umi_chat_render_json(const char *tmpl, size_t len, const char *vars_json, int64_t now,
+                                char **out, umi_error *err);
+
+/* Format a conversation with the model's template, or with ChatML when the
+ * model has none (then *used_fallback is set, if non-NULL). bos_token and
+ * eos_token are the vocabulary's. *out is released with umi_free. */
+umi_status umi_chat_apply(const umi_model *model, const umi_chat_message *msgs, size_t n_msgs,
+                          bool add_generation_prompt, char **out, bool *used_fallback,
+                          umi_error *err);
+
+/* The ChatML template umi falls back to. Static; never NULL. */
+const char *umi_chat_default_template(void);
+
+/* Release memory the library returned to the caller (rendered text). */
+void umi_free(void *p);
 
 /* ---------------------------------------------------------------- misc */
 

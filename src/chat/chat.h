@@ -13,6 +13,7 @@
 #define UMI_CHAT_CHAT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -31,6 +32,7 @@ umi_status umi_chat_template_parse(const char *src, size_t len, umi_chat_templat
  * (messages, tools, add_generation_prompt, bos_token, eos_token, ...). JSON
  * null is Python None; a JSON number with an integral value is an int.
  * Members absent from vars are undefined. vars is only read and may be NULL.
+ * now (Unix seconds, UTC) is the clock strftime_now() reads.
  *
  * On success *out is a NUL-terminated malloc'd string the caller frees.
  * On failure *out is NULL and:
@@ -42,8 +44,8 @@ umi_status umi_chat_template_parse(const char *src, size_t len, umi_chat_templat
  *   - UMI_ERR_NOMEM when memory ran out.
  * The template is not modified: one template may render concurrently in
  * several threads. */
-umi_status umi_chat_template_render(const umi_chat_template *t, const cJSON *vars, char **out,
-                                    umi_error *err);
+umi_status umi_chat_template_render(const umi_chat_template *t, const cJSON *vars, int64_t now,
+                                    char **out, umi_error *err);
 
 void umi_chat_template_free(umi_chat_template *t);
 

@@ -2,8 +2,8 @@
  *
  * Jinja's range, namespace and dict, plus the two transformers adds:
  * raise_exception(msg), which aborts rendering with the template's own
- * message, and strftime_now(fmt), whose clock is frozen at
- * 2026-11-21 12:00:00 so that renders are reproducible.
+ * message, and strftime_now(fmt), whose clock the caller
+ * passes to the render call (so tests can freeze it).
  */
 #include "chat/jinja.h"
 
@@ -89,9 +89,9 @@ static bool strftime_now(jctx *c, const jcall *a, jv *out) {
     jv fmt;
     if (!jcall_arg(a, 0, "format", &fmt) || fmt.kind != JV_STR)
         return jfail(c, JERR_TYPE, "strftime_now() needs a format string");
-    /* Saturday, 2026-11-21 12:00:00, day 325 of the year */
-    struct tm tm = {.tm_year = 126, .tm_mon = 10, .tm_mday = 21, .tm_hour = 12,
-                    .tm_wday = 6, .tm_yday = 324};
+    const time_t now = (time_t)c->now;
+    struct tm tm;
+    gmtime_r(&now, &tm);
     char f[256], buf[512];
     if (fmt.n >= sizeof f)
         return jfail(c, JERR_TYPE, "strftime_now() format too long");

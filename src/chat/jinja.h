@@ -248,6 +248,7 @@ typedef struct jctx {
     int eval_depth;
     uint64_t steps;
     int line;      /* line of the node being evaluated, for messages */
+    int64_t now;   /* strftime_now's clock, Unix seconds (UTC) */
     jerror err;
 } jctx;
 

@@ -108,8 +108,8 @@ static umi_status report(const jctx *c, umi_error *err) {
     }
 }
 
-umi_status umi_chat_template_render(const umi_chat_template *t, const cJSON *vars, char **out,
-                                    umi_error *err) {
+umi_status umi_chat_template_render(const umi_chat_template *t, const cJSON *vars, int64_t now,
+                                    char **out, umi_error *err) {
     *out = NULL;
     if (!t)
         return umi_err(err, UMI_ERR_ARG, "chat template: NULL template");
@@ -118,6 +118,7 @@ umi_status umi_chat_template_render(const umi_chat_template *t, const cJSON *var
     jarena_init(&c.arena, JINJA_MAX_ARENA);
     c.out = &buf;
     c.line = 1;
+    c.now = now;
     bool ok = setup(&c, vars) && jexec_body(&c, c.root, &t->t.body) != JFLOW_ERR;
     umi_status st = UMI_OK;
     if (ok && !buf.p) {

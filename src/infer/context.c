@@ -91,6 +91,10 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
 uint32_t umi_context_n_ctx(const umi_context *ctx) { return ctx->n_ctx; }
 uint32_t umi_context_n_past(const umi_context *ctx) { return ctx->n_past; }
 void umi_context_reset(umi_context *ctx) { ctx->n_past = 0; }
+/* Positions past n_past are never read, so forgetting is just moving it. */
+void umi_context_truncate(umi_context *ctx, uint32_t n) {
+    if (n < ctx->n_past) ctx->n_past = n;
+}
 
 umi_status umi_decode(umi_context *ctx, const umi_token *tokens, int32_t n_tokens, bool all_logits,
                       umi_error *err) {

@@ -176,6 +176,11 @@ umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err) {
 
 void umi_model_free(umi_model *m) {
     if (!m) return;
+    for (size_t i = 0; i < m->n_chat_templates; i++) {
+        free(m->chat_templates[i].key);
+        free(m->chat_templates[i].text);
+    }
+    free(m->chat_templates);
     umi_vocab_free(m->vocab);
     free(m->layers);
     free(m->tensors);
@@ -206,6 +211,32 @@ static umi_status load_weights(umi_model *m, umi_error *err) {
     m->layers = calloc(m->hp.n_layer, sizeof *m->layers);
     if (!m->layers) return umi_err(err, UMI_ERR_NOMEM, "out of memory (layers)");
     return m->arch->load(m, err);
+}
+
+/* Copy every tokenizer.chat_template[.<name>] string (they live in the
+ * mapping without a terminating NUL). */
+static umi_status load_chat_templates(umi_model *m, umi_error *err) {
+    static const char prefix[] = "tokenizer.chat_template";
+    const umi_gguf *g = m->gguf;
+    for (uint64_t i = 0; i < g->n_kv; i++) {
+        const umi_gguf_kv *kv = &g->kv[i];
+        if (kv->type != UMI_GGUF_STRING || strncmp(kv->key, prefix, sizeof prefix - 1) != 0 ||
+            (kv->key[sizeof prefix - 1] != 0 && kv->key[sizeof prefix - 1] != '.'))
+            continue;
+        void *grown = realloc(m->chat_templates, (m->n_chat_templates + 1) * sizeof *m->chat_templates);
+        if (!grown) return umi_err(err, UMI_ERR_NOMEM, "out of memory (chat template)");
+        m->chat_templates = grown;
+        char *key = strdup(kv->key), *text = malloc(kv->str.len + 1);
+        if (!key || !text) {
+            free(key);
+            free(text);
+            return umi_err(err, UMI_ERR_NOMEM, "out of memory (chat template)");
+        }
+        memcpy(text, kv->str.ptr, kv->str.len);
+        text[kv->str.len] = 0;
+        m->chat_templates[m->n_chat_templates++] = (struct umi_chat_template_text){key, text};
+    }
+    return UMI_OK;
 }
 
 /* Best effort for `umi info`: whatever metadata is readable. */
@@ -239,6 +270,7 @@ umi_status umi_model_load(const char *path, const umi_model_params *params, umi_
         umi_gguf_get_cstr(m->gguf, "tokenizer.ggml.model", m->tok_model, sizeof m->tok_model);
         st = umi_vocab_load(m->gguf, &m->vocab, err);
     }
+    if (!st) st = load_chat_templates(m, err);
     if (!st) {
         m->hp.n_vocab = (uint32_t)umi_vocab_n_tokens(m->vocab);
         if (!p.vocab_only) st = load_weights(m, err);

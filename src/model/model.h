@@ -63,6 +63,13 @@ struct umi_model {
     char tok_model[32];
     bool vocab_only;
 
+    /* tokenizer.chat_template[.<name>] keys and NUL-terminated copies of their text */
+    struct umi_chat_template_text {
+        char *key;
+        char *text;
+    } *chat_templates;
+    size_t n_chat_templates;
+
     umi_tensor *tensors;  /* one per GGUF tensor, same order */
     const umi_tensor *tok_embd;    /* [n_embd, n_vocab] */
     const umi_tensor *output_norm; /* [n_embd] */

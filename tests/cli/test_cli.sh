@@ -25,7 +25,7 @@ cd "$src"
 expect "top-level help"         0 "commands:"          -- "$umi" --help
 expect "no command"             2 "usage"              -- "$umi"
 expect "unknown command"        2 "unknown command"    -- "$umi" frobnicate
-for c in run info perplexity tokenize; do
+for c in run info perplexity tokenize chat template; do
     expect "$c --help"          0 "usage: umi $c"      -- "$umi" $c --help
 done
 expect "unknown option"         2 "unknown option"     -- "$umi" run --bogus
@@ -58,6 +58,15 @@ if [ "$a" = "$b" ]; then ok "seeded sampling is reproducible"; else bad "seeded 
 # --no-mmap reads the file and gives the same result.
 got=$("$umi" run --no-mmap -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids 2>/dev/null)
 if [ "$got" = "$want" ]; then ok "--no-mmap"; else bad "--no-mmap" "$got"; fi
+
+# Chat: ChatML fallback announced, replies streamed, the second turn reuses the cache.
+out=$(printf 'Hello there\nWhat next?\n/clear\nAgain\n/exit\n' | "$umi" chat -n 12 --temp 0 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "using ChatML" <<<"$out" && grep -qE "\(([1-9][0-9]*) cached\)" <<<"$out" \
+   && [ "$(grep -o '\[prompt' <<<"$out" | wc -l)" -eq 3 ]; then ok "chat turns reuse the cache"; else bad "chat" "$out"; fi
+expect "template renders"      0 "<\|im_start\|>user" -- "$umi" template --template "$shared/templates/jinja/Qwen3.5-4B.jinja" --input "$shared/templates/cases/Qwen3.5-4B.hello.json"
+expect "template missing file" 1 "cannot read"        -- "$umi" template --template "$tmp/none.jinja" --input "$shared/templates/cases/Qwen3.5-4B.hello.json"
+printf '{%% for x in %%}' > "$tmp/bad.jinja"
+expect "template syntax error" 1 "line 1"             -- "$umi" template --template "$tmp/bad.jinja" --input "$shared/templates/cases/Qwen3.5-4B.hello.json"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -21,6 +21,10 @@
 
 #include "chat/chat.h"
 
+/* The shared cases were rendered with strftime_now frozen at
+ * 2026-11-21 12:00:00 UTC (../shared/templates/README.md). */
+#define CASES_NOW INT64_C(1795262400)
+
 static int g_passed, g_failed, g_known;
 
 /* Cases expected to fail, each with the reason. Empty: all pass. */
@@ -138,7 +142,7 @@ static bool run_case(const char *shared, const char *name, const cJSON *doc) {
     }
     cJSON *vars = case_vars(input);
     char *out = NULL;
-    st = umi_chat_template_render(t, vars, &out, &err);
+    st = umi_chat_template_render(t, vars, CASES_NOW, &out, &err);
     cJSON_Delete(vars);
     umi_chat_template_free(t);
     bool ok;
@@ -226,7 +230,7 @@ static void check_inline(const char *src, const char *vars_json, const char *wan
     umi_status st = umi_chat_template_parse(src, strlen(src), &t, &err);
     if (st == UMI_OK) {
         cJSON *vars = cJSON_Parse(vars_json ? vars_json : "{}");
-        st = umi_chat_template_render(t, vars, &out, &err);
+        st = umi_chat_template_render(t, vars, CASES_NOW, &out, &err);
         cJSON_Delete(vars);
         umi_chat_template_free(t);
     }

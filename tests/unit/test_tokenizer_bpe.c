@@ -547,6 +547,11 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *shared = argv[2];
+    if (argc > 3) { /* one vocab's reference vectors only: ctest vocab_<name> */
+        test_vectors(shared, argv[3]);
+        printf("%d passed, %d failed\n", g_passed, g_failed);
+        return g_failed || !g_passed ? 1 : 0;
+    }
     static const char *const vocabs[] = {"gpt-2", "llama-bpe", "qwen2", "deepseek-llm",
                                          "falcon", "starcoder", "bert-bge"};
     for (size_t i = 0; i < sizeof vocabs / sizeof vocabs[0]; i++) {
