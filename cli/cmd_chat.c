@@ -113,7 +113,7 @@ static int take_turn(chat_state *s, conversation *conv, char **reply) {
         umi_sampler_accept(s->smp, tok);
         n_gen++;
         char piece[256];
-        int32_t pl = umi_token_to_piece(s->m, tok, piece, sizeof piece);
+        int32_t pl = umi_token_to_piece(s->m, tok, piece, sizeof piece, false);
         if (pl > 0) {
             textout_write(&to, piece, pl);
             if (len + (size_t)pl + 1 > cap) {

@@ -102,7 +102,7 @@ static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi
             printf(n_gen > 1 ? " %d" : "%d", tok);
         } else {
             char piece[256];
-            int32_t len = umi_token_to_piece(m, tok, piece, sizeof piece);
+            int32_t len = umi_token_to_piece(m, tok, piece, sizeof piece, false);
             if (len > 0) textout_write(&out, piece, len);
         }
         if (o->n_predict >= 0 && n_gen >= o->n_predict) break;

@@ -68,7 +68,7 @@ int cmd_tokenize(int argc, char **argv) {
             continue;
         }
         char piece[512];
-        int32_t pl = umi_token_to_piece(m, toks[i], piece, sizeof piece);
+        int32_t pl = umi_token_to_piece(m, toks[i], piece, sizeof piece, true);
         printf("%6d -> '", toks[i]);
         if (pl > 0) textout_write(&out, piece, pl);
         textout_finish(&out);

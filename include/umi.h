@@ -101,9 +101,12 @@ int32_t umi_tokenize(const umi_model *model, const char *text, size_t len, umi_t
                      int32_t n_max, bool add_special, bool parse_special);
 
 /* The bytes of one token's text (byte tokens give their raw byte; the SPM
- * space marker becomes ' '). Returns the length, or -(needed) when buf is too
- * small. Output may be a partial UTF-8 sequence; the caller reassembles. */
-int32_t umi_token_to_piece(const umi_model *model, umi_token tok, char *buf, int32_t buf_len);
+ * space marker becomes ' '). Control tokens give "" unless special is true
+ * (then their text, e.g. "<|im_end|>"). Returns the length, or -(needed)
+ * when buf is too small. Output may be a partial UTF-8 sequence; the caller
+ * reassembles. */
+int32_t umi_token_to_piece(const umi_model *model, umi_token tok, char *buf, int32_t buf_len,
+                           bool special);
 
 /* ---------------------------------------------------------------- context */
 

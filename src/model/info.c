@@ -51,6 +51,7 @@ int32_t umi_tokenize(const umi_model *m, const char *text, size_t len, umi_token
     return umi_vocab_tokenize(m->vocab, text, len, out, n_max, add_special, parse_special);
 }
 
-int32_t umi_token_to_piece(const umi_model *m, umi_token tok, char *buf, int32_t buf_len) {
-    return umi_vocab_token_to_piece(m->vocab, tok, buf, buf_len, false);
+int32_t umi_token_to_piece(const umi_model *m, umi_token tok, char *buf, int32_t buf_len,
+                           bool special) {
+    return umi_vocab_token_to_piece(m->vocab, tok, buf, buf_len, special);
 }
