@@ -1,11 +1,15 @@
 /* Which kernel serves a product: asks each type family in turn (kernels.h). */
 #include "kernels/kernels.h"
 
+#include "core/cpu.h"
+
 umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok) {
     umi_kernel_plan p = {0};
     if (umi_kernels_plan_float(wtype, k, m, n_tok, tok, &p) ||
         umi_kernels_plan_legacy(wtype, k, m, n_tok, tok, &p) ||
-        umi_kernels_plan_kquant(wtype, k, m, n_tok, tok, &p))
+        umi_kernels_plan_kquant(wtype, k, m, n_tok, tok, &p)) {
+        if (p.dot) p.dot = umi_kernels_simd_twin(p.dot, umi_cpu_level_get());
         return p;
+    }
     return (umi_kernel_plan){0};
 }

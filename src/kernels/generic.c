@@ -83,11 +83,11 @@ float umi_dot_q8_0_lanes8(int n, const void *vx, const void *vy) {
     return (h4[0] + h4[2]) + (h4[1] + h4[3]);
 }
 
-/* Dots with F32/F16 data as two float-typed adapters for the plan table. */
-static float dot_f32_vec(int k, const void *w, const void *x) { return umi_dot_f32_vec(k, w, x); }
-static float dot_f32_gemm(int k, const void *w, const void *x) { return umi_dot_f32_gemm(k, w, x); }
-static float dot_f16_vec(int k, const void *w, const void *x) { return umi_dot_f16_vec(k, w, x); }
-static float dot_f16_gemm(int k, const void *w, const void *x) { return umi_dot_f16_gemm(k, w, x); }
+/* The float dots with the plan's untyped signature. */
+float umi_plan_dot_f32_vec(int k, const void *w, const void *x) { return umi_dot_f32_vec(k, w, x); }
+float umi_plan_dot_f32_gemm(int k, const void *w, const void *x) { return umi_dot_f32_gemm(k, w, x); }
+float umi_plan_dot_f16_vec(int k, const void *w, const void *x) { return umi_dot_f16_vec(k, w, x); }
+float umi_plan_dot_f16_gemm(int k, const void *w, const void *x) { return umi_dot_f16_gemm(k, w, x); }
 
 /* The reference's batched path (tinyBLAS) serves two or more tokens when k
  * is a multiple of its 16 lanes; otherwise its vector path does. */
@@ -95,8 +95,8 @@ bool umi_kernels_plan_float(uint32_t wtype, int64_t k, int64_t m, int n_tok, int
                             umi_kernel_plan *p) {
     (void)m, (void)tok;
     const bool gemm = n_tok >= 2 && k % UMI_LANES == 0;
-    if (wtype == UMI_TYPE_F32) p->dot = gemm ? dot_f32_gemm : dot_f32_vec;
-    else if (wtype == UMI_TYPE_F16) p->dot = gemm ? dot_f16_gemm : dot_f16_vec;
+    if (wtype == UMI_TYPE_F32) p->dot = gemm ? umi_plan_dot_f32_gemm : umi_plan_dot_f32_vec;
+    else if (wtype == UMI_TYPE_F16) p->dot = gemm ? umi_plan_dot_f16_gemm : umi_plan_dot_f16_vec;
     else return false;
     return true;
 }

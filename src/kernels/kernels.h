@@ -33,6 +33,18 @@ float umi_dot_f16_gemm(int n, const uint16_t *x, const uint16_t *y); /* n % 16 =
  * The reference's vector and batched paths share this order. */
 float umi_dot_q8_0_lanes8(int n, const void *x, const void *y);
 
+/* SIMD twins (x86.c), bit-identical to the functions above; call only when
+ * umi_cpu_level_get() allows. */
+float umi_dot_f32_vec_avx512(int n, const float *x, const float *y);
+float umi_dot_f32_gemm_avx512(int n, const float *x, const float *y);
+float umi_dot_f16_vec_avx512(int n, const uint16_t *x, const uint16_t *y);
+float umi_dot_f16_gemm_avx512(int n, const uint16_t *x, const uint16_t *y);
+float umi_dot_f32_vec_avx2(int n, const float *x, const float *y);
+float umi_dot_f32_gemm_avx2(int n, const float *x, const float *y);
+float umi_dot_f16_vec_avx2(int n, const uint16_t *x, const uint16_t *y);
+float umi_dot_f16_gemm_avx2(int n, const uint16_t *x, const uint16_t *y);
+float umi_dot_q8_0_avx2(int n, const void *x, const void *y);
+
 /* ---------------------------------------------------------------- plans
  *
  * The reference engine picks a different kernel (and so a different
@@ -52,6 +64,16 @@ typedef struct umi_kernel_plan {
 } umi_kernel_plan;
 
 umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok);
+
+/* The float dots of generic.c with the plan signature. */
+float umi_plan_dot_f32_vec(int k, const void *w, const void *x);
+float umi_plan_dot_f32_gemm(int k, const void *w, const void *x);
+float umi_plan_dot_f16_vec(int k, const void *w, const void *x);
+float umi_plan_dot_f16_gemm(int k, const void *w, const void *x);
+
+/* The SIMD twin of a scalar plan dot for a CPU level (x86.c), or the scalar
+ * function itself when there is none. Twins give identical bits. */
+umi_dot_fn umi_kernels_simd_twin(umi_dot_fn scalar, int cpu_level);
 
 /* Per-family planners (dispatch.c asks each in turn); true when they set *p. */
 bool umi_kernels_plan_float(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,

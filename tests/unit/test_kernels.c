@@ -1,0 +1,84 @@
+/* Every SIMD kernel against its scalar twin: identical bits, for lengths
+ * with and without a tail, on random data. Also the plan's choices. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpu.h"
+#include "core/fp16.h"
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+#include "quant/quant.h"
+
+static int passed, failed;
+
+static void check(bool ok, const char *what, int level, int n) {
+    if (ok) passed++;
+    else {
+        failed++;
+        printf("FAIL %s at level %s, n=%d\n", what, umi_cpu_level_name((umi_cpu_level)level), n);
+    }
+}
+
+static uint64_t rng = 88172645463325252ULL;
+static float frand(void) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (float)((double)(rng >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+}
+
+static bool same(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+int main(int argc, char **argv) {
+    (void)argc, (void)argv;
+    enum { MAXN = 4096 };
+    static float x[MAXN], y[MAXN];
+    static uint16_t hx[MAXN], hy[MAXN];
+    static umi_block_q8_0 qx[MAXN / 32], qy[MAXN / 32];
+    const int lens[] = {16, 32, 48, 64, 96, 128, 172, 256, 768, 2048, 4096};
+    const int top = umi_cpu_level_get();
+    for (int level = UMI_CPU_AVX2; level <= top && level <= UMI_CPU_AVX512; level++) {
+        for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+            const int n = lens[li];
+            for (int rep = 0; rep < 20; rep++) {
+                for (int i = 0; i < n; i++) {
+                    x[i] = frand() * 3, y[i] = frand();
+                    hx[i] = umi_fp32_to_fp16(x[i]), hy[i] = umi_fp32_to_fp16(y[i]);
+                }
+                const umi_dot_fn fns[] = {umi_plan_dot_f32_vec, umi_plan_dot_f32_gemm,
+                                          umi_plan_dot_f16_vec, umi_plan_dot_f16_gemm};
+                const char *names[] = {"f32 vec", "f32 gemm", "f16 vec", "f16 gemm"};
+                for (int f = 0; f < 4; f++) {
+                    if ((f == 1 || f == 3) && n % 16) continue;
+                    const void *a = f < 2 ? (const void *)x : (const void *)hx;
+                    const void *b = f < 2 ? (const void *)y : (const void *)hy;
+                    const umi_dot_fn twin = umi_kernels_simd_twin(fns[f], level);
+                    check(twin != fns[f] && same(twin(n, a, b), fns[f](n, a, b)), names[f], level, n);
+                }
+                if (n % 32 == 0) {
+                    const umi_type_traits *q8 = umi_type_traits_get(UMI_TYPE_Q8_0);
+                    q8->from_float(x, qx, n);
+                    q8->from_float(y, qy, n);
+                    const umi_dot_fn twin = umi_kernels_simd_twin(umi_dot_q8_0_lanes8, level);
+                    check(twin != umi_dot_q8_0_lanes8 &&
+                              same(twin(n, qx, qy), umi_dot_q8_0_lanes8(n, qx, qy)),
+                          "q8_0", level, n);
+                    float ref;
+                    q8->vec_dot(n, &ref, qx, qy);
+                    check(fabsf(ref - umi_dot_q8_0_lanes8(n, qx, qy)) <= 1e-4f * (1 + fabsf(ref)),
+                          "q8_0 lanes vs traits", level, n);
+                }
+            }
+        }
+    }
+    /* The plan: F32 weights take the batched order for >= 2 tokens when k % 16 == 0. */
+    umi_kernel_plan p1 = umi_kernels_plan(UMI_TYPE_F32, 256, 8, 1, 0);
+    umi_kernel_plan p2 = umi_kernels_plan(UMI_TYPE_F32, 256, 8, 2, 1);
+    umi_kernel_plan p3 = umi_kernels_plan(UMI_TYPE_F32, 172, 8, 2, 1);
+    check(p1.dot == umi_kernels_simd_twin(umi_plan_dot_f32_vec, top), "plan f32 decode", top, 256);
+    check(p2.dot == umi_kernels_simd_twin(umi_plan_dot_f32_gemm, top), "plan f32 batch", top, 256);
+    check(p3.dot == umi_kernels_simd_twin(umi_plan_dot_f32_vec, top), "plan f32 k%16", top, 172);
+    printf("cpu level %s\n%d passed, %d failed\n", umi_cpu_level_name((umi_cpu_level)top), passed,
+           failed);
+    return failed ? 1 : 0;
+}
