@@ -16,6 +16,7 @@ static const struct {
     {"perplexity", cmd_perplexity, "measure perplexity over a text file"},
     {"tokenize", cmd_tokenize, "show the tokens of a text"},
     {"chat", cmd_chat, "talk with a model in the terminal, using its chat template"},
+    {"bench", cmd_bench, "measure prompt and generation speed and the memory roofline"},
     {"template", cmd_template, "render a chat template with a test case's variables"},
 };
 

@@ -79,6 +79,9 @@ typedef struct umi_model_info {
     const char *rope_type;     /* "normal" or "neox" */
     bool has_chat_template;
     uint64_t kv_bytes_per_token; /* F16 K+V over all layers */
+    uint64_t weight_bytes_per_token; /* weights one decode step reads (matmuls; the
+                                        embedding table only when it is also the output) */
+    const char *cpu_level;     /* kernels this process uses: "avx512", "avx2", "neon", "generic" */
 } umi_model_info;
 
 void umi_model_get_info(const umi_model *model, umi_model_info *info);
@@ -212,6 +215,11 @@ void umi_free(void *p);
 int64_t umi_time_us(void);
 /* Physical core count (falls back to online CPUs). */
 int umi_cpu_physical_cores(void);
+
+/* Measured memory read bandwidth in GB/s (1e9 bytes/s): n_threads threads
+ * stream over a buffer of `bytes` (0 = 1 GiB), best of 3 passes. Allocates
+ * and frees the buffer; returns a negative value if it cannot. */
+double umi_measure_bandwidth(int n_threads, size_t bytes);
 
 #ifdef __cplusplus
 }

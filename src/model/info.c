@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "model/model.h"
+#include "core/cpu.h"
 #include "quant/quant.h"
 
 void umi_model_get_info(const umi_model *m, umi_model_info *info) {
@@ -36,6 +37,15 @@ void umi_model_get_info(const umi_model *m, umi_model_info *info) {
     info->rope_dim = hp->n_rot;
     info->rope_type = hp->rope_type == UMI_ROPE_NEOX ? "neox" : "normal";
     info->has_chat_template = umi_gguf_find(g, "tokenizer.chat_template") != NULL;
+    info->cpu_level = umi_cpu_level_name(umi_cpu_level_get());
+    /* A decode step reads every matrix once; the embedding table only one row,
+     * unless it doubles as the output matrix. */
+    for (uint64_t i = 0; m->tok_embd && i < g->n_tensors; i++) {
+        const umi_gguf_tensor *t = &g->tensors[i];
+        const bool is_embd = strcmp(t->name, "token_embd.weight") == 0;
+        if (t->n_dims >= 2 && (!is_embd || m->output == m->tok_embd))
+            info->weight_bytes_per_token += t->nbytes;
+    }
     info->kv_bytes_per_token =
         (uint64_t)hp->n_layer * hp->n_head_kv * (hp->head_dim_k + hp->head_dim_v) * 2;
 }

@@ -25,7 +25,7 @@ cd "$src"
 expect "top-level help"         0 "commands:"          -- "$umi" --help
 expect "no command"             2 "usage"              -- "$umi"
 expect "unknown command"        2 "unknown command"    -- "$umi" frobnicate
-for c in run info perplexity tokenize chat template; do
+for c in run info perplexity tokenize chat template bench; do
     expect "$c --help"          0 "usage: umi $c"      -- "$umi" $c --help
 done
 expect "unknown option"         2 "unknown option"     -- "$umi" run --bogus
@@ -58,6 +58,9 @@ if [ "$a" = "$b" ]; then ok "seeded sampling is reproducible"; else bad "seeded 
 # --no-mmap reads the file and gives the same result.
 got=$("$umi" run --no-mmap -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids 2>/dev/null)
 if [ "$got" = "$want" ]; then ok "--no-mmap"; else bad "--no-mmap" "$got"; fi
+
+expect "bench json"            0 '"tg_tps": [0-9]'  -- "$umi" bench -p 16 -n 8 -r 1 --json
+expect "bench bad reps"        2 "at least 1"         -- "$umi" bench -r 0
 
 # Chat: ChatML fallback announced, replies streamed, the second turn reuses the cache.
 out=$(printf 'Hello there\nWhat next?\n/clear\nAgain\n/exit\n' | "$umi" chat -n 12 --temp 0 2>&1); rc=$?

@@ -1,0 +1,126 @@
+/* umi bench: prompt-processing and generation speed, as llama-bench
+ * measures them (pp: one batch of P tokens into an empty cache; tg: N tokens
+ * decoded one at a time from an empty cache), with the decode roofline:
+ * weight bytes read per token against measured memory bandwidth. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "args.h"
+#include "commands.h"
+
+typedef struct stats {
+    double mean, sd;
+} stats;
+
+static stats summarize(const double *v, int n) {
+    stats s = {0, 0};
+    for (int i = 0; i < n; i++) s.mean += v[i] / n;
+    for (int i = 0; n > 1 && i < n; i++) s.sd += (v[i] - s.mean) * (v[i] - s.mean) / (n - 1);
+    s.sd = sqrt(s.sd);
+    return s;
+}
+
+/* Tokens/s of one pp or tg run; negative on error. */
+static double run_once(umi_context *ctx, const umi_token *toks, int n, bool batch) {
+    umi_error err = {0};
+    umi_context_reset(ctx);
+    const int64_t t0 = umi_time_us();
+    umi_status st = UMI_OK;
+    if (batch) st = umi_decode(ctx, toks, n, false, &err);
+    for (int i = 0; !batch && st == UMI_OK && i < n; i++) st = umi_decode(ctx, toks + i, 1, false, &err);
+    const double s = (umi_time_us() - t0) / 1e6;
+    if (st) {
+        cli_error("%s", err.msg);
+        return -1.0;
+    }
+    return s > 0 ? n / s : 0.0;
+}
+
+int cmd_bench(int argc, char **argv) {
+    const char *model = NULL;
+    int n_prompt = 512, n_gen = 128, reps = 3, threads = 0;
+    bool json = false, bandwidth_only = false, no_mmap = false;
+    const cli_opt opts[] = {
+        {"model", 'm', OPT_STR, &model, "FILE", "GGUF model (default: the bundled stories260K)"},
+        {"n-prompt", 'p', OPT_INT, &n_prompt, "N", "prompt tokens per pp run (default 512; 0 = skip)"},
+        {"n-gen", 'n', OPT_INT, &n_gen, "N", "generated tokens per tg run (default 128; 0 = skip)"},
+        {"repetitions", 'r', OPT_INT, &reps, "N", "runs of each test (default 3)"},
+        {"threads", 't', OPT_INT, &threads, "N", "threads (default: physical cores)"},
+        {"json", 0, OPT_FLAG, &json, NULL, "print one JSON object"},
+        {"bandwidth", 0, OPT_FLAG, &bandwidth_only, NULL, "only measure memory bandwidth"},
+        {"no-mmap", 0, OPT_FLAG, &no_mmap, NULL, "read the model instead of mapping it"},
+    };
+    const cli_cmd cmd = {"umi bench [-m MODEL] [-p 512] [-n 128] [-r 3] [-t N] [--json] [--bandwidth]",
+                         "Measure prompt (pp) and generation (tg) tokens/s and the decode roofline.",
+                         opts, (int)(sizeof opts / sizeof *opts), NULL, NULL};
+    int rc = cli_parse(&cmd, argc, argv);
+    if (rc >= 0) return rc;
+    if (reps < 1 || n_prompt < 0 || n_gen < 0) {
+        cli_error("-r must be at least 1 and -p/-n not negative");
+        return EXIT_USAGE;
+    }
+    if (threads <= 0) threads = umi_cpu_physical_cores();
+    const double bw = umi_measure_bandwidth(threads, 0);
+    if (bandwidth_only) {
+        if (json) printf("{\"bandwidth_gbps\": %.2f, \"threads\": %d}\n", bw, threads);
+        else printf("memory bandwidth: %.1f GB/s (%d threads, streaming read)\n", bw, threads);
+        return bw > 0 ? EXIT_OK : EXIT_RUNTIME;
+    }
+    if (!model) model = cli_default_model();
+    umi_model *m = NULL;
+    umi_context *ctx = NULL;
+    const int64_t t_load = umi_time_us();
+    if ((rc = cli_load_model(model, !no_mmap, false, &m))) return rc;
+    const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
+    if ((rc = cli_make_context(m, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, &ctx))) {
+        umi_model_free(m);
+        return rc;
+    }
+    const double load_ms = (umi_time_us() - t_load) / 1e3;
+    umi_model_info info;
+    umi_model_get_info(m, &info);
+    const int n_toks = n_ctx;
+    umi_token *toks = malloc((size_t)n_toks * sizeof *toks);
+    double *pp = calloc((size_t)reps, sizeof *pp), *tg = calloc((size_t)reps, sizeof *tg);
+    if (!toks || !pp || !tg) {
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    uint64_t s = 42; /* random but fixed tokens, like llama-bench */
+    for (int i = 0; i < n_toks; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        toks[i] = (umi_token)((s >> 33) % (uint64_t)info.n_vocab);
+    }
+    if (n_prompt > 0) run_once(ctx, toks, n_prompt < 16 ? n_prompt : 16, true); /* warm-up */
+    if (n_gen > 0) run_once(ctx, toks, 4, false);
+    for (int r = 0; r < reps; r++) {
+        if (n_prompt > 0 && (pp[r] = run_once(ctx, toks, n_prompt, true)) < 0) { rc = EXIT_RUNTIME; goto done; }
+        if (n_gen > 0 && (tg[r] = run_once(ctx, toks, n_gen, false)) < 0) { rc = EXIT_RUNTIME; goto done; }
+    }
+    const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
+    const double bpt = (double)info.weight_bytes_per_token;
+    const double roof = bw > 0 && n_gen > 0 ? 100.0 * sg.mean * bpt / (bw * 1e9) : 0.0;
+    if (json) {
+        printf("{\"model\": \"%s\", \"threads\": %d, \"cpu\": \"%s\", \"load_ms\": %.1f, "
+               "\"n_prompt\": %d, \"n_gen\": %d, \"repetitions\": %d, \"pp_tps\": %.2f, "
+               "\"pp_tps_sd\": %.2f, \"tg_tps\": %.2f, \"tg_tps_sd\": %.2f, \"bytes_per_token\": %.0f, "
+               "\"bandwidth_gbps\": %.2f, \"roofline_pct\": %.1f}\n",
+               model, threads, info.cpu_level, load_ms, n_prompt, n_gen, reps, sp.mean, sp.sd,
+               sg.mean, sg.sd, bpt, bw, roof);
+    } else {
+        printf("model       %s (%s, %.2f GiB)\n", model, info.arch, info.file_bytes / 1073741824.0);
+        printf("threads     %d, kernels %s\n", threads, info.cpu_level);
+        if (n_prompt > 0) printf("pp%-8d  %.2f ± %.2f tokens/s\n", n_prompt, sp.mean, sp.sd);
+        if (n_gen > 0) printf("tg%-8d  %.2f ± %.2f tokens/s\n", n_gen, sg.mean, sg.sd);
+        printf("weights     %.1f MiB read per generated token\n", bpt / 1048576.0);
+        printf("bandwidth   %.1f GB/s measured; tg at %.1f %% of the roofline\n", bw, roof);
+    }
+done:
+    free(pp);
+    free(tg);
+    free(toks);
+    umi_context_free(ctx);
+    umi_model_free(m);
+    return rc;
+}
