@@ -38,15 +38,45 @@ static void convert_rows(void *arg, int ith, int nth) {
         plan_for(t, (int)r).act(t->x + r * k, (char *)t->xq + r * t->xq_row, k);
 }
 
+/* Tokens per block when tiling: the block's converted activations should
+ * stay in L2 while every weight row of this thread streams past them. */
+enum { L2_BUDGET = 512 * 1024 };
+
+/* Tiled product for a batch where one tile kernel serves every token. */
+static void tile_rows(const matmul_task *t, const umi_kernel_plan *p, int64_t r0, int64_t r1) {
+    const int64_t k = t->w->ne[0], m = t->w->ne[1];
+    const size_t w_row = umi_type_row_size(t->w->type, k);
+    int tb = (int)(L2_BUDGET / t->xq_row);
+    tb = tb < p->tile_n ? p->tile_n : tb - tb % p->tile_n;
+    for (int j0 = 0; j0 < t->n; j0 += tb) {
+        const int j1 = j0 + tb < t->n ? j0 + tb : t->n;
+        for (int64_t r = r0; r < r1; r += p->tile_m) {
+            const int rm = (int)(r1 - r < p->tile_m ? r1 - r : p->tile_m);
+            for (int j = j0; j < j1; j += p->tile_n) {
+                const int rn = j1 - j < p->tile_n ? j1 - j : p->tile_n;
+                p->tile((int)k, (const char *)t->w->data + r * w_row, w_row, rm,
+                        (const char *)t->xq + j * t->xq_row, t->xq_row, rn, t->y + j * m + r, (size_t)m);
+            }
+        }
+    }
+}
+
 static void dot_rows(void *arg, int ith, int nth) {
     matmul_task *t = arg;
     const int64_t k = t->w->ne[0], m = t->w->ne[1];
     const size_t w_row = umi_type_row_size(t->w->type, k);
+    int64_t r0, r1;
+    umi_split_rows(m, ith, nth, &r0, &r1);
+    if (t->n >= 2) {
+        const umi_kernel_plan first = plan_for(t, 0), last = plan_for(t, t->n - 1);
+        if (first.tile && first.tile == last.tile && first.dot == last.dot) {
+            tile_rows(t, &first, r0, r1);
+            return;
+        }
+    }
     enum { MAX_PLANNED = 64 };
     umi_dot_fn dots[MAX_PLANNED];
     for (int i = 0; i < t->n && i < MAX_PLANNED; i++) dots[i] = plan_for(t, i).dot;
-    int64_t r0, r1;
-    umi_split_rows(m, ith, nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
         const void *wr = (const char *)t->w->data + r * w_row;
         for (int i = 0; i < t->n; i++) {

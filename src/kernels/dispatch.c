@@ -8,7 +8,9 @@ umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok
     if (umi_kernels_plan_float(wtype, k, m, n_tok, tok, &p) ||
         umi_kernels_plan_legacy(wtype, k, m, n_tok, tok, &p) ||
         umi_kernels_plan_kquant(wtype, k, m, n_tok, tok, &p)) {
-        if (p.dot) p.dot = umi_kernels_simd_twin(p.dot, umi_cpu_level_get());
+        const int level = umi_cpu_level_get();
+        if (p.dot && n_tok >= 2) p.tile = umi_kernels_tile_for(p.dot, level, &p.tile_m, &p.tile_n);
+        if (p.dot) p.dot = umi_kernels_simd_twin(p.dot, level);
         return p;
     }
     return (umi_kernel_plan){0};

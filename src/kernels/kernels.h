@@ -15,6 +15,7 @@
 #define UMI_KERNELS_KERNELS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum { UMI_LANES = 16 };
@@ -58,9 +59,19 @@ float umi_dot_q8_0_avx2(int n, const void *x, const void *y);
 typedef float (*umi_dot_fn)(int k, const void *w_row, const void *x_row);
 typedef void (*umi_act_fn)(const float *x, void *y, int64_t k);
 
+/* A register tile: y[j * y_stride + i] = dot(w row i, x row j) for i < rm,
+ * j < rn (rm, rn at most the plan's tile_m, tile_n), each element
+ * bit-identical to the plan's dot. Strides are in bytes for w and x, in
+ * floats for y. Tiles keep rm x rn accumulators in registers, so weights
+ * and activations are each loaded once per k-step for the whole tile. */
+typedef void (*umi_tile_fn)(int k, const void *w, size_t w_stride, int rm, const void *x,
+                            size_t x_stride, int rn, float *y, size_t y_stride);
+
 typedef struct umi_kernel_plan {
     umi_dot_fn dot;
     umi_act_fn act;
+    umi_tile_fn tile; /* optional: only when the same dot serves every token */
+    int tile_m, tile_n;
 } umi_kernel_plan;
 
 umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok);
@@ -74,6 +85,9 @@ float umi_plan_dot_f16_gemm(int k, const void *w, const void *x);
 /* The SIMD twin of a scalar plan dot for a CPU level (x86.c), or the scalar
  * function itself when there is none. Twins give identical bits. */
 umi_dot_fn umi_kernels_simd_twin(umi_dot_fn scalar, int cpu_level);
+/* A tile kernel computing many dots of `dot` at once, for the CPU level, or
+ * NULL when there is none (x86_tile.c). */
+umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
 
 /* Per-family planners (dispatch.c asks each in turn); true when they set *p. */
 bool umi_kernels_plan_float(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,

@@ -1,0 +1,140 @@
+/* Register-tiled products for prompt processing (x86): 4 weight rows x 4
+ * tokens per tile, every element accumulated in exactly the lane order of
+ * its single-dot twin, so tiles change speed, never results. */
+#include "kernels/kernels.h"
+
+#include "core/cpu.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include "core/fp16.h"
+#include "quant/blocks.h"
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+
+enum { TM = 4, TN = 4 };
+
+AVX2 static inline float hsum8(__m256 v) {
+    __m128 h4 = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    const __m128 t = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
+AVX512 static inline float hsum16(__m512 v) {
+    const __m256 lo = _mm512_castps512_ps256(v);
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    return hsum8(_mm256_add_ps(hi, lo));
+}
+
+/* Partial tiles (edges) fall back to the single dot, which is bit-identical. */
+static void edge(umi_dot_fn dot, int k, const char *w, size_t ws, int rm, const char *x, size_t xs,
+                 int rn, float *y, size_t ys) {
+    for (int j = 0; j < rn; j++)
+        for (int i = 0; i < rm; i++) y[j * ys + i] = dot(k, w + i * ws, x + j * xs);
+}
+
+/* ---------------------------------------------------------------- F32 / F16 (16 lanes) */
+
+AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
+                                int rn, float *y, size_t ys) {
+    if (rm != TM || rn != TN) {
+        edge(umi_plan_dot_f32_gemm, k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const char *wc = w, *xc = x;
+    __m512 acc[TM][TN];
+    for (int i = 0; i < TM; i++)
+        for (int j = 0; j < TN; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int l = 0; l < k; l += 16) {
+        __m512 wv[TM];
+        for (int i = 0; i < TM; i++) wv[i] = _mm512_loadu_ps((const float *)(wc + i * ws) + l);
+        for (int j = 0; j < TN; j++) {
+            const __m512 xv = _mm512_loadu_ps((const float *)(xc + j * xs) + l);
+            for (int i = 0; i < TM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
+        }
+    }
+    for (int j = 0; j < TN; j++)
+        for (int i = 0; i < TM; i++) y[j * ys + i] = hsum16(acc[i][j]);
+}
+
+AVX512 static void tile_f16_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
+                                int rn, float *y, size_t ys) {
+    if (rm != TM || rn != TN) {
+        edge(umi_plan_dot_f16_gemm, k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const char *wc = w, *xc = x;
+    __m512 acc[TM][TN];
+    for (int i = 0; i < TM; i++)
+        for (int j = 0; j < TN; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int l = 0; l < k; l += 16) {
+        __m512 wv[TM];
+        for (int i = 0; i < TM; i++)
+            wv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(wc + i * ws) + l)));
+        for (int j = 0; j < TN; j++) {
+            const __m512 xv =
+                _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(xc + j * xs) + l)));
+            for (int i = 0; i < TM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
+        }
+    }
+    for (int j = 0; j < TN; j++)
+        for (int i = 0; i < TM; i++) y[j * ys + i] = hsum16(acc[i][j]);
+}
+
+/* ---------------------------------------------------------------- Q8_0 (8 lanes) */
+
+AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
+                                int rn, float *y, size_t ys) {
+    if (rm != TM || rn != TN) {
+        edge(umi_dot_q8_0_lanes8, k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const char *wc = w, *xc = x;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[TM][TN];
+    for (int i = 0; i < TM; i++)
+        for (int j = 0; j < TN; j++) acc[i][j] = _mm256_setzero_ps();
+    for (int b = 0; b < k / UMI_QK8_0; b++) {
+        __m256i wq[TM], wabs[TM];
+        float wd[TM];
+        for (int i = 0; i < TM; i++) {
+            const umi_block_q8_0 *blk = (const umi_block_q8_0 *)(wc + i * ws) + b;
+            wq[i] = _mm256_loadu_si256((const __m256i *)blk->qs);
+            wabs[i] = _mm256_sign_epi8(wq[i], wq[i]);
+            wd[i] = umi_fp16_to_fp32(blk->d);
+        }
+        for (int j = 0; j < TN; j++) {
+            const umi_block_q8_0 *xb = (const umi_block_q8_0 *)(xc + j * xs) + b;
+            const __m256i xq = _mm256_loadu_si256((const __m256i *)xb->qs);
+            const float xd = umi_fp16_to_fp32(xb->d);
+            for (int i = 0; i < TM; i++) {
+                const __m256i pairs = _mm256_maddubs_epi16(wabs[i], _mm256_sign_epi8(xq, wq[i]));
+                const __m256 q = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
+                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(wd[i] * xd), q, acc[i][j]);
+            }
+        }
+    }
+    for (int j = 0; j < TN; j++)
+        for (int i = 0; i < TM; i++) y[j * ys + i] = hsum8(acc[i][j]);
+}
+
+umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
+    *tile_m = TM;
+    *tile_n = TN;
+    if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f32_gemm) return tile_f32_512;
+    if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_gemm) return tile_f16_512;
+    if ((cpu_level == UMI_CPU_AVX512 || cpu_level == UMI_CPU_AVX2) && dot == umi_dot_q8_0_lanes8)
+        return tile_q8_0_avx2;
+    return NULL;
+}
+
+#else
+
+umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
+    (void)dot, (void)cpu_level, (void)tile_m, (void)tile_n;
+    return NULL;
+}
+
+#endif
