@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/expf.h"
 #include "core/fp16.h"
 #include "infer/infer.h"
 #include "kernels/kernels.h"
@@ -50,30 +51,53 @@ static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
     for (int i = 0; i < hd_v; i++) out[i] = umi_fp16_to_fp32(acc[i]) * inv;
 }
 
-/* Exact softmax in F32; scores is scratch of n_kv floats. */
-static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
-                       int hd_v, int n_kv, const float *q, float scale, float *out,
-                       float *scores) {
-    float M = -INFINITY;
-    for (int p = 0; p < n_kv; p++) {
-        const uint16_t *kr = kc + p * k_stride;
-        float s = 0.0f;
-        for (int i = 0; i < hd_k; i++) s += q[i] * umi_fp16_to_fp32(kr[i]);
-        scores[p] = s * scale;
-        if (scores[p] > M) M = scores[p];
-    }
-    double sum = 0.0;
-    for (int p = 0; p < n_kv; p++) {
-        scores[p] = expf(scores[p] - M);
-        sum += scores[p];
-    }
+/* The large-batch path, in the reference's tiled order: keys in tiles of
+ * 64 positions; per tile the scores are sequential fused dot products,
+ * scaled; an online softmax rescales the F32 accumulator when the maximum
+ * grows; the tile's exponentials (umi_expf_poly) are summed in 16-lane
+ * groups into a double; V is accumulated by sequential fused
+ * multiply-adds. Positions after the query's are masked (weight 0). */
+enum { KV_TILE = 64 };
+
+static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride,
+                       int hd_k, int hd_v, int n_kv, const float *q, float scale, float *out,
+                       float *p) {
+    float M = -INFINITY, S = 0.0f;
     memset(out, 0, (size_t)hd_v * sizeof *out);
-    for (int p = 0; p < n_kv; p++) {
-        const uint16_t *vr = vc + p * v_stride;
-        for (int i = 0; i < hd_v; i++) out[i] += scores[p] * umi_fp16_to_fp32(vr[i]);
+    for (int t0 = 0; t0 < n_kv; t0 += KV_TILE) {
+        float tile_max = -INFINITY;
+        for (int i = 0; i < KV_TILE; i++) {
+            p[i] = -INFINITY;
+            if (t0 + i >= n_kv) continue;
+            const uint16_t *kr = kc + (size_t)(t0 + i) * k_stride;
+            float s = 0.0f;
+            for (int d = 0; d < hd_k; d++) s = fmaf(umi_fp16_to_fp32(kr[d]), q[d], s);
+            p[i] = s * scale;
+            tile_max = fmaxf(tile_max, p[i]);
+        }
+        const float m_new = fmaxf(M, tile_max);
+        if (m_new > M) {
+            const float ms = expf(M - m_new);
+            for (int d = 0; d < hd_v; d++) out[d] *= ms;
+            S *= ms;
+        }
+        M = m_new;
+        double sum = 0.0;
+        for (int g = 0; g < KV_TILE; g += UMI_LANES) {
+            for (int l = 0; l < UMI_LANES; l++) p[g + l] = umi_expf_poly(p[g + l] - M);
+            sum += (double)umi_reduce16(p + g);
+        }
+        S = (float)((double)S + sum);
+        const int n_tile = n_kv - t0 < KV_TILE ? n_kv - t0 : KV_TILE;
+        for (int d = 0; d < hd_v; d++) {
+            float a = out[d];
+            for (int i = 0; i < n_tile; i++)
+                a = fmaf(umi_fp16_to_fp32(vc[(size_t)(t0 + i) * v_stride + d]), p[i], a);
+            out[d] = a;
+        }
     }
-    const float inv = (float)(1.0 / sum);
-    for (int i = 0; i < hd_v; i++) out[i] *= inv;
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int d = 0; d < hd_v; d++) out[d] *= inv;
 }
 
 static void attention_rows(void *arg, int ith, int nth) {

@@ -57,9 +57,9 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     const size_t QD = (size_t)hp->n_head * hp->head_dim_k, OD = (size_t)hp->n_head * hp->head_dim_v;
     const size_t KD = (size_t)hp->n_head_kv * hp->head_dim_k, VD = (size_t)hp->n_head_kv * hp->head_dim_v;
     const size_t cache_k = (size_t)hp->n_layer * p.n_ctx * KD, cache_v = (size_t)hp->n_layer * p.n_ctx * VD;
-    /* Attention scratch per thread: the F32 path needs n_ctx scores, the F16
-     * path q and the accumulator; take the larger. */
-    ctx->att_scratch_stride = max3(p.n_ctx, hp->head_dim_k + hp->head_dim_v, 0) + 16;
+    /* Attention scratch per thread: one 64-position tile of scores (large
+     * batches) or q and the F16 accumulator (small ones); take the larger. */
+    ctx->att_scratch_stride = max3(64, hp->head_dim_k + hp->head_dim_v, 0) + 16;
     /* Converted activations never exceed 4 bytes per element (F32 itself). */
     ctx->qbuf_size = B * max3(E, F, OD) * sizeof(float);
     ctx->n_logits_cap = 1;

@@ -1,6 +1,7 @@
 /* Element-wise building blocks of the decoder: RMSNorm, RoPE, SwiGLU, bias. */
 #include <math.h>
 
+#include "core/expf.h"
 #include "infer/infer.h"
 
 void umi_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps) {
@@ -57,23 +58,7 @@ void umi_add_bias(float *y, const float *b, int n, int dim) {
         for (int i = 0; i < dim; i++) y[(int64_t)r * dim + i] += b[i];
 }
 
-/* exp(x) by the polynomial the reference's vector kernels use (ARM
- * optimized-routines' expf: x = n ln2 + b, 2^n * p(b) with p of degree 5),
- * written out per element so SiLU rounds as the reference's does. */
-static float exp_poly(float x) {
-    const float shift = 0x1.8p23f;
-    const float z = fmaf(x, 0x1.715476p+0f, shift);
-    const float n = z - shift; /* round(x / ln2) */
-    const float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x));
-    if (fabsf(n) > 192.0f) return n > 0.0f ? INFINITY : 0.0f;
-    const float u = b * b;
-    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
-                              fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
-                         u, fmaf(0x1.ffffecp-1f, b, 1.0f));
-    return ldexpf(j, (int)n);
-}
-
-/* SiLU(gate) * up per row: 16-wide groups use exp_poly, a row's tail expf
+/* SiLU(gate) * up per row: 16-wide groups use umi_expf_poly, a row's tail expf
  * (the reference's vector body and scalar remainder). */
 void umi_swiglu(float *gate, const float *up, int n_rows, int dim) {
     const int body = dim & ~15;
@@ -81,7 +66,7 @@ void umi_swiglu(float *gate, const float *up, int n_rows, int dim) {
         float *g = gate + (int64_t)r * dim;
         const float *u = up + (int64_t)r * dim;
         for (int i = 0; i < dim; i++) {
-            const float e = i < body ? exp_poly(-g[i]) : expf(-g[i]);
+            const float e = i < body ? umi_expf_poly(-g[i]) : expf(-g[i]);
             g[i] = g[i] / (1.0f + e) * u[i];
         }
     }
