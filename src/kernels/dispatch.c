@@ -3,14 +3,28 @@
 
 #include "core/cpu.h"
 
+static umi_dot_fn find_twin(umi_dot_fn scalar, int level) {
+    umi_dot_fn f = umi_kernels_simd_twin(scalar, level);
+    if (f == scalar) f = umi_kernels_simd_twin_legacy(scalar, level);
+    if (!f) f = umi_kernels_simd_twin_kquant(scalar, level);
+    return f ? f : scalar;
+}
+
+static umi_tile_fn find_tile(umi_dot_fn dot, int level, int *tm, int *tn) {
+    umi_tile_fn t = umi_kernels_tile_for(dot, level, tm, tn);
+    if (!t) t = umi_kernels_tile_for_legacy(dot, level, tm, tn);
+    if (!t) t = umi_kernels_tile_for_kquant(dot, level, tm, tn);
+    return t;
+}
+
 umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok) {
     umi_kernel_plan p = {0};
     if (umi_kernels_plan_float(wtype, k, m, n_tok, tok, &p) ||
         umi_kernels_plan_legacy(wtype, k, m, n_tok, tok, &p) ||
         umi_kernels_plan_kquant(wtype, k, m, n_tok, tok, &p)) {
         const int level = umi_cpu_level_get();
-        if (p.dot && n_tok >= 2) p.tile = umi_kernels_tile_for(p.dot, level, &p.tile_m, &p.tile_n);
-        if (p.dot) p.dot = umi_kernels_simd_twin(p.dot, level);
+        if (p.dot && n_tok >= 2) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
+        if (p.dot) p.dot = find_twin(p.dot, level);
         return p;
     }
     return (umi_kernel_plan){0};

@@ -89,6 +89,14 @@ umi_dot_fn umi_kernels_simd_twin(umi_dot_fn scalar, int cpu_level);
  * NULL when there is none (x86_tile.c). */
 umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
 
+/* The same two lookups for each type family's SIMD file (x86_legacy.c,
+ * x86_kquant.c): NULL when the family has no twin/tile for that dot. The
+ * dispatcher asks the float family (above) first, then these. */
+umi_dot_fn umi_kernels_simd_twin_legacy(umi_dot_fn scalar, int cpu_level);
+umi_dot_fn umi_kernels_simd_twin_kquant(umi_dot_fn scalar, int cpu_level);
+umi_tile_fn umi_kernels_tile_for_legacy(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
+umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
+
 /* Per-family planners (dispatch.c asks each in turn); true when they set *p. */
 bool umi_kernels_plan_float(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,
                             umi_kernel_plan *p);
