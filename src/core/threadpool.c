@@ -18,10 +18,26 @@ struct umi_pool {
     pthread_cond_t wake;
     atomic_uint generation; /* bumped once per task; workers run on change */
     atomic_int pending;     /* workers still running the current task */
+    atomic_int sleeping;    /* workers blocked on `wake`; run() signals only if > 0 */
     atomic_bool quit;
     umi_pool_fn fn;
     void *arg;
 };
+
+/* A pause while spinning: the x86 `pause` hint most of the time (cheap, frees
+ * the core's pipeline for a sibling), a real yield now and then in case the
+ * thread we wait for was descheduled. */
+static inline void cpu_relax(int spins) {
+    if (spins % 64 == 0) {
+        sched_yield();
+        return;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 typedef struct worker_arg {
     umi_pool *pool;
@@ -39,12 +55,16 @@ static void *worker_main(void *p) {
         while ((gen = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen &&
                !atomic_load(&pool->quit)) {
             if (++spins < SPIN_LIMIT) {
-                sched_yield();
+                cpu_relax(spins);
                 continue;
             }
+            /* Announce the sleep before re-checking, so run() either sees us
+             * sleeping (and signals) or we see its new generation. */
             pthread_mutex_lock(&pool->mu);
+            atomic_fetch_add(&pool->sleeping, 1);
             while (atomic_load(&pool->generation) == seen && !atomic_load(&pool->quit))
                 pthread_cond_wait(&pool->wake, &pool->mu);
+            atomic_fetch_sub(&pool->sleeping, 1);
             pthread_mutex_unlock(&pool->mu);
         }
         if (atomic_load(&pool->quit)) break;
@@ -108,10 +128,13 @@ void umi_pool_run(umi_pool *pool, umi_pool_fn fn, void *arg) {
     pool->fn = fn;
     pool->arg = arg;
     atomic_store(&pool->pending, pool->n_threads - 1);
-    pthread_mutex_lock(&pool->mu);
-    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
-    pthread_cond_broadcast(&pool->wake);
-    pthread_mutex_unlock(&pool->mu);
+    atomic_fetch_add(&pool->generation, 1);
+    if (atomic_load(&pool->sleeping) > 0) {
+        pthread_mutex_lock(&pool->mu);
+        pthread_cond_broadcast(&pool->wake);
+        pthread_mutex_unlock(&pool->mu);
+    }
     fn(arg, 0, pool->n_threads);
-    while (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0) sched_yield();
+    for (int spins = 1; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0; spins++)
+        cpu_relax(spins);
 }

@@ -98,7 +98,9 @@ void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, fl
     } else {
         t.xq = ctx->qbuf;
         t.xq_row = umi_type_row_size(t.wt->vec_dot_type, w->ne[0]);
-        umi_pool_run(ctx->pool, convert_rows, &t);
+        /* One row converts faster than waking the workers for it. */
+        if (n == 1) convert_rows(&t, 0, 1);
+        else umi_pool_run(ctx->pool, convert_rows, &t);
     }
     umi_pool_run(ctx->pool, dot_rows, &t);
 }
