@@ -100,3 +100,16 @@ bool umi_kernels_plan_float(uint32_t wtype, int64_t k, int64_t m, int n_tok, int
     else return false;
     return true;
 }
+
+#if !defined(__x86_64__) && !(defined(__aarch64__) && defined(__ARM_NEON))
+/* No SIMD for this CPU: every plan dot stays scalar. */
+umi_dot_fn umi_kernels_simd_twin(umi_dot_fn scalar, int cpu_level) {
+    (void)cpu_level;
+    return scalar;
+}
+
+umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
+    (void)dot, (void)cpu_level, (void)tile_m, (void)tile_n;
+    return NULL;
+}
+#endif

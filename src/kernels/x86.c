@@ -184,11 +184,4 @@ umi_dot_fn umi_kernels_simd_twin(umi_dot_fn scalar, int cpu_level) {
     return scalar;
 }
 
-#else
-
-umi_dot_fn umi_kernels_simd_twin(umi_dot_fn scalar, int cpu_level) {
-    (void)cpu_level;
-    return scalar;
-}
-
 #endif

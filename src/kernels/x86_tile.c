@@ -130,11 +130,4 @@ umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int
     return NULL;
 }
 
-#else
-
-umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
-    (void)dot, (void)cpu_level, (void)tile_m, (void)tile_n;
-    return NULL;
-}
-
 #endif

@@ -37,7 +37,12 @@ int main(int argc, char **argv) {
     static umi_block_q8_0 qx[MAXN / 32], qy[MAXN / 32];
     const int lens[] = {16, 32, 48, 64, 96, 128, 172, 256, 768, 2048, 4096};
     const int top = umi_cpu_level_get();
-    for (int level = UMI_CPU_AVX2; level <= top && level <= UMI_CPU_AVX512; level++) {
+    /* The SIMD levels this CPU runs: AVX2 and AVX-512 on x86, NEON on ARM. */
+    int levels[3], n_levels = 0;
+    if (top == UMI_CPU_NEON) levels[n_levels++] = UMI_CPU_NEON;
+    for (int l = UMI_CPU_AVX2; top != UMI_CPU_NEON && l <= top; l++) levels[n_levels++] = l;
+    for (int li_ = 0; li_ < n_levels; li_++) {
+        const int level = levels[li_];
         for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
             const int n = lens[li];
             for (int rep = 0; rep < 20; rep++) {
@@ -72,7 +77,8 @@ int main(int argc, char **argv) {
         }
     }
     /* Tiles: every element equals the single dot, for full and edge tiles. */
-    for (int level = UMI_CPU_AVX2; level <= top && level <= UMI_CPU_AVX512; level++) {
+    for (int li_ = 0; li_ < n_levels; li_++) {
+        const int level = levels[li_];
         enum { K = 256, ROWS = 7, TOKS = 6 };
         static float w32[ROWS * K], x32[TOKS * K];
         static uint16_t w16[ROWS * K], x16[TOKS * K];
