@@ -3,7 +3,8 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 PROMPT     ?= Once upon a time
-DEBIAN_PKGS = build-essential cmake pkg-config python3 python3-numpy libpcre2-dev libcjson-dev
+DEBIAN_PKGS = build-essential cmake pkg-config python3 python3-numpy libpcre2-dev libcjson-dev gcc-aarch64-linux-gnu qemu-user \
+              libmicrohttpd-dev curl nodejs npm
 
 .PHONY: all deps build run test test-release test-asan test-pending clean
 
@@ -11,7 +12,8 @@ all: build
 
 # Install only what is missing (apt-get is slow even when there is nothing to do).
 deps:
-	@missing=""; for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@# A command already on PATH counts (node/npm from NodeSource instead of Debian's packages).
+	@missing=""; for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
