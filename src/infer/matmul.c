@@ -6,6 +6,7 @@
  * token, so each weight row is read from memory once per call. Which dot
  * (and which activation conversion) serves a token is the kernel plan's
  * choice (src/kernels/dispatch.c). */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "infer/infer.h"
@@ -21,7 +22,19 @@ typedef struct matmul_task {
     size_t xq_row;
     float *y;
     int n;
+    atomic_int_fast64_t next_chunk; /* rows handed out so far (chunk stealing) */
 } matmul_task;
+
+/* Rows per chunk that threads take from the shared counter: small enough
+ * that a thread slowed down (by the OS, a hyperthread sibling, a page
+ * fault on a cold mapping) leaves its share to the others, large enough
+ * that taking one costs nothing next to computing it. A multiple of 8 so
+ * register tiles of 4 rows stay whole. */
+static int64_t chunk_rows(int64_t m, int nth) {
+    int64_t c = m / ((int64_t)nth * 8);
+    c = c < 8 ? 8 : c - c % 8;
+    return c;
+}
 
 static umi_kernel_plan plan_for(const matmul_task *t, int tok) {
     umi_kernel_plan p = umi_kernels_plan(t->w->type, t->w->ne[0], t->w->ne[1], t->n, tok);
@@ -62,34 +75,42 @@ static void tile_rows(const matmul_task *t, const umi_kernel_plan *p, int64_t r0
 }
 
 static void dot_rows(void *arg, int ith, int nth) {
+    (void)ith;
     matmul_task *t = arg;
     const int64_t k = t->w->ne[0], m = t->w->ne[1];
     const size_t w_row = umi_type_row_size(t->w->type, k);
-    int64_t r0, r1;
-    umi_split_rows(m, ith, nth, &r0, &r1);
+    const int64_t chunk = chunk_rows(m, nth);
+    umi_kernel_plan tiled = {0};
     if (t->n >= 2) {
         const umi_kernel_plan first = plan_for(t, 0), last = plan_for(t, t->n - 1);
-        if (first.tile && first.tile == last.tile && first.dot == last.dot) {
-            tile_rows(t, &first, r0, r1);
-            return;
-        }
+        if (first.tile && first.tile == last.tile && first.dot == last.dot) tiled = first;
     }
     enum { MAX_PLANNED = 64 };
     umi_dot_fn dots[MAX_PLANNED];
-    for (int i = 0; i < t->n && i < MAX_PLANNED; i++) dots[i] = plan_for(t, i).dot;
-    for (int64_t r = r0; r < r1; r++) {
-        const void *wr = (const char *)t->w->data + r * w_row;
-        for (int i = 0; i < t->n; i++) {
-            const void *xi = (const char *)t->xq + i * t->xq_row;
-            const umi_dot_fn dot = i < MAX_PLANNED ? dots[i] : plan_for(t, i).dot;
-            if (dot) t->y[i * m + r] = dot((int)k, wr, xi);
-            else t->wt->vec_dot((int)k, &t->y[i * m + r], wr, xi);
+    for (int i = 0; !tiled.tile && i < t->n && i < MAX_PLANNED; i++) dots[i] = plan_for(t, i).dot;
+    for (;;) {
+        const int64_t r0 = atomic_fetch_add(&t->next_chunk, chunk);
+        if (r0 >= m) break;
+        const int64_t r1 = r0 + chunk < m ? r0 + chunk : m;
+        if (tiled.tile) {
+            tile_rows(t, &tiled, r0, r1);
+            continue;
+        }
+        for (int64_t r = r0; r < r1; r++) {
+            const void *wr = (const char *)t->w->data + r * w_row;
+            for (int i = 0; i < t->n; i++) {
+                const void *xi = (const char *)t->xq + i * t->xq_row;
+                const umi_dot_fn dot = i < MAX_PLANNED ? dots[i] : plan_for(t, i).dot;
+                if (dot) t->y[i * m + r] = dot((int)k, wr, xi);
+                else t->wt->vec_dot((int)k, &t->y[i * m + r], wr, xi);
+            }
         }
     }
 }
 
 void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, float *y) {
     matmul_task t = {.w = w, .x = x, .y = y, .n = n};
+    atomic_init(&t.next_chunk, 0);
     t.wt = umi_type_traits_get(w->type);
     t.at = umi_type_traits_get(t.wt->vec_dot_type);
     if (t.wt->vec_dot_type == UMI_TYPE_F32) {
