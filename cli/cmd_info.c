@@ -58,6 +58,11 @@ int cmd_info(int argc, char **argv) {
     printf("%-22s %u\n", "layers", in.n_layer);
     printf("%-22s %u (kv %u), head dim %u\n", "heads", in.n_head, in.n_head_kv, in.head_dim);
     printf("%-22s %u\n", "feed-forward", in.n_ff);
+    if (in.n_expert) {
+        printf("%-22s %u total, %u active per token, width %u\n", "experts", in.n_expert,
+               in.n_expert_used, in.n_ff_exp);
+        print_count("active parameters", in.n_params_active);
+    }
     printf("%-22s %s, %u dims, base %.0f, scale %g\n", "rope", in.rope_type, in.rope_dim,
            in.rope_freq_base, in.rope_freq_scale);
     printf("%-22s %llu bytes (f16 K+V, all layers)\n", "kv cache per token",

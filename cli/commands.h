@@ -12,6 +12,8 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Shared by commands that run the model: load it and create a context,
  * printing a one-line error on failure. Returns EXIT_OK or EXIT_RUNTIME. */

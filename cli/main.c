@@ -17,7 +17,9 @@ static const struct {
     {"tokenize", cmd_tokenize, "show the tokens of a text"},
     {"chat", cmd_chat, "talk with a model in the terminal, using its chat template"},
     {"bench", cmd_bench, "measure prompt and generation speed and the memory roofline"},
+    {"plan", cmd_plan, "predict memory and speed of a model on this or another machine"},
     {"template", cmd_template, "render a chat template with a test case's variables"},
+    {"serve", cmd_serve, "serve models over HTTP (OpenAI and Ollama APIs)"},
 };
 
 static void usage(FILE *f) {

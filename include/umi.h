@@ -81,6 +81,10 @@ typedef struct umi_model_info {
     uint64_t kv_bytes_per_token; /* F16 K+V over all layers */
     uint64_t weight_bytes_per_token; /* weights one decode step reads (matmuls; the
                                         embedding table only when it is also the output) */
+    uint32_t n_expert, n_expert_used; /* experts per MoE layer and per token (0, 0: dense) */
+    uint32_t n_ff_exp;                /* hidden width of one expert */
+    uint64_t n_params_active;         /* parameters one token uses: n_params less the
+                                         experts it is not routed to */
     const char *cpu_level;     /* kernels this process uses: "avx512", "avx2", "neon", "generic" */
 } umi_model_info;
 
@@ -208,6 +212,109 @@ const char *umi_chat_default_template(void);
 
 /* Release memory the library returned to the caller (rendered text). */
 void umi_free(void *p);
+
+/* ---------------------------------------------------------------- plan
+ *
+ * What a model needs and how fast it will run, before loading it: from a
+ * GGUF file's header and tensor table (weights are never read) or from the
+ * built-in catalog of model architectures and a quantization type. The
+ * memory figures come from the same function umi_context_init sizes its
+ * buffers with. Nothing here allocates model memory; the `this` hardware
+ * profile measures bandwidth once and caches it in the user's config dir
+ * ($XDG_CONFIG_HOME/umi, else ~/.config/umi). */
+
+typedef struct umi_plan_params {
+    const char *model_path;  /* a GGUF file, or NULL to plan a catalog model */
+    const char *catalog;     /* catalog model name ("llama-3.1-8b"), when model_path is NULL */
+    const char *quant;       /* catalog: file type ("Q4_K_M", the default; "IQ2_XS", "F16", ...) */
+    bool imatrix;            /* catalog: made with an importance matrix (implied by IQ1/IQ2/IQ3_XXS) */
+    uint32_t n_ctx;          /* context per sequence; 0 = as `umi run`: the model's, at most 4096 */
+    uint32_t n_parallel;     /* sequences, each with its own cache; 0 = 1 */
+    uint32_t n_batch;        /* tokens per forward chunk; 0 = 512 */
+    int n_threads;           /* 0 = physical cores */
+    const char *kv_type;     /* "f16" (NULL: the engine's), "q8_0", "q4_0" */
+    const char *hw;          /* a profile name (umi_plan_hw_get), "this" or NULL (= this machine) */
+    double mem_gb;           /* > 0: the memory to plan for (overrides the profile's) */
+    double bw_gbps;          /* > 0: memory bandwidth (overrides the profile's or the measured) */
+    double gpu_limit_pct;    /* > 0: share of memory the GPU may use (Apple, unified APUs, GPUs) */
+} umi_plan_params;
+
+umi_plan_params umi_plan_default_params(void);
+
+typedef struct umi_plan_hw {
+    char name[48];       /* "m3-ultra-512", "this", "custom" */
+    char title[96];
+    const char *kind;    /* "apple", "unified", "gpu", "cpu" */
+    double mem_gb;       /* memory (a discrete GPU's VRAM), 1e9 bytes */
+    double avail_gb;     /* this machine: memory available now; else mem_gb */
+    double bw_gbps;
+    bool bw_measured;    /* bandwidth measured on this machine (or read from the cache) */
+    double tflops;       /* effective matmul rate for prompt processing */
+    double gpu_limit_pct; /* default share the GPU may wire/use (100 for plain CPU) */
+    int cores;
+} umi_plan_hw;
+
+typedef enum umi_plan_verdict {
+    UMI_PLAN_FITS = 0,       /* at least 10% of the budget to spare */
+    UMI_PLAN_TIGHT = 1,      /* fits, with under 10% to spare */
+    UMI_PLAN_NO_FIT = 2,     /* does not fit */
+} umi_plan_verdict;
+
+typedef struct umi_plan_result {
+    char model[128];          /* file path or catalog title */
+    char arch[32];
+    char quant[16];           /* catalog: the file type; file: "" */
+    uint64_t n_params, n_params_active; /* active: what one token multiplies (MoE) */
+    uint64_t file_bytes;      /* predicted (catalog) or actual (file) */
+    uint64_t weight_bytes;    /* tensor data */
+    uint64_t type_bytes[UMI_MAX_TYPES]; /* tensor data per GGML type id */
+    uint32_t n_layer, n_embd, n_head, n_head_kv, head_dim, n_ctx_train, n_expert, n_expert_used;
+    uint32_t n_swa;           /* sliding window of every other layer (0 = none) */
+    uint32_t mla_kv_width;    /* MLA latent per token per layer (0 = none) */
+    /* Memory (bytes). total = weights + kv + compute + overhead. */
+    uint32_t n_ctx, n_parallel;
+    const char *kv_type;      /* "f16", "q8_0", "q4_0" */
+    uint64_t kv_bytes, kv_bytes_per_token, compute_bytes, overhead_bytes, total_bytes;
+    /* The target and the verdict. */
+    umi_plan_hw hw;
+    uint64_t budget_bytes;    /* what the target lets the model use */
+    int64_t headroom_bytes;   /* budget - total */
+    umi_plan_verdict verdict;
+    uint32_t n_ctx_max;       /* largest context (per sequence) that fits, <= n_ctx_train; 0 = none */
+    uint64_t wired_limit_mb;  /* Apple: an iogpu.wired_limit_mb that would make it fit, 0 = not
+                                 needed or not enough memory even then */
+    /* Speed. */
+    uint64_t bytes_per_token; /* weight bytes one decode step reads (active experts only) */
+    double tg_tps;            /* decode tokens/s on an empty context */
+    double tg_tps_full;       /* decode tokens/s with the context full */
+    double pp_tps;            /* prompt tokens/s */
+} umi_plan_result;
+
+/* Plan one model on one target. Fails with UMI_ERR_ARG for an unknown catalog
+ * name, file type, KV type or hardware profile (the message lists what is
+ * known), or the file errors of umi_model_load. */
+umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out, umi_error *err);
+
+/* Short name of a verdict: "fits", "tight", "does not fit". */
+const char *umi_plan_verdict_name(umi_plan_verdict v);
+
+/* The catalog (static data; strings live forever). */
+typedef struct umi_plan_catalog_entry {
+    const char *name, *title, *arch;
+    const char *tasks;         /* space-separated: chat code reasoning creative */
+    uint64_t n_params, n_params_active;
+    uint32_t n_ctx_train;
+} umi_plan_catalog_entry;
+size_t umi_plan_catalog_count(void);
+bool umi_plan_catalog_get(size_t i, umi_plan_catalog_entry *out);
+
+/* The file types the size predictor knows, best first ("F32" ... "IQ1_S"). */
+size_t umi_plan_quant_count(void);
+const char *umi_plan_quant_name(size_t i);
+
+/* Built-in hardware profiles (not `this`). */
+size_t umi_plan_hw_count(void);
+bool umi_plan_hw_get(size_t i, umi_plan_hw *out);
 
 /* ---------------------------------------------------------------- misc */
 

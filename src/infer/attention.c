@@ -18,6 +18,13 @@
 
 enum { LARGE_BATCH = 64 };
 
+/* How a q·k dot becomes a score: times scale, then (when softcap is set)
+ * softcap * tanh(score) — scale already holds the 1 / softcap. */
+typedef struct att_scores {
+    float scale;
+    float softcap;
+} att_scores;
+
 typedef struct att_task {
     umi_context *ctx;
     int layer;
@@ -26,13 +33,14 @@ typedef struct att_task {
 
 /* Online softmax with an F16 accumulator: acc = acc*ms + v*vs per position. */
 static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
-                       int hd_v, int n_kv, const float *q, float scale, float *out,
+                       int hd_v, int first, int n_kv, const float *q, const att_scores *sc, float *out,
                        uint16_t *q16, uint16_t *acc) {
     for (int i = 0; i < hd_k; i++) q16[i] = umi_fp32_to_fp16(q[i]);
     memset(acc, 0, (size_t)hd_v * sizeof *acc);
     float M = -INFINITY, S = 0.0f;
-    for (int p = 0; p < n_kv; p++) {
-        const float s = umi_dot_f16_vec(hd_k, kc + p * k_stride, q16) * scale;
+    for (int p = first; p < n_kv; p++) {
+        float s = umi_dot_f16_vec(hd_k, kc + p * k_stride, q16) * sc->scale;
+        if (sc->softcap != 0.0f) s = sc->softcap * tanhf(s);
         float ms = 1.0f, vs = 1.0f;
         if (s > M) {
             const float m_old = M;
@@ -60,19 +68,22 @@ static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
 enum { KV_TILE = 64 };
 
 static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride,
-                       int hd_k, int hd_v, int n_kv, const float *q, float scale, float *out,
-                       float *p) {
+                       int hd_k, int hd_v, int first, int n_kv, const float *q, const att_scores *sc,
+                       float *out, float *p) {
     float M = -INFINITY, S = 0.0f;
     memset(out, 0, (size_t)hd_v * sizeof *out);
-    for (int t0 = 0; t0 < n_kv; t0 += KV_TILE) {
+    /* Tiles stay aligned to position 0; those wholly before a sliding
+     * window's first position are skipped, as fully masked tiles are. */
+    for (int t0 = first - first % KV_TILE; t0 < n_kv; t0 += KV_TILE) {
         float tile_max = -INFINITY;
         for (int i = 0; i < KV_TILE; i++) {
             p[i] = -INFINITY;
-            if (t0 + i >= n_kv) continue;
+            if (t0 + i >= n_kv || t0 + i < first) continue;
             const uint16_t *kr = kc + (size_t)(t0 + i) * k_stride;
             float s = 0.0f;
             for (int d = 0; d < hd_k; d++) s = fmaf(umi_fp16_to_fp32(kr[d]), q[d], s);
-            p[i] = s * scale;
+            p[i] = s * sc->scale;
+            if (sc->softcap != 0.0f) p[i] = tanhf(p[i]) * sc->softcap;
             tile_max = fmaxf(tile_max, p[i]);
         }
         const float m_new = fmaxf(M, tile_max);
@@ -109,7 +120,11 @@ static void attention_rows(void *arg, int ith, int nth) {
     const size_t k_stride = (size_t)hp->n_head_kv * hd_k, v_stride = (size_t)hp->n_head_kv * hd_v;
     const uint16_t *kl = ctx->k_cache + (size_t)t->layer * ctx->n_ctx * k_stride;
     const uint16_t *vl = ctx->v_cache + (size_t)t->layer * ctx->n_ctx * v_stride;
-    const float scale = 1.0f / sqrtf((float)hd_k);
+    const umi_layer *L = &ctx->model->layers[t->layer];
+    /* A q already scaled by q_scale (gemma2, phi3) is dotted unscaled. */
+    att_scores sc = {.scale = hp->q_scale != 0.0f ? 1.0f : 1.0f / sqrtf((float)hd_k),
+                     .softcap = hp->attn_softcap};
+    if (sc.softcap != 0.0f) sc.scale /= sc.softcap;
     float *scratch = ctx->att_scratch + (size_t)ith * ctx->att_scratch_stride;
 
     int64_t i0, i1;
@@ -117,15 +132,17 @@ static void attention_rows(void *arg, int ith, int nth) {
     for (int64_t item = i0; item < i1; item++) {
         const int tok = (int)(item / n_head), h = (int)(item % n_head), kvh = h / group;
         const int n_kv = (int)ctx->n_past + tok + 1; /* causal: positions 0..pos */
+        /* sliding window: the n_swa positions up to and including pos */
+        const int first = L->n_swa && n_kv > (int)L->n_swa ? n_kv - (int)L->n_swa : 0;
         const float *q = ctx->q + ((size_t)tok * n_head + h) * hd_k;
         float *out = ctx->att + ((size_t)tok * n_head + h) * hd_v;
         if (t->n < LARGE_BATCH) {
             uint16_t *q16 = (uint16_t *)scratch, *acc = q16 + hd_k;
-            head_small(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, n_kv, q,
-                       scale, out, q16, acc);
+            head_small(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, first, n_kv,
+                       q, &sc, out, q16, acc);
         } else {
-            head_large(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, n_kv, q,
-                       scale, out, scratch);
+            head_large(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, first, n_kv,
+                       q, &sc, out, scratch);
         }
     }
 }

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "infer/infer.h"
+#include "infer/memory.h"
+#include "quant/quant.h"
 
 umi_context_params umi_context_default_params(void) {
     return (umi_context_params){.n_ctx = 0, .n_batch = 512, .n_threads = 0};
@@ -18,12 +20,25 @@ void umi_context_free(umi_context *ctx) {
     free(ctx->k_cache);
     free(ctx->v_cache);
     free(ctx->qbuf);
+    umi_moe_scratch_free(&ctx->moe);
     free(ctx);
 }
 
 static size_t max3(size_t a, size_t b, size_t c) {
     size_t m = a > b ? a : b;
     return m > c ? m : c;
+}
+
+/* ctx->hb also receives fused projections: q|k|v (wqkv) and gate|up (an
+ * ffn_up of 2 * n_ff rows). */
+static size_t hb_width(const umi_model *model) {
+    size_t w = model->hp.n_ff;
+    for (uint32_t il = 0; il < model->hp.n_layer; il++) {
+        const umi_layer *L = &model->layers[il];
+        if (L->wqkv) w = max3(w, (size_t)L->wqkv->ne[1], 0);
+        if (L->ffn_up) w = max3(w, (size_t)L->ffn_up->ne[1], 0);
+    }
+    return w;
 }
 
 umi_status umi_context_init(umi_model *model, const umi_context_params *params, umi_context **out,
@@ -53,15 +68,16 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
         return st;
     }
 
-    const size_t B = p.n_batch, E = hp->n_embd, F = hp->n_ff;
-    const size_t QD = (size_t)hp->n_head * hp->head_dim_k, OD = (size_t)hp->n_head * hp->head_dim_v;
-    const size_t KD = (size_t)hp->n_head_kv * hp->head_dim_k, VD = (size_t)hp->n_head_kv * hp->head_dim_v;
-    const size_t cache_k = (size_t)hp->n_layer * p.n_ctx * KD, cache_v = (size_t)hp->n_layer * p.n_ctx * VD;
-    /* Attention scratch per thread: one 64-position tile of scores (large
-     * batches) or q and the F16 accumulator (small ones); take the larger. */
-    ctx->att_scratch_stride = max3(64, hp->head_dim_k + hp->head_dim_v, 0) + 16;
-    /* Converted activations never exceed 4 bytes per element (F32 itself). */
-    ctx->qbuf_size = B * max3(E, F, OD) * sizeof(float);
+    /* Every size comes from the breakdown `umi plan` reports too (memory.c). */
+    umi_mem_layout lay;
+    const umi_mem_params mp = {.n_ctx = p.n_ctx, .n_batch = p.n_batch, .n_threads = p.n_threads,
+                               .n_seq = 1, .kv_type = UMI_TYPE_F16, .hb_width = hb_width(model)};
+    umi_mem_context_layout(hp, &mp, &lay);
+    const size_t B = p.n_batch, E = lay.n_e, F = lay.n_ff;
+    const size_t QD = lay.n_q, OD = lay.n_att, KD = lay.n_k, VD = lay.n_v;
+    const size_t cache_k = lay.cache_k, cache_v = lay.cache_v;
+    ctx->att_scratch_stride = lay.att_scratch_stride;
+    ctx->qbuf_size = lay.qbuf_bytes;
     ctx->n_logits_cap = 1;
     ctx->k_cache = calloc(cache_k, sizeof(uint16_t));
     ctx->v_cache = calloc(cache_v, sizeof(uint16_t));
@@ -72,7 +88,7 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     ctx->k = malloc(B * KD * sizeof(float));
     ctx->v = malloc(B * VD * sizeof(float));
     ctx->att = malloc(B * OD * sizeof(float));
-    ctx->hb = malloc(B * F * sizeof(float));
+    ctx->hb = malloc(B * lay.n_hb * sizeof(float));
     ctx->hb2 = malloc(B * F * sizeof(float));
     ctx->qbuf = malloc(ctx->qbuf_size);
     ctx->att_scratch = malloc((size_t)p.n_threads * ctx->att_scratch_stride * sizeof(float));
@@ -83,6 +99,10 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
         umi_context_free(ctx);
         return umi_err(err, UMI_ERR_NOMEM, "out of memory allocating the context (KV cache %.1f MiB)",
                        (double)(cache_k + cache_v) * 2 / (1 << 20));
+    }
+    if ((st = umi_moe_scratch_init(&ctx->moe, hp, p.n_batch, err))) {
+        umi_context_free(ctx);
+        return st;
     }
     *out = ctx;
     return UMI_OK;

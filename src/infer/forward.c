@@ -60,9 +60,25 @@ static void store_kv(umi_context *ctx, int layer, int n) {
     for (size_t i = 0; i < (size_t)n * vd; i++) vc[i] = umi_fp32_to_fp16(ctx->v[i]);
 }
 
+/* The fused q|k|v projection (phi3), split into the q, k and v buffers. */
+static void split_qkv(umi_context *ctx, const umi_layer *L, int n) {
+    const umi_hparams *hp = &ctx->model->hp;
+    const size_t qd = (size_t)hp->n_head * hp->head_dim_k, kd = (size_t)hp->n_head_kv * hp->head_dim_k;
+    const size_t vd = (size_t)hp->n_head_kv * hp->head_dim_v, w = qd + kd + vd;
+    umi_matmul(ctx, L->wqkv, ctx->xb, n, ctx->hb);
+    for (int t = 0; t < n; t++) {
+        const float *r = ctx->hb + (size_t)t * w;
+        memcpy(ctx->q + (size_t)t * qd, r, qd * sizeof(float));
+        memcpy(ctx->k + (size_t)t * kd, r + qd, kd * sizeof(float));
+        memcpy(ctx->v + (size_t)t * vd, r + qd + kd, vd * sizeof(float));
+    }
+}
+
 static void add_into(float *x, const float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] += y[i];
 }
+
+static void dense_ffn(umi_context *ctx, const umi_layer *L, int n);
 
 /* One block over n rows. `keep` is the number of trailing rows whose output
  * is needed after this block: in the last block only the rows whose logits
@@ -81,16 +97,29 @@ static void layer_forward(umi_context *ctx, int il, int n, int keep) {
 
     umi_rmsnorm(ctx->xb, ctx->x, f32_data(L->attn_norm), n, E, hp->norm_eps);
     trace(ctx, "attn_norm", il, ctx->xb, (int64_t)n * E);
-    linear(ctx, L->wq, L->bq, ctx->xb, n, ctx->q);
-    linear(ctx, L->wk, L->bk, ctx->xb, n, ctx->k);
-    linear(ctx, L->wv, L->bv, ctx->xb, n, ctx->v);
+    if (L->wqkv) {
+        split_qkv(ctx, L, n);
+    } else {
+        linear(ctx, L->wq, L->bq, ctx->xb, n, ctx->q);
+        linear(ctx, L->wk, L->bk, ctx->xb, n, ctx->k);
+        linear(ctx, L->wv, L->bv, ctx->xb, n, ctx->v);
+    }
     trace(ctx, "Qcur", il, ctx->q, QD);
     trace(ctx, "Kcur", il, ctx->k, KD);
     trace(ctx, "Vcur", il, ctx->v, VD);
+    if (L->attn_q_norm) { /* qwen3: RMSNorm over each head before the rotation */
+        umi_rmsnorm(ctx->q, ctx->q, f32_data(L->attn_q_norm), n * (int)hp->n_head, (int)hp->head_dim_k,
+                    hp->norm_eps);
+        umi_rmsnorm(ctx->k, ctx->k, f32_data(L->attn_k_norm), n * (int)hp->n_head_kv,
+                    (int)hp->head_dim_k, hp->norm_eps);
+        trace(ctx, "Qcur_normed", il, ctx->q, QD);
+        trace(ctx, "Kcur_normed", il, ctx->k, KD);
+    }
     umi_rope(hp, f32_data(m->rope_freqs), ctx->q, n, (int)hp->n_head, (int)hp->head_dim_k, ctx->n_past);
     umi_rope(hp, f32_data(m->rope_freqs), ctx->k, n, (int)hp->n_head_kv, (int)hp->head_dim_k, ctx->n_past);
     trace(ctx, "Qcur_rope", il, ctx->q, QD);
     trace(ctx, "Kcur_rope", il, ctx->k, KD);
+    if (hp->q_scale != 0.0f) umi_scale(ctx->q, QD, hp->q_scale);
     store_kv(ctx, il, n);
     umi_attention(ctx, il, n);
     trace(ctx, "kqv_out", il, ctx->att, (int64_t)n * hp->n_head * hp->head_dim_v);
@@ -101,27 +130,60 @@ static void layer_forward(umi_context *ctx, int il, int n, int keep) {
         memmove(ctx->xb2, ctx->xb2 + (size_t)(n - keep) * E, (size_t)keep * E * sizeof(float));
         n = keep;
     }
+    if (L->attn_post_norm) {
+        umi_rmsnorm(ctx->xb2, ctx->xb2, f32_data(L->attn_post_norm), n, E, hp->norm_eps);
+        trace(ctx, "attn_post_norm", il, ctx->xb2, (int64_t)n * E);
+    }
     add_into(ctx->x, ctx->xb2, (int64_t)n * E);
 
-    const int64_t F = (int64_t)n * hp->n_ff;
     umi_rmsnorm(ctx->xb, ctx->x, f32_data(L->ffn_norm), n, E, hp->norm_eps);
     trace(ctx, "ffn_norm", il, ctx->xb, (int64_t)n * E);
+    if (L->ffn_gate_inp) {
+        umi_moe_ffn(ctx, L, n, ctx->xb2);
+    } else {
+        dense_ffn(ctx, L, n);
+    }
+    trace(ctx, "ffn_out", il, ctx->xb2, (int64_t)n * E);
+    if (L->ffn_post_norm) {
+        umi_rmsnorm(ctx->xb2, ctx->xb2, f32_data(L->ffn_post_norm), n, E, hp->norm_eps);
+        trace(ctx, "ffn_post_norm", il, ctx->xb2, (int64_t)n * E);
+    }
+    add_into(ctx->x, ctx->xb2, (int64_t)n * E);
+    trace(ctx, "l_out", il, ctx->x, (int64_t)n * E);
+}
+
+/* SwiGLU feed-forward of n rows of ctx->xb into ctx->xb2. */
+static void dense_ffn(umi_context *ctx, const umi_layer *L, int n) {
+    const umi_hparams *hp = &ctx->model->hp;
+    const int64_t F = (int64_t)n * hp->n_ff;
+    const int il = (int)(L - ctx->model->layers);
+    if (!L->ffn_gate) { /* fused: each row of hb is [gate | up] */
+        umi_matmul(ctx, L->ffn_up, ctx->xb, n, ctx->hb);
+        trace(ctx, "ffn_up", il, ctx->hb, 2 * F);
+        umi_swiglu_fused(ctx->hb2, ctx->hb, n, (int)hp->n_ff);
+        trace(ctx, "ffn_swiglu", il, ctx->hb2, F);
+        umi_matmul(ctx, L->ffn_down, ctx->hb2, n, ctx->xb2);
+        return;
+    }
     umi_matmul(ctx, L->ffn_gate, ctx->xb, n, ctx->hb);
     umi_matmul(ctx, L->ffn_up, ctx->xb, n, ctx->hb2);
     trace(ctx, "ffn_gate", il, ctx->hb, F);
     trace(ctx, "ffn_up", il, ctx->hb2, F);
-    umi_swiglu(ctx->hb, ctx->hb2, n, (int)hp->n_ff);
-    trace(ctx, "ffn_swiglu", il, ctx->hb, F);
+    if (hp->ffn_act == UMI_FFN_GELU) {
+        umi_geglu(ctx->hb, ctx->hb2, n, (int)hp->n_ff);
+        trace(ctx, "ffn_geglu", il, ctx->hb, F);
+    } else {
+        umi_swiglu(ctx->hb, ctx->hb2, n, (int)hp->n_ff);
+        trace(ctx, "ffn_swiglu", il, ctx->hb, F);
+    }
     umi_matmul(ctx, L->ffn_down, ctx->hb, n, ctx->xb2);
-    trace(ctx, "ffn_out", il, ctx->xb2, (int64_t)n * E);
-    add_into(ctx->x, ctx->xb2, (int64_t)n * E);
-    trace(ctx, "l_out", il, ctx->x, (int64_t)n * E);
 }
 
 void umi_forward(umi_context *ctx, const umi_token *tokens, int n, bool all_logits, float *logits) {
     const umi_model *m = ctx->model;
     const int E = (int)m->hp.n_embd;
     embed(ctx, tokens, n);
+    if (m->hp.embd_scale != 0.0f) umi_scale(ctx->x, (int64_t)n * E, m->hp.embd_scale);
     trace(ctx, "embd", 0, ctx->x, (int64_t)n * E);
     /* Only the rows whose logits are wanted leave the last block. */
     const int rows = all_logits ? n : 1, n_layer = (int)m->hp.n_layer;
@@ -130,6 +192,8 @@ void umi_forward(umi_context *ctx, const umi_token *tokens, int n, bool all_logi
     umi_rmsnorm(ctx->xb, ctx->x, f32_data(m->output_norm), rows, E, m->hp.norm_eps);
     trace(ctx, "result_norm", 0, ctx->xb, (int64_t)rows * E);
     umi_matmul(ctx, m->output, ctx->xb, rows, logits);
+    if (m->hp.final_softcap != 0.0f)
+        umi_softcap(logits, (int64_t)rows * m->hp.n_vocab, m->hp.final_softcap);
     trace(ctx, "result_output", 0, logits, (int64_t)rows * m->hp.n_vocab);
     ctx->n_past += (uint32_t)n;
 }

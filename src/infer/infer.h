@@ -10,6 +10,20 @@
 #include "core/threadpool.h"
 #include "model/model.h"
 
+/* Routing and expert buffers for a mixture-of-experts FFN (moe.c); all
+ * NULL for a dense model. An entry is one (token, slot) pair, token * n_used + slot. */
+typedef struct umi_moe_scratch {
+    float *logits;   /* [n_batch][n_expert] router logits, then probabilities */
+    int32_t *sel;    /* [n_batch][n_used] chosen experts, best first */
+    float *w;        /* [n_batch][n_used] their weights */
+    int32_t *rows;   /* [n_batch * n_used] entries grouped by expert */
+    int32_t *start;  /* [n_expert + 1] each expert's range in rows */
+    float *gate;     /* [n_batch * n_used][n_ff_exp] */
+    float *up;       /* [n_batch * n_used][n_ff_exp] */
+    float *out;      /* [n_batch * n_used][n_embd] each slot's expert output */
+    void *xq;        /* activations converted for the expert weights */
+} umi_moe_scratch;
+
 struct umi_context {
     umi_model *model;
     umi_pool *pool;
@@ -37,6 +51,8 @@ struct umi_context {
     float *att_scratch; /* per thread: [hd_k] f16-rounded q + [hd_v] accumulator */
     size_t att_scratch_stride;
 
+    umi_moe_scratch moe;
+
     float *logits;       /* [n_logits_cap][n_vocab] */
     uint32_t n_logits_cap;
     uint32_t n_logits;   /* rows valid after the last decode */
@@ -59,6 +75,24 @@ void umi_rope(const umi_hparams *hp, const float *freq_factors, float *x, int n,
 void umi_add_bias(float *y, const float *b, int n, int dim);
 /* gate = silu(gate) * up for n_rows rows of dim. */
 void umi_swiglu(float *gate, const float *up, int n_rows, int dim);
+/* out[n_rows][dim] = silu(gate) * up where each row of gate_up is [gate | up]. */
+void umi_swiglu_fused(float *out, const float *gate_up, int n_rows, int dim);
+/* gate = gelu(gate) * up (tanh approximation, through half precision as the reference). */
+void umi_geglu(float *gate, const float *up, int n_rows, int dim);
+/* x *= s. */
+void umi_scale(float *x, int64_t n, float s);
+/* x = cap * tanh(x / cap). */
+void umi_softcap(float *x, int64_t n, float cap);
+
+/* Size (for n_batch tokens) and release the expert scratch; nothing for a
+ * dense model. On failure everything is released. */
+umi_status umi_moe_scratch_init(umi_moe_scratch *s, const umi_hparams *hp, uint32_t n_batch,
+                                umi_error *err);
+void umi_moe_scratch_free(umi_moe_scratch *s);
+
+/* Mixture-of-experts FFN of layer L for n rows of ctx->xb (the normed
+ * input): out[n][n_embd]. Uses ctx->moe and ctx->qbuf. Multithreaded. */
+void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out);
 
 /* Causal attention for n query rows at positions n_past.. over the layer's
  * KV cache (which must already hold those positions). Multithreaded. */

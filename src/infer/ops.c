@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "core/expf.h"
+#include "core/fp16.h"
 #include "infer/infer.h"
 
 void umi_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps) {
@@ -70,4 +71,45 @@ void umi_swiglu(float *gate, const float *up, int n_rows, int dim) {
             g[i] = g[i] / (1.0f + e) * u[i];
         }
     }
+}
+
+/* SwiGLU of a fused projection: each input row holds dim gate values then dim
+ * up values; out[r] = silu(gate) * up, as umi_swiglu rounds it. */
+void umi_swiglu_fused(float *out, const float *gate_up, int n_rows, int dim) {
+    const int body = dim & ~15;
+    for (int r = 0; r < n_rows; r++) {
+        const float *g = gate_up + (int64_t)r * 2 * dim, *u = g + dim;
+        float *o = out + (int64_t)r * dim;
+        for (int i = 0; i < dim; i++) {
+            const float e = i < body ? umi_expf_poly(-g[i]) : expf(-g[i]);
+            o[i] = g[i] / (1.0f + e) * u[i];
+        }
+    }
+}
+
+/* GELU, tanh approximation, of one half-precision value: the reference
+ * tabulates it for every half (its build fuses a*x*x + 1), and looks the
+ * input up after rounding it to half. */
+static float gelu_of_half(float x) {
+    const float inner = 0.79788456080286535587989211986876f * x * fmaf(0.044715f * x, x, 1.0f);
+    return umi_fp16_to_fp32(umi_fp32_to_fp16(0.5f * x * (1.0f + tanhf(inner))));
+}
+
+void umi_geglu(float *gate, const float *up, int n_rows, int dim) {
+    for (int64_t i = 0; i < (int64_t)n_rows * dim; i++) {
+        const float x = gate[i];
+        if (x <= -10.0f) gate[i] = 0.0f;
+        else if (x >= 10.0f) gate[i] = x * up[i];
+        else gate[i] = gelu_of_half(umi_fp16_to_fp32(umi_fp32_to_fp16(x))) * up[i];
+    }
+}
+
+void umi_scale(float *x, int64_t n, float s) {
+    for (int64_t i = 0; i < n; i++) x[i] *= s;
+}
+
+/* x -> cap * tanh(x * (1 / cap)), in the reference's three steps. */
+void umi_softcap(float *x, int64_t n, float cap) {
+    const float inv = 1.0f / cap;
+    for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i] * inv) * cap;
 }

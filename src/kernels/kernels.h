@@ -96,6 +96,8 @@ umi_dot_fn umi_kernels_simd_twin_legacy(umi_dot_fn scalar, int cpu_level);
 umi_dot_fn umi_kernels_simd_twin_kquant(umi_dot_fn scalar, int cpu_level);
 umi_tile_fn umi_kernels_tile_for_legacy(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
+/* The SIMD twin of a family's activation quantizer (same bytes), or NULL. */
+umi_act_fn umi_kernels_simd_act_legacy(umi_act_fn scalar, int cpu_level);
 
 /* Per-family planners (dispatch.c asks each in turn); true when they set *p. */
 bool umi_kernels_plan_float(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,

@@ -4,16 +4,16 @@
  * CPU backend built with -march=native on an AVX2/AVX-512/VNNI machine):
  *
  *   type    rows % 8   tokens   reference kernel                     here
- *   Q4_0    0          any      repacked q4_0_8x8 gemv / gemm        dot_q4_0_blocks
- *   Q4_0    else       1        vec_dot (AVX2)                       dot_q4_0_lanes8
- *   Q4_0    else       >= 2     tinyBLAS_Q0_AVX (llamafile sgemm)    dot_q4_0_lanes8
- *   IQ4_NL  0          any      repacked iq4_nl_8x8 gemv / gemm      dot_iq4_nl_blocks
- *   IQ4_NL  else       1        vec_dot (AVX2, two accumulators)     dot_iq4_nl_vec
- *   IQ4_NL  else       >= 2     tinyBLAS_Q0_AVX                      dot_iq4_nl_lanes8
- *   Q5_0    any        1 / >=2  vec_dot / tinyBLAS_Q0_AVX            dot_q5_0_lanes8
+ *   Q4_0    0          any      repacked q4_0_8x8 gemv / gemm        umi_dot_q4_0_blocks
+ *   Q4_0    else       1        vec_dot (AVX2)                       umi_dot_q4_0_lanes8
+ *   Q4_0    else       >= 2     tinyBLAS_Q0_AVX (llamafile sgemm)    umi_dot_q4_0_lanes8
+ *   IQ4_NL  0          any      repacked iq4_nl_8x8 gemv / gemm      umi_dot_iq4_nl_blocks
+ *   IQ4_NL  else       1        vec_dot (AVX2, two accumulators)     umi_dot_iq4_nl_vec
+ *   IQ4_NL  else       >= 2     tinyBLAS_Q0_AVX                      umi_dot_iq4_nl_lanes8
+ *   Q5_0    any        1 / >=2  vec_dot / tinyBLAS_Q0_AVX            umi_dot_q5_0_lanes8
  *   Q8_0    any        1 / >=2  vec_dot / tinyBLAS_Q0_AVX            umi_dot_q8_0_lanes8
- *   Q4_1    any        any      vec_dot (no sgemm, no repack)        dot_q4_1_lanes8
- *   Q5_1    any        any      vec_dot (no sgemm, no repack)        dot_q5_1_lanes8
+ *   Q4_1    any        any      vec_dot (no sgemm, no repack)        umi_dot_q4_1_lanes8
+ *   Q5_1    any        any      vec_dot (no sgemm, no repack)        umi_dot_q5_1_lanes8
  *
  * Integer sums are exact, so only the float steps need to follow the
  * reference. Two orders occur:
@@ -44,6 +44,7 @@
 
 #include "core/fp16.h"
 #include "kernels/kernels.h"
+#include "kernels/legacy.h"
 #include "quant/blocks.h"
 #include "quant/quant.h"
 
@@ -73,7 +74,7 @@ static inline int8_t round_even_i8(float v) {
 
 /* Mirrors quantize_row_q8_0 (x86 AVX2 branch): d = amax / 127 stored as
  * fp16, q = x * (127 / amax) rounded half to even. */
-static void act_q8_0(const float *x, void *vy, int64_t k) {
+void umi_act_q8_0(const float *x, void *vy, int64_t k) {
     umi_block_q8_0 *y = vy;
     for (int64_t i = 0; i < k / QK; i++, x += QK) {
         const float amax = block_amax(x);
@@ -83,9 +84,9 @@ static void act_q8_0(const float *x, void *vy, int64_t k) {
     }
 }
 
-/* Mirrors quantize_row_q8_1 (x86 AVX2 branch): as act_q8_0, plus
+/* Mirrors quantize_row_q8_1 (x86 AVX2 branch): as umi_act_q8_0, plus
  * s = fp16(d * sum(q)) with the fp32 d. */
-static void act_q8_1(const float *x, void *vy, int64_t k) {
+void umi_act_q8_1(const float *x, void *vy, int64_t k) {
     umi_block_q8_1 *y = vy;
     for (int64_t i = 0; i < k / QK; i++, x += QK) {
         const float amax = block_amax(x);
@@ -209,23 +210,23 @@ static inline float blocks_0(int k, const void *vw, size_t bsize, unpack0_fn unp
     return acc;
 }
 
-static float dot_q4_0_lanes8(int k, const void *w, const void *x) {
+float umi_dot_q4_0_lanes8(int k, const void *w, const void *x) {
     return lanes8_0(k, w, sizeof(umi_block_q4_0), unpack_q4_0, x);
 }
 
-static float dot_q4_0_blocks(int k, const void *w, const void *x) {
+float umi_dot_q4_0_blocks(int k, const void *w, const void *x) {
     return blocks_0(k, w, sizeof(umi_block_q4_0), unpack_q4_0, x);
 }
 
-static float dot_q5_0_lanes8(int k, const void *w, const void *x) {
+float umi_dot_q5_0_lanes8(int k, const void *w, const void *x) {
     return lanes8_0(k, w, sizeof(umi_block_q5_0), unpack_q5_0, x);
 }
 
-static float dot_iq4_nl_lanes8(int k, const void *w, const void *x) {
+float umi_dot_iq4_nl_lanes8(int k, const void *w, const void *x) {
     return lanes8_0(k, w, sizeof(umi_block_iq4_nl), unpack_iq4_nl, x);
 }
 
-static float dot_iq4_nl_blocks(int k, const void *w, const void *x) {
+float umi_dot_iq4_nl_blocks(int k, const void *w, const void *x) {
     return blocks_0(k, w, sizeof(umi_block_iq4_nl), unpack_iq4_nl, x);
 }
 
@@ -233,7 +234,7 @@ static float dot_iq4_nl_blocks(int k, const void *w, const void *x) {
  * one set of 8 lanes and odd blocks to another, the two sets added lane by
  * lane before the reduction; an odd last block is added after it, unfused
  * (as the reference's compiler left it). */
-static float dot_iq4_nl_vec(int k, const void *vw, const void *vx) {
+float umi_dot_iq4_nl_vec(int k, const void *vw, const void *vx) {
     const umi_block_iq4_nl *w = vw;
     const umi_block_q8_0 *y = vx;
     const int nb = k / QK;
@@ -280,11 +281,11 @@ static inline float lanes8_1(int k, const void *vw, size_t bsize, unpack1_fn unp
     return hsum8(acc) + summs;
 }
 
-static float dot_q4_1_lanes8(int k, const void *w, const void *x) {
+float umi_dot_q4_1_lanes8(int k, const void *w, const void *x) {
     return lanes8_1(k, w, sizeof(umi_block_q4_1), unpack_q4_1, x);
 }
 
-static float dot_q5_1_lanes8(int k, const void *w, const void *x) {
+float umi_dot_q5_1_lanes8(int k, const void *w, const void *x) {
     return lanes8_1(k, w, sizeof(umi_block_q5_1), unpack_q5_1, x);
 }
 
@@ -296,17 +297,19 @@ bool umi_kernels_plan_legacy(uint32_t wtype, int64_t k, int64_t m, int n_tok, in
     const bool repacked = m % 8 == 0; /* ggml_repack_get_optimal_repack_type */
     switch (wtype) {
     case UMI_TYPE_Q4_0:
-        p->dot = repacked ? dot_q4_0_blocks : dot_q4_0_lanes8;
+        p->dot = repacked ? umi_dot_q4_0_blocks : umi_dot_q4_0_lanes8;
         break;
     case UMI_TYPE_IQ4_NL:
-        p->dot = repacked ? dot_iq4_nl_blocks : n_tok >= 2 ? dot_iq4_nl_lanes8 : dot_iq4_nl_vec;
+        p->dot = repacked     ? umi_dot_iq4_nl_blocks
+                 : n_tok >= 2 ? umi_dot_iq4_nl_lanes8
+                              : umi_dot_iq4_nl_vec;
         break;
-    case UMI_TYPE_Q5_0: p->dot = dot_q5_0_lanes8; break;
+    case UMI_TYPE_Q5_0: p->dot = umi_dot_q5_0_lanes8; break;
     case UMI_TYPE_Q8_0: p->dot = umi_dot_q8_0_lanes8; break;
-    case UMI_TYPE_Q4_1: p->dot = dot_q4_1_lanes8; break;
-    case UMI_TYPE_Q5_1: p->dot = dot_q5_1_lanes8; break;
+    case UMI_TYPE_Q4_1: p->dot = umi_dot_q4_1_lanes8; break;
+    case UMI_TYPE_Q5_1: p->dot = umi_dot_q5_1_lanes8; break;
     default: return false;
     }
-    p->act = wtype == UMI_TYPE_Q4_1 || wtype == UMI_TYPE_Q5_1 ? act_q8_1 : act_q8_0;
+    p->act = wtype == UMI_TYPE_Q4_1 || wtype == UMI_TYPE_Q5_1 ? umi_act_q8_1 : umi_act_q8_0;
     return true;
 }

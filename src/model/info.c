@@ -46,6 +46,18 @@ void umi_model_get_info(const umi_model *m, umi_model_info *info) {
         if (t->n_dims >= 2 && (!is_embd || m->output == m->tok_embd))
             info->weight_bytes_per_token += t->nbytes;
     }
+    /* Of each stacked expert tensor a token reads n_expert_used slices. */
+    info->n_expert = hp->n_expert;
+    info->n_expert_used = hp->n_expert_used;
+    info->n_ff_exp = hp->n_expert ? hp->n_ff_exp : 0;
+    info->n_params_active = info->n_params;
+    for (uint64_t i = 0; hp->n_expert && i < g->n_tensors; i++) {
+        const umi_gguf_tensor *t = &g->tensors[i];
+        if (t->n_dims != 3 || t->ne[2] != hp->n_expert || !strstr(t->name, "_exps.")) continue;
+        const uint64_t unused = hp->n_expert - hp->n_expert_used;
+        info->n_params_active -= (uint64_t)(t->ne[0] * t->ne[1]) * unused;
+        if (m->tok_embd) info->weight_bytes_per_token -= t->nbytes / hp->n_expert * unused;
+    }
     info->kv_bytes_per_token =
         (uint64_t)hp->n_layer * hp->n_head_kv * (hp->head_dim_k + hp->head_dim_v) * 2;
 }

@@ -8,7 +8,8 @@
 #include "model/model.h"
 #include "quant/quant.h"
 
-static const umi_arch *const ARCHES[] = {&umi_arch_llama, &umi_arch_qwen2};
+static const umi_arch *const ARCHES[] = {&umi_arch_llama,    &umi_arch_qwen2,  &umi_arch_qwen3,
+                                         &umi_arch_qwen3moe, &umi_arch_gemma2, &umi_arch_phi3};
 
 static const umi_arch *find_arch(const char *name) {
     for (size_t i = 0; i < sizeof ARCHES / sizeof *ARCHES; i++)
@@ -95,6 +96,23 @@ umi_status umi_model_load_common_hparams(umi_model *m, umi_error *err) {
     return UMI_OK;
 }
 
+umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err) {
+    umi_hparams *hp = &m->hp;
+    umi_status st;
+    hp->n_ff_exp = hp->n_ff;
+    if ((st = umi_model_get_u32(m, "expert_count", false, &hp->n_expert, err)) ||
+        (st = umi_model_get_u32(m, "expert_used_count", false, &hp->n_expert_used, err)) ||
+        (st = umi_model_get_u32(m, "expert_feed_forward_length", false, &hp->n_ff_exp, err)))
+        return st;
+    if (hp->n_expert == 0) return UMI_OK;
+    /* 256 bounds the per-token routing scratch; real models use at most 256. */
+    if (hp->n_expert > 256 || hp->n_expert_used == 0 || hp->n_expert_used > hp->n_expert ||
+        hp->n_ff_exp == 0)
+        return umi_err(err, UMI_ERR_FORMAT, "%s: bad expert counts (%u experts, %u used, width %u)",
+                       m->arch_name, hp->n_expert, hp->n_expert_used, hp->n_ff_exp);
+    return UMI_OK;
+}
+
 /* ---------------------------------------------------------------- tensors */
 
 umi_status umi_model_bind(umi_model *m, const umi_tensor **out, bool required, int n_dims,
@@ -126,9 +144,30 @@ umi_status umi_model_bind(umi_model *m, const umi_tensor **out, bool required, i
     return UMI_OK;
 }
 
+/* The feed-forward of one layer: dense, or the router and stacked experts. */
+static umi_status bind_ffn(umi_model *m, umi_layer *L, uint32_t il, umi_error *err) {
+    const umi_hparams *hp = &m->hp;
+    const int64_t E = hp->n_embd, F = hp->n_ff, X = hp->n_expert, FX = hp->n_ff_exp;
+    umi_status st;
+    if (X == 0) {
+        /* Without ffn_gate, ffn_up holds the gate rows then the up rows. */
+        if ((st = umi_model_bind(m, &L->ffn_gate, false, 2, (int64_t[]){E, F}, err, "blk.%u.ffn_gate.weight", il)) ||
+            (st = umi_model_bind(m, &L->ffn_up, true, 2, (int64_t[]){E, L->ffn_gate ? F : 2 * F}, err, "blk.%u.ffn_up.weight", il)) ||
+            (st = umi_model_bind(m, &L->ffn_down, true, 2, (int64_t[]){F, E}, err, "blk.%u.ffn_down.weight", il)))
+            return st;
+        return UMI_OK;
+    }
+    if ((st = umi_model_bind(m, &L->ffn_gate_inp, true, 2, (int64_t[]){E, X}, err, "blk.%u.ffn_gate_inp.weight", il)) ||
+        (st = umi_model_bind(m, &L->ffn_gate_exps, true, 3, (int64_t[]){E, FX, X}, err, "blk.%u.ffn_gate_exps.weight", il)) ||
+        (st = umi_model_bind(m, &L->ffn_up_exps, true, 3, (int64_t[]){E, FX, X}, err, "blk.%u.ffn_up_exps.weight", il)) ||
+        (st = umi_model_bind(m, &L->ffn_down_exps, true, 3, (int64_t[]){FX, E, X}, err, "blk.%u.ffn_down_exps.weight", il)))
+        return st;
+    return UMI_OK;
+}
+
 umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err) {
     const umi_hparams *hp = &m->hp;
-    const int64_t E = hp->n_embd, V = hp->n_vocab, F = hp->n_ff;
+    const int64_t E = hp->n_embd, V = hp->n_vocab;
     const int64_t QD = (int64_t)hp->n_head * hp->head_dim_k;
     const int64_t KD = (int64_t)hp->n_head_kv * hp->head_dim_k;
     const int64_t VD = (int64_t)hp->n_head_kv * hp->head_dim_v;
@@ -147,21 +186,26 @@ umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err) {
     for (uint32_t il = 0; il < hp->n_layer; il++) {
         umi_layer *L = &m->layers[il];
         if ((st = umi_model_bind(m, &L->attn_norm, true, 1, (int64_t[]){E}, err, "blk.%u.attn_norm.weight", il)) ||
-            (st = umi_model_bind(m, &L->wq, true, 2, (int64_t[]){E, QD}, err, "blk.%u.attn_q.weight", il)) ||
-            (st = umi_model_bind(m, &L->wk, true, 2, (int64_t[]){E, KD}, err, "blk.%u.attn_k.weight", il)) ||
-            (st = umi_model_bind(m, &L->wv, true, 2, (int64_t[]){E, VD}, err, "blk.%u.attn_v.weight", il)) ||
+            (st = umi_model_bind(m, &L->wqkv, false, 2, (int64_t[]){E, QD + KD + VD}, err, "blk.%u.attn_qkv.weight", il)) ||
+            (st = umi_model_bind(m, &L->wq, !L->wqkv, 2, (int64_t[]){E, QD}, err, "blk.%u.attn_q.weight", il)) ||
+            (st = umi_model_bind(m, &L->wk, !L->wqkv, 2, (int64_t[]){E, KD}, err, "blk.%u.attn_k.weight", il)) ||
+            (st = umi_model_bind(m, &L->wv, !L->wqkv, 2, (int64_t[]){E, VD}, err, "blk.%u.attn_v.weight", il)) ||
             (st = umi_model_bind(m, &L->wo, true, 2, (int64_t[]){OD, E}, err, "blk.%u.attn_output.weight", il)) ||
             (st = umi_model_bind(m, &L->bq, false, 1, (int64_t[]){QD}, err, "blk.%u.attn_q.bias", il)) ||
             (st = umi_model_bind(m, &L->bk, false, 1, (int64_t[]){KD}, err, "blk.%u.attn_k.bias", il)) ||
             (st = umi_model_bind(m, &L->bv, false, 1, (int64_t[]){VD}, err, "blk.%u.attn_v.bias", il)) ||
             (st = umi_model_bind(m, &L->bo, false, 1, (int64_t[]){E}, err, "blk.%u.attn_output.bias", il)) ||
+            (st = umi_model_bind(m, &L->attn_q_norm, false, 1, (int64_t[]){hp->head_dim_k}, err, "blk.%u.attn_q_norm.weight", il)) ||
+            (st = umi_model_bind(m, &L->attn_k_norm, false, 1, (int64_t[]){hp->head_dim_k}, err, "blk.%u.attn_k_norm.weight", il)) ||
             (st = umi_model_bind(m, &L->ffn_norm, true, 1, (int64_t[]){E}, err, "blk.%u.ffn_norm.weight", il)) ||
-            (st = umi_model_bind(m, &L->ffn_gate, true, 2, (int64_t[]){E, F}, err, "blk.%u.ffn_gate.weight", il)) ||
-            (st = umi_model_bind(m, &L->ffn_up, true, 2, (int64_t[]){E, F}, err, "blk.%u.ffn_up.weight", il)) ||
-            (st = umi_model_bind(m, &L->ffn_down, true, 2, (int64_t[]){F, E}, err, "blk.%u.ffn_down.weight", il)))
+            (st = umi_model_bind(m, &L->attn_post_norm, false, 1, (int64_t[]){E}, err, "blk.%u.post_attention_norm.weight", il)) ||
+            (st = umi_model_bind(m, &L->ffn_post_norm, false, 1, (int64_t[]){E}, err, "blk.%u.post_ffw_norm.weight", il)) ||
+            (st = bind_ffn(m, L, il, err)))
             return st;
         /* Biases are added in f32; a quantized bias would need its own path. */
-        const umi_tensor *biases[] = {L->bq, L->bk, L->bv, L->bo, L->attn_norm, L->ffn_norm};
+        const umi_tensor *biases[] = {L->bq, L->bk, L->bv, L->bo, L->attn_norm, L->ffn_norm,
+                                      L->attn_q_norm, L->attn_k_norm, L->attn_post_norm,
+                                      L->ffn_post_norm};
         for (size_t i = 0; i < sizeof biases / sizeof *biases; i++)
             if (biases[i] && biases[i]->type != 0)
                 return umi_err(err, UMI_ERR_UNSUPPORTED, "tensor '%s': norms and biases must be f32",
@@ -195,7 +239,8 @@ static umi_status load_weights(umi_model *m, umi_error *err) {
         return umi_err(err, UMI_ERR_FORMAT, "not a model: general.architecture is missing");
     m->arch = find_arch(m->arch_name);
     if (!m->arch)
-        return umi_err(err, UMI_ERR_UNSUPPORTED, "architecture '%s' is not supported (umi runs: llama, qwen2)",
+        return umi_err(err, UMI_ERR_UNSUPPORTED, "architecture '%s' is not supported (umi runs: llama, qwen2, qwen3, "
+                       "qwen3moe, gemma2, phi3)",
                        m->arch_name);
 
     const umi_gguf *g = m->gguf;
@@ -206,7 +251,8 @@ static umi_status load_weights(umi_model *m, umi_error *err) {
         m->tensors[i] = (umi_tensor){.name = gt->name, .type = gt->type, .data = gt->data};
         memcpy(m->tensors[i].ne, gt->ne, sizeof gt->ne);
     }
-    if ((st = umi_model_load_common_hparams(m, err))) return st;
+    if ((st = umi_model_load_common_hparams(m, err)) || (st = umi_model_load_moe_hparams(m, err)))
+        return st;
     m->hp.rope_type = m->arch->rope_type;
     m->layers = calloc(m->hp.n_layer, sizeof *m->layers);
     if (!m->layers) return umi_err(err, UMI_ERR_NOMEM, "out of memory (layers)");
@@ -247,7 +293,8 @@ static void load_info(umi_model *m) {
     umi_gguf_get_cstr(m->gguf, "general.architecture", m->arch_name, sizeof m->arch_name);
     const umi_gguf_kv *toks = umi_gguf_find(m->gguf, "tokenizer.ggml.tokens");
     if (toks && toks->type == UMI_GGUF_ARRAY) m->hp.n_vocab = (uint32_t)toks->arr_n;
-    if (m->arch_name[0]) umi_model_load_common_hparams(m, &ignored);
+    if (m->arch_name[0] && umi_model_load_common_hparams(m, &ignored) == UMI_OK)
+        umi_model_load_moe_hparams(m, &ignored);
     const umi_arch *a = find_arch(m->arch_name);
     if (a) m->hp.rope_type = a->rope_type;
 }

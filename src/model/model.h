@@ -24,6 +24,16 @@ enum umi_rope_type {
     UMI_ROPE_NEOX = 2, /* rotate halves (x[i], x[i + n_rot/2]) — GPT-NeoX / qwen */
 };
 
+enum umi_gating {
+    UMI_GATING_SOFTMAX = 0, /* softmax over all experts (Mixtral, Qwen MoE) */
+    UMI_GATING_SIGMOID = 1, /* independent sigmoid per expert (DeepSeek-V3) */
+};
+
+enum umi_ffn_act {
+    UMI_FFN_SILU = 0, /* SwiGLU: silu(gate) * up */
+    UMI_FFN_GELU = 1, /* GeGLU: gelu_tanh(gate) * up (gemma) */
+};
+
 typedef struct umi_hparams {
     uint32_t n_vocab;
     uint32_t n_ctx_train;
@@ -39,6 +49,22 @@ typedef struct umi_hparams {
     float rope_freq_base;
     float rope_freq_scale; /* 1 / linear scaling factor */
     enum umi_rope_type rope_type;
+
+    /* Mixture of experts (n_expert == 0: a dense FFN in every layer). */
+    uint32_t n_expert;           /* experts per MoE layer */
+    uint32_t n_expert_used;      /* experts each token is routed to */
+    uint32_t n_ff_exp;           /* hidden width of one expert */
+    enum umi_gating gating;      /* router probabilities from its logits */
+    bool expert_weights_norm;    /* renormalize the chosen experts' weights to sum 1 */
+    float expert_weights_scale;  /* multiply them by this (0 or 1: not at all) */
+
+    /* Variations on the block (all off when 0 / false). */
+    float embd_scale;       /* token embeddings times this (gemma: sqrt(n_embd)) */
+    float q_scale;          /* q times this after rope; attention scores are then
+                               not scaled again (otherwise by 1/sqrt(head_dim_k)) */
+    float attn_softcap;     /* scores -> cap * tanh(scores / cap) */
+    float final_softcap;    /* logits -> cap * tanh(logits / cap) */
+    enum umi_ffn_act ffn_act;
 } umi_hparams;
 
 /* One transformer block. Optional tensors are NULL. */
@@ -49,6 +75,20 @@ typedef struct umi_layer {
     const umi_tensor *ffn_norm;           /* [n_embd] */
     const umi_tensor *ffn_gate, *ffn_up;  /* [n_embd, n_ff] */
     const umi_tensor *ffn_down;           /* [n_ff, n_embd] */
+    const umi_tensor *attn_q_norm, *attn_k_norm; /* [hd_k] RMSNorm per head (qwen3) */
+
+    /* Mixture of experts: the router and the experts stacked along ne[2]. */
+    const umi_tensor *ffn_gate_inp;       /* [n_embd, n_expert] */
+    const umi_tensor *ffn_gate_exps;      /* [n_embd, n_ff_exp, n_expert] */
+    const umi_tensor *ffn_up_exps;        /* [n_embd, n_ff_exp, n_expert] */
+    const umi_tensor *ffn_down_exps;      /* [n_ff_exp, n_embd, n_expert] */
+    const umi_tensor *ffn_exp_probs_b;    /* [n_expert] selection bias (DeepSeek-V3), optional */
+
+    const umi_tensor *wqkv;               /* [n_embd, q+k+v] fused projection (phi3); then wq/wk/wv are NULL */
+    const umi_tensor *attn_post_norm;     /* [n_embd] RMSNorm of the attention output (gemma2) */
+    const umi_tensor *ffn_post_norm;      /* [n_embd] RMSNorm of the FFN output (gemma2) */
+    /* A dense FFN without ffn_gate has ffn_up [n_embd, 2*n_ff] holding gate then up (phi3). */
+    uint32_t n_swa;                       /* sliding window: keys within n_swa positions (0: all) */
 } umi_layer;
 
 typedef struct umi_arch umi_arch;
@@ -104,11 +144,22 @@ umi_status umi_model_bind(umi_model *m, const umi_tensor **out, bool required, i
     __attribute__((format(printf, 7, 8)));
 
 /* Bind the standard llama-style block names (attn_norm, attn_q/k/v/output with
- * optional biases, ffn_norm, ffn_gate/up/down), token_embd, output_norm,
- * output (tied to token_embd when absent) and rope_freqs. */
+ * optional biases, optional per-head attn_q_norm/attn_k_norm, ffn_norm, and
+ * either ffn_gate/up/down or, when hp.n_expert > 0, the router ffn_gate_inp
+ * and ffn_{gate,up,down}_exps), token_embd, output_norm, output (tied to
+ * token_embd when absent) and rope_freqs. */
 umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err);
+
+/* Read expert_count / expert_used_count / expert_feed_forward_length
+ * (n_ff_exp defaults to feed_forward_length) and check them. No experts is
+ * fine (n_expert stays 0). */
+umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err);
 
 extern const umi_arch umi_arch_llama;
 extern const umi_arch umi_arch_qwen2;
+extern const umi_arch umi_arch_qwen3;
+extern const umi_arch umi_arch_qwen3moe;
+extern const umi_arch umi_arch_gemma2;
+extern const umi_arch umi_arch_phi3;
 
 #endif

@@ -1,0 +1,48 @@
+/* What an inference context allocates, as a pure function of the
+ * hyperparameters and the context parameters.
+ *
+ * umi_context_init sizes every buffer from this breakdown and the planner
+ * (src/plan/) reports the same numbers, so `umi plan` cannot drift from what
+ * the engine reserves: a new buffer in the context belongs here first.
+ * Allocates nothing; never fails. */
+#ifndef UMI_INFER_MEMORY_H
+#define UMI_INFER_MEMORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/model.h"
+
+typedef struct umi_mem_params {
+    uint32_t n_ctx;    /* cache length in tokens (per sequence) */
+    uint32_t n_batch;  /* tokens per forward chunk: scratch is sized for this many */
+    int n_threads;     /* per-thread attention scratch */
+    uint32_t n_seq;    /* parallel sequences, each with its own cache (0 = 1) */
+    uint32_t kv_type;  /* GGML type of the cache: F16 (the engine's), Q8_0, Q4_0 */
+    size_t hb_width;   /* widest projection into the ffn scratch (fused qkv or gate|up); 0 = n_ff */
+    /* Planner-only refinements, 0 in the engine until it allocates this way: */
+    uint32_t n_swa;         /* sliding window: every other layer caches only this many tokens */
+    uint32_t mla_kv_width;  /* MLA: one latent of this width (kv_lora + rope dims) replaces K and V */
+} umi_mem_params;
+
+typedef struct umi_mem_layout {
+    /* Element counts, as the context's buffers are declared (infer.h). */
+    size_t cache_k, cache_v;  /* KV cache elements over all layers (and sequences) */
+    size_t n_e, n_q, n_k, n_v, n_att, n_ff, n_hb; /* floats per scratch row: [n_batch][width] */
+    size_t qbuf_bytes;        /* activations converted to a weight's vec_dot_type */
+    size_t att_scratch_stride; /* floats per thread */
+    size_t n_logits;          /* floats: one row of n_vocab (grows on demand for all_logits) */
+    /* Byte totals. */
+    uint64_t kv_bytes;        /* the cache */
+    uint64_t scratch_bytes;   /* activations, converted activations, attention scratch, logits */
+    uint64_t moe_bytes;       /* expert routing and expert buffers (umi_moe_scratch_init) */
+    uint64_t total_bytes;
+} umi_mem_layout;
+
+/* Fill *out from hp and p. kv_type must be F16, Q8_0 or Q4_0 (others count as F16). */
+void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_mem_layout *out);
+
+/* Bytes of n elements of a cache of GGML type kv_type (block types round up). */
+uint64_t umi_mem_kv_type_bytes(uint32_t kv_type, uint64_t n);
+
+#endif

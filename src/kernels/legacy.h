@@ -1,0 +1,26 @@
+/* The legacy types' scalar kernels in the reference engine's order
+ * (legacy.c), visible so that their SIMD twins and tiles (x86_legacy.c) can
+ * be matched to them by pointer and tested against them.
+ *
+ * Dots: k elements (a multiple of 32) of one weight row against one row of
+ * activations as the plan's quantizer wrote them (Q8_0, or Q8_1 for the _1
+ * types). The summation orders are described in legacy.c. */
+#ifndef UMI_KERNELS_LEGACY_H
+#define UMI_KERNELS_LEGACY_H
+
+#include <stdint.h>
+
+float umi_dot_q4_0_lanes8(int k, const void *w, const void *x);
+float umi_dot_q4_0_blocks(int k, const void *w, const void *x);
+float umi_dot_q5_0_lanes8(int k, const void *w, const void *x);
+float umi_dot_iq4_nl_lanes8(int k, const void *w, const void *x);
+float umi_dot_iq4_nl_blocks(int k, const void *w, const void *x);
+float umi_dot_iq4_nl_vec(int k, const void *w, const void *x);
+float umi_dot_q4_1_lanes8(int k, const void *w, const void *x); /* x: Q8_1 */
+float umi_dot_q5_1_lanes8(int k, const void *w, const void *x); /* x: Q8_1 */
+
+/* The x86 run-time activation quantizers (round half to even), k % 32 == 0. */
+void umi_act_q8_0(const float *x, void *y, int64_t k);
+void umi_act_q8_1(const float *x, void *y, int64_t k);
+
+#endif

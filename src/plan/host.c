@@ -1,0 +1,118 @@
+/* The `this` hardware profile: memory, cores and bandwidth of the machine
+ * umi runs on. Bandwidth is measured once (a ~1 s streaming read) and cached
+ * in the user's config dir, so later plans are instant. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+
+#include "core/cpu.h"
+#include "plan/plan.h"
+
+/* Bytes of total and available memory; 0 when unknown. */
+static void host_memory(uint64_t *total, uint64_t *avail) {
+    *total = *avail = 0;
+#if defined(__APPLE__)
+    uint64_t mem = 0;
+    size_t len = sizeof mem;
+    if (sysctlbyname("hw.memsize", &mem, &len, NULL, 0) == 0) *total = *avail = mem;
+#else
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kb;
+        while (fgets(line, sizeof line, f)) {
+            if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) *total = kb * 1024ull;
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) *avail = kb * 1024ull;
+        }
+        fclose(f);
+    }
+    if (*total == 0) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        if (pages > 0 && page > 0) *total = (uint64_t)pages * (uint64_t)page;
+    }
+    if (*avail == 0) *avail = *total;
+#endif
+}
+
+/* $XDG_CONFIG_HOME/umi, else $HOME/.config/umi; false when neither is set. */
+static bool config_dir(char *buf, size_t cap) {
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (xdg && *xdg) n = snprintf(buf, cap, "%s/umi", xdg);
+    else if (home && *home) n = snprintf(buf, cap, "%s/.config/umi", home);
+    else return false;
+    return n > 0 && (size_t)n < cap;
+}
+
+static double cached_bandwidth(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    double gbps = 0;
+    if (fscanf(f, "%lf", &gbps) != 1 || !(gbps > 0 && gbps < 1e5)) gbps = 0;
+    fclose(f);
+    return gbps;
+}
+
+static void save_bandwidth(const char *dir, const char *path, double gbps) {
+    char parent[1024];
+    snprintf(parent, sizeof parent, "%s", dir);
+    char *slash = strrchr(parent, '/');
+    if (slash) {
+        *slash = 0;
+        mkdir(parent, 0755); /* ~/.config may not exist yet; failure shows below */
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
+    FILE *f = fopen(path, "w");
+    if (!f) return; /* a read-only home only costs a re-measurement next time */
+    fprintf(f, "%.2f\n", gbps);
+    fclose(f);
+}
+
+void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
+    memset(hw, 0, sizeof *hw);
+    snprintf(hw->name, sizeof hw->name, "this");
+    uint64_t total, avail;
+    host_memory(&total, &avail);
+    hw->mem_gb = total / 1e9;
+    hw->avail_gb = avail / 1e9;
+    hw->cores = umi_cpu_physical_cores();
+#if defined(__APPLE__) && defined(__aarch64__)
+    hw->kind = "apple";
+    hw->gpu_limit_pct = hw->mem_gb > 36 ? 75 : 67;
+#else
+    hw->kind = "cpu";
+    hw->gpu_limit_pct = 100;
+#endif
+    /* Prompt processing on CPU cores: an effective rate per core by SIMD width,
+     * calibrated on this project's 2-core AVX-512 machine. */
+    const char *level = umi_cpu_level_name(umi_cpu_level_get());
+    const double per_core = strcmp(level, "avx512") == 0 ? 0.12
+                            : strcmp(level, "avx2") == 0 ? 0.07
+                            : strcmp(level, "neon") == 0 ? 0.06 : 0.02;
+    hw->tflops = per_core * hw->cores;
+    snprintf(hw->title, sizeof hw->title, "this machine (%d cores, %s, %.1f GB)", hw->cores, level,
+             hw->mem_gb);
+
+    char dir[1024], path[1100];
+    const bool have_dir = config_dir(dir, sizeof dir);
+    if (have_dir) snprintf(path, sizeof path, "%s/bandwidth", dir);
+    hw->bw_gbps = have_dir ? cached_bandwidth(path) : 0;
+    if (hw->bw_gbps > 0) {
+        hw->bw_measured = true;
+    } else if (measure) {
+        const double gbps = umi_measure_bandwidth(hw->cores, (size_t)256 << 20);
+        if (gbps > 0) {
+            hw->bw_gbps = gbps;
+            hw->bw_measured = true;
+            if (have_dir) save_bandwidth(dir, path, gbps);
+        }
+    }
+    if (hw->bw_gbps <= 0) hw->bw_gbps = 20; /* a conservative guess for one DDR4 channel pair */
+}

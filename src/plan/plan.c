@@ -1,0 +1,416 @@
+/* umi_plan_compute: from a model (a GGUF header or a catalog entry) and a
+ * target machine to bytes, a verdict and tokens per second.
+ *
+ *   memory = weights (tensor data, mapped) + KV cache + compute buffers
+ *            (both from umi_mem_context_layout, the engine's own sizing)
+ *            + runtime overhead (vocabulary, tables, thread stacks)
+ *   decode = efficiency × bandwidth ÷ (weight bytes a token reads + KV bytes
+ *            read at that depth), less a fixed cost per layer
+ *   prompt = effective matmul rate ÷ 2 FLOPs per active parameter */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/error.h"
+#include "gguf/gguf.h"
+#include "infer/memory.h"
+#include "model/model.h"
+#include "plan/plan.h"
+#include "quant/quant.h"
+
+umi_plan_params umi_plan_default_params(void) {
+    return (umi_plan_params){.quant = "Q4_K_M"};
+}
+
+const char *umi_plan_verdict_name(umi_plan_verdict v) {
+    switch (v) {
+    case UMI_PLAN_FITS: return "fits";
+    case UMI_PLAN_TIGHT: return "tight";
+    case UMI_PLAN_NO_FIT: return "does not fit";
+    }
+    return "?";
+}
+
+/* ---------------------------------------------------------------- the model */
+
+typedef struct plan_model {
+    umi_hparams hp;
+    char arch[32], title[128], quant[16];
+    umi_cat_tensor *t; /* owned */
+    size_t n;
+    uint64_t file_bytes;
+    uint32_t n_swa, mla_kv_width;
+} plan_model;
+
+static void hparams_from_catalog(const umi_cat_model *c, umi_hparams *hp) {
+    memset(hp, 0, sizeof *hp);
+    hp->n_vocab = c->n_vocab;
+    hp->n_ctx_train = c->n_ctx_train;
+    hp->n_embd = c->n_embd;
+    hp->n_layer = c->n_layer;
+    hp->n_head = c->n_head;
+    hp->n_head_kv = c->n_head_kv;
+    hp->n_ff = c->n_ff ? c->n_ff : c->n_ff_exp;
+    hp->head_dim_k = c->head_dim;
+    hp->head_dim_v = c->head_dim_v ? c->head_dim_v : c->head_dim;
+    hp->n_expert = c->n_expert;
+    hp->n_expert_used = c->n_expert_used;
+    hp->n_ff_exp = c->n_ff_exp;
+}
+
+static umi_status load_catalog(const umi_plan_params *p, plan_model *pm, umi_error *err) {
+    const umi_cat_model *c = umi_cat_find(p->catalog);
+    if (!c)
+        return umi_err(err, UMI_ERR_ARG, "'%s' is not in the catalog (umi plan --list shows it)",
+                       p->catalog ? p->catalog : "");
+    const char *q = p->quant && *p->quant ? p->quant : "Q4_K_M";
+    const int ft = umi_ftype_parse(q);
+    if (ft < 0)
+        return umi_err(err, UMI_ERR_ARG,
+                       "unknown quantization '%s' (F32 F16 BF16 Q8_0 Q6_K Q5_K_M ... IQ1_S)", q);
+    umi_status st = umi_cat_tensors(c, &pm->t, &pm->n, err);
+    if (st) return st;
+    const bool imatrix = p->imatrix || umi_ftype_needs_imatrix((umi_ftype)ft);
+    umi_quant_mix(c, (umi_ftype)ft, imatrix, pm->t, pm->n);
+    pm->file_bytes = umi_cat_file_bytes(c, pm->t, pm->n);
+    hparams_from_catalog(c, &pm->hp);
+    snprintf(pm->arch, sizeof pm->arch, "%s", c->arch);
+    snprintf(pm->title, sizeof pm->title, "%s", c->title);
+    snprintf(pm->quant, sizeof pm->quant, "%s", umi_ftype_name((umi_ftype)ft));
+    pm->n_swa = c->n_swa;
+    pm->mla_kv_width = c->kv_lora ? c->kv_lora + c->rope_dim : 0;
+    return UMI_OK;
+}
+
+static uint32_t arch_u32(const umi_gguf *g, const char *arch, const char *suffix) {
+    char key[160];
+    uint32_t v = 0;
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    if (umi_gguf_get_u32(g, key, false, &v, NULL) != UMI_OK) v = 0;
+    return v;
+}
+
+static umi_status load_file(const umi_plan_params *p, plan_model *pm, umi_error *err) {
+    umi_model_params mp = umi_model_default_params();
+    mp.info_only = true;
+    umi_model *m = NULL;
+    umi_status st = umi_model_load(p->model_path, &mp, &m, err);
+    if (st) return st;
+    const umi_gguf *g = m->gguf;
+    pm->hp = m->hp;
+    if (pm->hp.n_layer == 0 || pm->hp.n_embd == 0) {
+        umi_model_free(m);
+        return umi_err(err, UMI_ERR_UNSUPPORTED,
+                       "%s: no usable hyperparameters for architecture '%s'", p->model_path,
+                       m->arch_name[0] ? m->arch_name : "(none)");
+    }
+    snprintf(pm->arch, sizeof pm->arch, "%.31s", m->arch_name);
+    snprintf(pm->title, sizeof pm->title, "%.127s", m->name[0] ? m->name : p->model_path);
+    pm->file_bytes = g->size;
+    /* Gemma 2 alternates sliding-window and global layers; MLA (DeepSeek V2/V3)
+     * caches a latent of kv_lora_rank plus the rope dims per token. */
+    if (strcmp(m->arch_name, "gemma2") == 0) pm->n_swa = arch_u32(g, m->arch_name, "attention.sliding_window");
+    const uint32_t kv_lora = arch_u32(g, m->arch_name, "attention.kv_lora_rank");
+    if (kv_lora) pm->mla_kv_width = kv_lora + arch_u32(g, m->arch_name, "rope.dimension_count");
+    pm->t = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *pm->t);
+    if (!pm->t) {
+        umi_model_free(m);
+        return umi_err(err, UMI_ERR_NOMEM, "out of memory (tensor table)");
+    }
+    pm->n = g->n_tensors;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const umi_gguf_tensor *gt = &g->tensors[i];
+        umi_cat_tensor *t = &pm->t[i];
+        snprintf(t->name, sizeof t->name, "%s", gt->name);
+        t->n_dims = (int)gt->n_dims;
+        memcpy(t->ne, gt->ne, sizeof t->ne);
+        t->type = gt->type;
+        t->expert = gt->ne[2] > 1 && strstr(gt->name, "_exps") != NULL;
+    }
+    umi_model_free(m);
+    return UMI_OK;
+}
+
+/* ---------------------------------------------------------------- the target */
+
+static const char *kind_name(umi_hw_kind k) {
+    switch (k) {
+    case UMI_HW_APPLE: return "apple";
+    case UMI_HW_UNIFIED: return "unified";
+    case UMI_HW_DGPU: return "gpu";
+    case UMI_HW_CPU: return "cpu";
+    }
+    return "cpu";
+}
+
+static void hw_from_profile(const umi_hw_profile *h, umi_plan_hw *out) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", h->name);
+    snprintf(out->title, sizeof out->title, "%s", h->title);
+    out->kind = kind_name(h->kind);
+    out->mem_gb = out->avail_gb = h->mem_gb;
+    out->bw_gbps = h->bw_gbps;
+    out->tflops = h->tflops;
+    out->gpu_limit_pct = h->gpu_limit * 100;
+    out->cores = h->cores;
+}
+
+static umi_status resolve_hw(const umi_plan_params *p, umi_plan_hw *hw, umi_error *err) {
+    const char *name = p->hw && *p->hw ? p->hw : "this";
+    if (strcasecmp(name, "this") == 0) {
+        umi_plan_host_profile(hw, !(p->bw_gbps > 0));
+    } else {
+        const umi_hw_profile *h = umi_hw_find(name);
+        if (!h)
+            return umi_err(err, UMI_ERR_ARG,
+                           "unknown hardware profile '%s' (umi plan --list shows the profiles)", name);
+        hw_from_profile(h, hw);
+    }
+    if (p->mem_gb > 0) hw->mem_gb = hw->avail_gb = p->mem_gb;
+    if (p->bw_gbps > 0) {
+        hw->bw_gbps = p->bw_gbps;
+        hw->bw_measured = false;
+    }
+    if (p->gpu_limit_pct > 0) hw->gpu_limit_pct = p->gpu_limit_pct > 100 ? 100 : p->gpu_limit_pct;
+    return UMI_OK;
+}
+
+/* What the target lets the model use: on a plain CPU the memory available
+ * now; where a GPU must hold the model, its share of memory (Apple wires at
+ * most iogpu.wired_limit_mb, ~2/3 or 3/4 of RAM by default). */
+static uint64_t budget_bytes(const umi_plan_hw *hw) {
+    const bool cpu = strcmp(hw->kind, "cpu") == 0;
+    const double gb = cpu ? hw->avail_gb : hw->mem_gb * hw->gpu_limit_pct / 100.0;
+    return gb > 0 ? (uint64_t)(gb * 1e9) : 0;
+}
+
+/* Per-token costs that do not scale with bytes: kernel launches on GPUs,
+ * thread synchronisation on CPUs. Seconds per layer. */
+static double layer_overhead_s(const umi_plan_hw *hw) {
+    if (strcmp(hw->kind, "apple") == 0) return 100e-6;
+    if (strcmp(hw->kind, "unified") == 0) return 60e-6;
+    if (strcmp(hw->kind, "gpu") == 0) return 20e-6;
+    return 10e-6;
+}
+
+/* Share of peak bandwidth a decode step reaches, from published llama.cpp
+ * tg128 runs (M2/M3 Ultra 70B Q4_K_M ~0.7; Strix Halo 70B ~0.85) and, for
+ * CPUs, the measured streaming bandwidth umi bench reaches. */
+static double bw_efficiency(const umi_plan_hw *hw) {
+    if (strcmp(hw->kind, "apple") == 0) return 0.72;
+    if (strcmp(hw->kind, "unified") == 0) return 0.85;
+    if (strcmp(hw->kind, "gpu") == 0) return 0.80;
+    return hw->bw_measured ? 0.90 : 0.80;
+}
+
+/* ---------------------------------------------------------------- the plan */
+
+typedef struct mem_setup {
+    const umi_hparams *hp;
+    umi_mem_params mp;
+    uint64_t fixed; /* weights + overhead: what does not depend on the context */
+} mem_setup;
+
+static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *lay) {
+    umi_mem_params mp = s->mp;
+    mp.n_ctx = n_ctx;
+    if (mp.n_batch > n_ctx) mp.n_batch = n_ctx; /* as umi_context_init clamps it */
+    umi_mem_layout l;
+    umi_mem_context_layout(s->hp, &mp, &l);
+    if (lay) *lay = l;
+    return s->fixed + l.total_bytes;
+}
+
+static uint32_t parse_kv_type(const char *s, const char **name) {
+    if (!s || !*s || strcasecmp(s, "f16") == 0) {
+        *name = "f16";
+        return UMI_TYPE_F16;
+    }
+    if (strcasecmp(s, "q8_0") == 0) {
+        *name = "q8_0";
+        return UMI_TYPE_Q8_0;
+    }
+    if (strcasecmp(s, "q4_0") == 0) {
+        *name = "q4_0";
+        return UMI_TYPE_Q4_0;
+    }
+    *name = NULL;
+    return 0;
+}
+
+static void account_tensors(const plan_model *pm, umi_plan_result *r, uint64_t *matmul_params) {
+    bool tied = true;
+    for (size_t i = 0; i < pm->n; i++)
+        if (strcmp(pm->t[i].name, "output.weight") == 0) tied = false;
+    const double used = pm->hp.n_expert ? (double)pm->hp.n_expert_used / pm->hp.n_expert : 1.0;
+    double active = 0, read = 0, mm = 0;
+    for (size_t i = 0; i < pm->n; i++) {
+        const umi_cat_tensor *t = &pm->t[i];
+        const uint64_t nel = (uint64_t)(t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]);
+        const uint64_t bytes = (uint64_t)umi_type_row_size(t->type, t->ne[0]) * (nel / (uint64_t)t->ne[0]);
+        const double frac = t->expert ? used : 1.0;
+        r->n_params += nel;
+        r->weight_bytes += bytes;
+        if (t->type < UMI_MAX_TYPES) r->type_bytes[t->type] += bytes;
+        active += nel * frac;
+        /* A decode step reads every matrix once (experts: the chosen ones);
+         * the embedding table only one row, unless it is also the output. */
+        const bool is_embd = strcmp(t->name, "token_embd.weight") == 0;
+        if (t->n_dims >= 2 && (!is_embd || tied)) {
+            read += bytes * frac;
+            mm += nel * frac;
+        }
+    }
+    r->n_params_active = (uint64_t)active;
+    r->bytes_per_token = (uint64_t)read;
+    *matmul_params = (uint64_t)mm;
+}
+
+static void predict_speed(const plan_model *pm, const mem_setup *ms, uint64_t matmul_params,
+                          umi_plan_result *r) {
+    const umi_plan_hw *hw = &r->hw;
+    const double bw = hw->bw_gbps * 1e9 * bw_efficiency(hw);
+    const double fixed_s = pm->hp.n_layer * layer_overhead_s(hw);
+    /* KV bytes read per token at depth d: one sequence's cache up to d. */
+    umi_mem_params one = ms->mp;
+    one.n_seq = 1;
+    one.n_ctx = r->n_ctx;
+    umi_mem_layout full;
+    umi_mem_context_layout(&pm->hp, &one, &full);
+    if (bw > 0) {
+        r->tg_tps = 1.0 / ((double)r->bytes_per_token / bw + fixed_s);
+        r->tg_tps_full = 1.0 / ((double)(r->bytes_per_token + full.kv_bytes) / bw + fixed_s);
+    }
+    /* Two FLOPs per multiply-add, plus attention over half a 512-token batch. */
+    const double attn = 4.0 * pm->hp.n_layer * 256.0 * pm->hp.n_head * pm->hp.head_dim_k;
+    const double flops = 2.0 * (double)matmul_params + attn;
+    /* Each expert sees only its share of a batch, so expert matmuls run at
+     * small-batch efficiency (DeepSeek R1 on an M3 Ultra: ~0.65 of a dense model's rate). */
+    const double moe = pm->hp.n_expert ? 0.65 : 1.0;
+    if (flops > 0) r->pp_tps = moe * hw->tflops * 1e12 / flops;
+}
+
+umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out, umi_error *err) {
+    umi_plan_params p = params ? *params : umi_plan_default_params();
+    memset(out, 0, sizeof *out);
+    const char *kv_name;
+    const uint32_t kv_type = parse_kv_type(p.kv_type, &kv_name);
+    if (!kv_name) return umi_err(err, UMI_ERR_ARG, "unknown KV cache type '%s' (f16, q8_0, q4_0)", p.kv_type);
+    if (!p.model_path && !p.catalog) return umi_err(err, UMI_ERR_ARG, "plan: give a GGUF file or a catalog model");
+
+    plan_model pm = {0};
+    umi_status st = p.model_path ? load_file(&p, &pm, err) : load_catalog(&p, &pm, err);
+    if (!st) st = resolve_hw(&p, &out->hw, err);
+    if (st) {
+        free(pm.t);
+        return st;
+    }
+    umi_plan_result *r = out;
+    snprintf(r->model, sizeof r->model, "%s", p.model_path ? p.model_path : pm.title);
+    snprintf(r->arch, sizeof r->arch, "%s", pm.arch);
+    snprintf(r->quant, sizeof r->quant, "%s", pm.quant);
+    r->file_bytes = pm.file_bytes;
+    const umi_hparams *hp = &pm.hp;
+    r->n_layer = hp->n_layer;
+    r->n_embd = hp->n_embd;
+    r->n_head = hp->n_head;
+    r->n_head_kv = hp->n_head_kv;
+    r->head_dim = hp->head_dim_k;
+    r->n_ctx_train = hp->n_ctx_train ? hp->n_ctx_train : 2048;
+    r->n_expert = hp->n_expert;
+    r->n_expert_used = hp->n_expert_used;
+    r->n_swa = pm.n_swa;
+    r->mla_kv_width = pm.mla_kv_width;
+    uint64_t matmul_params = 0;
+    account_tensors(&pm, r, &matmul_params);
+
+    /* The context as `umi run` would make it. */
+    r->n_ctx = p.n_ctx ? p.n_ctx : (r->n_ctx_train < 4096 ? r->n_ctx_train : 4096);
+    r->n_parallel = p.n_parallel ? p.n_parallel : 1;
+    r->kv_type = kv_name;
+    /* The engine's ffn scratch also takes fused projections (context.c's hb_width). */
+    size_t hb = hp->n_ff;
+    for (size_t i = 0; i < pm.n; i++)
+        if ((strstr(pm.t[i].name, ".attn_qkv.weight") || strstr(pm.t[i].name, ".ffn_up.weight")) &&
+            (size_t)pm.t[i].ne[1] > hb)
+            hb = (size_t)pm.t[i].ne[1];
+    mem_setup ms = {.hp = hp};
+    ms.mp = (umi_mem_params){.n_batch = p.n_batch ? p.n_batch : 512,
+                             .n_threads = p.n_threads > 0 ? p.n_threads : r->hw.cores > 0 ? r->hw.cores : 1,
+                             .n_seq = r->n_parallel, .kv_type = kv_type, .n_swa = pm.n_swa,
+                             .mla_kv_width = pm.mla_kv_width, .hb_width = hb};
+    /* Runtime overhead: the process and libraries, the vocabulary (strings,
+     * lookup tables, merges) and the tensor table. */
+    r->overhead_bytes = (64ull << 20) + (uint64_t)hp->n_vocab * 96 + (uint64_t)pm.n * 256;
+    ms.fixed = r->weight_bytes + r->overhead_bytes;
+    umi_mem_layout lay;
+    r->total_bytes = mem_total(&ms, r->n_ctx, &lay);
+    r->kv_bytes = lay.kv_bytes;
+    r->kv_bytes_per_token = r->n_ctx ? lay.kv_bytes / r->n_ctx : 0;
+    r->compute_bytes = lay.scratch_bytes + lay.moe_bytes;
+
+    r->budget_bytes = budget_bytes(&r->hw);
+    r->headroom_bytes = (int64_t)r->budget_bytes - (int64_t)r->total_bytes;
+    r->verdict = r->total_bytes > r->budget_bytes ? UMI_PLAN_NO_FIT
+                 : r->headroom_bytes * 10 < (int64_t)r->budget_bytes ? UMI_PLAN_TIGHT
+                                                                     : UMI_PLAN_FITS;
+    /* Largest context that fits: memory grows monotonically with it. */
+    if (mem_total(&ms, 1, NULL) <= r->budget_bytes) {
+        uint32_t lo = 1, hi = r->n_ctx_train;
+        while (lo < hi) {
+            const uint32_t mid = lo + (hi - lo + 1) / 2;
+            if (mem_total(&ms, mid, NULL) <= r->budget_bytes) lo = mid;
+            else hi = mid - 1;
+        }
+        r->n_ctx_max = lo;
+    }
+    /* Apple: the wired limit that would hold it, keeping some memory for macOS
+     * (4 GB up to 32 GB of RAM, 8 GB above). */
+    if (strcmp(r->hw.kind, "apple") == 0 && r->verdict != UMI_PLAN_FITS) {
+        const double mem = r->hw.mem_gb * 1e9;
+        const double os = r->hw.mem_gb > 32 ? 8e9 : 4e9;
+        const double want = r->total_bytes * 1.05;
+        if (want + os <= mem) r->wired_limit_mb = (uint64_t)ceil(want / 1048576.0 / 1024.0) * 1024;
+    }
+    predict_speed(&pm, &ms, matmul_params, r);
+    free(pm.t);
+    return UMI_OK;
+}
+
+/* ---------------------------------------------------------------- listings */
+
+size_t umi_plan_catalog_count(void) { return umi_cat_n_models; }
+
+bool umi_plan_catalog_get(size_t i, umi_plan_catalog_entry *out) {
+    if (i >= umi_cat_n_models) return false;
+    const umi_cat_model *c = &umi_cat_models[i];
+    *out = (umi_plan_catalog_entry){.name = c->name, .title = c->title, .arch = c->arch,
+                                    .tasks = c->tasks, .n_ctx_train = c->n_ctx_train};
+    umi_cat_tensor *t = NULL;
+    size_t n = 0;
+    if (umi_cat_tensors(c, &t, &n, NULL) == UMI_OK) {
+        const double used = c->n_expert ? (double)c->n_expert_used / c->n_expert : 1.0;
+        double active = 0;
+        for (size_t k = 0; k < n; k++) {
+            const uint64_t nel = (uint64_t)(t[k].ne[0] * t[k].ne[1] * t[k].ne[2] * t[k].ne[3]);
+            out->n_params += nel;
+            active += nel * (t[k].expert ? used : 1.0);
+        }
+        out->n_params_active = (uint64_t)active;
+        free(t);
+    }
+    return true;
+}
+
+size_t umi_plan_quant_count(void) { return UMI_FT_COUNT; }
+const char *umi_plan_quant_name(size_t i) { return i < UMI_FT_COUNT ? umi_ftype_name((umi_ftype)i) : NULL; }
+
+size_t umi_plan_hw_count(void) { return umi_hw_n_profiles; }
+
+bool umi_plan_hw_get(size_t i, umi_plan_hw *out) {
+    if (i >= umi_hw_n_profiles) return false;
+    hw_from_profile(&umi_hw_profiles[i], out);
+    return true;
+}

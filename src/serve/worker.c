@@ -1,0 +1,404 @@
+/* The inference thread of one model. It alone owns the umi_model and the
+ * contexts; HTTP threads reach it only through the entry's job queue.
+ *
+ * Slots: --parallel N gives the model N slots, each its own umi_context with
+ * the full context length (never a share of one). The engine has no
+ * multi-sequence decode yet, so the thread serves the active slots round
+ * robin, one decode step each (a prompt chunk of up to n_batch tokens, or one
+ * generated token): requests progress together and a new one joins between
+ * steps, but each step is its own forward pass. True continuous batching needs
+ * an engine call that decodes tokens of several sequences in one pass.
+ *
+ * Prefix cache: each slot remembers the tokens in its KV cache. A new request
+ * goes to the free slot sharing the longest prefix with its prompt; the cache
+ * is truncated there and only the rest of the prompt is processed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "serve.h"
+
+struct slot {
+    umi_context *ctx;    /* NULL until first used */
+    uint32_t n_ctx;
+    umi_token *cache;    /* tokens in the KV cache, [n_ctx] */
+    int n_cache;
+    job *job;            /* NULL when free */
+    int n_done;          /* prompt tokens in the cache for the current job */
+    uint32_t limit;      /* the job's context limit */
+    int64_t last_used;
+};
+
+static uint32_t default_n_ctx(const model_entry *e) {
+    if (e->cfg->n_ctx > 0) return (uint32_t)e->cfg->n_ctx;
+    umi_model_info info;
+    umi_model_get_info(e->model, &info);
+    return info.n_ctx_train > 0 && info.n_ctx_train < 4096 ? info.n_ctx_train : 4096;
+}
+
+static uint32_t train_ctx(const model_entry *e) {
+    umi_model_info info;
+    umi_model_get_info(e->model, &info);
+    return info.n_ctx_train;
+}
+
+static void update_resident(model_entry *e) {
+    umi_model_info info;
+    umi_model_get_info(e->model, &info);
+    uint64_t bytes = info.file_bytes;
+    int active = 0;
+    for (int i = 0; i < e->n_slots; i++) {
+        if (e->slots[i].ctx) bytes += (uint64_t)e->slots[i].n_ctx * info.kv_bytes_per_token;
+        active += e->slots[i].job != NULL;
+    }
+    pthread_mutex_lock(&e->mu);
+    e->resident_bytes = bytes;
+    e->n_active = active;
+    e->last_used = (int64_t)time(NULL);
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* ---------------------------------------------------------------- loading */
+
+static bool load(model_entry *e, char *msg, size_t len, int *status) {
+    umi_model_params mp = umi_model_default_params();
+    umi_error err = {0};
+    if (umi_model_load(e->path, &mp, &e->model, &err) != UMI_OK) {
+        snprintf(msg, len, "cannot load model '%s': %s", e->name, err.msg);
+        *status = err.code == UMI_ERR_UNSUPPORTED || err.code == UMI_ERR_FORMAT ? 400 : 500;
+        return false;
+    }
+    e->n_slots = e->cfg->n_parallel > 0 ? e->cfg->n_parallel : 1;
+    e->slots = calloc((size_t)e->n_slots, sizeof *e->slots);
+    if (!e->slots) {
+        umi_model_free(e->model);
+        e->model = NULL;
+        snprintf(msg, len, "out of memory");
+        *status = 500;
+        return false;
+    }
+    pthread_mutex_lock(&e->mu);
+    e->loaded = true;
+    e->loaded_at = (int64_t)time(NULL);
+    pthread_mutex_unlock(&e->mu);
+    update_resident(e);
+    return true;
+}
+
+static void unload(model_entry *e) {
+    for (int i = 0; i < e->n_slots; i++) {
+        umi_context_free(e->slots[i].ctx);
+        free(e->slots[i].cache);
+    }
+    free(e->slots);
+    e->slots = NULL;
+    e->n_slots = 0;
+    umi_model_free(e->model);
+    e->model = NULL;
+    pthread_mutex_lock(&e->mu);
+    e->loaded = false;
+    e->resident_bytes = 0;
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* (Re)build a slot's context so it holds at least n tokens. Only the context
+ * is rebuilt; the weights stay. */
+static bool slot_ensure(model_entry *e, slot *s, uint32_t n, umi_error *err) {
+    if (s->ctx && s->n_ctx >= n) return true;
+    umi_context_free(s->ctx);
+    free(s->cache);
+    s->ctx = NULL;
+    s->n_cache = 0;
+    umi_context_params cp = umi_context_default_params();
+    cp.n_ctx = n;
+    cp.n_threads = e->cfg->n_threads;
+    s->cache = malloc((size_t)n * sizeof *s->cache);
+    if (!s->cache) {
+        err->code = UMI_ERR_NOMEM;
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return false;
+    }
+    if (umi_context_init(e->model, &cp, &s->ctx, err) != UMI_OK) {
+        free(s->cache);
+        s->cache = NULL;
+        return false;
+    }
+    s->n_ctx = n;
+    update_resident(e);
+    return true;
+}
+
+/* ---------------------------------------------------------------- preparing a job */
+
+/* Append a job to a singly linked list. */
+static void list_push(job **head, job *j) {
+    j->next = NULL;
+    while (*head) head = &(*head)->next;
+    *head = j;
+}
+
+/* Render and tokenize the prompt; check it fits. false: the job failed. */
+static bool prepare(model_entry *e, job *j) {
+    umi_error err = {0};
+    char *text = NULL;
+    const char *src = j->prompt ? j->prompt : "";
+    bool templated = j->kind == JOB_CHAT ||
+                     (j->kind == JOB_GENERATE && umi_model_chat_template(e->model, NULL));
+    if (templated) {
+        umi_chat_message gen[2];
+        const umi_chat_message *msgs = j->msgs;
+        size_t n = j->n_msgs;
+        if (j->kind == JOB_GENERATE) {
+            n = 0;
+            if (j->system) gen[n++] = (umi_chat_message){"system", j->system};
+            gen[n++] = (umi_chat_message){"user", src};
+            msgs = gen;
+        }
+        if (umi_chat_apply(e->model, msgs, n, true, &text, NULL, &err) != UMI_OK) {
+            job_fail(j, 400, "template_error", "chat template: %s", err.msg);
+            return false;
+        }
+        src = text;
+    }
+    size_t len = strlen(src);
+    int32_t cap = (int32_t)(len < 0x7ffffff0 ? len + 8 : 0x7ffffff0);
+    j->toks = malloc((size_t)cap * sizeof *j->toks);
+    int32_t n = j->toks ? umi_tokenize(e->model, src, len, j->toks, cap, true, templated) : 0;
+    umi_free(text);
+    if (!j->toks || n < 0) {
+        job_fail(j, 500, "server_error", "cannot tokenize the prompt");
+        return false;
+    }
+    /* A template that writes bos_token itself plus the tokenizer's BOS would
+     * give two; the model saw one in training. */
+    umi_token bos = umi_token_bos(e->model);
+    if (n >= 2 && bos >= 0 && j->toks[0] == bos && j->toks[1] == bos) {
+        memmove(j->toks, j->toks + 1, (size_t)(n - 1) * sizeof *j->toks);
+        n--;
+    }
+    if (n == 0) {
+        job_fail(j, 400, "empty_prompt", "the prompt is empty");
+        return false;
+    }
+    j->n_toks = n;
+    uint32_t limit = j->p.n_ctx ? j->p.n_ctx : default_n_ctx(e);
+    uint32_t train = train_ctx(e);
+    if (train && limit > train) limit = train;
+    if ((uint32_t)n >= limit) {
+        job_fail(j, 400, "context_length_exceeded",
+                 "the prompt has %d tokens but the context holds %u; shorten it or ask for a larger "
+                 "context (num_ctx, or --ctx-size on the server)", n, limit);
+        return false;
+    }
+    j->p.n_ctx = limit;
+    j->smp = umi_sampler_init(&j->p.sp, umi_vocab_size(e->model));
+    if (!j->smp) {
+        job_fail(j, 500, "server_error", "out of memory (sampler)");
+        return false;
+    }
+    for (int i = 0; i < n; i++) umi_sampler_accept(j->smp, j->toks[i]);
+    job_accept(j, n, 0);
+    return true;
+}
+
+static int common_prefix(const slot *s, const job *j) {
+    int p = 0;
+    if (!s->ctx) return 0;
+    while (p < s->n_cache && p < j->n_toks && s->cache[p] == j->toks[p]) p++;
+    return p;
+}
+
+/* Give pending jobs free slots: the longest shared prefix wins, then the
+ * least recently used slot (its cache is the least likely to be wanted). */
+static void assign(model_entry *e) {
+    while (e->pending) {
+        job *j = e->pending;
+        if (atomic_load(&j->cancel)) {
+            e->pending = j->next;
+            job_fail(j, 499, "cancelled", "client disconnected");
+            job_release(j);
+            continue;
+        }
+        int best = -1, best_p = -1;
+        for (int i = 0; i < e->n_slots; i++) {
+            slot *s = &e->slots[i];
+            if (s->job) continue;
+            int p = j->p.cache_prompt && s->n_ctx >= j->p.n_ctx ? common_prefix(s, j) : 0;
+            if (p > best_p || (p == best_p && s->last_used < e->slots[best].last_used)) {
+                best = i;
+                best_p = p;
+            }
+        }
+        if (best < 0) return;
+        e->pending = j->next;
+        slot *s = &e->slots[best];
+        umi_error err = {0};
+        if (!slot_ensure(e, s, j->p.n_ctx, &err)) {
+            job_fail(j, 500, "server_error", "cannot create a context of %u tokens: %s", j->p.n_ctx,
+                     err.msg);
+            job_release(j);
+            continue;
+        }
+        int p = j->p.cache_prompt ? common_prefix(s, j) : 0;
+        if (p == j->n_toks) p--; /* decode at least one token to have logits */
+        umi_context_truncate(s->ctx, (uint32_t)p);
+        s->n_cache = p;
+        s->n_done = p;
+        s->limit = j->p.n_ctx;
+        s->job = j;
+        pthread_mutex_lock(&j->mu);
+        j->n_cached = p;
+        j->t_accepted = umi_time_us(); /* prompt time counts from here, not from the queue */
+        pthread_mutex_unlock(&j->mu);
+        update_resident(e);
+    }
+}
+
+/* ---------------------------------------------------------------- one step */
+
+static void slot_release(model_entry *e, slot *s) {
+    job_release(s->job);
+    s->job = NULL;
+    s->last_used = umi_time_us();
+    update_resident(e);
+}
+
+static void slot_fail(model_entry *e, slot *s, const umi_error *err) {
+    job_fail(s->job, 500, "server_error", "decode failed: %s", err->msg);
+    umi_context_reset(s->ctx);
+    s->n_cache = 0;
+    slot_release(e, s);
+}
+
+static void slot_step(model_entry *e, slot *s) {
+    job *j = s->job;
+    umi_error err = {0};
+    if (atomic_load(&j->cancel)) {
+        job_finish(j, "cancelled");
+        slot_release(e, s);
+        return;
+    }
+    if (s->n_done < j->n_toks) { /* the prompt, one n_batch chunk per step */
+        int n = j->n_toks - s->n_done;
+        if (n > 512) n = 512;
+        if (umi_decode(s->ctx, j->toks + s->n_done, n, false, &err) != UMI_OK) {
+            s->n_cache = s->n_done;
+            slot_fail(e, s, &err);
+            return;
+        }
+        memcpy(s->cache + s->n_done, j->toks + s->n_done, (size_t)n * sizeof *s->cache);
+        s->n_done += n;
+        s->n_cache = s->n_done;
+        if (s->n_done == j->n_toks) {
+            pthread_mutex_lock(&j->mu);
+            j->t_prompt_done = umi_time_us();
+            pthread_mutex_unlock(&j->mu);
+        }
+        return;
+    }
+    umi_token tok = umi_sampler_sample(j->smp, umi_get_logits(s->ctx, -1));
+    if (!j->p.ignore_eos && umi_token_is_eog(e->model, tok)) {
+        job_finish(j, "stop");
+        slot_release(e, s);
+        return;
+    }
+    umi_sampler_accept(j->smp, tok);
+    pthread_mutex_lock(&j->mu);
+    j->n_gen++;
+    int n_gen = j->n_gen;
+    pthread_mutex_unlock(&j->mu);
+    char piece[256];
+    int32_t pl = umi_token_to_piece(e->model, tok, piece, sizeof piece, false);
+    bool stopped = job_append(j, piece, pl > 0 ? (size_t)pl : 0);
+    if (stopped) {
+        job_finish(j, "stop");
+        slot_release(e, s);
+        return;
+    }
+    if ((j->p.n_predict >= 0 && n_gen >= j->p.n_predict) || (uint32_t)s->n_cache >= s->limit) {
+        job_finish(j, "length");
+        slot_release(e, s);
+        return;
+    }
+    if (umi_decode(s->ctx, &tok, 1, false, &err) != UMI_OK) {
+        slot_fail(e, s, &err);
+        return;
+    }
+    s->cache[s->n_cache++] = tok;
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+static bool any_active(const model_entry *e) {
+    for (int i = 0; i < e->n_slots; i++)
+        if (e->slots[i].job) return true;
+    return false;
+}
+
+static void fail_list(job *j, int status, const char *code, const char *msg) {
+    while (j) {
+        job *next = j->next;
+        job_fail(j, status, code, "%s", msg);
+        job_release(j);
+        j = next;
+    }
+}
+
+void *worker_main(void *arg) {
+    model_entry *e = arg;
+    for (;;) {
+        pthread_mutex_lock(&e->mu);
+        while (!e->stop && !e->q_head && !any_active(e) && !e->pending)
+            pthread_cond_wait(&e->cv, &e->mu);
+        job *incoming = e->q_head;
+        e->q_head = e->q_tail = NULL;
+        e->q_len = 0;
+        bool stop = e->stop;
+        pthread_mutex_unlock(&e->mu);
+        if (stop) {
+            fail_list(incoming, 503, "shutting_down", "the server is shutting down");
+            fail_list(e->pending, 503, "shutting_down", "the server is shutting down");
+            e->pending = NULL;
+            for (int i = 0; i < e->n_slots; i++)
+                if (e->slots[i].job) {
+                    job_fail(e->slots[i].job, 503, "shutting_down", "the server is shutting down");
+                    slot_release(e, &e->slots[i]);
+                }
+            break;
+        }
+        if (incoming && !e->model) {
+            char msg[600];
+            int status = 500;
+            int64_t t0 = umi_time_us();
+            if (!load(e, msg, sizeof msg, &status)) {
+                fail_list(incoming, status, status == 400 ? "model_unsupported" : "server_error", msg);
+                continue;
+            }
+            int64_t dt = umi_time_us() - t0;
+            for (job *j = incoming; j; j = j->next) j->load_us = dt;
+            fprintf(stderr, "umi serve: loaded %s (%.1f ms)\n", e->name, dt / 1e3);
+        }
+        while (incoming) {
+            job *j = incoming;
+            incoming = j->next;
+            if (j->kind == JOB_LOAD) {
+                job_accept(j, 0, 0);
+                job_finish(j, "load");
+                job_release(j);
+            } else if (atomic_load(&j->cancel)) {
+                job_fail(j, 499, "cancelled", "client disconnected");
+                job_release(j);
+            } else if (prepare(e, j)) {
+                list_push(&e->pending, j);
+            } else {
+                job_release(j);
+            }
+        }
+        assign(e);
+        for (int i = 0; i < e->n_slots; i++)
+            if (e->slots[i].job) slot_step(e, &e->slots[i]);
+    }
+    if (e->model) unload(e);
+    return NULL;
+}

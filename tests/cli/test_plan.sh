@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# umi plan: catalog predictions, GGUF header plans, hardware profiles, JSON,
+# listing and advice. Args: umi binary, source dir, shared dir.
+set -u
+UMI=$1
+SRC=$2
+SHARED=$3
+fail=0
+check() { # description, then a command that must succeed
+    local what=$1
+    shift
+    if ! "$@"; then
+        echo "FAIL: $what"
+        fail=1
+    fi
+}
+# Never measure or cache bandwidth in the real home directory.
+export XDG_CONFIG_HOME=$(mktemp -d)
+trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
+
+# A catalog model: file_bytes within 1% of the published 4.92 GB (Llama 3.1 8B Q4_K_M).
+out=$("$UMI" plan --model llama-3.1-8b --quant Q4_K_M --hw m3-ultra-96 --json) || { echo "FAIL: catalog plan"; exit 1; }
+fb=$(echo "$out" | sed -n 's/.*"file_bytes":\([0-9]*\).*/\1/p')
+check "llama-3.1-8b Q4_K_M file_bytes $fb within 1% of 4.92e9" \
+    awk -v b="$fb" 'BEGIN { e = (b - 4.92e9) / 4.92e9; exit !(e < 0.01 && e > -0.01) }'
+check "fits on an M3 Ultra" grep -q '"verdict":"fits"' <<<"$out"
+
+# DeepSeek R1 Q4_K_M does not fit a 96 GB machine but fits 512 GB; the Apple
+# wired-limit suggestion appears when the default GPU limit is the obstacle.
+check "deepseek-r1 does not fit 96 GB" bash -c "'$UMI' plan --model deepseek-r1 --hw m3-ultra-96 --json | grep -q '\"verdict\":\"does not fit\"'"
+out=$("$UMI" plan --model deepseek-r1 --quant IQ2_XXS --hw m3-ultra-256 -c 8192)
+check "iq2_xxs r1 on 256 GB suggests a wired limit" grep -q "iogpu.wired_limit_mb=" <<<"$out"
+
+# A GGUF header: weights by type come from the file, and the KV cache is the
+# engine's own sizing (rnd-llama: 3 layers x 2 KV heads x 32 dims, f16, K+V).
+out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 1024 --hw this --mem 8 --bw 40 --json)
+check "gguf plan kv bytes" grep -q '"kv_bytes":786432,' <<<"$out"
+check "gguf plan has q8_0 weights" grep -q '"q8_0":' <<<"$out"
+check "gguf plan fits 8 GB" grep -q '"verdict":"fits"' <<<"$out"
+out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 1024 --kv-type q8_0 --parallel 2 --mem 8 --bw 40 --json)
+check "q8_0 KV, 2 sequences" grep -q '"kv_bytes":835584,' <<<"$out"
+
+# A budget too small for the weights: does not fit and no context fits.
+out=$("$UMI" plan --model llama-3.1-70b --mem 16 --bw 100 --json)
+check "70B in 16 GB does not fit" grep -q '"verdict":"does not fit"' <<<"$out"
+check "70B in 16 GB: no context fits" grep -q '"n_ctx_max":0,' <<<"$out"
+
+# Listing and advice.
+check "--list names the catalog" bash -c "'$UMI' plan --list | grep -q qwen2.5-coder-32b"
+check "--list --json" bash -c "'$UMI' plan --list --json | grep -q '\"name\":\"mixtral-8x7b\"'"
+out=$("$UMI" plan --advise --hw m3-ultra-256 --task code --min-tps 10 -c 32768)
+check "--advise ranks code models" grep -q "1\. " <<<"$out"
+
+# Errors: unknown model / profile / quant are usage errors; a missing file a runtime error.
+"$UMI" plan --model no-such-model >/dev/null 2>&1; check "unknown model exits 2" test $? -eq 2
+"$UMI" plan --model llama-3.1-8b --hw no-such-hw >/dev/null 2>&1; check "unknown hw exits 2" test $? -eq 2
+"$UMI" plan --model llama-3.1-8b --quant Q9_K >/dev/null 2>&1; check "unknown quant exits 2" test $? -eq 2
+"$UMI" plan /nonexistent.gguf >/dev/null 2>&1; check "missing file exits 1" test $? -eq 1
+
+exit $fail

@@ -1,0 +1,113 @@
+// The official `openai` and `ollama` npm clients against a running `umi serve`.
+// usage: node clients.mjs BASE_URL MODEL   (exit 0 when every check passes)
+import OpenAI from 'openai';
+import { Ollama } from 'ollama';
+
+const [base, model] = process.argv.slice(2);
+let failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e}`);
+  }
+}
+function assert(cond, what) { if (!cond) throw new Error(what); }
+
+const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 30000 });
+const ollama = new Ollama({ host: base });
+const messages = [{ role: 'user', content: 'Tell me a story.' }];
+
+let whole = '';
+await check('openai: models.list', async () => {
+  const ids = [];
+  for await (const m of openai.models.list()) ids.push(m.id);
+  assert(ids.includes(model), `no ${model} in ${ids}`);
+});
+await check('openai: chat (non-streaming)', async () => {
+  const r = await openai.chat.completions.create({ model, messages, max_tokens: 16, temperature: 0 });
+  whole = r.choices[0].message.content;
+  assert(whole.length > 0, 'empty content');
+  assert(r.choices[0].finish_reason === 'length', `finish_reason ${r.choices[0].finish_reason}`);
+  assert(r.usage.completion_tokens === 16, `completion_tokens ${r.usage.completion_tokens}`);
+  assert(r.usage.prompt_tokens_details.cached_tokens >= 0, 'cached_tokens');
+});
+await check('openai: chat (streaming) equals non-streaming', async () => {
+  const s = await openai.chat.completions.create({ model, messages, max_tokens: 16, temperature: 0, stream: true,
+                                                    stream_options: { include_usage: true } });
+  let text = '', usage = null, finish = null;
+  for await (const chunk of s) {
+    if (chunk.usage) usage = chunk.usage;
+    for (const c of chunk.choices) {
+      text += c.delta.content ?? '';
+      if (c.finish_reason) finish = c.finish_reason;
+    }
+  }
+  assert(text === whole, `stream ${JSON.stringify(text)} != ${JSON.stringify(whole)}`);
+  assert(finish === 'length', `finish ${finish}`);
+  assert(usage && usage.completion_tokens === 16, 'usage chunk');
+  assert(usage.prompt_tokens_details.cached_tokens > 0, 'the repeated prompt should hit the prefix cache');
+});
+await check('openai: completions', async () => {
+  const r = await openai.completions.create({ model, prompt: 'Once upon a time', max_tokens: 12, temperature: 0 });
+  assert(r.choices[0].text.length > 0, 'empty text');
+});
+await check('openai: completions (streaming)', async () => {
+  const s = await openai.completions.create({ model, prompt: 'Once upon a time', max_tokens: 12, temperature: 0, stream: true });
+  let text = '';
+  for await (const chunk of s) text += chunk.choices[0]?.text ?? '';
+  assert(text.length > 0, 'empty text');
+});
+await check('openai: unknown model is a NotFoundError', async () => {
+  try {
+    await openai.chat.completions.create({ model: 'no-such-model', messages });
+    throw new Error('no error');
+  } catch (e) {
+    assert(e instanceof OpenAI.NotFoundError, `got ${e}`);
+  }
+});
+
+await check('ollama: chat (non-streaming)', async () => {
+  const r = await ollama.chat({ model, messages, stream: false, options: { temperature: 0, num_predict: 16 } });
+  assert(r.message.content === whole, `${JSON.stringify(r.message.content)} != ${JSON.stringify(whole)}`);
+  assert(r.done && r.eval_count === 16 && r.total_duration > 0, 'stats');
+});
+await check('ollama: chat (streaming)', async () => {
+  const s = await ollama.chat({ model, messages, stream: true, options: { temperature: 0, num_predict: 16 } });
+  let text = '', last = null;
+  for await (const part of s) { text += part.message.content; last = part; }
+  assert(text === whole, `stream ${JSON.stringify(text)}`);
+  assert(last.done && last.done_reason === 'length', 'last record');
+});
+await check('ollama: generate (streaming and not)', async () => {
+  const r = await ollama.generate({ model, prompt: 'Once upon a time', stream: false, options: { temperature: 0, num_predict: 12 } });
+  const s = await ollama.generate({ model, prompt: 'Once upon a time', stream: true, options: { temperature: 0, num_predict: 12 } });
+  let text = '';
+  for await (const part of s) text += part.response;
+  assert(r.response.length > 0 && text === r.response, `${JSON.stringify(text)} != ${JSON.stringify(r.response)}`);
+});
+await check('ollama: tags', async () => {
+  const r = await ollama.list();
+  assert(r.models.some((m) => m.name === model), 'model missing');
+});
+await check('ollama: ps', async () => {
+  const r = await ollama.ps();
+  assert(r.models.some((m) => m.name === model), 'loaded model missing');
+});
+await check('ollama: show', async () => {
+  const r = await ollama.show({ model });
+  assert(r.details.format === 'gguf' && r.model_info['general.architecture'], 'details');
+});
+await check('ollama: unknown model throws', async () => {
+  try {
+    await ollama.chat({ model: 'no-such-model', messages, stream: false });
+    throw new Error('no error');
+  } catch (e) {
+    assert(/not found/.test(String(e.message)), `got ${e.message}`);
+  }
+});
+
+console.log(failed ? `${failed} client check(s) failed` : 'all client checks passed');
+process.exit(failed ? 1 : 0);
