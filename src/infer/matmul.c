@@ -28,11 +28,11 @@ typedef struct matmul_task {
 /* Rows per chunk that threads take from the shared counter: small enough
  * that a thread slowed down (by the OS, a hyperthread sibling, a page
  * fault on a cold mapping) leaves its share to the others, large enough
- * that taking one costs nothing next to computing it. A multiple of 8 so
- * register tiles of 4 rows stay whole. */
+ * that taking one costs nothing next to computing it. A multiple of 16 so
+ * register tiles (up to 16 rows) stay whole. */
 static int64_t chunk_rows(int64_t m, int nth) {
     int64_t c = m / ((int64_t)nth * 8);
-    c = c < 8 ? 8 : c - c % 8;
+    c = c < 16 ? 16 : c - c % 16;
     return c;
 }
 
@@ -55,14 +55,16 @@ static void convert_rows(void *arg, int ith, int nth) {
  * stay in L2 while every weight row of this thread streams past them. */
 enum { L2_BUDGET = 512 * 1024 };
 
-/* Tiled product for a batch where one tile kernel serves every token. */
-static void tile_rows(const matmul_task *t, const umi_kernel_plan *p, int64_t r0, int64_t r1) {
+/* Tiled product of rows [r0, r1) with tokens [0, n_tok), which one tile
+ * kernel serves. */
+static void tile_rows(const matmul_task *t, const umi_kernel_plan *p, int64_t r0, int64_t r1,
+                      int n_tok) {
     const int64_t k = t->w->ne[0], m = t->w->ne[1];
     const size_t w_row = umi_type_row_size(t->w->type, k);
     int tb = (int)(L2_BUDGET / t->xq_row);
     tb = tb < p->tile_n ? p->tile_n : tb - tb % p->tile_n;
-    for (int j0 = 0; j0 < t->n; j0 += tb) {
-        const int j1 = j0 + tb < t->n ? j0 + tb : t->n;
+    for (int j0 = 0; j0 < n_tok; j0 += tb) {
+        const int j1 = j0 + tb < n_tok ? j0 + tb : n_tok;
         for (int64_t r = r0; r < r1; r += p->tile_m) {
             const int rm = (int)(r1 - r < p->tile_m ? r1 - r : p->tile_m);
             for (int j = j0; j < j1; j += p->tile_n) {
@@ -80,25 +82,27 @@ static void dot_rows(void *arg, int ith, int nth) {
     const int64_t k = t->w->ne[0], m = t->w->ne[1];
     const size_t w_row = umi_type_row_size(t->w->type, k);
     const int64_t chunk = chunk_rows(m, nth);
+    /* The leading tokens that share token 0's tile and dot go through the
+     * tile (for repacked layouts: all but the n % 4 remainder, which the
+     * reference sends to its gemv); the rest dot by dot. */
     umi_kernel_plan tiled = {0};
+    int n_tiled = 0;
     if (t->n >= 2) {
-        const umi_kernel_plan first = plan_for(t, 0), last = plan_for(t, t->n - 1);
-        if (first.tile && first.tile == last.tile && first.dot == last.dot) tiled = first;
+        tiled = plan_for(t, 0);
+        while (tiled.tile && n_tiled < t->n && plan_for(t, n_tiled).dot == tiled.dot) n_tiled++;
+        if (n_tiled < 2) n_tiled = 0;
     }
     enum { MAX_PLANNED = 64 };
     umi_dot_fn dots[MAX_PLANNED];
-    for (int i = 0; !tiled.tile && i < t->n && i < MAX_PLANNED; i++) dots[i] = plan_for(t, i).dot;
+    for (int i = n_tiled; i < t->n && i < MAX_PLANNED; i++) dots[i] = plan_for(t, i).dot;
     for (;;) {
         const int64_t r0 = atomic_fetch_add(&t->next_chunk, chunk);
         if (r0 >= m) break;
         const int64_t r1 = r0 + chunk < m ? r0 + chunk : m;
-        if (tiled.tile) {
-            tile_rows(t, &tiled, r0, r1);
-            continue;
-        }
+        if (n_tiled > 0) tile_rows(t, &tiled, r0, r1, n_tiled);
         for (int64_t r = r0; r < r1; r++) {
             const void *wr = (const char *)t->w->data + r * w_row;
-            for (int i = 0; i < t->n; i++) {
+            for (int i = n_tiled; i < t->n; i++) {
                 const void *xi = (const char *)t->xq + i * t->xq_row;
                 const umi_dot_fn dot = i < MAX_PLANNED ? dots[i] : plan_for(t, i).dot;
                 if (dot) t->y[i * m + r] = dot((int)k, wr, xi);
