@@ -16,7 +16,8 @@ typedef struct chat_opts {
     float temp, top_p, min_p, repeat_penalty;
     int top_k;
     uint64_t seed;
-    bool no_mmap;
+    bool no_mmap, force;
+    float mem_gb;
 } chat_opts;
 
 typedef struct conversation {
@@ -207,6 +208,8 @@ int cmd_chat(int argc, char **argv) {
         {"threads", 't', OPT_INT, &o.threads, "N", "threads (default: physical cores)"},
         {"ctx-size", 'c', OPT_INT, &o.n_ctx, "N", "context length (default: min(model, 4096))"},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model instead of mapping it"},
+        {"force", 0, OPT_FLAG, &o.force, NULL, "load even when the planner says it will not fit"},
+        {"mem", 0, OPT_FLOAT, &o.mem_gb, "GB", "memory budget for the load guard (default: detected)"},
     };
     const cli_cmd cmd = {"umi chat [-m MODEL] [--system TEXT] [options]",
                          "Chat with a model using its chat template (ChatML when it has none). "
@@ -216,6 +219,7 @@ int cmd_chat(int argc, char **argv) {
     if (rc >= 0) return rc;
     if (!o.model) o.model = cli_default_model();
     chat_state s = {.o = &o};
+    if ((rc = cli_guard(o.model, o.n_ctx, o.force, o.mem_gb))) return rc;
     if ((rc = cli_load_model(o.model, !o.no_mmap, false, &s.m))) return rc;
     if (!umi_model_chat_template(s.m, NULL))
         fprintf(stderr, "umi: %s has no chat template; using ChatML\n", o.model);

@@ -15,7 +15,8 @@ typedef struct run_opts {
     int n_predict, top_k, threads, n_ctx, repeat_last_n;
     float temp, top_p, min_p, repeat_penalty;
     uint64_t seed;
-    bool ids, no_bos, ignore_eos, no_mmap;
+    bool ids, no_bos, ignore_eos, no_mmap, force;
+    float mem_gb;
 } run_opts;
 
 /* "1,2,3" -> ids; returns the count or -1 on a malformed list. */
@@ -155,6 +156,8 @@ int cmd_run(int argc, char **argv) {
         {"no-bos", 0, OPT_FLAG, &o.no_bos, NULL, "do not add the BOS token"},
         {"ignore-eos", 0, OPT_FLAG, &o.ignore_eos, NULL, "keep generating past end-of-sequence"},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model into memory instead of mapping it"},
+        {"force", 0, OPT_FLAG, &o.force, NULL, "load even when the planner says it will not fit"},
+        {"mem", 0, OPT_FLOAT, &o.mem_gb, "GB", "memory budget for the load guard (default: detected)"},
     };
     const cli_cmd cmd = {
         "umi run [-m MODEL] -p PROMPT [options]",
@@ -168,6 +171,7 @@ int cmd_run(int argc, char **argv) {
     }
     if (!o.model) o.model = cli_default_model();
 
+    if ((rc = cli_guard(o.model, o.n_ctx, o.force, o.mem_gb))) return rc;
     const int64_t t0 = umi_time_us();
     umi_model *m = NULL;
     umi_context *ctx = NULL;

@@ -20,5 +20,9 @@ int cmd_serve(int argc, char **argv);
 #include "umi.h"
 int cli_load_model(const char *path, bool use_mmap, bool vocab_only, umi_model **model);
 int cli_make_context(umi_model *model, int n_ctx, int n_batch, int n_threads, umi_context **ctx);
+/* Refuse (EXIT_RUNTIME, with numbers and suggestions) when the planner says
+ * the model and an n_ctx context do not fit in memory; mem_gb > 0 replaces
+ * the detected budget; force skips the refusal. */
+int cli_guard(const char *path, int n_ctx, bool force, double mem_gb);
 
 #endif

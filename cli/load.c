@@ -27,3 +27,32 @@ int cli_make_context(umi_model *model, int n_ctx, int n_batch, int n_threads, um
     }
     return EXIT_OK;
 }
+
+/* The load guard: ask the planner (header only, nothing loaded) whether the
+ * model and this context fit in memory, and refuse with the numbers and what
+ * would help, rather than start a load that swaps. */
+int cli_guard(const char *path, int n_ctx, bool force, double mem_gb) {
+    umi_plan_params pp = umi_plan_default_params();
+    pp.model_path = path;
+    pp.n_ctx = n_ctx > 0 ? (uint32_t)n_ctx : 0;
+    pp.hw = "this";
+    pp.mem_gb = mem_gb;
+    pp.bw_gbps = 1.0; /* speed is not needed here: skip the bandwidth probe */
+    umi_plan_result r;
+    umi_error err = {0};
+    if (umi_plan_compute(&pp, &r, &err) != UMI_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_RUNTIME;
+    }
+    if (r.verdict != UMI_PLAN_NO_FIT || force) return EXIT_OK;
+    const double gib = 1073741824.0;
+    cli_error("%s needs %.2f GiB (weights %.2f, KV cache %.2f for %u tokens, compute %.2f) but "
+              "%.2f GiB is available; not loading it",
+              path, r.total_bytes / gib, r.weight_bytes / gib, r.kv_bytes / gib, r.n_ctx,
+              r.compute_bytes / gib, r.budget_bytes / gib);
+    if (r.n_ctx_max > 0 && r.n_ctx_max < r.n_ctx)
+        fprintf(stderr, "  - a shorter context fits: -c %u\n", r.n_ctx_max);
+    fprintf(stderr, "  - or a smaller quantization of the model (umi plan --model NAME --quant Q4_K_M)\n");
+    fprintf(stderr, "  - or --force to load anyway (it may swap)\n");
+    return EXIT_RUNTIME;
+}

@@ -59,6 +59,9 @@ if [ "$a" = "$b" ]; then ok "seeded sampling is reproducible"; else bad "seeded 
 got=$("$umi" run --no-mmap -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids 2>/dev/null)
 if [ "$got" = "$want" ]; then ok "--no-mmap"; else bad "--no-mmap" "$got"; fi
 
+expect "guard refuses"         1 "not loading it"     -- "$umi" run -p hi -n 4 --mem 0.0001
+expect "guard suggests"        1 "--force"            -- "$umi" chat --mem 0.0001
+expect "guard --force"         0 "first token"        -- "$umi" run -p hi -n 4 --mem 0.0001 --force
 expect "bench json"            0 '"tg_tps": [0-9]'  -- "$umi" bench -p 16 -n 8 -r 1 --json
 expect "bench bad reps"        2 "at least 1"         -- "$umi" bench -r 0
 
