@@ -85,13 +85,9 @@ static void dot_rows(void *arg, int ith, int nth) {
     /* The leading tokens that share token 0's tile and dot go through the
      * tile (for repacked layouts: all but the n % 4 remainder, which the
      * reference sends to its gemv); the rest dot by dot. */
-    umi_kernel_plan tiled = {0};
-    int n_tiled = 0;
-    if (t->n >= 2) {
-        tiled = plan_for(t, 0);
-        while (tiled.tile && n_tiled < t->n && plan_for(t, n_tiled).dot == tiled.dot) n_tiled++;
-        if (n_tiled < 2) n_tiled = 0;
-    }
+    const umi_kernel_plan tiled = plan_for(t, 0);
+    int n_tiled = 0; /* a plan offers a single-token tile only where it beats the dot */
+    while (tiled.tile && n_tiled < t->n && plan_for(t, n_tiled).dot == tiled.dot) n_tiled++;
     enum { MAX_PLANNED = 64 };
     umi_dot_fn dots[MAX_PLANNED];
     for (int i = n_tiled; i < t->n && i < MAX_PLANNED; i++) dots[i] = plan_for(t, i).dot;

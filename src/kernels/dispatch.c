@@ -23,9 +23,10 @@ umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok
         umi_kernels_plan_legacy(wtype, k, m, n_tok, tok, &p) ||
         umi_kernels_plan_kquant(wtype, k, m, n_tok, tok, &p)) {
         const int level = umi_cpu_level_get();
-        /* Tiles serve single tokens too (several rows at once) when the dot
-         * is the same for every token count. */
-        if (p.dot) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
+        /* Single tokens: only tiles that keep rn = 1 in registers (the
+         * legacy family's blocks tile: 16 rows at once). */
+        if (p.dot && n_tok >= 2) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
+        else if (p.dot) p.tile = umi_kernels_tile_for_legacy(p.dot, level, &p.tile_m, &p.tile_n);
         if (p.dot) p.dot = find_twin(p.dot, level);
         if (p.act) {
             const umi_act_fn a = umi_kernels_simd_act_legacy(p.act, level);

@@ -352,14 +352,20 @@ VNNI512 INLINE void tile_blocks_body(kind t, int k, const char *w, size_t ws, in
                                      size_t xs, const int rn, float *y, size_t ys) {
     const size_t bs = sizeof(umi_block_q4_0), xbs = sizeof(umi_block_q8_0);
     const int nb = k / QK, shift = t == Q4_0 ? 3 : 7; /* c = 8 or 128 */
-    size_t roff[BT_M], goff[BT_M]; /* byte offsets of rows in row and lane order */
+    size_t roff[BT_M]; /* byte offsets of the rows, the last repeated past rm */
     #pragma GCC unroll 8
     for (int i = 0; i < BT_M; i++) roff[i] = (size_t)(i < rm ? i : rm - 1) * ws;
-    for (int p = 0; p < BT_M; p++) goff[p] = roff[row_of_lane(p)];
     const __m512i lo4 = _mm512_set1_epi8(0x0f);
     const __m512i table = _mm512_xor_si512(
         _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)umi_iq4nl_values)), _mm512_set1_epi8(-128));
     const __m256i ones8 = _mm256_set1_epi8(1);
+    /* Dword selections from pairs of Z vectors (see the block loop). */
+    const __m512i qs_idx = _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    const __m512i d_idx1 = _mm512_setr_epi32(3, 11, 19, 27, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i d_idx2 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 0, 0, 0, 0, 0, 0, 0, 0);
+    int32_t lane_src[BT_M];
+    for (int p = 0; p < BT_M; p++) lane_src[p] = row_of_lane(p) < 8 ? row_of_lane(p) : 16 + row_of_lane(p) - 8;
+    const __m512i d_idx3 = _mm512_loadu_si512(lane_src);
     __m512 acc[BT_N];
     #pragma GCC unroll 8
     for (int j = 0; j < rn; j++) acc[j] = _mm512_setzero_ps();
@@ -383,24 +389,29 @@ VNNI512 INLINE void tile_blocks_body(kind t, int k, const char *w, size_t ws, in
             }
             for (int c = 0; c < nc; c++) dx[j][c] = _cvtsh_ss(xj[c].d);
         }
-        /* The 16 rows' weight scales in lane order: scalar loads and stores
-         * run beside the vector work (a gather is slower). */
-        uint16_t dws[BT_CHUNK][BT_M];
-        for (int c = 0; c < nc; c++)
-#pragma GCC unroll 16
-            for (int p = 0; p < BT_M; p++) memcpy(&dws[c][p], w + (size_t)(b0 + c) * bs + goff[p], 2);
         for (int c = 0; c < nc; c++) {
-            const char *wb = w + (size_t)(b0 + c) * bs;
-            /* A[r]: rows 4r..4r+3, one row's 16 quant bytes per 128-bit lane. */
-            __m512i A[4];
-            #pragma GCC unroll 8
-            for (int r = 0; r < 4; r++) {
-                const char *q = wb + 2;
-                __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(q + roff[4 * r])));
-                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(q + roff[4 * r + 1])), 1);
-                v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(q + roff[4 * r + 2])), 2);
-                A[r] = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(q + roff[4 * r + 3])), 3);
+            /* Row i's block as the last 18 bytes of a 32-byte masked load
+             * (no byte outside the block is read): d in bytes 14..15, the
+             * quants in 16..31. Z[h] holds rows 2h and 2h+1. */
+            const char *wend = w + (size_t)(b0 + c + 1) * bs - 32;
+            __m512i Z[8];
+#pragma GCC unroll 8
+            for (int h = 0; h < 8; h++) {
+                const __m256i lo = _mm256_maskz_loadu_epi8(0xffffc000u, wend + roff[2 * h]);
+                const __m256i hi = _mm256_maskz_loadu_epi8(0xffffc000u, wend + roff[2 * h + 1]);
+                Z[h] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
             }
+            /* A[r]: rows 4r..4r+3, one row's 16 quant bytes per 128-bit lane. */
+            __m512i A[4], E[4];
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++) {
+                A[r] = _mm512_permutex2var_epi32(Z[2 * r], qs_idx, Z[2 * r + 1]);
+                E[r] = _mm512_permutex2var_epi32(Z[2 * r], d_idx1, Z[2 * r + 1]); /* rows 4r.. in 0..3 */
+            }
+            const __m512i F0 = _mm512_permutex2var_epi32(E[0], d_idx2, E[1]); /* rows 0..7 */
+            const __m512i F1 = _mm512_permutex2var_epi32(E[2], d_idx2, E[3]); /* rows 8..15 */
+            const __m512i G = _mm512_permutex2var_epi32(F0, d_idx3, F1);      /* lane order */
+            const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(G, 16)));
             /* 4x4 dword transpose in every 128-bit lane: T[d] lane 4L + r =
              * dword d of row 4r + L. */
             const __m512i t0 = _mm512_unpacklo_epi32(A[0], A[1]), t1 = _mm512_unpackhi_epi32(A[0], A[1]);
@@ -419,7 +430,6 @@ VNNI512 INLINE void tile_blocks_body(kind t, int k, const char *w, size_t ws, in
                     u[d + 4] = _mm512_shuffle_epi8(table, u[d + 4]);
                 }
             }
-            const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dws[c]));
             #pragma GCC unroll 8
             for (int j = 0; j < rn; j++) {
                 const char *a = x + j * xs + (size_t)(b0 + c) * xbs + 2;
