@@ -287,26 +287,34 @@ AVX2 INLINE void tile_lanes8(kind t, umi_dot_fn dot, int k, const char *w, size_
     const size_t xbs = is_type_1(t) ? sizeof(umi_block_q8_1) : sizeof(umi_block_q8_0);
     __m256 acc[L8_M][L8_N];
     float summs[L8_M][L8_N] = {{0}};
+    _Pragma("GCC unroll 4")
     for (int i = 0; i < L8_M; i++)
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < L8_N; j++) acc[i][j] = _mm256_setzero_ps();
     for (int b = 0; b < k / QK; b++) {
         __m256i q[L8_M];
         float dw[L8_M], m[L8_M] = {0};
+        _Pragma("GCC unroll 4")
         for (int i = 0; i < L8_M; i++) q[i] = unpack(t, w + i * ws + b * bs, &dw[i], &m[i]);
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < L8_N; j++) {
             const char *xb = x + j * xs + b * xbs;
             const float dx = half(xb);
             const __m256i a = _mm256_loadu_si256((const __m256i *)(xb + xbs - QK));
             if (is_type_1(t)) {
                 const float s = half(xb + 2);
+                _Pragma("GCC unroll 4")
                 for (int i = 0; i < L8_M; i++) summs[i][j] = fmaf(m[i], s, summs[i][j]);
             }
+            _Pragma("GCC unroll 4")
             for (int i = 0; i < L8_M; i++)
                 acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw[i] * dx), _mm256_cvtepi32_ps(lane_sums(t, q[i], a)),
                                             acc[i][j]);
         }
     }
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < L8_N; j++)
+        _Pragma("GCC unroll 4")
         for (int i = 0; i < L8_M; i++)
             y[j * ys + i] = is_type_1(t) ? hsum8_ps(acc[i][j]) + summs[i][j] : hsum8_ps(acc[i][j]);
 }

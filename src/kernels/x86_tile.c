@@ -45,17 +45,24 @@ AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const v
     }
     const char *wc = w, *xc = x;
     __m512 acc[TM][TN];
+    _Pragma("GCC unroll 4")
     for (int i = 0; i < TM; i++)
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) acc[i][j] = _mm512_setzero_ps();
     for (int l = 0; l < k; l += 16) {
         __m512 wv[TM];
+        _Pragma("GCC unroll 4")
         for (int i = 0; i < TM; i++) wv[i] = _mm512_loadu_ps((const float *)(wc + i * ws) + l);
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) {
             const __m512 xv = _mm512_loadu_ps((const float *)(xc + j * xs) + l);
+            _Pragma("GCC unroll 4")
             for (int i = 0; i < TM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
         }
     }
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < TN; j++)
+        _Pragma("GCC unroll 4")
         for (int i = 0; i < TM; i++) y[j * ys + i] = hsum16(acc[i][j]);
 }
 
@@ -67,19 +74,26 @@ AVX512 static void tile_f16_512(int k, const void *w, size_t ws, int rm, const v
     }
     const char *wc = w, *xc = x;
     __m512 acc[TM][TN];
+    _Pragma("GCC unroll 4")
     for (int i = 0; i < TM; i++)
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) acc[i][j] = _mm512_setzero_ps();
     for (int l = 0; l < k; l += 16) {
         __m512 wv[TM];
+        _Pragma("GCC unroll 4")
         for (int i = 0; i < TM; i++)
             wv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(wc + i * ws) + l)));
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) {
             const __m512 xv =
                 _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(xc + j * xs) + l)));
+            _Pragma("GCC unroll 4")
             for (int i = 0; i < TM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
         }
     }
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < TN; j++)
+        _Pragma("GCC unroll 4")
         for (int i = 0; i < TM; i++) y[j * ys + i] = hsum16(acc[i][j]);
 }
 
@@ -94,21 +108,26 @@ AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const v
     const char *wc = w, *xc = x;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[TM][TN];
+    _Pragma("GCC unroll 4")
     for (int i = 0; i < TM; i++)
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) acc[i][j] = _mm256_setzero_ps();
     for (int b = 0; b < k / UMI_QK8_0; b++) {
         __m256i wq[TM], wabs[TM];
         float wd[TM];
+        _Pragma("GCC unroll 4")
         for (int i = 0; i < TM; i++) {
             const umi_block_q8_0 *blk = (const umi_block_q8_0 *)(wc + i * ws) + b;
             wq[i] = _mm256_loadu_si256((const __m256i *)blk->qs);
             wabs[i] = _mm256_sign_epi8(wq[i], wq[i]);
             wd[i] = umi_fp16_to_fp32(blk->d);
         }
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) {
             const umi_block_q8_0 *xb = (const umi_block_q8_0 *)(xc + j * xs) + b;
             const __m256i xq = _mm256_loadu_si256((const __m256i *)xb->qs);
             const float xd = umi_fp16_to_fp32(xb->d);
+            _Pragma("GCC unroll 4")
             for (int i = 0; i < TM; i++) {
                 const __m256i pairs = _mm256_maddubs_epi16(wabs[i], _mm256_sign_epi8(xq, wq[i]));
                 const __m256 q = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
@@ -116,7 +135,9 @@ AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const v
             }
         }
     }
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < TN; j++)
+        _Pragma("GCC unroll 4")
         for (int i = 0; i < TM; i++) y[j * ys + i] = hsum8(acc[i][j]);
 }
 
