@@ -9,7 +9,8 @@
 int cmd_serve(int argc, char **argv) {
     const char *model = NULL, *models_dir = NULL, *host = "127.0.0.1", *api_key = NULL, *port_file = NULL;
     int port = 8080, parallel = 1, n_ctx = 0, threads = 0, n_predict = -1, max_body_mb = 16;
-    bool verbose = false;
+    bool verbose = false, force = false;
+    float mem_gb = 0;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "FILE", "serve this GGUF (pinned; its name is the file name without .gguf)"},
         {"models-dir", 0, OPT_STR, &models_dir, "DIR", "serve every *.gguf in DIR by name, loaded on first use"},
@@ -23,6 +24,8 @@ int cmd_serve(int argc, char **argv) {
         {"max-body", 0, OPT_INT, &max_body_mb, "MB", "request body limit in MiB (default 16)"},
         {"port-file", 0, OPT_STR, &port_file, "FILE", "write the bound port to FILE once listening"},
         {"verbose", 'v', OPT_FLAG, &verbose, NULL, "log every request on stderr"},
+        {"mem", 0, OPT_FLOAT, &mem_gb, "GB", "memory budget for the load guard (default: detected)"},
+        {"force", 0, OPT_FLAG, &force, NULL, "load models even when the planner says they will not fit"},
     };
     const cli_cmd cmd = {"umi serve [-m MODEL] [--models-dir DIR] [--host ADDR] [--port N] [options]",
                          "Serve models over HTTP with OpenAI (/v1/...) and Ollama (/api/...) endpoints "
@@ -40,6 +43,7 @@ int cmd_serve(int argc, char **argv) {
         .models_dir = models_dir, .api_key = api_key && api_key[0] ? api_key : NULL,
         .max_body = (size_t)max_body_mb << 20, .n_parallel = parallel, .n_ctx = n_ctx,
         .n_threads = threads, .n_predict = n_predict, .port_file = port_file, .verbose = verbose,
+        .mem_gb = mem_gb, .force = force,
     };
     return serve_run(&cfg) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }

@@ -42,6 +42,8 @@ typedef struct serve_config {
     int n_predict;             /* default generation limit; -1 = until the context is full */
     const char *port_file;     /* write the bound port here once listening (tests) */
     bool verbose;              /* one log line per request on stderr */
+    double mem_gb;             /* > 0: memory budget for the load guard instead of the detected one */
+    bool force;                /* load even when the planner says a model will not fit */
 } serve_config;
 
 /* Run until SIGINT/SIGTERM. Returns 0 after a clean shutdown, 1 when the

@@ -61,9 +61,38 @@ static void update_resident(model_entry *e) {
 
 /* ---------------------------------------------------------------- loading */
 
+/* The load guard: the planner reads only the header and says whether the
+ * weights plus every slot's full context fit in the memory available; a
+ * model that does not is refused with 507 and the numbers, never loaded
+ * into a swap storm. */
+static bool fits(const model_entry *e, char *msg, size_t len, int *status) {
+    if (e->cfg->force) return true;
+    umi_plan_params pp = umi_plan_default_params();
+    pp.model_path = e->path;
+    pp.n_ctx = e->cfg->n_ctx > 0 ? (uint32_t)e->cfg->n_ctx : 0;
+    pp.n_parallel = e->cfg->n_parallel > 0 ? (uint32_t)e->cfg->n_parallel : 1;
+    pp.hw = "this";
+    pp.mem_gb = e->cfg->mem_gb;
+    pp.bw_gbps = 1.0; /* speed is not needed: skip the bandwidth probe */
+    umi_plan_result r;
+    umi_error err = {0};
+    if (umi_plan_compute(&pp, &r, &err) != UMI_OK) return true; /* let the load report it */
+    if (r.verdict != UMI_PLAN_NO_FIT) return true;
+    const double gib = 1073741824.0;
+    snprintf(msg, len,
+             "model '%s' needs %.2f GiB (weights %.2f, KV cache %.2f for %u slots of %u tokens) but "
+             "%.2f GiB is available%s",
+             e->name, r.total_bytes / gib, r.weight_bytes / gib, r.kv_bytes / gib, r.n_parallel,
+             r.n_ctx, r.budget_bytes / gib,
+             r.n_ctx_max > 0 && r.n_ctx_max < r.n_ctx ? "; a shorter context (num_ctx) would fit" : "");
+    *status = 507;
+    return false;
+}
+
 static bool load(model_entry *e, char *msg, size_t len, int *status) {
     umi_model_params mp = umi_model_default_params();
     umi_error err = {0};
+    if (!fits(e, msg, len, status)) return false;
     if (umi_model_load(e->path, &mp, &e->model, &err) != UMI_OK) {
         snprintf(msg, len, "cannot load model '%s': %s", e->name, err.msg);
         *status = err.code == UMI_ERR_UNSUPPORTED || err.code == UMI_ERR_FORMAT ? 400 : 500;

@@ -62,6 +62,14 @@ if [ "$got" = "$want" ]; then ok "--no-mmap"; else bad "--no-mmap" "$got"; fi
 expect "guard refuses"         1 "not loading it"     -- "$umi" run -p hi -n 4 --mem 0.0001
 expect "guard suggests"        1 "--force"            -- "$umi" chat --mem 0.0001
 expect "guard --force"         0 "first token"        -- "$umi" run -p hi -n 4 --mem 0.0001 --force
+# The server's load guard: a model that does not fit the budget gets 507 with the numbers.
+"$umi" serve --port 0 --port-file "$tmp/port" --mem 0.0001 >"$tmp/serve.log" 2>&1 &
+srv=$!
+for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)/api/generate" \
+       -d '{"model":"stories260K","prompt":"hi","stream":false}')
+kill $srv 2>/dev/null; wait $srv 2>/dev/null
+if [ "$code" = 507 ] && grep -q "GiB is available" "$tmp/body"; then ok "serve guard 507"; else bad "serve guard 507" "$code $(cat "$tmp/body")"; fi
 expect "bench json"            0 '"tg_tps": [0-9]'  -- "$umi" bench -p 16 -n 8 -r 1 --json
 expect "bench bad reps"        2 "at least 1"         -- "$umi" bench -r 0
 
