@@ -29,6 +29,8 @@
 #include "quant/blocks.h"
 #include "quant/quant.h"
 
+#include "unit/testkit.h"
+
 /* Ordered dot vs the traits' dot, relative to sum |w_i a_i|: both round one
  * scale product and one accumulation per partial sum (a few per 256
  * elements), so they agree to ~1e-7; a wrong lane split of the -32 or min
@@ -37,47 +39,8 @@ static const double ORDER_REL_TOL = 1e-6;
 
 /* ---------------------------------------------------------------- harness */
 
-static int n_pass, n_fail;
-
-static bool check(bool ok, const char *fmt, ...) {
-    if (ok) {
-        n_pass++;
-        return true;
-    }
-    n_fail++;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("FAIL: ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-    return false;
-}
-
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "test_kernels_kquant: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-/* The generator of the pinned inputs (the reference-side harness uses the
- * same one): splitmix64, exact [-1, 1) floats, finite halves 2^-12 .. 2^2. */
-static uint64_t rng_state;
-
-static uint64_t rng_next(void) {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static float rng_signed(void) {
-    return (float)((int32_t)(rng_next() >> 40) - 0x800000) * 0x1p-23f;
-}
-
+/* Pinned inputs use testkit.h's generator (the reference-side harness uses
+ * the same one): exact [-1, 1) floats, finite halves 2^-12 .. 2^2. */
 static void put_half(uint8_t *block, size_t offset) {
     const uint64_t r = rng_next();
     const uint16_t exp = (uint16_t)(3 + (r >> 8) % 15);

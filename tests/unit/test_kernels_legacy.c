@@ -28,47 +28,9 @@
 #include "quant/blocks.h"
 #include "quant/quant.h"
 
+#include "unit/testkit.h"
+
 /* ---------------------------------------------------------------- harness */
-
-static int n_pass, n_fail;
-
-static bool check(bool ok, const char *fmt, ...) {
-    if (ok) {
-        n_pass++;
-        return true;
-    }
-    n_fail++;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("FAIL: ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-    return false;
-}
-
-static uint64_t rng_state;
-
-static uint64_t rng_next(void) { /* splitmix64 */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [-1, 1) with 24 random bits, exact under any compiler flags. */
-static float rng_signed(void) {
-    return (float)((int32_t)(rng_next() >> 40) - 0x800000) * 0x1p-23f;
-}
-
-static void *xmalloc(size_t n) {
-    void *p = malloc(n);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(2);
-    }
-    return p;
-}
 
 static bool is_type_1(uint32_t type) {
     return type == UMI_TYPE_Q4_1 || type == UMI_TYPE_Q5_1;

@@ -28,44 +28,8 @@
 #include "quant/blocks.h"
 #include "quant/quant.h"
 
-static int n_pass, n_fail;
-
-static bool check(bool ok, const char *fmt, ...) {
-    if (ok) {
-        n_pass++;
-        return true;
-    }
-    n_fail++;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("FAIL: ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-    return false;
-}
-
-static uint64_t rng_state = 12345;
-
-static uint64_t rng_next(void) { /* splitmix64 */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static float rng_signed(void) {
-    return (float)((int32_t)(rng_next() >> 40) - 0x800000) * 0x1p-23f;
-}
-
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(2);
-    }
-    return p;
-}
+#define TESTKIT_SEED 12345
+#include "unit/testkit.h"
 
 static bool same_bits(float a, float b) {
     return memcmp(&a, &b, sizeof a) == 0;

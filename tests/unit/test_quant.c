@@ -36,6 +36,9 @@
 #include "quant/quant.h"
 #include "umi.h"
 
+#define TESTKIT_SEED 0x9e3779b97f4a7c15ull
+#include "unit/testkit.h"
+
 /* vec_dot vs a double dot of the decoded operands, relative to sum |x_i y_i|.
  * The float paths round each block's scale products and the running sum
  * (2^-24 relative each, up to 128 blocks per row), and decoded weights carry
@@ -64,47 +67,7 @@ static double source_error_bound(uint32_t type) {
 
 /* ---------------------------------------------------------------- harness */
 
-static int n_pass, n_fail;
 static bool quick;
-
-static bool check(bool ok, const char *fmt, ...) {
-    if (ok) {
-        n_pass++;
-        return true;
-    }
-    n_fail++;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("FAIL: ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-    return false;
-}
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng_next(void) { /* splitmix64 */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [-1, 1) with 24 random bits; exact (no rounding), so the
- * generated data is the same under any compiler flags. */
-static float rng_signed(void) {
-    return (float)((int32_t)(rng_next() >> 40) - 0x800000) * 0x1p-23f;
-}
-
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "test_quant: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
 
 static const char *python_path(void) {
     return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
@@ -115,23 +78,6 @@ static bool write_file(const char *path, const void *data, size_t n) {
     if (!f) return false;
     const bool ok = fwrite(data, 1, n, f) == n;
     return fclose(f) == 0 && ok;
-}
-
-/* Whole file into a malloc'd buffer; NULL on failure. */
-static void *read_file(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *buf = len >= 0 ? xmalloc((size_t)len) : NULL;
-    if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
 }
 
 /* Index of the first element whose bits differ, or -1. */
@@ -419,7 +365,7 @@ static void test_decode_random(const char *src_dir) {
         const umi_type_traits *t = umi_type_traits_get(all_types[i]);
         snprintf(path, sizeof path, "%s/%s.dec", dir, t->name);
         size_t len = 0;
-        float *ref = ran ? read_file(path, &len) : NULL;
+        float *ref = ran ? (float *)read_file(path, &len) : NULL;
         if (ran && check(ref && len == (size_t)n * sizeof(float), "%s: no decoder output", t->name)) {
             t->to_float(data[i], mine, n);
             const int64_t bad = first_bit_mismatch(mine, ref, n);
@@ -590,9 +536,9 @@ static void test_real_slice(uint32_t type, int64_t n, int row_len, const char *r
     const umi_type_traits *t = umi_type_traits_get(type);
     if (!check(t != NULL, "%s: type %u has no traits", label, type)) return;
     size_t raw_len = 0, dec_len = 0, src_len = 0;
-    uint8_t *raw = read_file(raw_path, &raw_len);
-    float *dec = read_file(dec_path, &dec_len);
-    float *src = strcmp(src_path, "-") ? read_file(src_path, &src_len) : NULL;
+    uint8_t *raw = (uint8_t *)read_file(raw_path, &raw_len);
+    float *dec = (float *)read_file(dec_path, &dec_len);
+    float *src = strcmp(src_path, "-") ? (float *)read_file(src_path, &src_len) : NULL;
     float *mine = xmalloc((size_t)n * sizeof(float));
     if (!check(raw && dec && raw_len == umi_type_row_size(type, n) &&
                    dec_len == (size_t)n * sizeof(float), "%s: bad extracted files", label))

@@ -32,42 +32,9 @@
 #include "tokenizer/unicode.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer/vocab.h"
-
-static int g_passed, g_failed;
-
-static void check(bool ok, const char *what) {
-    if (ok) {
-        g_passed++;
-    } else {
-        g_failed++;
-        fprintf(stderr, "FAIL: %s\n", what);
-    }
-}
+#include "unit/testkit.h"
 
 /* ---------------------------------------------------------------- helpers */
-
-/* Whole file into a malloc'd NUL-terminated buffer; *len excludes the NUL. */
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    char *buf = NULL;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-    }
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    return buf;
-}
 
 static umi_vocab *load_vocab(const char *shared, const char *name) {
     char path[1024];
@@ -549,8 +516,8 @@ int main(int argc, char **argv) {
     const char *shared = argv[2];
     if (argc > 3) { /* one vocab's reference vectors only: ctest vocab_<name> */
         test_vectors(shared, argv[3]);
-        printf("%d passed, %d failed\n", g_passed, g_failed);
-        return g_failed || !g_passed ? 1 : 0;
+        printf("%d passed, %d failed\n", n_pass, n_fail);
+        return n_fail || !n_pass ? 1 : 0;
     }
     static const char *const vocabs[] = {"gpt-2", "llama-bpe", "qwen2", "deepseek-llm",
                                          "falcon", "starcoder", "bert-bge"};
@@ -568,6 +535,6 @@ int main(int argc, char **argv) {
     test_bpe_behaviour(shared);
     test_wpm_behaviour(shared);
     test_load_errors();
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    printf("%d passed, %d failed\n", n_pass, n_fail);
+    return n_fail ? 1 : 0;
 }

@@ -26,51 +26,9 @@
 #include "gguf/gguf.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer/vocab.h"
-
-static int g_passed, g_failed;
-
-static void check(bool ok, const char *what) {
-    if (ok) {
-        g_passed++;
-    } else {
-        g_failed++;
-        fprintf(stderr, "FAIL: %s\n", what);
-    }
-}
+#include "unit/testkit.h"
 
 /* ---------------------------------------------------------------- helpers */
-
-/* Whole file into a malloc'd buffer (NUL-terminated; *len excludes it). */
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            return NULL;
-        }
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1) {
-            break;
-        }
-        cap *= 2;
-        char *p = realloc(buf, cap);
-        if (!p) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf = p;
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 static umi_vocab *load_vocab(const char *path, umi_error *err) {
     umi_gguf *g = NULL;
@@ -564,8 +522,8 @@ int main(int argc, char **argv) {
     const char *shared = argv[2];
     if (argc > 3) { /* one vocab's reference vectors only: ctest vocab_<name> */
         test_vectors(shared, argv[3]);
-        printf("%d passed, %d failed\n", g_passed, g_failed);
-        return g_failed || !g_passed ? 1 : 0;
+        printf("%d passed, %d failed\n", n_pass, n_fail);
+        return n_fail || !n_pass ? 1 : 0;
     }
     test_vectors(shared, "llama-spm");
     test_vectors(shared, "phi-3");
@@ -575,6 +533,6 @@ int main(int argc, char **argv) {
     test_phi3_behaviour(shared);
     test_no_byte_fallback(shared);
     test_unsupported();
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    printf("%d passed, %d failed\n", n_pass, n_fail);
+    return n_fail ? 1 : 0;
 }
