@@ -182,6 +182,7 @@ static const route ROUTES[] = {
     {"GET", "/api/ps", ollama_ps, false},
     {"POST", "/api/show", ollama_show, false},
     {"GET", "/api/version", ollama_version, false},
+    {"GET", "/metrics", route_metrics, false},
 };
 
 /* Constant time, so the key cannot be guessed a byte at a time from timings. */

@@ -95,6 +95,7 @@ http_result ollama_tags(http_req *r);
 http_result ollama_ps(http_req *r);
 http_result ollama_show(http_req *r);
 http_result ollama_version(http_req *r);
+http_result route_metrics(http_req *r); /* metrics.c: Prometheus text */
 
 /* Shared by the routes: Unix seconds, and Ollama's RFC 3339 time with nanoseconds. */
 int64_t now_unix(void);

@@ -146,6 +146,11 @@ typedef struct model_entry {
     uint64_t resident_bytes; /* file + KV of the contexts made so far */
     int n_active;
 
+    /* /metrics counters (metrics.c), updated when a slot lets its job go */
+    uint64_t m_requests, m_prompt_tokens, m_cached_tokens, m_gen_tokens;
+    double m_gen_seconds, m_ttft_sum;
+    uint64_t m_ttft_bucket[9]; /* time to first token <= 0.05 .. 10 s, then +Inf */
+
     /* header facts for /api/tags, /api/show (read once with info_only) */
     bool have_info;
     char arch[64], type_name[16];
@@ -178,6 +183,11 @@ model_entry *registry_find(registry *r, const char *name);
 model_entry *registry_default(registry *r);
 /* Snapshot of the entries (the pointers stay valid until registry_free). */
 int registry_list(registry *r, model_entry ***out);
+
+/* ---------------------------------------------------------------- metrics (metrics.c) */
+
+/* Add a finished job's counts to its model's /metrics counters. */
+void metrics_record(model_entry *e, job *j);
 /* Fill the header facts (arch, sizes) once; false when the file is unreadable. */
 bool registry_describe(model_entry *e);
 /* Hand a job to the model's thread (starting it on first use). Takes a reference. */

@@ -287,6 +287,7 @@ static void assign(model_entry *e) {
 /* ---------------------------------------------------------------- one step */
 
 static void slot_release(model_entry *e, slot *s) {
+    metrics_record(e, s->job);
     job_release(s->job);
     s->job = NULL;
     s->last_used = umi_time_us();

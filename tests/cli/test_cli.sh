@@ -70,6 +70,18 @@ code=$(curl -s -o "$tmp/body" -w '%{http_code}' --max-time 20 "http://127.0.0.1:
        -d '{"model":"stories260K","prompt":"hi","stream":false}')
 kill $srv 2>/dev/null; wait $srv 2>/dev/null
 if [ "$code" = 507 ] && grep -q "GiB is available" "$tmp/body"; then ok "serve guard 507"; else bad "serve guard 507" "$code $(cat "$tmp/body")"; fi
+# Metrics: after one request, Prometheus counters and the TTFT histogram name the model.
+rm -f "$tmp/port"
+"$umi" serve --port 0 --port-file "$tmp/port" >"$tmp/serve.log" 2>&1 &
+srv=$!
+for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+base="http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)"
+curl -s --max-time 20 "$base/api/generate" -d '{"model":"stories260K","prompt":"Once","stream":false,"options":{"num_predict":4}}' >/dev/null
+metrics=$(curl -s --max-time 20 "$base/metrics")
+kill $srv 2>/dev/null; wait $srv 2>/dev/null
+if grep -q '^umi_requests_total{model="stories260K"} 1$' <<<"$metrics" && \
+   grep -q '^umi_time_to_first_token_seconds_count{model="stories260K"} 1$' <<<"$metrics" && \
+   grep -q '^# TYPE umi_generated_tokens_total counter$' <<<"$metrics"; then ok "serve /metrics"; else bad "serve /metrics" "$metrics"; fi
 expect "bench json"            0 '"tg_tps": [0-9]'  -- "$umi" bench -p 16 -n 8 -r 1 --json
 expect "bench bad reps"        2 "at least 1"         -- "$umi" bench -r 0
 
