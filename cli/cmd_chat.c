@@ -13,9 +13,7 @@
 typedef struct chat_opts {
     const char *model, *system;
     int n_predict, threads, n_ctx;
-    float temp, top_p, min_p, repeat_penalty;
-    int top_k;
-    uint64_t seed;
+    umi_sampler_params sp; /* the sampling options write straight into it */
     bool no_mmap, force;
     float mem_gb;
 } chat_opts;
@@ -192,19 +190,17 @@ static int chat_loop(chat_state *s) {
 }
 
 int cmd_chat(int argc, char **argv) {
-    umi_sampler_params sd = umi_sampler_default_params();
-    chat_opts o = {.n_predict = 512, .temp = sd.temp, .top_k = sd.top_k, .top_p = sd.top_p,
-                   .min_p = sd.min_p, .repeat_penalty = sd.repeat_penalty};
+    chat_opts o = {.n_predict = 512, .sp = umi_sampler_default_params()};
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &o.model, "FILE", "GGUF model (default: the bundled stories260K)"},
         {"system", 0, OPT_STR, &o.system, "TEXT", "system prompt"},
         {"n-predict", 'n', OPT_INT, &o.n_predict, "N", "at most N tokens per reply (default 512)"},
-        {"temp", 0, OPT_FLOAT, &o.temp, "T", "temperature (default 0.8; 0 = greedy)"},
-        {"top-k", 0, OPT_INT, &o.top_k, "K", "top-k (default 40)"},
-        {"top-p", 0, OPT_FLOAT, &o.top_p, "P", "top-p (default 0.95)"},
-        {"min-p", 0, OPT_FLOAT, &o.min_p, "P", "min-p (default 0.05)"},
-        {"repeat-penalty", 0, OPT_FLOAT, &o.repeat_penalty, "R", "repeat penalty (default 1.0 = off)"},
-        {"seed", 's', OPT_U64, &o.seed, "S", "random seed (default: from the clock)"},
+        {"temp", 0, OPT_FLOAT, &o.sp.temp, "T", "temperature (default 0.8; 0 = greedy)"},
+        {"top-k", 0, OPT_INT, &o.sp.top_k, "K", "top-k (default 40)"},
+        {"top-p", 0, OPT_FLOAT, &o.sp.top_p, "P", "top-p (default 0.95)"},
+        {"min-p", 0, OPT_FLOAT, &o.sp.min_p, "P", "min-p (default 0.05)"},
+        {"repeat-penalty", 0, OPT_FLOAT, &o.sp.repeat_penalty, "R", "repeat penalty (default 1.0 = off)"},
+        {"seed", 's', OPT_U64, &o.sp.seed, "S", "random seed (default: from the clock)"},
         {"threads", 't', OPT_INT, &o.threads, "N", "threads (default: physical cores)"},
         {"ctx-size", 'c', OPT_INT, &o.n_ctx, "N", "context length (default: min(model, 4096))"},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model instead of mapping it"},
@@ -227,10 +223,8 @@ int cmd_chat(int argc, char **argv) {
     umi_model_get_info(s.m, &info);
     int n_ctx = o.n_ctx > 0 ? o.n_ctx : (info.n_ctx_train < 4096 ? (int)info.n_ctx_train : 4096);
     if ((rc = cli_make_context(s.m, n_ctx, 0, o.threads, &s.ctx))) goto done;
-    umi_sampler_params sp = sd;
-    sp.temp = o.temp, sp.top_k = o.top_k, sp.top_p = o.top_p, sp.min_p = o.min_p;
-    sp.repeat_penalty = o.repeat_penalty;
-    sp.seed = o.seed ? o.seed : (uint64_t)umi_time_us();
+    umi_sampler_params sp = o.sp;
+    if (!sp.seed) sp.seed = (uint64_t)umi_time_us();
     s.smp = umi_sampler_init(&sp, umi_vocab_size(s.m));
     s.cached = malloc((size_t)n_ctx * sizeof *s.cached);
     if (!s.smp || !s.cached) {

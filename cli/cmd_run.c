@@ -12,9 +12,8 @@ enum { DEFAULT_CTX = 4096 };
 
 typedef struct run_opts {
     const char *model, *prompt, *prompt_tokens;
-    int n_predict, top_k, threads, n_ctx, repeat_last_n;
-    float temp, top_p, min_p, repeat_penalty;
-    uint64_t seed;
+    int n_predict, threads, n_ctx;
+    umi_sampler_params sp; /* the sampling options write straight into it */
     bool ids, no_bos, ignore_eos, no_mmap, force;
     float mem_gb;
 } run_opts;
@@ -68,14 +67,8 @@ static int tokenize_prompt(const umi_model *m, const run_opts *o, umi_token **ou
 
 static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi_token *prompt,
                     int n_prompt, int64_t t_load_us) {
-    umi_sampler_params sp = umi_sampler_default_params();
-    sp.temp = o->temp;
-    sp.top_k = o->top_k;
-    sp.top_p = o->top_p;
-    sp.min_p = o->min_p;
-    sp.repeat_penalty = o->repeat_penalty;
-    sp.repeat_last_n = o->repeat_last_n;
-    sp.seed = o->seed ? o->seed : (uint64_t)umi_time_us();
+    umi_sampler_params sp = o->sp;
+    if (!sp.seed) sp.seed = (uint64_t)umi_time_us();
     umi_sampler *smp = umi_sampler_init(&sp, umi_vocab_size(m));
     if (!smp) {
         cli_error("out of memory (sampler)");
@@ -131,25 +124,19 @@ static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi
 }
 
 int cmd_run(int argc, char **argv) {
-    run_opts o = {.n_predict = 128, .threads = 0, .n_ctx = 0, .repeat_last_n = 64};
-    umi_sampler_params sd = umi_sampler_default_params();
-    o.temp = sd.temp;
-    o.top_k = sd.top_k;
-    o.top_p = sd.top_p;
-    o.min_p = sd.min_p;
-    o.repeat_penalty = sd.repeat_penalty;
+    run_opts o = {.n_predict = 128, .sp = umi_sampler_default_params()};
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &o.model, "FILE", "GGUF model (default: the bundled stories260K)"},
         {"prompt", 'p', OPT_STR, &o.prompt, "TEXT", "prompt text"},
         {"prompt-tokens", 0, OPT_STR, &o.prompt_tokens, "IDS", "prompt as comma-separated token ids"},
         {"n-predict", 'n', OPT_INT, &o.n_predict, "N", "tokens to generate (default 128; -1 = until EOS/context)"},
-        {"temp", 0, OPT_FLOAT, &o.temp, "T", "temperature (default 0.8; 0 = greedy)"},
-        {"top-k", 0, OPT_INT, &o.top_k, "K", "keep the K most likely tokens (default 40; 0 = off)"},
-        {"top-p", 0, OPT_FLOAT, &o.top_p, "P", "nucleus sampling mass (default 0.95; 1 = off)"},
-        {"min-p", 0, OPT_FLOAT, &o.min_p, "P", "drop tokens below P x the best (default 0.05; 0 = off)"},
-        {"repeat-penalty", 0, OPT_FLOAT, &o.repeat_penalty, "R", "penalize recent tokens (default 1.0 = off)"},
-        {"repeat-last-n", 0, OPT_INT, &o.repeat_last_n, "N", "window of the repeat penalty (default 64)"},
-        {"seed", 's', OPT_U64, &o.seed, "S", "random seed (default: from the clock)"},
+        {"temp", 0, OPT_FLOAT, &o.sp.temp, "T", "temperature (default 0.8; 0 = greedy)"},
+        {"top-k", 0, OPT_INT, &o.sp.top_k, "K", "keep the K most likely tokens (default 40; 0 = off)"},
+        {"top-p", 0, OPT_FLOAT, &o.sp.top_p, "P", "nucleus sampling mass (default 0.95; 1 = off)"},
+        {"min-p", 0, OPT_FLOAT, &o.sp.min_p, "P", "drop tokens below P x the best (default 0.05; 0 = off)"},
+        {"repeat-penalty", 0, OPT_FLOAT, &o.sp.repeat_penalty, "R", "penalize recent tokens (default 1.0 = off)"},
+        {"repeat-last-n", 0, OPT_INT, &o.sp.repeat_last_n, "N", "window of the repeat penalty (default 64)"},
+        {"seed", 's', OPT_U64, &o.sp.seed, "S", "random seed (default: from the clock)"},
         {"threads", 't', OPT_INT, &o.threads, "N", "threads (default: physical cores)"},
         {"ctx-size", 'c', OPT_INT, &o.n_ctx, "N", "context length in tokens (default: min(model, 4096))"},
         {"ids", 0, OPT_FLAG, &o.ids, NULL, "print generated token ids instead of text"},
