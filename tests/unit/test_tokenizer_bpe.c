@@ -33,6 +33,7 @@
 #include "tokenizer/utf8.h"
 #include "tokenizer/vocab.h"
 #include "unit/testkit.h"
+#include "unit/tokkit.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -52,64 +53,10 @@ static umi_vocab *load_vocab(const char *shared, const char *name) {
     return v;
 }
 
-/* Tokenize into a malloc'd array sized by a first n_max = 0 call. Returns
- * the count, or -1 on failure; *ids is NULL when the count is 0. */
-static int32_t tokenize_all(const umi_vocab *v, const char *text, size_t len, bool add_special,
-                            bool parse_special, int32_t **ids) {
-    *ids = NULL;
-    int32_t n = umi_vocab_tokenize(v, text, len, NULL, 0, add_special, parse_special);
-    if (n == INT32_MIN) {
-        return -1;
-    }
-    if (n == 0) {
-        return 0;
-    }
-    *ids = malloc((size_t)-n * sizeof **ids);
-    if (!*ids || umi_vocab_tokenize(v, text, len, *ids, -n, add_special, parse_special) != -n) {
-        free(*ids);
-        *ids = NULL;
-        return -1;
-    }
-    return -n;
-}
-
 /* Detokenize (special tokens rendered) into buf; returns the length or -1. */
 static int32_t detok(const umi_vocab *v, const int32_t *ids, int32_t n, char *buf, int32_t cap) {
     int32_t got = umi_vocab_detokenize(v, ids, n, buf, cap, false, true);
     return got >= 0 ? got : -1;
-}
-
-static bool ids_equal(const int32_t *a, int32_t na, const int32_t *b, int32_t nb) {
-    return na == nb && (na == 0 || memcmp(a, b, (size_t)na * sizeof *a) == 0);
-}
-
-static void print_ids(const char *label, const int32_t *ids, int32_t n) {
-    fprintf(stderr, "  %s:", label);
-    for (int32_t i = 0; i < n; i++) {
-        fprintf(stderr, " %d", ids[i]);
-    }
-    fprintf(stderr, "\n");
-}
-
-/* Parse up to cap integers separated by spaces; returns how many there were. */
-static int32_t parse_ids(const char *s, const char *end, int32_t *out, int32_t cap) {
-    int32_t n = 0;
-    while (s < end) {
-        while (s < end && (*s == ' ' || *s == '\r')) {
-            s++;
-        }
-        char *next;
-        long x = s < end ? strtol(s, &next, 10) : 0;
-        if (s >= end || next == s) {
-            break;
-        }
-        if (n < cap) {
-            out[n] = (int32_t)x;
-        }
-        n++;
-        s = next;
-    }
-    return n;
 }
 
 static bool ids_are(const umi_vocab *v, const char *text, bool add_special, bool parse_special,
