@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 
 #include "args.h"
 #include "commands.h"
@@ -37,6 +39,35 @@ static double run_once(umi_context *ctx, const umi_token *toks, int n, bool batc
     return s > 0 ? n / s : 0.0;
 }
 
+/* Peak resident set of this process so far, in bytes (Linux reports KiB,
+ * macOS bytes). Weights count once their pages have been touched. */
+static double peak_rss_bytes(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+#if defined(__APPLE__)
+    return (double)ru.ru_maxrss;
+#else
+    return (double)ru.ru_maxrss * 1024.0;
+#endif
+}
+
+/* What the planner predicts for this very run (same context, batch,
+ * threads, and the bandwidth just measured): the calibration check of
+ * `umi plan` against reality. Zeroed when the plan fails. */
+static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, int threads, double bw) {
+    umi_plan_params pp = umi_plan_default_params();
+    pp.model_path = model;
+    pp.n_ctx = (uint32_t)n_ctx;
+    pp.n_batch = (uint32_t)n_batch;
+    pp.n_threads = threads;
+    pp.hw = "this";
+    pp.bw_gbps = bw > 0 ? bw : 0;
+    umi_plan_result r;
+    umi_error err = {0};
+    if (umi_plan_compute(&pp, &r, &err) != UMI_OK) memset(&r, 0, sizeof r);
+    return r;
+}
+
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL;
     int n_prompt = 512, n_gen = 128, reps = 3, threads = 0;
@@ -61,8 +92,8 @@ int cmd_bench(int argc, char **argv) {
         return EXIT_USAGE;
     }
     if (threads <= 0) threads = umi_cpu_physical_cores();
-    const double bw = umi_measure_bandwidth(threads, 0);
     if (bandwidth_only) {
+        const double bw = umi_measure_bandwidth(threads, 0);
         if (json) printf("{\"bandwidth_gbps\": %.2f, \"threads\": %d}\n", bw, threads);
         else printf("memory bandwidth: %.1f GB/s (%d threads, streaming read)\n", bw, threads);
         return bw > 0 ? EXIT_OK : EXIT_RUNTIME;
@@ -99,15 +130,21 @@ int cmd_bench(int argc, char **argv) {
         if (n_gen > 0 && (tg[r] = run_once(ctx, toks, n_gen, false)) < 0) { rc = EXIT_RUNTIME; goto done; }
     }
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
+    /* Read the peak before the bandwidth probe allocates its own buffer. */
+    const double rss = peak_rss_bytes();
+    const double bw = umi_measure_bandwidth(threads, 0);
+    const umi_plan_result plan = plan_this_run(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, bw);
     const double bpt = (double)info.weight_bytes_per_token;
     const double roof = bw > 0 && n_gen > 0 ? 100.0 * sg.mean * bpt / (bw * 1e9) : 0.0;
     if (json) {
         printf("{\"model\": \"%s\", \"threads\": %d, \"cpu\": \"%s\", \"load_ms\": %.1f, "
                "\"n_prompt\": %d, \"n_gen\": %d, \"repetitions\": %d, \"pp_tps\": %.2f, "
                "\"pp_tps_sd\": %.2f, \"tg_tps\": %.2f, \"tg_tps_sd\": %.2f, \"bytes_per_token\": %.0f, "
-               "\"bandwidth_gbps\": %.2f, \"roofline_pct\": %.1f}\n",
+               "\"bandwidth_gbps\": %.2f, \"roofline_pct\": %.1f, \"peak_rss_bytes\": %.0f, "
+               "\"plan_total_bytes\": %llu, \"plan_tg_tps\": %.2f, \"plan_pp_tps\": %.2f}\n",
                model, threads, info.cpu_level, load_ms, n_prompt, n_gen, reps, sp.mean, sp.sd,
-               sg.mean, sg.sd, bpt, bw, roof);
+               sg.mean, sg.sd, bpt, bw, roof, rss, (unsigned long long)plan.total_bytes, plan.tg_tps,
+               plan.pp_tps);
     } else {
         printf("model       %s (%s, %.2f GiB)\n", model, info.arch, info.file_bytes / 1073741824.0);
         printf("threads     %d, kernels %s\n", threads, info.cpu_level);
@@ -115,6 +152,10 @@ int cmd_bench(int argc, char **argv) {
         if (n_gen > 0) printf("tg%-8d  %.2f ± %.2f tokens/s\n", n_gen, sg.mean, sg.sd);
         printf("weights     %.1f MiB read per generated token\n", bpt / 1048576.0);
         printf("bandwidth   %.1f GB/s measured; tg at %.1f %% of the roofline\n", bw, roof);
+        const double mib = 1048576.0;
+        printf("memory      %.1f MiB peak RSS; umi plan predicted %.1f MiB\n", rss / mib,
+               plan.total_bytes / mib);
+        if (n_gen > 0) printf("plan        predicted tg %.2f tokens/s, pp %.2f tokens/s\n", plan.tg_tps, plan.pp_tps);
     }
 done:
     free(pp);

@@ -37,7 +37,7 @@ int cli_guard(const char *path, int n_ctx, bool force, double mem_gb) {
     pp.n_ctx = n_ctx > 0 ? (uint32_t)n_ctx : 0;
     pp.hw = "this";
     pp.mem_gb = mem_gb;
-    pp.bw_gbps = 1.0; /* speed is not needed here: skip the bandwidth probe */
+    pp.memory_only = true; /* no bandwidth or kernel probes before a load */
     umi_plan_result r;
     umi_error err = {0};
     if (umi_plan_compute(&pp, &r, &err) != UMI_OK) {

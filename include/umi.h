@@ -237,6 +237,7 @@ typedef struct umi_plan_params {
     double mem_gb;           /* > 0: the memory to plan for (overrides the profile's) */
     double bw_gbps;          /* > 0: memory bandwidth (overrides the profile's or the measured) */
     double gpu_limit_pct;    /* > 0: share of memory the GPU may use (Apple, unified APUs, GPUs) */
+    bool memory_only;        /* skip the speed prediction and its probes (load guards) */
 } umi_plan_params;
 
 umi_plan_params umi_plan_default_params(void);
@@ -285,6 +286,8 @@ typedef struct umi_plan_result {
                                  needed or not enough memory even then */
     /* Speed. */
     uint64_t bytes_per_token; /* weight bytes one decode step reads (active experts only) */
+    bool tg_calibrated;       /* decode speed from this machine's measured kernel rates (the
+                                 `this` profile), not from bandwidth alone */
     double tg_tps;            /* decode tokens/s on an empty context */
     double tg_tps_full;       /* decode tokens/s with the context full */
     double pp_tps;            /* prompt tokens/s */

@@ -134,6 +134,8 @@ umi_status umi_gguf_get_bool(const umi_gguf *g, const char *key, bool required, 
 /* out points into the mapping; it stays valid while g is open. */
 umi_status umi_gguf_get_str(const umi_gguf *g, const char *key, bool required, umi_gguf_str *out,
                             umi_error *err);
+/* "<arch>.<suffix>" as a u32; 0 when absent or not a fitting integer. */
+uint32_t umi_gguf_arch_u32(const umi_gguf *g, const char *arch, const char *suffix);
 /* Copy of a string value, NUL-terminated, into buf (truncated to buf_len-1);
  * "" if absent or not a string. */
 void umi_gguf_get_cstr(const umi_gguf *g, const char *key, char *buf, size_t buf_len);

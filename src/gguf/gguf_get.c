@@ -5,6 +5,7 @@
  * width a converter chose. Mismatched families are format errors: a string
  * where a count belongs is a broken file, not something to guess at.
  */
+#include <stdio.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -131,4 +132,12 @@ void umi_gguf_get_cstr(const umi_gguf *g, const char *key, char *buf, size_t buf
         memcpy(buf, kv->str.ptr, n);
     }
     buf[n] = '\0';
+}
+
+uint32_t umi_gguf_arch_u32(const umi_gguf *g, const char *arch, const char *suffix) {
+    char key[160];
+    uint32_t v = 0;
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    if (umi_gguf_get_u32(g, key, false, &v, NULL) != UMI_OK) v = 0;
+    return v;
 }

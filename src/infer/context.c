@@ -32,13 +32,33 @@ static size_t max3(size_t a, size_t b, size_t c) {
 /* ctx->hb also receives fused projections: q|k|v (wqkv) and gate|up (an
  * ffn_up of 2 * n_ff rows). */
 static size_t hb_width(const umi_model *model) {
-    size_t w = model->hp.n_ff;
+    size_t w = 0;
     for (uint32_t il = 0; il < model->hp.n_layer; il++) {
         const umi_layer *L = &model->layers[il];
         if (L->wqkv) w = max3(w, (size_t)L->wqkv->ne[1], 0);
         if (L->ffn_up) w = max3(w, (size_t)L->ffn_up->ne[1], 0);
     }
     return w;
+}
+
+/* No layer has a dense FFN (all route to experts): its scratch is not needed. */
+static bool moe_only(const umi_model *model) {
+    for (uint32_t il = 0; il < model->hp.n_layer; il++)
+        if (model->layers[il].ffn_up) return false;
+    return true;
+}
+
+/* The widest converted activation any matrix of the model needs (an untied
+ * token embedding is only looked up, never multiplied). */
+static double act_bytes(const umi_model *model) {
+    double b = 0;
+    for (uint64_t i = 0; i < model->gguf->n_tensors; i++) {
+        const umi_tensor *w = &model->tensors[i];
+        const bool lookup_only = w == model->tok_embd && model->output != w;
+        const double t = w->ne[1] > 1 && !lookup_only ? umi_mem_act_bytes(w->type) : 0;
+        if (t > b) b = t;
+    }
+    return b;
 }
 
 umi_status umi_context_init(umi_model *model, const umi_context_params *params, umi_context **out,
@@ -71,7 +91,8 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     /* Every size comes from the breakdown `umi plan` reports too (memory.c). */
     umi_mem_layout lay;
     const umi_mem_params mp = {.n_ctx = p.n_ctx, .n_batch = p.n_batch, .n_threads = p.n_threads,
-                               .n_seq = 1, .kv_type = UMI_TYPE_F16, .hb_width = hb_width(model)};
+                               .n_seq = 1, .kv_type = UMI_TYPE_F16, .hb_width = hb_width(model), .moe_only = moe_only(model),
+                               .act_bytes = act_bytes(model)};
     umi_mem_context_layout(hp, &mp, &lay);
     const size_t B = p.n_batch, E = lay.n_e, F = lay.n_ff;
     const size_t QD = lay.n_q, OD = lay.n_att, KD = lay.n_k, VD = lay.n_v;
@@ -89,7 +110,7 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     ctx->v = malloc(B * VD * sizeof(float));
     ctx->att = malloc(B * OD * sizeof(float));
     ctx->hb = malloc(B * lay.n_hb * sizeof(float));
-    ctx->hb2 = malloc(B * F * sizeof(float));
+    ctx->hb2 = malloc(B * (F ? F : 1) * sizeof(float));
     ctx->qbuf = malloc(ctx->qbuf_size);
     ctx->att_scratch = malloc((size_t)p.n_threads * ctx->att_scratch_stride * sizeof(float));
     ctx->logits = malloc((size_t)hp->n_vocab * sizeof(float));
@@ -100,7 +121,7 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
         return umi_err(err, UMI_ERR_NOMEM, "out of memory allocating the context (KV cache %.1f MiB)",
                        (double)(cache_k + cache_v) * 2 / (1 << 20));
     }
-    if ((st = umi_moe_scratch_init(&ctx->moe, hp, p.n_batch, err))) {
+    if ((st = umi_moe_scratch_init(&ctx->moe, hp, p.n_batch, lay.moe_xq_bytes, err))) {
         umi_context_free(ctx);
         return st;
     }

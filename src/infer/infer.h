@@ -62,6 +62,12 @@ struct umi_context {
  * Converts x to the vec_dot_type into ctx->qbuf first. Multithreaded. */
 void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, float *y);
 
+/* Seconds one single-token umi_matmul of a k x m matrix of GGML `type`
+ * takes with n_threads threads: the best of reps timings of 16 calls (probe.c).
+ * Allocates its own buffers and pool and frees them. */
+umi_status umi_probe_matmul(uint32_t type, int64_t k, int64_t m, int n_threads, int reps,
+                            double *seconds, umi_error *err);
+
 /* out[n][dim] = x / rms(x) * w (w may be NULL); the sum of squares in double
  * as the reference does, so near-ties resolve the same way. */
 void umi_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps);
@@ -84,10 +90,11 @@ void umi_scale(float *x, int64_t n, float s);
 /* x = cap * tanh(x / cap). */
 void umi_softcap(float *x, int64_t n, float cap);
 
-/* Size (for n_batch tokens) and release the expert scratch; nothing for a
- * dense model. On failure everything is released. */
+/* Size (for n_batch tokens; xq_bytes of converted inputs, from memory.c's
+ * layout) and release the expert scratch; nothing for a dense model. On
+ * failure everything is released. */
 umi_status umi_moe_scratch_init(umi_moe_scratch *s, const umi_hparams *hp, uint32_t n_batch,
-                                umi_error *err);
+                                size_t xq_bytes, umi_error *err);
 void umi_moe_scratch_free(umi_moe_scratch *s);
 
 /* Mixture-of-experts FFN of layer L for n rows of ctx->xb (the normed

@@ -18,8 +18,14 @@ uint64_t umi_mem_kv_type_bytes(uint32_t kv_type, uint64_t n) {
     }
 }
 
+double umi_mem_act_bytes(uint32_t weight_type) {
+    const umi_type_traits *tt = umi_type_traits_get(weight_type);
+    if (!tt || tt->vec_dot_type == UMI_TYPE_F32) return 0;
+    return (double)umi_type_row_size(tt->vec_dot_type, 256) / 256.0; /* 256: every block size divides it */
+}
+
 void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_mem_layout *out) {
-    const size_t B = p->n_batch, E = hp->n_embd, F = hp->n_ff;
+    const size_t B = p->n_batch, E = hp->n_embd, F = p->moe_only ? 0 : hp->n_ff;
     const size_t n_seq = p->n_seq ? p->n_seq : 1;
     const size_t QD = (size_t)hp->n_head * hp->head_dim_k, OD = (size_t)hp->n_head * hp->head_dim_v;
     const size_t KD = (size_t)hp->n_head_kv * hp->head_dim_k;
@@ -51,12 +57,15 @@ void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_
     out->n_v = VD;
     out->n_att = OD;
     out->n_ff = F;
-    out->n_hb = p->hb_width > F ? p->hb_width : F;
+    /* At least one float each, so every scratch buffer is a valid allocation. */
+    out->n_hb = max3(p->hb_width, F, 1);
     /* Attention scratch per thread: one 64-position tile of scores (large
      * batches) or q and the F16 accumulator (small ones); take the larger. */
     out->att_scratch_stride = max3(64, (size_t)hp->head_dim_k + hp->head_dim_v, 0) + 16;
-    /* Converted activations never exceed 4 bytes per element (F32 itself). */
-    out->qbuf_bytes = B * max3(E, F, OD) * sizeof(float);
+    /* Converted activations of the widest matmul input, in the widest
+     * activation type any matrix uses (at least a cache line, so a model
+     * of F32 matrices still gets a valid buffer). */
+    out->qbuf_bytes = (size_t)((double)(B * max3(E, F, OD)) * p->act_bytes) + 64;
     out->n_logits = hp->n_vocab;
 
     const size_t floats = B * (3 * E + QD + KD + VD + OD + out->n_hb + F) +
@@ -70,7 +79,8 @@ void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_
     if (hp->n_expert) {
         const uint64_t X = hp->n_expert, U = hp->n_expert_used, FX = hp->n_ff_exp;
         const uint64_t widest = B * E > B * U * FX ? B * E : B * U * FX;
-        out->moe_bytes = 4 * (B * X + 3 * B * U + (X + 1) + 2 * B * U * FX + B * U * E + widest);
+        out->moe_xq_bytes = (size_t)((double)widest * p->act_bytes) + 64;
+        out->moe_bytes = 4 * (B * X + 3 * B * U + (X + 1) + 2 * B * U * FX + B * U * E) + out->moe_xq_bytes;
     }
     out->total_bytes = out->kv_bytes + out->scratch_bytes + out->moe_bytes;
 }

@@ -19,7 +19,11 @@ typedef struct umi_mem_params {
     int n_threads;     /* per-thread attention scratch */
     uint32_t n_seq;    /* parallel sequences, each with its own cache (0 = 1) */
     uint32_t kv_type;  /* GGML type of the cache: F16 (the engine's), Q8_0, Q4_0 */
-    size_t hb_width;   /* widest projection into the ffn scratch (fused qkv or gate|up); 0 = n_ff */
+    size_t hb_width;   /* widest projection into the ffn scratch (fused qkv or gate|up), if wider
+                          than the dense FFN */
+    bool moe_only;     /* every layer's FFN is routed experts: no dense FFN scratch */
+    double act_bytes;  /* bytes per element of converted matmul activations: the largest
+                          umi_mem_act_bytes over the model's matrices (0: none converted) */
     /* Planner-only refinements, 0 in the engine until it allocates this way: */
     uint32_t n_swa;         /* sliding window: every other layer caches only this many tokens */
     uint32_t mla_kv_width;  /* MLA: one latent of this width (kv_lora + rope dims) replaces K and V */
@@ -31,6 +35,7 @@ typedef struct umi_mem_layout {
     size_t n_e, n_q, n_k, n_v, n_att, n_ff, n_hb; /* floats per scratch row: [n_batch][width] */
     size_t qbuf_bytes;        /* activations converted to a weight's vec_dot_type */
     size_t att_scratch_stride; /* floats per thread */
+    size_t moe_xq_bytes;      /* expert inputs converted to the experts' activation type */
     size_t n_logits;          /* floats: one row of n_vocab (grows on demand for all_logits) */
     /* Byte totals. */
     uint64_t kv_bytes;        /* the cache */
@@ -41,6 +46,11 @@ typedef struct umi_mem_layout {
 
 /* Fill *out from hp and p. kv_type must be F16, Q8_0 or Q4_0 (others count as F16). */
 void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_mem_layout *out);
+
+/* Bytes per element of the activations a matrix of this GGML type is dotted
+ * against (its vec_dot_type: Q8_0 1.0625, Q8_K ~1.14, F16 2); 0 when that is
+ * F32, which the matmul reads in place without converting. */
+double umi_mem_act_bytes(uint32_t weight_type);
 
 /* Bytes of n elements of a cache of GGML type kv_type (block types round up). */
 uint64_t umi_mem_kv_type_bytes(uint32_t kv_type, uint64_t n);

@@ -39,12 +39,11 @@ void umi_moe_scratch_free(umi_moe_scratch *s) {
 }
 
 umi_status umi_moe_scratch_init(umi_moe_scratch *s, const umi_hparams *hp, uint32_t n_batch,
-                                umi_error *err) {
+                                size_t xq_bytes, umi_error *err) {
     memset(s, 0, sizeof *s);
     if (hp->n_expert == 0) return UMI_OK;
     const size_t B = n_batch, X = hp->n_expert, U = hp->n_expert_used;
     const size_t FX = hp->n_ff_exp, E = hp->n_embd;
-    const size_t widest = (B * E > B * U * FX ? B * E : B * U * FX);
     s->logits = malloc(B * X * sizeof(float));
     s->sel = malloc(B * U * sizeof(int32_t));
     s->w = malloc(B * U * sizeof(float));
@@ -53,8 +52,7 @@ umi_status umi_moe_scratch_init(umi_moe_scratch *s, const umi_hparams *hp, uint3
     s->gate = malloc(B * U * FX * sizeof(float));
     s->up = malloc(B * U * FX * sizeof(float));
     s->out = malloc(B * U * E * sizeof(float));
-    /* Converted activations never exceed 4 bytes per element (F32 itself). */
-    s->xq = malloc(widest * sizeof(float));
+    s->xq = malloc(xq_bytes); /* memory.c sizes it for the widest expert input */
     if (!s->logits || !s->sel || !s->w || !s->rows || !s->start || !s->gate || !s->up || !s->out ||
         !s->xq) {
         umi_moe_scratch_free(s);

@@ -51,6 +51,23 @@ static bool config_dir(char *buf, size_t cap) {
     return n > 0 && (size_t)n < cap;
 }
 
+bool umi_plan_config_file(const char *name, bool create_dir, char *path, size_t cap) {
+    char dir[1024];
+    if (!config_dir(dir, sizeof dir)) return false;
+    if (create_dir) {
+        char parent[1024];
+        snprintf(parent, sizeof parent, "%s", dir);
+        char *slash = strrchr(parent, '/');
+        if (slash) {
+            *slash = 0;
+            mkdir(parent, 0755); /* ~/.config may not exist yet; failure shows below */
+        }
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) return false;
+    }
+    const int n = snprintf(path, cap, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < cap;
+}
+
 static double cached_bandwidth(const char *path) {
     FILE *f = fopen(path, "r");
     if (!f) return 0;
@@ -60,19 +77,33 @@ static double cached_bandwidth(const char *path) {
     return gbps;
 }
 
-static void save_bandwidth(const char *dir, const char *path, double gbps) {
-    char parent[1024];
-    snprintf(parent, sizeof parent, "%s", dir);
-    char *slash = strrchr(parent, '/');
-    if (slash) {
-        *slash = 0;
-        mkdir(parent, 0755); /* ~/.config may not exist yet; failure shows below */
-    }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return;
+static void save_bandwidth(double gbps) {
+    char path[1100];
+    if (!umi_plan_config_file("bandwidth", true, path, sizeof path)) return;
     FILE *f = fopen(path, "w");
     if (!f) return; /* a read-only home only costs a re-measurement next time */
     fprintf(f, "%.2f\n", gbps);
     fclose(f);
+}
+
+/* Linux names each cache level in sysfs ("32768K"); sysconf's
+ * _SC_LEVEL3_CACHE_SIZE is not reliable in virtual machines. */
+uint64_t umi_plan_llc_bytes(void) {
+    uint64_t best = 0;
+    for (int i = 0; i < 8; i++) {
+        char path[96];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        unsigned long long v = 0;
+        char unit = 0;
+        if (fscanf(f, "%llu%c", &v, &unit) >= 1) {
+            const uint64_t b = unit == 'M' ? v << 20 : unit == 'K' ? v << 10 : v;
+            if (b > best) best = b;
+        }
+        fclose(f);
+    }
+    return best ? best : 8u << 20; /* unknown: a small desktop L3 */
 }
 
 void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
@@ -100,10 +131,8 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
     snprintf(hw->title, sizeof hw->title, "this machine (%d cores, %s, %.1f GB)", hw->cores, level,
              hw->mem_gb);
 
-    char dir[1024], path[1100];
-    const bool have_dir = config_dir(dir, sizeof dir);
-    if (have_dir) snprintf(path, sizeof path, "%s/bandwidth", dir);
-    hw->bw_gbps = have_dir ? cached_bandwidth(path) : 0;
+    char path[1100];
+    hw->bw_gbps = umi_plan_config_file("bandwidth", false, path, sizeof path) ? cached_bandwidth(path) : 0;
     if (hw->bw_gbps > 0) {
         hw->bw_measured = true;
     } else if (measure) {
@@ -111,7 +140,7 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
         if (gbps > 0) {
             hw->bw_gbps = gbps;
             hw->bw_measured = true;
-            if (have_dir) save_bandwidth(dir, path, gbps);
+            save_bandwidth(gbps);
         }
     }
     if (hw->bw_gbps <= 0) hw->bw_gbps = 20; /* a conservative guess for one DDR4 channel pair */

@@ -84,14 +84,6 @@ static umi_status load_catalog(const umi_plan_params *p, plan_model *pm, umi_err
     return UMI_OK;
 }
 
-static uint32_t arch_u32(const umi_gguf *g, const char *arch, const char *suffix) {
-    char key[160];
-    uint32_t v = 0;
-    snprintf(key, sizeof key, "%s.%s", arch, suffix);
-    if (umi_gguf_get_u32(g, key, false, &v, NULL) != UMI_OK) v = 0;
-    return v;
-}
-
 static umi_status load_file(const umi_plan_params *p, plan_model *pm, umi_error *err) {
     umi_model_params mp = umi_model_default_params();
     mp.info_only = true;
@@ -111,9 +103,9 @@ static umi_status load_file(const umi_plan_params *p, plan_model *pm, umi_error 
     pm->file_bytes = g->size;
     /* Gemma 2 alternates sliding-window and global layers; MLA (DeepSeek V2/V3)
      * caches a latent of kv_lora_rank plus the rope dims per token. */
-    if (strcmp(m->arch_name, "gemma2") == 0) pm->n_swa = arch_u32(g, m->arch_name, "attention.sliding_window");
-    const uint32_t kv_lora = arch_u32(g, m->arch_name, "attention.kv_lora_rank");
-    if (kv_lora) pm->mla_kv_width = kv_lora + arch_u32(g, m->arch_name, "rope.dimension_count");
+    if (strcmp(m->arch_name, "gemma2") == 0) pm->n_swa = umi_gguf_arch_u32(g, m->arch_name, "attention.sliding_window");
+    const uint32_t kv_lora = umi_gguf_arch_u32(g, m->arch_name, "attention.kv_lora_rank");
+    if (kv_lora) pm->mla_kv_width = kv_lora + umi_gguf_arch_u32(g, m->arch_name, "rope.dimension_count");
     pm->t = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *pm->t);
     if (!pm->t) {
         umi_model_free(m);
@@ -160,7 +152,7 @@ static void hw_from_profile(const umi_hw_profile *h, umi_plan_hw *out) {
 static umi_status resolve_hw(const umi_plan_params *p, umi_plan_hw *hw, umi_error *err) {
     const char *name = p->hw && *p->hw ? p->hw : "this";
     if (strcasecmp(name, "this") == 0) {
-        umi_plan_host_profile(hw, !(p->bw_gbps > 0));
+        umi_plan_host_profile(hw, !(p->bw_gbps > 0) && !p->memory_only);
     } else {
         const umi_hw_profile *h = umi_hw_find(name);
         if (!h)
@@ -211,6 +203,11 @@ typedef struct mem_setup {
     const umi_hparams *hp;
     umi_mem_params mp;
     uint64_t fixed; /* weights + overhead: what does not depend on the context */
+    /* An untied token embedding is mapped, not loaded: only the rows of the
+     * tokens seen become resident, each at least one 4 KiB page, at most
+     * the whole table. */
+    uint64_t embd_row_bytes;
+    uint64_t embd_bytes;
 } mem_setup;
 
 static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *lay) {
@@ -220,7 +217,10 @@ static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *la
     umi_mem_layout l;
     umi_mem_context_layout(s->hp, &mp, &l);
     if (lay) *lay = l;
-    return s->fixed + l.total_bytes;
+    const uint64_t seen = (uint64_t)n_ctx * (mp.n_seq ? mp.n_seq : 1);
+    const uint64_t touched = seen * s->embd_row_bytes;
+    const uint64_t embd = touched < s->embd_bytes ? touched : s->embd_bytes;
+    return s->fixed + embd + l.total_bytes;
 }
 
 static uint32_t parse_kv_type(const char *s, const char **name) {
@@ -240,10 +240,14 @@ static uint32_t parse_kv_type(const char *s, const char **name) {
     return 0;
 }
 
-static void account_tensors(const plan_model *pm, umi_plan_result *r, uint64_t *matmul_params) {
+/* Weights, active parameters and bytes read per token; into ms the scratch
+ * sizing the matrices imply and how much of the embedding stays unmapped. */
+static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup *ms,
+                            uint64_t *matmul_params) {
     bool tied = true;
     for (size_t i = 0; i < pm->n; i++)
         if (strcmp(pm->t[i].name, "output.weight") == 0) tied = false;
+    uint64_t lookup_only = 0; /* bytes of an untied embedding table */
     const double used = pm->hp.n_expert ? (double)pm->hp.n_expert_used / pm->hp.n_expert : 1.0;
     double active = 0, read = 0, mm = 0;
     for (size_t i = 0; i < pm->n; i++) {
@@ -261,11 +265,49 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, uint64_t *
         if (t->n_dims >= 2 && (!is_embd || tied)) {
             read += bytes * frac;
             mm += nel * frac;
+            const double ab = umi_mem_act_bytes(t->type);
+            if (ab > ms->mp.act_bytes) ms->mp.act_bytes = ab;
+        } else if (is_embd) {
+            const uint64_t row = umi_type_row_size(t->type, t->ne[0]);
+            lookup_only = bytes;
+            ms->embd_row_bytes = (row + 4095) / 4096 * 4096;
+            ms->embd_bytes = bytes;
         }
     }
+    ms->fixed = r->weight_bytes - lookup_only;
     r->n_params_active = (uint64_t)active;
     r->bytes_per_token = (uint64_t)read;
     *matmul_params = (uint64_t)mm;
+}
+
+/* Seconds of matrix work per decoded token. On this machine (a CPU) each
+ * matrix costs what the engine's kernel was measured to take for its type —
+ * in cache when all the weights a token reads fit the last-level cache,
+ * streamed otherwise — plus a call; elsewhere the profile's bandwidth. */
+static double matrix_seconds(const plan_model *pm, const umi_plan_hw *hw, int n_threads, double bw,
+                             double bytes_per_token, bool *calibrated) {
+    const bool measured = strcmp(hw->name, "this") == 0 && strcmp(hw->kind, "cpu") == 0;
+    const bool in_cache = bytes_per_token <= (double)umi_plan_llc_bytes();
+    bool tied = true;
+    for (size_t i = 0; i < pm->n; i++)
+        if (strcmp(pm->t[i].name, "output.weight") == 0) tied = false;
+    const double used = pm->hp.n_expert ? (double)pm->hp.n_expert_used : 1.0;
+    double s = 0;
+    for (size_t i = 0; i < pm->n; i++) {
+        const umi_cat_tensor *t = &pm->t[i];
+        if (t->n_dims < 2 || (strcmp(t->name, "token_embd.weight") == 0 && !tied)) continue;
+        const double slices = t->expert ? used : 1.0; /* experts: the chosen ones */
+        const double nel = (double)t->ne[0] * t->ne[1] * slices;
+        const double bytes = (double)umi_type_row_size(t->type, t->ne[0]) * t->ne[1] * slices;
+        umi_decode_cost c;
+        if (measured && umi_plan_decode_cost(n_threads, t->type, &c)) {
+            s += nel * (in_cache ? c.cached_s : c.streamed_s) + c.call_s * slices;
+            *calibrated = true;
+        } else if (bw > 0) {
+            s += bytes / bw;
+        }
+    }
+    return s;
 }
 
 static void predict_speed(const plan_model *pm, const mem_setup *ms, uint64_t matmul_params,
@@ -280,8 +322,10 @@ static void predict_speed(const plan_model *pm, const mem_setup *ms, uint64_t ma
     umi_mem_layout full;
     umi_mem_context_layout(&pm->hp, &one, &full);
     if (bw > 0) {
-        r->tg_tps = 1.0 / ((double)r->bytes_per_token / bw + fixed_s);
-        r->tg_tps_full = 1.0 / ((double)(r->bytes_per_token + full.kv_bytes) / bw + fixed_s);
+        const double mm = matrix_seconds(pm, hw, ms->mp.n_threads, bw, (double)r->bytes_per_token,
+                                         &r->tg_calibrated);
+        r->tg_tps = 1.0 / (mm + fixed_s);
+        r->tg_tps_full = 1.0 / (mm + (double)full.kv_bytes / bw + fixed_s);
     }
     /* Two FLOPs per multiply-add, plus attention over half a 512-token batch. */
     const double attn = 4.0 * pm->hp.n_layer * 256.0 * pm->hp.n_head * pm->hp.head_dim_k;
@@ -324,27 +368,35 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
     r->n_swa = pm.n_swa;
     r->mla_kv_width = pm.mla_kv_width;
     uint64_t matmul_params = 0;
-    account_tensors(&pm, r, &matmul_params);
+    mem_setup ms = {.hp = hp};
+    account_tensors(&pm, r, &ms, &matmul_params);
 
     /* The context as `umi run` would make it. */
     r->n_ctx = p.n_ctx ? p.n_ctx : (r->n_ctx_train < 4096 ? r->n_ctx_train : 4096);
     r->n_parallel = p.n_parallel ? p.n_parallel : 1;
     r->kv_type = kv_name;
     /* The engine's ffn scratch also takes fused projections (context.c's hb_width). */
-    size_t hb = hp->n_ff;
-    for (size_t i = 0; i < pm.n; i++)
+    size_t hb = 0;
+    bool moe_only = true;
+    for (size_t i = 0; i < pm.n; i++) {
+        if (strstr(pm.t[i].name, ".ffn_up.weight")) moe_only = false;
         if ((strstr(pm.t[i].name, ".attn_qkv.weight") || strstr(pm.t[i].name, ".ffn_up.weight")) &&
             (size_t)pm.t[i].ne[1] > hb)
             hb = (size_t)pm.t[i].ne[1];
-    mem_setup ms = {.hp = hp};
-    ms.mp = (umi_mem_params){.n_batch = p.n_batch ? p.n_batch : 512,
+    }
+    ms.mp = (umi_mem_params){.act_bytes = ms.mp.act_bytes, .n_batch = p.n_batch ? p.n_batch : 512,
                              .n_threads = p.n_threads > 0 ? p.n_threads : r->hw.cores > 0 ? r->hw.cores : 1,
                              .n_seq = r->n_parallel, .kv_type = kv_type, .n_swa = pm.n_swa,
-                             .mla_kv_width = pm.mla_kv_width, .hb_width = hb};
-    /* Runtime overhead: the process and libraries, the vocabulary (strings,
-     * lookup tables, merges) and the tensor table. */
-    r->overhead_bytes = (64ull << 20) + (uint64_t)hp->n_vocab * 96 + (uint64_t)pm.n * 256;
-    ms.fixed = r->weight_bytes + r->overhead_bytes;
+                             .mla_kv_width = pm.mla_kv_width, .hb_width = hb,
+                             .moe_only = moe_only};
+    /* Runtime overhead: the process and its libraries (5.4 MiB resident
+     * here), and the GGUF metadata (vocabulary strings, merges) with the
+     * tables the tokenizer builds from it: 3.7x the metadata's bytes, as
+     * measured with `umi bench` (peak RSS) on the llama-bpe, qwen2 and spm
+     * vocabularies. */
+    const uint64_t meta = pm.file_bytes > r->weight_bytes ? pm.file_bytes - r->weight_bytes : 0;
+    r->overhead_bytes = (uint64_t)(5.4 * 1048576) + (uint64_t)(3.7 * (double)meta) + (uint64_t)pm.n * 256;
+    ms.fixed += r->overhead_bytes;
     umi_mem_layout lay;
     r->total_bytes = mem_total(&ms, r->n_ctx, &lay);
     r->kv_bytes = lay.kv_bytes;
@@ -374,7 +426,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
         const double want = r->total_bytes * 1.05;
         if (want + os <= mem) r->wired_limit_mb = (uint64_t)ceil(want / 1048576.0 / 1024.0) * 1024;
     }
-    predict_speed(&pm, &ms, matmul_params, r);
+    if (!p.memory_only) predict_speed(&pm, &ms, matmul_params, r);
     free(pm.t);
     return UMI_OK;
 }

@@ -73,7 +73,7 @@ static bool fits(const model_entry *e, char *msg, size_t len, int *status) {
     pp.n_parallel = e->cfg->n_parallel > 0 ? (uint32_t)e->cfg->n_parallel : 1;
     pp.hw = "this";
     pp.mem_gb = e->cfg->mem_gb;
-    pp.bw_gbps = 1.0; /* speed is not needed: skip the bandwidth probe */
+    pp.memory_only = true; /* no bandwidth or kernel probes before a load */
     umi_plan_result r;
     umi_error err = {0};
     if (umi_plan_compute(&pp, &r, &err) != UMI_OK) return true; /* let the load report it */
