@@ -22,7 +22,6 @@ typedef struct umi_mem_params {
     size_t hb_width;   /* widest projection into the ffn scratch (fused qkv or gate|up); 0 = n_ff */
     /* Planner-only refinements, 0 in the engine until it allocates this way: */
     uint32_t n_swa;         /* sliding window: every other layer caches only this many tokens */
-    uint32_t mla_kv_width;  /* MLA: one latent of this width (kv_lora + rope dims) replaces K and V */
 } umi_mem_params;
 
 typedef struct umi_mem_layout {
@@ -41,6 +40,14 @@ typedef struct umi_mem_layout {
 
 /* Fill *out from hp and p. kv_type must be F16, Q8_0 or Q4_0 (others count as F16). */
 void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_mem_layout *out);
+
+/* MLA (hp->n_lora_kv > 0) caches one row of the latent plus the shared rope
+ * dims per token and layer instead of per-head K and V: that width, or 0. */
+uint32_t umi_mem_mla_width(const umi_hparams *hp);
+
+/* Floats per token of the expert gate/up scratch: the routed slots'
+ * n_used * n_ff_exp, or the shared experts' n_ff_shexp when wider. */
+uint64_t umi_mem_moe_ffn_width(const umi_hparams *hp);
 
 /* Bytes of n elements of a cache of GGML type kv_type (block types round up). */
 uint64_t umi_mem_kv_type_bytes(uint32_t kv_type, uint64_t n);
