@@ -5,8 +5,9 @@
  *    bottleneck (attn_q_a, RMSNorm attn_q_a_norm, attn_q_b; V2-Lite has a
  *    plain attn_q); attn_kv_a_mqa gives one latent of kv_lora_rank (RMSNorm
  *    attn_kv_a_norm) plus n_rot rope dims shared by every head. The cache
- *    holds only that latent; attn_k_b / attn_v_b (per head) are absorbed
- *    into the query and the output instead of expanding K and V.
+ *    holds only that latent; attn_k_b / attn_v_b (per head; older files:
+ *    one attn_kv_b) are absorbed into the query and the output instead of
+ *    expanding K and V.
  *  - Rotary embeddings on adjacent pairs of the rope dims, YaRN as stored
  *    (rope.scaling.*, rope.scaling.yarn_log_multiplier = 0.1 * mscale_all_dim).
  *  - The first leading_dense_block_count layers have a dense SwiGLU; the rest
@@ -50,25 +51,29 @@ static umi_status load_hparams(umi_model *m, umi_error *err) {
     return UMI_OK;
 }
 
-/* Attention tensors of one layer. Old files with one fused attn_kv_b (no
- * key_length_mla) would need the per-head split the converter now writes. */
+/* Attention tensors of one layer: attn_k_b / attn_v_b, or in files from
+ * older converters (no key_length_mla) one attn_kv_b holding both. */
 static umi_status bind_mla(umi_model *m, umi_layer *L, uint32_t il, umi_error *err) {
     const umi_hparams *hp = &m->hp;
     const int64_t E = hp->n_embd, H = hp->n_head, QL = hp->n_lora_q, KVL = hp->n_lora_kv;
     const int64_t HK = hp->head_dim_k_mla, HV = hp->head_dim_v_mla, NOPE = HK - hp->n_rot;
     umi_status st;
-    if (umi_gguf_find_tensor(m->gguf, "blk.0.attn_kv_b.weight") && !umi_gguf_find_tensor(m->gguf, "blk.0.attn_k_b.weight"))
-        return umi_err(err, UMI_ERR_UNSUPPORTED,
-                       "deepseek2: this file has the old fused attn_kv_b; convert the model again "
-                       "(current converters split it into attn_k_b and attn_v_b)");
+    if ((st = umi_model_bind(m, &L->wk_b, false, 3, (int64_t[]){NOPE, KVL, H}, err, "blk.%u.attn_k_b.weight", il)) ||
+        (st = umi_model_bind(m, &L->wv_b, false, 3, (int64_t[]){KVL, HV, H}, err, "blk.%u.attn_v_b.weight", il)))
+        return st;
+    if (!L->wk_b || !L->wv_b) {
+        L->wk_b = L->wv_b = NULL;
+        if ((st = umi_model_bind(m, &L->wkv_b, false, 2, (int64_t[]){KVL, H * (NOPE + HV)}, err, "blk.%u.attn_kv_b.weight", il)))
+            return st;
+        if (!L->wkv_b)
+            return umi_err(err, UMI_ERR_FORMAT, "deepseek2: layer %u has neither attn_k_b/attn_v_b nor attn_kv_b", il);
+    }
     if ((st = umi_model_bind(m, &L->wq_a, false, 2, (int64_t[]){E, QL}, err, "blk.%u.attn_q_a.weight", il)) ||
         (st = umi_model_bind(m, &L->attn_q_a_norm, L->wq_a != NULL, 1, (int64_t[]){QL}, err, "blk.%u.attn_q_a_norm.weight", il)) ||
         (st = umi_model_bind(m, &L->wq_b, L->wq_a != NULL, 2, (int64_t[]){QL, H * HK}, err, "blk.%u.attn_q_b.weight", il)) ||
         (st = umi_model_bind(m, &L->wq, L->wq_a == NULL, 2, (int64_t[]){E, H * HK}, err, "blk.%u.attn_q.weight", il)) ||
         (st = umi_model_bind(m, &L->wkv_a_mqa, true, 2, (int64_t[]){E, KVL + hp->n_rot}, err, "blk.%u.attn_kv_a_mqa.weight", il)) ||
         (st = umi_model_bind(m, &L->attn_kv_a_norm, true, 1, (int64_t[]){KVL}, err, "blk.%u.attn_kv_a_norm.weight", il)) ||
-        (st = umi_model_bind(m, &L->wk_b, true, 3, (int64_t[]){NOPE, KVL, H}, err, "blk.%u.attn_k_b.weight", il)) ||
-        (st = umi_model_bind(m, &L->wv_b, true, 3, (int64_t[]){KVL, HV, H}, err, "blk.%u.attn_v_b.weight", il)) ||
         (st = umi_model_bind(m, &L->wo, true, 2, (int64_t[]){H * HV, E}, err, "blk.%u.attn_output.weight", il)))
         return st;
     if (L->wq_a && hp->n_lora_q == 0)

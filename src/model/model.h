@@ -119,6 +119,8 @@ typedef struct umi_layer {
     const umi_tensor *attn_kv_a_norm; /* [kv_lora] */
     const umi_tensor *wk_b;           /* [nope, kv_lora, n_head]: absorbs q_nope into latent space */
     const umi_tensor *wv_b;           /* [kv_lora, hd_v_mla, n_head]: latent output to v heads */
+    const umi_tensor *wkv_b;          /* older files instead: [kv_lora, n_head * (nope + hd_v_mla)],
+                                         per head the rows of wk_b (transposed) then of wv_b */
     uint32_t n_swa;                       /* sliding window: keys within n_swa positions (0: all) */
 } umi_layer;
 
