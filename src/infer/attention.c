@@ -116,7 +116,7 @@ static void attention_rows(void *arg, int ith, int nth) {
     const umi_layer *L = &ctx->model->layers[t->layer];
     /* A q already scaled by q_scale (gemma2, phi3) is dotted unscaled. */
     umi_att_scores sc = {.scale = hp->q_scale != 0.0f ? 1.0f : 1.0f / sqrtf((float)hd_k),
-                     .softcap = hp->attn_softcap};
+                         .softcap = hp->attn_softcap};
     if (sc.softcap != 0.0f) sc.scale /= sc.softcap;
     float *scratch = ctx->att_scratch + (size_t)ith * ctx->att_scratch_stride;
 
