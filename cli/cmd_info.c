@@ -56,17 +56,26 @@ int cmd_info(int argc, char **argv) {
     printf("%-22s %u tokens\n", "context length", in.n_ctx_train);
     printf("%-22s %u\n", "embedding", in.n_embd);
     printf("%-22s %u\n", "layers", in.n_layer);
-    printf("%-22s %u (kv %u), head dim %u\n", "heads", in.n_head, in.n_head_kv, in.head_dim);
+    if (in.kv_lora_rank)
+        printf("%-22s %u (MLA: one shared latent), head dim %u\n", "heads", in.n_head, in.head_dim);
+    else
+        printf("%-22s %u (kv %u), head dim %u\n", "heads", in.n_head, in.n_head_kv, in.head_dim);
     printf("%-22s %u\n", "feed-forward", in.n_ff);
     if (in.n_expert) {
-        printf("%-22s %u total, %u active per token, width %u\n", "experts", in.n_expert,
+        printf("%-22s %u total, %u active per token, width %u", "experts", in.n_expert,
                in.n_expert_used, in.n_ff_exp);
+        if (in.n_expert_shared) printf(", %u shared", in.n_expert_shared);
+        printf("\n");
         print_count("active parameters", in.n_params_active);
     }
     printf("%-22s %s, %u dims, base %.0f, scale %g\n", "rope", in.rope_type, in.rope_dim,
            in.rope_freq_base, in.rope_freq_scale);
-    printf("%-22s %llu bytes (f16 K+V, all layers)\n", "kv cache per token",
-           (unsigned long long)in.kv_bytes_per_token);
+    if (in.kv_lora_rank)
+        printf("%-22s %llu bytes (f16 MLA latent %u + rope %u, all layers)\n", "kv cache per token",
+               (unsigned long long)in.kv_bytes_per_token, in.kv_lora_rank, in.rope_dim);
+    else
+        printf("%-22s %llu bytes (f16 K+V, all layers)\n", "kv cache per token",
+               (unsigned long long)in.kv_bytes_per_token);
     printf("%-22s %s, %u tokens\n", "tokenizer", in.tokenizer[0] ? in.tokenizer : "(none)", in.n_vocab);
     printf("%-22s %s\n", "chat template", in.has_chat_template ? "yes" : "no");
     umi_model_free(m);

@@ -78,11 +78,13 @@ typedef struct umi_model_info {
     uint32_t rope_dim;
     const char *rope_type;     /* "normal" or "neox" */
     bool has_chat_template;
-    uint64_t kv_bytes_per_token; /* F16 K+V over all layers */
+    uint64_t kv_bytes_per_token; /* F16 cache over all layers: K+V, or with MLA the latent */
+    uint32_t kv_lora_rank;       /* MLA: width of the cached latent (0: per-head K and V) */
     uint64_t weight_bytes_per_token; /* weights one decode step reads (matmuls; the
                                         embedding table only when it is also the output) */
     uint32_t n_expert, n_expert_used; /* experts per MoE layer and per token (0, 0: dense) */
     uint32_t n_ff_exp;                /* hidden width of one expert */
+    uint32_t n_expert_shared;         /* always-on shared experts (deepseek2) */
     uint64_t n_params_active;         /* parameters one token uses: n_params less the
                                          experts it is not routed to */
     const char *cpu_level;     /* kernels this process uses: "avx512", "avx2", "neon", "generic" */

@@ -18,13 +18,6 @@
 
 enum { LARGE_BATCH = 64 };
 
-/* How a q·k dot becomes a score: times scale, then (when softcap is set)
- * softcap * tanh(score) — scale already holds the 1 / softcap. */
-typedef struct att_scores {
-    float scale;
-    float softcap;
-} att_scores;
-
 typedef struct att_task {
     umi_context *ctx;
     int layer;
@@ -33,7 +26,7 @@ typedef struct att_task {
 
 /* Online softmax with an F16 accumulator: acc = acc*ms + v*vs per position. */
 static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
-                       int hd_v, int first, int n_kv, const float *q, const att_scores *sc, float *out,
+                       int hd_v, int first, int n_kv, const float *q, const umi_att_scores *sc, float *out,
                        uint16_t *q16, uint16_t *acc) {
     for (int i = 0; i < hd_k; i++) q16[i] = umi_fp32_to_fp16(q[i]);
     memset(acc, 0, (size_t)hd_v * sizeof *acc);
@@ -68,7 +61,7 @@ static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
 enum { KV_TILE = 64 };
 
 static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride,
-                       int hd_k, int hd_v, int first, int n_kv, const float *q, const att_scores *sc,
+                       int hd_k, int hd_v, int first, int n_kv, const float *q, const umi_att_scores *sc,
                        float *out, float *p) {
     float M = -INFINITY, S = 0.0f;
     memset(out, 0, (size_t)hd_v * sizeof *out);
@@ -122,8 +115,8 @@ static void attention_rows(void *arg, int ith, int nth) {
     const uint16_t *vl = ctx->v_cache + (size_t)t->layer * ctx->n_ctx * v_stride;
     const umi_layer *L = &ctx->model->layers[t->layer];
     /* A q already scaled by q_scale (gemma2, phi3) is dotted unscaled. */
-    att_scores sc = {.scale = hp->q_scale != 0.0f ? 1.0f : 1.0f / sqrtf((float)hd_k),
-                     .softcap = hp->attn_softcap};
+    umi_att_scores sc = {.scale = hp->q_scale != 0.0f ? 1.0f : 1.0f / sqrtf((float)hd_k),
+                         .softcap = hp->attn_softcap};
     if (sc.softcap != 0.0f) sc.scale /= sc.softcap;
     float *scratch = ctx->att_scratch + (size_t)ith * ctx->att_scratch_stride;
 
@@ -136,14 +129,19 @@ static void attention_rows(void *arg, int ith, int nth) {
         const int first = L->n_swa && n_kv > (int)L->n_swa ? n_kv - (int)L->n_swa : 0;
         const float *q = ctx->q + ((size_t)tok * n_head + h) * hd_k;
         float *out = ctx->att + ((size_t)tok * n_head + h) * hd_v;
-        if (t->n < LARGE_BATCH) {
-            uint16_t *q16 = (uint16_t *)scratch, *acc = q16 + hd_k;
-            head_small(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, first, n_kv,
-                       q, &sc, out, q16, acc);
-        } else {
-            head_large(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, first, n_kv,
-                       q, &sc, out, scratch);
-        }
+        umi_attention_head(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, first,
+                           n_kv, q, &sc, t->n, out, scratch);
+    }
+}
+
+void umi_attention_head(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride,
+                        int hd_k, int hd_v, int first, int n_kv, const float *q,
+                        const umi_att_scores *sc, int n_rows, float *out, float *scratch) {
+    if (n_rows < LARGE_BATCH) {
+        uint16_t *q16 = (uint16_t *)scratch, *acc = q16 + hd_k;
+        head_small(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, q, sc, out, q16, acc);
+    } else {
+        head_large(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, q, sc, out, scratch);
     }
 }
 

@@ -101,7 +101,7 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     ctx->qbuf_size = lay.qbuf_bytes;
     ctx->n_logits_cap = 1;
     ctx->k_cache = calloc(cache_k, sizeof(uint16_t));
-    ctx->v_cache = calloc(cache_v, sizeof(uint16_t));
+    ctx->v_cache = calloc(cache_v ? cache_v : 1, sizeof(uint16_t)); /* none with MLA */
     ctx->x = malloc(B * E * sizeof(float));
     ctx->xb = malloc(B * E * sizeof(float));
     ctx->xb2 = malloc(B * E * sizeof(float));

@@ -34,6 +34,10 @@ static void trace(const umi_context *ctx, const char *name, int il, const float 
     }
 }
 
+void umi_trace(const umi_context *ctx, const char *name, int il, const float *x, int64_t n) {
+    trace(ctx, name, il, x, n);
+}
+
 static void embed(umi_context *ctx, const umi_token *tokens, int n) {
     const umi_tensor *e = ctx->model->tok_embd;
     const int64_t dim = e->ne[0];
@@ -80,23 +84,14 @@ static void add_into(float *x, const float *y, int64_t n) {
 
 static void dense_ffn(umi_context *ctx, const umi_layer *L, int n);
 
-/* One block over n rows. `keep` is the number of trailing rows whose output
- * is needed after this block: in the last block only the rows whose logits
- * are wanted go on past attention (every row's K/V is cached by then), which
- * saves the FFN for the rest — and is what the reference does, so its FFN
- * sees the same batch size. */
-static void layer_forward(umi_context *ctx, int il, int n, int keep) {
+/* Multi-head attention of n rows of ctx->xb over the per-head KV cache,
+ * into ctx->att. */
+static void self_attention(umi_context *ctx, const umi_layer *L, int il, int n) {
     const umi_model *m = ctx->model;
     const umi_hparams *hp = &m->hp;
-    const umi_layer *L = &m->layers[il];
-    const int E = (int)hp->n_embd;
-
     const int64_t QD = (int64_t)n * hp->n_head * hp->head_dim_k;
     const int64_t KD = (int64_t)n * hp->n_head_kv * hp->head_dim_k;
     const int64_t VD = (int64_t)n * hp->n_head_kv * hp->head_dim_v;
-
-    umi_rmsnorm(ctx->xb, ctx->x, f32_data(L->attn_norm), n, E, hp->norm_eps);
-    trace(ctx, "attn_norm", il, ctx->xb, (int64_t)n * E);
     if (L->wqkv) {
         split_qkv(ctx, L, n);
     } else {
@@ -122,7 +117,24 @@ static void layer_forward(umi_context *ctx, int il, int n, int keep) {
     if (hp->q_scale != 0.0f) umi_scale(ctx->q, QD, hp->q_scale);
     store_kv(ctx, il, n);
     umi_attention(ctx, il, n);
-    trace(ctx, "kqv_out", il, ctx->att, (int64_t)n * hp->n_head * hp->head_dim_v);
+}
+
+/* One block over n rows. `keep` is the number of trailing rows whose output
+ * is needed after this block: in the last block only the rows whose logits
+ * are wanted go on past attention (every row's K/V is cached by then), which
+ * saves the FFN for the rest — and is what the reference does, so its FFN
+ * sees the same batch size. */
+static void layer_forward(umi_context *ctx, int il, int n, int keep) {
+    const umi_model *m = ctx->model;
+    const umi_hparams *hp = &m->hp;
+    const umi_layer *L = &m->layers[il];
+    const int E = (int)hp->n_embd;
+
+    umi_rmsnorm(ctx->xb, ctx->x, f32_data(L->attn_norm), n, E, hp->norm_eps);
+    trace(ctx, "attn_norm", il, ctx->xb, (int64_t)n * E);
+    if (L->wkv_a_mqa) umi_mla_attention(ctx, il, n); /* latent cache (deepseek2) */
+    else self_attention(ctx, L, il, n);
+    trace(ctx, "kqv_out", il, ctx->att, (int64_t)n * L->wo->ne[0]);
     linear(ctx, L->wo, L->bo, ctx->att, n, ctx->xb2);
     trace(ctx, "attn_out", il, ctx->xb2, (int64_t)n * E);
     if (keep < n) { /* move the kept rows to the front */

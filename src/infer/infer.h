@@ -32,7 +32,8 @@ struct umi_context {
     uint32_t n_past;
     const char *trace; /* $UMI_TRACE: directory for intermediate dumps (forward.c), or NULL */
 
-    /* KV cache, F16, layout [n_layer][n_ctx][n_head_kv][head_dim]. */
+    /* KV cache, F16, layout [n_layer][n_ctx][n_head_kv][head_dim]; with MLA
+     * k_cache alone holds [n_layer][n_ctx][kv_lora + n_rot] (memory.c). */
     uint16_t *k_cache;
     uint16_t *v_cache;
 
@@ -104,6 +105,29 @@ void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out);
 /* Causal attention for n query rows at positions n_past.. over the layer's
  * KV cache (which must already hold those positions). Multithreaded. */
 void umi_attention(umi_context *ctx, int layer, int n);
+
+/* How a q·k dot becomes a score: times scale, then (when softcap is set)
+ * softcap * tanh(score) — scale already holds the 1 / softcap. */
+typedef struct umi_att_scores {
+    float scale;
+    float softcap;
+} umi_att_scores;
+
+/* One query row of one head against cached F16 rows first..n_kv-1 (keys of
+ * hd_k, values of hd_v, each k_stride / v_stride elements apart), by the
+ * path the reference takes for a batch of n_rows query rows. scratch holds
+ * the per-thread attention scratch (memory.c sizes it). */
+void umi_attention_head(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride,
+                        int hd_k, int hd_v, int first, int n_kv, const float *q,
+                        const umi_att_scores *sc, int n_rows, float *out, float *scratch);
+
+/* Multi-head latent attention of layer `layer` for n rows of ctx->xb (the
+ * normed input), caching the latent rows: the per-head values, ready for
+ * attn_output, in ctx->att (mla.c). Multithreaded. */
+void umi_mla_attention(umi_context *ctx, int layer, int n);
+
+/* UMI_TRACE: dump n floats of an intermediate as <name>-<il> (forward.c). */
+void umi_trace(const umi_context *ctx, const char *name, int il, const float *x, int64_t n);
 
 /* Run n tokens (n <= n_batch) at positions n_past.. through the model and
  * advance n_past; writes logits [n_vocab] for the last row, or [n][n_vocab]

@@ -24,12 +24,37 @@ double umi_mem_act_bytes(uint32_t weight_type) {
     return (double)umi_type_row_size(tt->vec_dot_type, 256) / 256.0; /* 256: every block size divides it */
 }
 
+uint32_t umi_mem_mla_width(const umi_hparams *hp) {
+    return hp->n_lora_kv ? hp->n_lora_kv + hp->n_rot : 0;
+}
+
+uint64_t umi_mem_moe_ffn_width(const umi_hparams *hp) {
+    const uint64_t routed = (uint64_t)hp->n_expert_used * hp->n_ff_exp;
+    return routed > hp->n_ff_shexp ? routed : hp->n_ff_shexp;
+}
+
 void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_mem_layout *out) {
     const size_t B = p->n_batch, E = hp->n_embd, F = p->moe_only ? 0 : hp->n_ff;
     const size_t n_seq = p->n_seq ? p->n_seq : 1;
-    const size_t QD = (size_t)hp->n_head * hp->head_dim_k, OD = (size_t)hp->n_head * hp->head_dim_v;
-    const size_t KD = (size_t)hp->n_head_kv * hp->head_dim_k;
-    const size_t VD = (size_t)hp->n_head_kv * hp->head_dim_v;
+    size_t QD = (size_t)hp->n_head * hp->head_dim_k, OD = (size_t)hp->n_head * hp->head_dim_v;
+    size_t KD = (size_t)hp->n_head_kv * hp->head_dim_k;
+    size_t VD = (size_t)hp->n_head_kv * hp->head_dim_v;
+    size_t att_k = hp->head_dim_k, att_v = hp->head_dim_v, widest_in = max3(E, max3(F, hp->n_ff_shexp, 0), OD);
+    const size_t mla = umi_mem_mla_width(hp);
+    if (mla) {
+        /* MLA (mla.c): q holds the absorbed queries [n_head][latent | rope],
+         * k the new latent rows, v the decompressed queries and then the
+         * per-head latent outputs, att the per-head values; hb takes the q
+         * bottleneck. Attention runs over latent rows (k: mla, v: kv_lora). */
+        const size_t H = hp->n_head, nope = hp->head_dim_k_mla - hp->n_rot;
+        QD = H * mla;
+        KD = mla;
+        VD = H * max3(hp->head_dim_k_mla, hp->n_lora_kv, 0);
+        OD = H * hp->head_dim_v_mla;
+        att_k = mla;
+        att_v = hp->n_lora_kv;
+        widest_in = max3(widest_in, max3(OD, hp->n_lora_q, H * max3(nope, hp->n_lora_kv, 0)), 0);
+    }
     *out = (umi_mem_layout){0};
 
     /* Cache: [n_layer][n_ctx][n_head_kv][head_dim] for K and for V. A sliding-
@@ -39,8 +64,8 @@ void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_
     for (uint32_t il = 0; il < hp->n_layer; il++) {
         size_t ctx = p->n_ctx;
         if (p->n_swa && il % 2 == 0 && p->n_swa < ctx) ctx = p->n_swa;
-        if (p->mla_kv_width) {
-            cache_k += ctx * p->mla_kv_width;
+        if (mla) {
+            cache_k += ctx * mla;
         } else {
             cache_k += ctx * KD;
             cache_v += ctx * VD;
@@ -58,14 +83,14 @@ void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_
     out->n_att = OD;
     out->n_ff = F;
     /* At least one float each, so every scratch buffer is a valid allocation. */
-    out->n_hb = max3(p->hb_width, F, 1);
+    out->n_hb = max3(p->hb_width, F, mla ? hp->n_lora_q : 1);
     /* Attention scratch per thread: one 64-position tile of scores (large
      * batches) or q and the F16 accumulator (small ones); take the larger. */
-    out->att_scratch_stride = max3(64, (size_t)hp->head_dim_k + hp->head_dim_v, 0) + 16;
+    out->att_scratch_stride = max3(64, att_k + att_v, 0) + 16;
     /* Converted activations of the widest matmul input, in the widest
      * activation type any matrix uses (at least a cache line, so a model
      * of F32 matrices still gets a valid buffer). */
-    out->qbuf_bytes = (size_t)((double)(B * max3(E, F, OD)) * p->act_bytes) + 64;
+    out->qbuf_bytes = (size_t)((double)(B * widest_in) * p->act_bytes) + 64;
     out->n_logits = hp->n_vocab;
 
     const size_t floats = B * (3 * E + QD + KD + VD + OD + out->n_hb + F) +
@@ -77,10 +102,11 @@ void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_
      * logits, choices and weights per token, per-expert row lists, gate/up/out
      * rows per (token, slot), and converted activations for the widest input. */
     if (hp->n_expert) {
-        const uint64_t X = hp->n_expert, U = hp->n_expert_used, FX = hp->n_ff_exp;
-        const uint64_t widest = B * E > B * U * FX ? B * E : B * U * FX;
+        const uint64_t X = hp->n_expert, U = hp->n_expert_used;
+        const uint64_t FU = umi_mem_moe_ffn_width(hp); /* routed slots or shared experts */
+        const uint64_t widest = B * E > B * FU ? B * E : B * FU;
         out->moe_xq_bytes = (size_t)((double)widest * p->act_bytes) + 64;
-        out->moe_bytes = 4 * (B * X + 3 * B * U + (X + 1) + 2 * B * U * FX + B * U * E) + out->moe_xq_bytes;
+        out->moe_bytes = 4 * (B * X + 3 * B * U + (X + 1) + 2 * B * FU + B * U * E) + out->moe_xq_bytes;
     }
     out->total_bytes = out->kv_bytes + out->scratch_bytes + out->moe_bytes;
 }

@@ -26,7 +26,6 @@ typedef struct umi_mem_params {
                           umi_mem_act_bytes over the model's matrices (0: none converted) */
     /* Planner-only refinements, 0 in the engine until it allocates this way: */
     uint32_t n_swa;         /* sliding window: every other layer caches only this many tokens */
-    uint32_t mla_kv_width;  /* MLA: one latent of this width (kv_lora + rope dims) replaces K and V */
 } umi_mem_params;
 
 typedef struct umi_mem_layout {
@@ -51,6 +50,14 @@ void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_
  * against (its vec_dot_type: Q8_0 1.0625, Q8_K ~1.14, F16 2); 0 when that is
  * F32, which the matmul reads in place without converting. */
 double umi_mem_act_bytes(uint32_t weight_type);
+
+/* MLA (hp->n_lora_kv > 0) caches one row of the latent plus the shared rope
+ * dims per token and layer instead of per-head K and V: that width, or 0. */
+uint32_t umi_mem_mla_width(const umi_hparams *hp);
+
+/* Floats per token of the expert gate/up scratch: the routed slots'
+ * n_used * n_ff_exp, or the shared experts' n_ff_shexp when wider. */
+uint64_t umi_mem_moe_ffn_width(const umi_hparams *hp);
 
 /* Bytes of n elements of a cache of GGML type kv_type (block types round up). */
 uint64_t umi_mem_kv_type_bytes(uint32_t kv_type, uint64_t n);

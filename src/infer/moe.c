@@ -6,6 +6,10 @@
  *   chosen = the n_used largest probs (+ selection bias), best first
  *   w      = probs[chosen] (/ their sum) (* scale)
  *   out    = Σ_slot w[slot] · down_e(silu(gate_e · x) ⊙ up_e · x),  e = chosen[slot]
+ *            (+ the shared experts' down(silu(gate · x) ⊙ up · x) when bound)
+ *
+ * Group-limited routing (DeepSeek-V3) first keeps only the n_group_used
+ * expert groups whose two best (biased) scores sum highest.
  *
  * Tokens are grouped by expert before the expert products, so a prompt reads
  * each chosen expert's weights once per batch, and a decoded token reads
@@ -20,6 +24,7 @@
 
 #include "core/expf.h"
 #include "infer/infer.h"
+#include "infer/memory.h"
 #include "kernels/kernels.h"
 #include "quant/quant.h"
 
@@ -43,14 +48,14 @@ umi_status umi_moe_scratch_init(umi_moe_scratch *s, const umi_hparams *hp, uint3
     memset(s, 0, sizeof *s);
     if (hp->n_expert == 0) return UMI_OK;
     const size_t B = n_batch, X = hp->n_expert, U = hp->n_expert_used;
-    const size_t FX = hp->n_ff_exp, E = hp->n_embd;
+    const size_t FU = umi_mem_moe_ffn_width(hp), E = hp->n_embd;
     s->logits = malloc(B * X * sizeof(float));
     s->sel = malloc(B * U * sizeof(int32_t));
     s->w = malloc(B * U * sizeof(float));
     s->rows = malloc(B * U * sizeof(int32_t));
     s->start = malloc((X + 1) * sizeof(int32_t));
-    s->gate = malloc(B * U * FX * sizeof(float));
-    s->up = malloc(B * U * FX * sizeof(float));
+    s->gate = malloc(B * FU * sizeof(float));
+    s->up = malloc(B * FU * sizeof(float));
     s->out = malloc(B * U * E * sizeof(float));
     s->xq = malloc(xq_bytes); /* memory.c sizes it for the widest expert input */
     if (!s->logits || !s->sel || !s->w || !s->rows || !s->start || !s->gate || !s->up || !s->out ||
@@ -102,6 +107,26 @@ static void top_k(const float *score, int n, int k, int32_t *out) {
     memcpy(out, idx, (size_t)k * sizeof *out);
 }
 
+/* Group-limited routing: score each of n_groups groups of experts by the
+ * sum of its two best scores, keep the n_used best groups and set every
+ * other group's scores to -inf (as the reference masks them). */
+static void mask_groups(float *score, int n_expert, int n_groups, int n_used) {
+    const int per = n_expert / n_groups;
+    float group[256];
+    int32_t best[256];
+    for (int g = 0; g < n_groups; g++) {
+        int32_t two[2];
+        top_k(score + g * per, per, per < 2 ? per : 2, two);
+        group[g] = per < 2 ? score[g * per + two[0]] : score[g * per + two[0]] + score[g * per + two[1]];
+    }
+    top_k(group, n_groups, n_used, best);
+    bool keep[256] = {0};
+    for (int j = 0; j < n_used; j++) keep[best[j]] = true;
+    for (int g = 0; g < n_groups; g++)
+        if (!keep[g])
+            for (int e = 0; e < per; e++) score[g * per + e] = -INFINITY;
+}
+
 /* Router for n tokens: chosen experts and their weights into s->sel, s->w. */
 static void route(umi_context *ctx, const umi_layer *L, int n) {
     const umi_hparams *hp = &ctx->model->hp;
@@ -115,13 +140,12 @@ static void route(umi_context *ctx, const umi_layer *L, int n) {
         else softmax_row(p, X);
         int32_t *sel = s->sel + (size_t)t * U;
         float *w = s->w + (size_t)t * U;
-        if (bias) { /* the bias steers the choice only; weights stay unbiased */
-            float biased[256];
-            for (int e = 0; e < X; e++) biased[e] = p[e] + bias[e];
-            top_k(biased, X, U, sel);
-        } else {
-            top_k(p, X, U, sel);
-        }
+        /* the bias steers the choice only; weights stay unbiased */
+        float score[256];
+        for (int e = 0; e < X; e++) score[e] = bias ? p[e] + bias[e] : p[e];
+        if (hp->n_expert_groups > 1)
+            mask_groups(score, X, (int)hp->n_expert_groups, (int)hp->n_group_used);
+        top_k(score, X, U, sel);
         for (int j = 0; j < U; j++) w[j] = p[sel[j]];
         if (hp->expert_weights_norm) {
             double sum = 0.0;
@@ -217,6 +241,18 @@ static void expert_matmul(umi_context *ctx, const umi_tensor *w, const float *x,
     umi_pool_run(ctx->pool, expert_dots, &t);
 }
 
+/* The shared experts: one SwiGLU FFN over every token, added to out (the
+ * reference adds it after the routed sum). Uses the expert scratch. */
+static void shared_experts(umi_context *ctx, const umi_layer *L, int n, float *out) {
+    umi_moe_scratch *s = &ctx->moe;
+    const int64_t E = ctx->model->hp.n_embd;
+    umi_matmul(ctx, L->ffn_up_shexp, ctx->xb, n, s->up);
+    umi_matmul(ctx, L->ffn_gate_shexp, ctx->xb, n, s->gate);
+    umi_swiglu(s->gate, s->up, n, (int)L->ffn_up_shexp->ne[1]);
+    umi_matmul(ctx, L->ffn_down_shexp, s->gate, n, s->out);
+    for (int64_t i = 0; i < n * E; i++) out[i] += s->out[i];
+}
+
 void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
     const umi_hparams *hp = &ctx->model->hp;
     umi_moe_scratch *s = &ctx->moe;
@@ -238,4 +274,5 @@ void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
             for (int i = 0; i < E; i++) o[i] += ej[i] * w[j];
         }
     }
+    if (L->ffn_up_shexp) shared_experts(ctx, L, n, out);
 }

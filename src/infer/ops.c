@@ -21,22 +21,44 @@ void umi_rmsnorm(float *out, const float *x, const float *w, int n, int dim, flo
     }
 }
 
+/* YaRN's correction range: the pair indices whose wavelength spans between
+ * beta_fast and beta_slow rotations over the original context. */
+static float yarn_corr_dim(int n_rot, uint32_t n_ctx_orig, float beta, float base) {
+    return (float)n_rot * logf((float)n_ctx_orig / (beta * 2 * (float)M_PI)) / (2 * logf(base));
+}
+
 /* Rotary embeddings (Su et al. 2021, RoFormer). Frequencies are built by
  * repeated multiplication theta_{i+1} = theta_i * base^(-2/n_rot) starting
  * from theta_0 = pos, as the reference does; powf per index would differ in
- * the last bits and flip near-tie tokens. */
+ * the last bits and flip near-tie tokens. With YaRN (arXiv:2309.00071) each
+ * pair blends the scaled and the original angle by a ramp over the
+ * correction dims, and cos/sin carry the magnitude factor. */
 void umi_rope(const umi_hparams *hp, const float *freq_factors, float *x, int n, int n_heads,
               int head_dim, uint32_t pos0) {
     const int n_rot = (int)hp->n_rot;
     const float theta_scale = powf(hp->rope_freq_base, -2.0f / (float)n_rot);
+    const float ext = hp->yarn_ext_factor;
+    /* hparams built by hand (tests, the planner) leave the factor 0: no scaling */
+    float mscale = hp->yarn_attn_factor != 0.0f ? hp->yarn_attn_factor : 1.0f;
+    float lo = 0.0f, hi = 0.0f;
+    if (ext != 0.0f) {
+        lo = fmaxf(0.0f, floorf(yarn_corr_dim(n_rot, hp->n_ctx_orig_yarn, hp->yarn_beta_fast, hp->rope_freq_base)));
+        hi = fminf((float)(n_rot - 1), ceilf(yarn_corr_dim(n_rot, hp->n_ctx_orig_yarn, hp->yarn_beta_slow, hp->rope_freq_base)));
+        mscale *= 1.0f + 0.1f * logf(1.0f / hp->rope_freq_scale);
+    }
     float cs[2 * 512]; /* cos, sin per rotated pair; n_rot <= 1024 */
     for (int t = 0; t < n; t++) {
         float theta = (float)(pos0 + (uint32_t)t);
         for (int i = 0; i < n_rot / 2; i++) {
             const float ff = freq_factors ? freq_factors[i] : 1.0f;
-            const float th = hp->rope_freq_scale * (theta / ff);
-            cs[2 * i] = cosf(th);
-            cs[2 * i + 1] = sinf(th);
+            float th = hp->rope_freq_scale * (theta / ff);
+            if (ext != 0.0f) {
+                const float y = ((float)i - lo) / fmaxf(0.001f, hi - lo);
+                const float mix = (1.0f - fminf(1.0f, fmaxf(0.0f, y))) * ext;
+                th = th * (1.0f - mix) + (theta / ff) * mix;
+            }
+            cs[2 * i] = cosf(th) * mscale;
+            cs[2 * i + 1] = sinf(th) * mscale;
             theta *= theta_scale;
         }
         for (int h = 0; h < n_heads; h++) {

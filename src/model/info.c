@@ -4,6 +4,7 @@
 
 #include "model/model.h"
 #include "core/cpu.h"
+#include "infer/memory.h"
 #include "quant/quant.h"
 
 void umi_model_get_info(const umi_model *m, umi_model_info *info) {
@@ -31,7 +32,7 @@ void umi_model_get_info(const umi_model *m, umi_model_info *info) {
     info->n_head = hp->n_head;
     info->n_head_kv = hp->n_head_kv;
     info->n_ff = hp->n_ff;
-    info->head_dim = hp->head_dim_k;
+    info->head_dim = hp->n_lora_kv ? hp->head_dim_k_mla : hp->head_dim_k; /* MLA: per head once decompressed */
     info->rope_freq_base = hp->rope_freq_base;
     info->rope_freq_scale = hp->rope_freq_scale;
     info->rope_dim = hp->n_rot;
@@ -58,8 +59,13 @@ void umi_model_get_info(const umi_model *m, umi_model_info *info) {
         info->n_params_active -= (uint64_t)(t->ne[0] * t->ne[1]) * unused;
         if (m->tok_embd) info->weight_bytes_per_token -= t->nbytes / hp->n_expert * unused;
     }
-    info->kv_bytes_per_token =
-        (uint64_t)hp->n_layer * hp->n_head_kv * (hp->head_dim_k + hp->head_dim_v) * 2;
+    /* The engine's own sizing (memory.c) at one token: MLA caches the latent. */
+    umi_mem_layout lay;
+    const umi_mem_params mp = {.n_ctx = 1, .n_batch = 1, .n_threads = 1, .kv_type = UMI_TYPE_F16};
+    umi_mem_context_layout(hp, &mp, &lay);
+    info->kv_bytes_per_token = lay.kv_bytes;
+    info->kv_lora_rank = hp->n_lora_kv;
+    info->n_expert_shared = hp->n_expert ? hp->n_expert_shared : 0;
 }
 
 int32_t umi_vocab_size(const umi_model *m) { return m->vocab ? umi_vocab_n_tokens(m->vocab) : 0; }

@@ -1,5 +1,6 @@
 /* Model loading: open the GGUF, pick the architecture, read hyperparameters,
  * bind tensors by name with shape checks, load the vocabulary. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,8 @@
 #include "quant/quant.h"
 
 static const umi_arch *const ARCHES[] = {&umi_arch_llama,    &umi_arch_qwen2,  &umi_arch_qwen3,
-                                         &umi_arch_qwen3moe, &umi_arch_gemma2, &umi_arch_phi3};
+                                         &umi_arch_qwen3moe, &umi_arch_gemma2, &umi_arch_phi3,
+                                         &umi_arch_deepseek2};
 
 static const umi_arch *find_arch(const char *name) {
     for (size_t i = 0; i < sizeof ARCHES / sizeof *ARCHES; i++)
@@ -78,22 +80,72 @@ umi_status umi_model_load_common_hparams(umi_model *m, umi_error *err) {
         return umi_err(err, UMI_ERR_FORMAT, "%s: bad head dims (k %u, v %u, rope %u)",
                        m->arch_name, hp->head_dim_k, hp->head_dim_v, hp->n_rot);
 
-    /* Linear rope scaling stretches positions: theta uses p * freq_scale. */
+    /* Multi-head latent attention: such files give key/value_length as the
+     * latent view (kv_lora + rope, kv_lora) and the per-head widths as *_mla. */
+    if ((st = umi_model_get_u32(m, "attention.q_lora_rank", false, &hp->n_lora_q, err)) ||
+        (st = umi_model_get_u32(m, "attention.kv_lora_rank", false, &hp->n_lora_kv, err)))
+        return st;
+    hp->head_dim_k_mla = hp->head_dim_k;
+    hp->head_dim_v_mla = hp->head_dim_v;
+    if ((st = umi_model_get_u32(m, "attention.key_length_mla", false, &hp->head_dim_k_mla, err)) ||
+        (st = umi_model_get_u32(m, "attention.value_length_mla", false, &hp->head_dim_v_mla, err)))
+        return st;
+    if (hp->n_lora_kv && (hp->n_lora_kv > 65536 || hp->n_lora_q > 65536 || hp->head_dim_k_mla <= hp->n_rot ||
+                          hp->head_dim_k_mla > 4096 || hp->head_dim_v_mla == 0 || hp->head_dim_v_mla > 4096))
+        return umi_err(err, UMI_ERR_FORMAT, "%s: bad latent attention dims (kv_lora %u, q_lora %u, k %u, v %u, rope %u)",
+                       m->arch_name, hp->n_lora_kv, hp->n_lora_q, hp->head_dim_k_mla, hp->head_dim_v_mla,
+                       hp->n_rot);
+
+    /* Linear rope scaling stretches positions: theta uses p * freq_scale.
+     * YaRN (Peng et al. 2023) blends stretched and original frequencies. */
     umi_gguf_str stype = {0};
     char key[160];
     arch_key(m, "rope.scaling.type", key, sizeof key);
     if ((st = umi_gguf_get_str(m->gguf, key, false, &stype, err))) return st;
     float factor = 0.0f;
     if ((st = umi_model_get_f32(m, "rope.scaling.factor", false, &factor, err))) return st;
+    hp->n_ctx_orig_yarn = hp->n_ctx_train;
+    hp->yarn_beta_fast = 32.0f;
+    hp->yarn_beta_slow = 1.0f;
+    if ((st = umi_model_get_u32(m, "rope.scaling.original_context_length", false, &hp->n_ctx_orig_yarn, err)))
+        return st;
     if (stype.len > 0 && !(stype.len == 4 && memcmp(stype.ptr, "none", 4) == 0)) {
-        if (stype.len == 6 && memcmp(stype.ptr, "linear", 6) == 0) {
+        const bool yarn = stype.len == 4 && memcmp(stype.ptr, "yarn", 4) == 0;
+        if (yarn || (stype.len == 6 && memcmp(stype.ptr, "linear", 6) == 0)) {
             if (factor > 0.0f) hp->rope_freq_scale = 1.0f / factor;
+            if (yarn) hp->yarn_ext_factor = 1.0f;
         } else {
             return umi_err(err, UMI_ERR_UNSUPPORTED, "%s: rope scaling '%.*s' is not supported yet",
                            m->arch_name, (int)stype.len, stype.ptr);
         }
     }
+    hp->yarn_attn_factor = umi_model_yarn_attn_factor(m);
     return UMI_OK;
+}
+
+/* YaRN's magnitude scale (1 + 0.1 ln s, scaled by m) for a stretch s. */
+static float yarn_get_mscale(float s, float m) { return s <= 1.0f ? 1.0f : 0.1f * m * logf(s) + 1.0f; }
+
+/* As the reference's context derives it: the ratio of the two mscales when
+ * yarn_log_mul (mscale_all_dim) is set — deepseek2 takes mscale equal to it
+ * — then the factor the rope itself applies divided out again. */
+float umi_model_yarn_attn_factor(const umi_model *m) {
+    const umi_hparams *hp = &m->hp;
+    float rope_attn = 1.0f, attn = 1.0f;
+    umi_error ignored;
+    if (umi_model_get_f32(m, "rope.scaling.attn_factor", false, &rope_attn, &ignored)) rope_attn = 1.0f;
+    if (hp->yarn_ext_factor != 0.0f) {
+        const float factor = 1.0f / hp->rope_freq_scale;
+        if (hp->yarn_log_mul != 0.0f) {
+            const bool ds2 = strcmp(m->arch_name, "deepseek2") == 0 && hp->yarn_log_mul != 1.0f;
+            attn = yarn_get_mscale(factor, ds2 ? hp->yarn_log_mul : 1.0f) /
+                   yarn_get_mscale(factor, hp->yarn_log_mul);
+        } else {
+            attn = yarn_get_mscale(factor, 1.0f);
+        }
+        attn *= 1.0f / (1.0f + 0.1f * logf(factor));
+    }
+    return attn * rope_attn;
 }
 
 umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err) {
@@ -110,6 +162,19 @@ umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err) {
         hp->n_ff_exp == 0)
         return umi_err(err, UMI_ERR_FORMAT, "%s: bad expert counts (%u experts, %u used, width %u)",
                        m->arch_name, hp->n_expert, hp->n_expert_used, hp->n_ff_exp);
+    /* DeepSeek: leading dense layers, shared experts, group-limited routing. */
+    if ((st = umi_model_get_u32(m, "leading_dense_block_count", false, &hp->n_layer_dense_lead, err)) ||
+        (st = umi_model_get_u32(m, "expert_shared_count", false, &hp->n_expert_shared, err)) ||
+        (st = umi_model_get_u32(m, "expert_group_count", false, &hp->n_expert_groups, err)) ||
+        (st = umi_model_get_u32(m, "expert_group_used_count", false, &hp->n_group_used, err)))
+        return st;
+    if (hp->n_expert_shared > 64 || hp->n_layer_dense_lead > hp->n_layer ||
+        (hp->n_expert_groups > 1 && (hp->n_expert % hp->n_expert_groups != 0 || hp->n_group_used == 0 ||
+                                     hp->n_group_used >= hp->n_expert_groups)))
+        return umi_err(err, UMI_ERR_FORMAT, "%s: bad expert layout (%u shared, %u dense layers, %u groups, %u used)",
+                       m->arch_name, hp->n_expert_shared, hp->n_layer_dense_lead, hp->n_expert_groups,
+                       hp->n_group_used);
+    hp->n_ff_shexp = hp->n_ff_exp * hp->n_expert_shared;
     return UMI_OK;
 }
 
@@ -144,12 +209,11 @@ umi_status umi_model_bind(umi_model *m, const umi_tensor **out, bool required, i
     return UMI_OK;
 }
 
-/* The feed-forward of one layer: dense, or the router and stacked experts. */
-static umi_status bind_ffn(umi_model *m, umi_layer *L, uint32_t il, umi_error *err) {
+umi_status umi_model_bind_ffn(umi_model *m, umi_layer *L, uint32_t il, bool experts, umi_error *err) {
     const umi_hparams *hp = &m->hp;
     const int64_t E = hp->n_embd, F = hp->n_ff, X = hp->n_expert, FX = hp->n_ff_exp;
     umi_status st;
-    if (X == 0) {
+    if (!experts) {
         /* Without ffn_gate, ffn_up holds the gate rows then the up rows. */
         if ((st = umi_model_bind(m, &L->ffn_gate, false, 2, (int64_t[]){E, F}, err, "blk.%u.ffn_gate.weight", il)) ||
             (st = umi_model_bind(m, &L->ffn_up, true, 2, (int64_t[]){E, L->ffn_gate ? F : 2 * F}, err, "blk.%u.ffn_up.weight", il)) ||
@@ -160,8 +224,11 @@ static umi_status bind_ffn(umi_model *m, umi_layer *L, uint32_t il, umi_error *e
     if ((st = umi_model_bind(m, &L->ffn_gate_inp, true, 2, (int64_t[]){E, X}, err, "blk.%u.ffn_gate_inp.weight", il)) ||
         (st = umi_model_bind(m, &L->ffn_gate_exps, true, 3, (int64_t[]){E, FX, X}, err, "blk.%u.ffn_gate_exps.weight", il)) ||
         (st = umi_model_bind(m, &L->ffn_up_exps, true, 3, (int64_t[]){E, FX, X}, err, "blk.%u.ffn_up_exps.weight", il)) ||
-        (st = umi_model_bind(m, &L->ffn_down_exps, true, 3, (int64_t[]){FX, E, X}, err, "blk.%u.ffn_down_exps.weight", il)))
+        (st = umi_model_bind(m, &L->ffn_down_exps, true, 3, (int64_t[]){FX, E, X}, err, "blk.%u.ffn_down_exps.weight", il)) ||
+        (st = umi_model_bind(m, &L->ffn_exp_probs_b, false, 1, (int64_t[]){X}, err, "blk.%u.exp_probs_b.bias", il)))
         return st;
+    if (L->ffn_exp_probs_b && L->ffn_exp_probs_b->type != 0)
+        return umi_err(err, UMI_ERR_UNSUPPORTED, "tensor '%s' must be f32", L->ffn_exp_probs_b->name);
     return UMI_OK;
 }
 
@@ -200,7 +267,7 @@ umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err) {
             (st = umi_model_bind(m, &L->ffn_norm, true, 1, (int64_t[]){E}, err, "blk.%u.ffn_norm.weight", il)) ||
             (st = umi_model_bind(m, &L->attn_post_norm, false, 1, (int64_t[]){E}, err, "blk.%u.post_attention_norm.weight", il)) ||
             (st = umi_model_bind(m, &L->ffn_post_norm, false, 1, (int64_t[]){E}, err, "blk.%u.post_ffw_norm.weight", il)) ||
-            (st = bind_ffn(m, L, il, err)))
+            (st = umi_model_bind_ffn(m, L, il, hp->n_expert > 0, err)))
             return st;
         /* Biases are added in f32; a quantized bias would need its own path. */
         const umi_tensor *biases[] = {L->bq, L->bk, L->bv, L->bo, L->attn_norm, L->ffn_norm,
@@ -240,7 +307,7 @@ static umi_status load_weights(umi_model *m, umi_error *err) {
     m->arch = find_arch(m->arch_name);
     if (!m->arch)
         return umi_err(err, UMI_ERR_UNSUPPORTED, "architecture '%s' is not supported (umi runs: llama, qwen2, qwen3, "
-                       "qwen3moe, gemma2, phi3)",
+                       "qwen3moe, gemma2, phi3, deepseek2)",
                        m->arch_name);
 
     const umi_gguf *g = m->gguf;

@@ -49,6 +49,21 @@ typedef struct umi_hparams {
     float rope_freq_base;
     float rope_freq_scale; /* 1 / linear scaling factor */
     enum umi_rope_type rope_type;
+    /* YaRN (rope.scaling.type yarn; off when yarn_ext_factor is 0), as the
+     * reference's context sets it up: ramp between interpolated and original
+     * frequencies over the correction dims, cos/sin times yarn_attn_factor. */
+    float yarn_ext_factor;
+    float yarn_attn_factor;     /* 1 unless yarn (or rope.scaling.attn_factor) */
+    float yarn_beta_fast, yarn_beta_slow;
+    float yarn_log_mul;         /* deepseek2: mscale_all_dim (file value / 0.1) */
+    uint32_t n_ctx_orig_yarn;   /* rope.scaling.original_context_length */
+
+    /* Multi-head latent attention (deepseek2; off when n_lora_kv == 0): K and
+     * V come from one cached latent of n_lora_kv plus n_rot shared rope dims. */
+    uint32_t n_lora_q;          /* q through a rank-n_lora_q bottleneck (0: one attn_q) */
+    uint32_t n_lora_kv;         /* width of the cached latent */
+    uint32_t head_dim_k_mla;    /* per-head q/k width once decompressed (nope + rope) */
+    uint32_t head_dim_v_mla;    /* per-head v width once decompressed */
 
     /* Mixture of experts (n_expert == 0: a dense FFN in every layer). */
     uint32_t n_expert;           /* experts per MoE layer */
@@ -57,6 +72,11 @@ typedef struct umi_hparams {
     enum umi_gating gating;      /* router probabilities from its logits */
     bool expert_weights_norm;    /* renormalize the chosen experts' weights to sum 1 */
     float expert_weights_scale;  /* multiply them by this (0 or 1: not at all) */
+    uint32_t n_expert_groups;    /* group-limited routing: experts in this many groups... */
+    uint32_t n_group_used;       /* ...and only the best n_group_used groups compete (0: off) */
+    uint32_t n_layer_dense_lead; /* the first layers keep a dense FFN (deepseek2) */
+    uint32_t n_expert_shared;    /* always-on shared experts (deepseek2) */
+    uint32_t n_ff_shexp;         /* their combined width (0: none) */
 
     /* Variations on the block (all off when 0 / false). */
     float embd_scale;       /* token embeddings times this (gemma: sqrt(n_embd)) */
@@ -88,6 +108,19 @@ typedef struct umi_layer {
     const umi_tensor *attn_post_norm;     /* [n_embd] RMSNorm of the attention output (gemma2) */
     const umi_tensor *ffn_post_norm;      /* [n_embd] RMSNorm of the FFN output (gemma2) */
     /* A dense FFN without ffn_gate has ffn_up [n_embd, 2*n_ff] holding gate then up (phi3). */
+
+    /* Shared experts beside the routed ones, one SwiGLU of width n_ff_shexp (deepseek2). */
+    const umi_tensor *ffn_gate_shexp, *ffn_up_shexp; /* [n_embd, n_ff_shexp] */
+    const umi_tensor *ffn_down_shexp;                /* [n_ff_shexp, n_embd] */
+
+    /* Multi-head latent attention (deepseek2, src/infer/mla.c); wq/wk/wv are NULL. */
+    const umi_tensor *wq_a, *attn_q_a_norm, *wq_b; /* [n_embd, q_lora], [q_lora], [q_lora, n_head*hd_k_mla] */
+    const umi_tensor *wkv_a_mqa;      /* [n_embd, kv_lora + n_rot]: latent | shared rope part */
+    const umi_tensor *attn_kv_a_norm; /* [kv_lora] */
+    const umi_tensor *wk_b;           /* [nope, kv_lora, n_head]: absorbs q_nope into latent space */
+    const umi_tensor *wv_b;           /* [kv_lora, hd_v_mla, n_head]: latent output to v heads */
+    const umi_tensor *wkv_b;          /* older files instead: [kv_lora, n_head * (nope + hd_v_mla)],
+                                         per head the rows of wk_b (transposed) then of wv_b */
     uint32_t n_swa;                       /* sliding window: keys within n_swa positions (0: all) */
 } umi_layer;
 
@@ -150,10 +183,19 @@ umi_status umi_model_bind(umi_model *m, const umi_tensor **out, bool required, i
  * token_embd when absent) and rope_freqs. */
 umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err);
 
+/* Bind one layer's feed-forward: ffn_gate (optional: then ffn_up holds gate
+ * and up), ffn_up, ffn_down, or with experts the router ffn_gate_inp, the
+ * stacked ffn_{gate,up,down}_exps and the optional exp_probs_b. */
+umi_status umi_model_bind_ffn(umi_model *m, umi_layer *L, uint32_t il, bool experts, umi_error *err);
+
 /* Read expert_count / expert_used_count / expert_feed_forward_length
  * (n_ff_exp defaults to feed_forward_length) and check them. No experts is
  * fine (n_expert stays 0). */
 umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err);
+
+/* hp.yarn_attn_factor from the rope scaling settings read so far (1 without
+ * YaRN); an architecture that sets hp.yarn_log_mul recomputes it. */
+float umi_model_yarn_attn_factor(const umi_model *m);
 
 extern const umi_arch umi_arch_llama;
 extern const umi_arch umi_arch_qwen2;
@@ -161,5 +203,6 @@ extern const umi_arch umi_arch_qwen3;
 extern const umi_arch umi_arch_qwen3moe;
 extern const umi_arch umi_arch_gemma2;
 extern const umi_arch umi_arch_phi3;
+extern const umi_arch umi_arch_deepseek2;
 
 #endif

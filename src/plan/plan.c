@@ -41,7 +41,7 @@ typedef struct plan_model {
     umi_cat_tensor *t; /* owned */
     size_t n;
     uint64_t file_bytes;
-    uint32_t n_swa, mla_kv_width;
+    uint32_t n_swa;
 } plan_model;
 
 static void hparams_from_catalog(const umi_cat_model *c, umi_hparams *hp) {
@@ -58,6 +58,16 @@ static void hparams_from_catalog(const umi_cat_model *c, umi_hparams *hp) {
     hp->n_expert = c->n_expert;
     hp->n_expert_used = c->n_expert_used;
     hp->n_ff_exp = c->n_ff_exp;
+    hp->n_expert_shared = c->n_expert_shared;
+    hp->n_ff_shexp = c->n_ff_exp * c->n_expert_shared;
+    hp->n_layer_dense_lead = c->n_dense_lead;
+    if (c->kv_lora) { /* MLA: the per-head widths are the decompressed ones */
+        hp->n_lora_q = c->q_lora;
+        hp->n_lora_kv = c->kv_lora;
+        hp->n_rot = c->rope_dim;
+        hp->head_dim_k_mla = hp->head_dim_k;
+        hp->head_dim_v_mla = hp->head_dim_v;
+    }
 }
 
 static umi_status load_catalog(const umi_plan_params *p, plan_model *pm, umi_error *err) {
@@ -80,7 +90,6 @@ static umi_status load_catalog(const umi_plan_params *p, plan_model *pm, umi_err
     snprintf(pm->title, sizeof pm->title, "%s", c->title);
     snprintf(pm->quant, sizeof pm->quant, "%s", umi_ftype_name((umi_ftype)ft));
     pm->n_swa = c->n_swa;
-    pm->mla_kv_width = c->kv_lora ? c->kv_lora + c->rope_dim : 0;
     return UMI_OK;
 }
 
@@ -101,11 +110,9 @@ static umi_status load_file(const umi_plan_params *p, plan_model *pm, umi_error 
     snprintf(pm->arch, sizeof pm->arch, "%.31s", m->arch_name);
     snprintf(pm->title, sizeof pm->title, "%.127s", m->name[0] ? m->name : p->model_path);
     pm->file_bytes = g->size;
-    /* Gemma 2 alternates sliding-window and global layers; MLA (DeepSeek V2/V3)
-     * caches a latent of kv_lora_rank plus the rope dims per token. */
+    /* Gemma 2 alternates sliding-window and global layers. (MLA's latent
+     * cache follows from the hyperparameters the header gave.) */
     if (strcmp(m->arch_name, "gemma2") == 0) pm->n_swa = umi_gguf_arch_u32(g, m->arch_name, "attention.sliding_window");
-    const uint32_t kv_lora = umi_gguf_arch_u32(g, m->arch_name, "attention.kv_lora_rank");
-    if (kv_lora) pm->mla_kv_width = kv_lora + umi_gguf_arch_u32(g, m->arch_name, "rope.dimension_count");
     pm->t = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *pm->t);
     if (!pm->t) {
         umi_model_free(m);
@@ -366,7 +373,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
     r->n_expert = hp->n_expert;
     r->n_expert_used = hp->n_expert_used;
     r->n_swa = pm.n_swa;
-    r->mla_kv_width = pm.mla_kv_width;
+    r->mla_kv_width = umi_mem_mla_width(hp);
     uint64_t matmul_params = 0;
     mem_setup ms = {.hp = hp};
     account_tensors(&pm, r, &ms, &matmul_params);
@@ -387,7 +394,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
     ms.mp = (umi_mem_params){.act_bytes = ms.mp.act_bytes, .n_batch = p.n_batch ? p.n_batch : 512,
                              .n_threads = p.n_threads > 0 ? p.n_threads : r->hw.cores > 0 ? r->hw.cores : 1,
                              .n_seq = r->n_parallel, .kv_type = kv_type, .n_swa = pm.n_swa,
-                             .mla_kv_width = pm.mla_kv_width, .hb_width = hb,
+                             .hb_width = hb,
                              .moe_only = moe_only};
     /* Runtime overhead: the process and its libraries (5.4 MiB resident
      * here), and the GGUF metadata (vocabulary strings, merges) with the

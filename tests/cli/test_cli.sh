@@ -35,12 +35,20 @@ expect "missing model file"     1 "no-such.gguf"       -- "$umi" run -m "$tmp/no
 expect "not a gguf"             1 "magic"              -- "$umi" info "$src/README.md"
 head -c 1000 "$shared/models/stories260K.gguf" > "$tmp/trunc.gguf"
 expect "truncated gguf"         1 "trunc.gguf: "       -- "$umi" run -m "$tmp/trunc.gguf" -p hi
-expect "unsupported arch"       1 "not supported"      -- "$umi" run -m "$shared/models/rnd-deepseek2-f32.gguf" -p hi
+# An architecture umi does not know: deepseek2's file under another name.
+LC_ALL=C sed 's/deepseek2/deepseek9/g' "$shared/models/rnd-deepseek2-f32.gguf" > "$tmp/other-arch.gguf"
+expect "unsupported arch"       1 "not supported"      -- "$umi" run -m "$tmp/other-arch.gguf" -p hi
 expect "prompt over context"    1 "context holds 8"    -- "$umi" run -c 8 -p "Once upon a time there was a little girl who liked to play"
 expect "bad prompt tokens"      2 "prompt-tokens"      -- "$umi" run --prompt-tokens 1,x,3
 expect "token outside vocab"    2 "outside the vocab"  -- "$umi" run --prompt-tokens 1,99999
 expect "info of bundled model"  0 "architecture +llama" -- "$umi" info
-expect "info of other arch"     0 "deepseek2"          -- "$umi" info "$shared/models/rnd-deepseek2-f32.gguf"
+expect "info of other arch"     0 "deepseek9"          -- "$umi" info "$tmp/other-arch.gguf"
+# MLA caches (kv_lora 256 + rope 32) x 2 layers x 2 bytes per token, not per-head K and V.
+ds2="$shared/models/rnd-deepseek2-f32.gguf"
+expect "info: MLA kv per token" 0 "kv cache per token +1152 bytes \(f16 MLA latent 256 \+ rope 32" -- "$umi" info "$ds2"
+expect "info: experts"          0 "experts +8 total, 2 active per token, width 256, 1 shared" -- "$umi" info "$ds2"
+expect "info: active params"    0 "active parameters +2.12 M"  -- "$umi" info "$ds2"
+expect "plan: MLA kv per token" 0 '"kv_bytes_per_token":1152,' -- "$umi" plan "$ds2" -c 1024 --json
 expect "tokenize ids"           0 "^1 403 407 261 378$" -- "$umi" tokenize -p "Once upon a time" --ids
 expect "story and timing line"  0 "first token .* ms"  -- "$umi" run -p "Once upon a time" -n 40 --seed 1
 
