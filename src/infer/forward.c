@@ -140,6 +140,7 @@ static void layer_forward(umi_context *ctx, int il, int n, int keep) {
     trace(ctx, "ffn_norm", il, ctx->xb, (int64_t)n * E);
     if (L->ffn_gate_inp) {
         umi_moe_ffn(ctx, L, n, ctx->xb2);
+        if (L->ffn_up_shexp) umi_shared_expert_ffn(ctx, L, n, ctx->xb2);
     } else {
         dense_ffn(ctx, L, n);
     }

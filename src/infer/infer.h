@@ -93,6 +93,9 @@ void umi_moe_scratch_free(umi_moe_scratch *s);
 /* Mixture-of-experts FFN of layer L for n rows of ctx->xb (the normed
  * input): out[n][n_embd]. Uses ctx->moe and ctx->qbuf. Multithreaded. */
 void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out);
+/* Add layer L's gated shared expert (ffn_*_shexp) of n rows of ctx->xb into
+ * out[n][n_embd]; runs after umi_moe_ffn, whose scratch it reuses (shexp.c). */
+void umi_shared_expert_ffn(umi_context *ctx, const umi_layer *L, int n, float *out);
 
 /* Causal attention for n query rows at positions n_past.. over the layer's
  * KV cache (which must already hold those positions). Multithreaded. */

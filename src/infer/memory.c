@@ -19,7 +19,9 @@ uint64_t umi_mem_kv_type_bytes(uint32_t kv_type, uint64_t n) {
 }
 
 void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_mem_layout *out) {
-    const size_t B = p->n_batch, E = hp->n_embd, F = hp->n_ff;
+    const size_t B = p->n_batch, E = hp->n_embd;
+    /* The FFN scratch also holds a shared expert's hidden rows (shexp.c). */
+    const size_t F = hp->n_ff_shexp > hp->n_ff ? hp->n_ff_shexp : hp->n_ff;
     const size_t n_seq = p->n_seq ? p->n_seq : 1;
     const size_t QD = (size_t)hp->n_head * hp->head_dim_k, OD = (size_t)hp->n_head * hp->head_dim_v;
     const size_t KD = (size_t)hp->n_head_kv * hp->head_dim_k;

@@ -8,8 +8,9 @@
 #include "model/model.h"
 #include "quant/quant.h"
 
-static const umi_arch *const ARCHES[] = {&umi_arch_llama,    &umi_arch_qwen2,  &umi_arch_qwen3,
-                                         &umi_arch_qwen3moe, &umi_arch_gemma2, &umi_arch_phi3};
+static const umi_arch *const ARCHES[] = {&umi_arch_llama,    &umi_arch_qwen2,    &umi_arch_qwen3,
+                                         &umi_arch_qwen3moe, &umi_arch_qwen2moe, &umi_arch_gemma2,
+                                         &umi_arch_phi3};
 
 static const umi_arch *find_arch(const char *name) {
     for (size_t i = 0; i < sizeof ARCHES / sizeof *ARCHES; i++)
@@ -102,7 +103,8 @@ umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err) {
     hp->n_ff_exp = hp->n_ff;
     if ((st = umi_model_get_u32(m, "expert_count", false, &hp->n_expert, err)) ||
         (st = umi_model_get_u32(m, "expert_used_count", false, &hp->n_expert_used, err)) ||
-        (st = umi_model_get_u32(m, "expert_feed_forward_length", false, &hp->n_ff_exp, err)))
+        (st = umi_model_get_u32(m, "expert_feed_forward_length", false, &hp->n_ff_exp, err)) ||
+        (st = umi_model_get_u32(m, "expert_shared_feed_forward_length", false, &hp->n_ff_shexp, err)))
         return st;
     if (hp->n_expert == 0) return UMI_OK;
     /* 256 bounds the per-token routing scratch; real models use at most 256. */
@@ -240,7 +242,7 @@ static umi_status load_weights(umi_model *m, umi_error *err) {
     m->arch = find_arch(m->arch_name);
     if (!m->arch)
         return umi_err(err, UMI_ERR_UNSUPPORTED, "architecture '%s' is not supported (umi runs: llama, qwen2, qwen3, "
-                       "qwen3moe, gemma2, phi3)",
+                       "qwen3moe, qwen2moe, gemma2, gemma3, phi3)",
                        m->arch_name);
 
     const umi_gguf *g = m->gguf;

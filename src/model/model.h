@@ -57,6 +57,7 @@ typedef struct umi_hparams {
     enum umi_gating gating;      /* router probabilities from its logits */
     bool expert_weights_norm;    /* renormalize the chosen experts' weights to sum 1 */
     float expert_weights_scale;  /* multiply them by this (0 or 1: not at all) */
+    uint32_t n_ff_shexp;         /* hidden width of the shared expert (qwen2moe), 0: none */
 
     /* Variations on the block (all off when 0 / false). */
     float embd_scale;       /* token embeddings times this (gemma: sqrt(n_embd)) */
@@ -83,6 +84,11 @@ typedef struct umi_layer {
     const umi_tensor *ffn_up_exps;        /* [n_embd, n_ff_exp, n_expert] */
     const umi_tensor *ffn_down_exps;      /* [n_ff_exp, n_embd, n_expert] */
     const umi_tensor *ffn_exp_probs_b;    /* [n_expert] selection bias (DeepSeek-V3), optional */
+    /* A shared expert every token runs, its output gated by
+     * sigmoid(ffn_gate_inp_shexp · x) (qwen2moe). */
+    const umi_tensor *ffn_gate_inp_shexp; /* [n_embd] */
+    const umi_tensor *ffn_gate_shexp, *ffn_up_shexp; /* [n_embd, n_ff_shexp] */
+    const umi_tensor *ffn_down_shexp;     /* [n_ff_shexp, n_embd] */
 
     const umi_tensor *wqkv;               /* [n_embd, q+k+v] fused projection (phi3); then wq/wk/wv are NULL */
     const umi_tensor *attn_post_norm;     /* [n_embd] RMSNorm of the attention output (gemma2) */
@@ -159,6 +165,7 @@ extern const umi_arch umi_arch_llama;
 extern const umi_arch umi_arch_qwen2;
 extern const umi_arch umi_arch_qwen3;
 extern const umi_arch umi_arch_qwen3moe;
+extern const umi_arch umi_arch_qwen2moe;
 extern const umi_arch umi_arch_gemma2;
 extern const umi_arch umi_arch_phi3;
 
