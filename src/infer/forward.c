@@ -115,8 +115,14 @@ static void layer_forward(umi_context *ctx, int il, int n, int keep) {
         trace(ctx, "Qcur_normed", il, ctx->q, QD);
         trace(ctx, "Kcur_normed", il, ctx->k, KD);
     }
-    umi_rope(hp, f32_data(m->rope_freqs), ctx->q, n, (int)hp->n_head, (int)hp->head_dim_k, ctx->n_past);
-    umi_rope(hp, f32_data(m->rope_freqs), ctx->k, n, (int)hp->n_head_kv, (int)hp->head_dim_k, ctx->n_past);
+    /* Sliding-window layers may rotate with their own base (gemma3). */
+    umi_hparams rope_hp = *hp;
+    if (L->n_swa && hp->rope_freq_base_swa != 0.0f) {
+        rope_hp.rope_freq_base = hp->rope_freq_base_swa;
+        rope_hp.rope_freq_scale = hp->rope_freq_scale_swa;
+    }
+    umi_rope(&rope_hp, f32_data(m->rope_freqs), ctx->q, n, (int)hp->n_head, (int)hp->head_dim_k, ctx->n_past);
+    umi_rope(&rope_hp, f32_data(m->rope_freqs), ctx->k, n, (int)hp->n_head_kv, (int)hp->head_dim_k, ctx->n_past);
     trace(ctx, "Qcur_rope", il, ctx->q, QD);
     trace(ctx, "Kcur_rope", il, ctx->k, KD);
     if (hp->q_scale != 0.0f) umi_scale(ctx->q, QD, hp->q_scale);

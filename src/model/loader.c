@@ -10,7 +10,7 @@
 
 static const umi_arch *const ARCHES[] = {&umi_arch_llama,    &umi_arch_qwen2,    &umi_arch_qwen3,
                                          &umi_arch_qwen3moe, &umi_arch_qwen2moe, &umi_arch_gemma2,
-                                         &umi_arch_phi3};
+                                         &umi_arch_gemma3,   &umi_arch_phi3};
 
 static const umi_arch *find_arch(const char *name) {
     for (size_t i = 0; i < sizeof ARCHES / sizeof *ARCHES; i++)
@@ -113,6 +113,12 @@ umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err) {
         return umi_err(err, UMI_ERR_FORMAT, "%s: bad expert counts (%u experts, %u used, width %u)",
                        m->arch_name, hp->n_expert, hp->n_expert_used, hp->n_ff_exp);
     return UMI_OK;
+}
+
+uint32_t umi_hparams_layer_swa(const umi_hparams *hp, uint32_t il) {
+    /* the reference's pattern rule: period 0 makes every layer slide */
+    if (hp->n_swa == 0) return 0;
+    return hp->swa_period == 0 || il % hp->swa_period < hp->swa_period - 1 ? hp->n_swa : 0;
 }
 
 /* ---------------------------------------------------------------- tensors */
@@ -256,9 +262,12 @@ static umi_status load_weights(umi_model *m, umi_error *err) {
     if ((st = umi_model_load_common_hparams(m, err)) || (st = umi_model_load_moe_hparams(m, err)))
         return st;
     m->hp.rope_type = m->arch->rope_type;
+    if (m->arch->load_hparams && (st = m->arch->load_hparams(m, err))) return st;
     m->layers = calloc(m->hp.n_layer, sizeof *m->layers);
     if (!m->layers) return umi_err(err, UMI_ERR_NOMEM, "out of memory (layers)");
-    return m->arch->load(m, err);
+    if ((st = m->arch->load(m, err))) return st;
+    for (uint32_t il = 0; il < m->hp.n_layer; il++) m->layers[il].n_swa = umi_hparams_layer_swa(&m->hp, il);
+    return UMI_OK;
 }
 
 /* Copy every tokenizer.chat_template[.<name>] string (they live in the
@@ -295,9 +304,10 @@ static void load_info(umi_model *m) {
     umi_gguf_get_cstr(m->gguf, "general.architecture", m->arch_name, sizeof m->arch_name);
     const umi_gguf_kv *toks = umi_gguf_find(m->gguf, "tokenizer.ggml.tokens");
     if (toks && toks->type == UMI_GGUF_ARRAY) m->hp.n_vocab = (uint32_t)toks->arr_n;
-    if (m->arch_name[0] && umi_model_load_common_hparams(m, &ignored) == UMI_OK)
-        umi_model_load_moe_hparams(m, &ignored);
     const umi_arch *a = find_arch(m->arch_name);
+    if (m->arch_name[0] && umi_model_load_common_hparams(m, &ignored) == UMI_OK &&
+        umi_model_load_moe_hparams(m, &ignored) == UMI_OK && a && a->load_hparams)
+        a->load_hparams(m, &ignored);
     if (a) m->hp.rope_type = a->rope_type;
 }
 

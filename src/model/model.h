@@ -66,6 +66,14 @@ typedef struct umi_hparams {
     float attn_softcap;     /* scores -> cap * tanh(scores / cap) */
     float final_softcap;    /* logits -> cap * tanh(logits / cap) */
     enum umi_ffn_act ffn_act;
+
+    /* Sliding-window attention: layer il attends to the n_swa positions up
+     * to its own when il % swa_period < swa_period - 1 (gemma2: period 2,
+     * the even layers; gemma3: 6, five local layers then a global one).
+     * Those layers rotate with rope_freq_base_swa / _scale_swa when set. */
+    uint32_t n_swa;      /* 0: every layer attends to the whole context */
+    uint32_t swa_period;
+    float rope_freq_base_swa, rope_freq_scale_swa;
 } umi_hparams;
 
 /* One transformer block. Optional tensors are NULL. */
@@ -130,6 +138,9 @@ struct umi_arch {
     const char *name; /* general.architecture */
     enum umi_rope_type rope_type;
     umi_status (*load)(umi_model *m, umi_error *err); /* bind tensors, arch-specific checks */
+    /* Optional: read the architecture's own hyperparameters; also runs for
+     * info-only loads, so `umi plan` sees them (before load). */
+    umi_status (*load_hparams)(umi_model *m, umi_error *err);
 };
 
 /* ---- helpers for architecture files (src/model/loader.c) ---- */
@@ -156,6 +167,13 @@ umi_status umi_model_bind(umi_model *m, const umi_tensor **out, bool required, i
  * token_embd when absent) and rope_freqs. */
 umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err);
 
+/* The Gemma 2 block gemma2 and gemma3 share (gemma2.c): scaled embeddings,
+ * q scale, GeGLU, bound tensors with post norms checked. */
+umi_status umi_gemma_load_block(umi_model *m, umi_error *err);
+
+/* The sliding window of layer il (0: it attends to the whole context). */
+uint32_t umi_hparams_layer_swa(const umi_hparams *hp, uint32_t il);
+
 /* Read expert_count / expert_used_count / expert_feed_forward_length
  * (n_ff_exp defaults to feed_forward_length) and check them. No experts is
  * fine (n_expert stays 0). */
@@ -167,6 +185,7 @@ extern const umi_arch umi_arch_qwen3;
 extern const umi_arch umi_arch_qwen3moe;
 extern const umi_arch umi_arch_qwen2moe;
 extern const umi_arch umi_arch_gemma2;
+extern const umi_arch umi_arch_gemma3;
 extern const umi_arch umi_arch_phi3;
 
 #endif
