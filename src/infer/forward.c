@@ -54,10 +54,13 @@ static void linear(umi_context *ctx, const umi_tensor *w, const umi_tensor *b, c
 static void store_kv(umi_context *ctx, int layer, int n) {
     const umi_hparams *hp = &ctx->model->hp;
     const size_t kd = (size_t)hp->n_head_kv * hp->head_dim_k, vd = (size_t)hp->n_head_kv * hp->head_dim_v;
-    uint16_t *kc = ctx->k_cache + ((size_t)layer * ctx->n_ctx + ctx->n_past) * kd;
-    uint16_t *vc = ctx->v_cache + ((size_t)layer * ctx->n_ctx + ctx->n_past) * vd;
-    for (size_t i = 0; i < (size_t)n * kd; i++) kc[i] = umi_fp32_to_fp16(ctx->k[i]);
-    for (size_t i = 0; i < (size_t)n * vd; i++) vc[i] = umi_fp32_to_fp16(ctx->v[i]);
+    for (int t = 0; t < n; t++) {
+        const size_t cell = umi_kv_cell(ctx, layer, ctx->n_past + (uint32_t)t);
+        uint16_t *kc = ctx->k_cache + cell * kd, *vc = ctx->v_cache + cell * vd;
+        const float *k = ctx->k + (size_t)t * kd, *v = ctx->v + (size_t)t * vd;
+        for (size_t i = 0; i < kd; i++) kc[i] = umi_fp32_to_fp16(k[i]);
+        for (size_t i = 0; i < vd; i++) vc[i] = umi_fp32_to_fp16(v[i]);
+    }
 }
 
 /* The fused q|k|v projection (phi3), split into the q, k and v buffers. */

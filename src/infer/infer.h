@@ -32,9 +32,15 @@ struct umi_context {
     uint32_t n_past;
     const char *trace; /* $UMI_TRACE: directory for intermediate dumps (forward.c), or NULL */
 
-    /* KV cache, F16, layout [n_layer][n_ctx][n_head_kv][head_dim]. */
+    /* KV cache, F16: layer il's cells start at cell kv_first[il], each
+     * [n_head_kv][head_dim]; umi_kv_cell maps a position to its cell
+     * (kvcache.c: full layers n_ctx cells, sliding-window layers a ring). */
     uint16_t *k_cache;
     uint16_t *v_cache;
+    size_t *kv_first;   /* [n_layer] */
+    uint32_t *kv_cells; /* [n_layer] */
+    uint32_t ring_cells; /* cells of the sliding-window rings (0: none) */
+    uint32_t ring_lo;    /* oldest position the rings still hold */
 
     /* Scratch, each [n_batch][width]. */
     float *x;      /* residual stream [E] */
@@ -57,6 +63,19 @@ struct umi_context {
     uint32_t n_logits_cap;
     uint32_t n_logits;   /* rows valid after the last decode */
 };
+
+/* The cell of layer il that holds position pos. */
+static inline size_t umi_kv_cell(const umi_context *ctx, int il, uint32_t pos) {
+    return ctx->kv_first[il] + pos % ctx->kv_cells[il];
+}
+/* Lay out the per-layer cells (context init) / release the layout. */
+umi_status umi_kv_layout_init(umi_context *ctx, umi_error *err);
+void umi_kv_layout_free(umi_context *ctx);
+/* Note that the last chunk advanced n_past (the rings forget the oldest). */
+void umi_kv_advanced(umi_context *ctx);
+/* Keep the first n positions if the rings still hold what position n needs,
+ * else none; returns the positions kept. */
+uint32_t umi_kv_truncate(umi_context *ctx, uint32_t n);
 
 /* y[n][W.ne[1]] = x[n][W.ne[0]] · Wᵀ, through the weight type's vec_dot.
  * Converts x to the vec_dot_type into ctx->qbuf first. Multithreaded. */

@@ -21,7 +21,6 @@ typedef struct umi_mem_params {
     uint32_t kv_type;  /* GGML type of the cache: F16 (the engine's), Q8_0, Q4_0 */
     size_t hb_width;   /* widest projection into the ffn scratch (fused qkv or gate|up); 0 = n_ff */
     /* Planner-only refinements, 0 in the engine until it allocates this way: */
-    uint32_t n_swa;         /* sliding window: every other layer caches only this many tokens */
     uint32_t mla_kv_width;  /* MLA: one latent of this width (kv_lora + rope dims) replaces K and V */
 } umi_mem_params;
 
@@ -38,6 +37,12 @@ typedef struct umi_mem_layout {
     uint64_t moe_bytes;       /* expert routing and expert buffers (umi_moe_scratch_init) */
     uint64_t total_bytes;
 } umi_mem_layout;
+
+/* KV cells layer il keeps: n_ctx, or for a sliding-window layer (hp's
+ * n_swa / swa_period) a ring of window + n_batch - 1 positions, so that the
+ * first query of an n_batch chunk still sees its whole window after the
+ * chunk's own keys are stored; never more than n_ctx. */
+uint32_t umi_mem_layer_kv_cells(const umi_hparams *hp, uint32_t il, uint32_t n_ctx, uint32_t n_batch);
 
 /* Fill *out from hp and p. kv_type must be F16, Q8_0 or Q4_0 (others count as F16). */
 void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_mem_layout *out);

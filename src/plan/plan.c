@@ -41,7 +41,7 @@ typedef struct plan_model {
     umi_cat_tensor *t; /* owned */
     size_t n;
     uint64_t file_bytes;
-    uint32_t n_swa, mla_kv_width;
+    uint32_t mla_kv_width;
 } plan_model;
 
 static void hparams_from_catalog(const umi_cat_model *c, umi_hparams *hp) {
@@ -58,6 +58,8 @@ static void hparams_from_catalog(const umi_cat_model *c, umi_hparams *hp) {
     hp->n_expert = c->n_expert;
     hp->n_expert_used = c->n_expert_used;
     hp->n_ff_exp = c->n_ff_exp;
+    hp->n_swa = c->n_swa;
+    hp->swa_period = 2; /* the catalog's windows are Gemma 2's: every other layer */
 }
 
 static umi_status load_catalog(const umi_plan_params *p, plan_model *pm, umi_error *err) {
@@ -79,7 +81,6 @@ static umi_status load_catalog(const umi_plan_params *p, plan_model *pm, umi_err
     snprintf(pm->arch, sizeof pm->arch, "%s", c->arch);
     snprintf(pm->title, sizeof pm->title, "%s", c->title);
     snprintf(pm->quant, sizeof pm->quant, "%s", umi_ftype_name((umi_ftype)ft));
-    pm->n_swa = c->n_swa;
     pm->mla_kv_width = c->kv_lora ? c->kv_lora + c->rope_dim : 0;
     return UMI_OK;
 }
@@ -109,9 +110,9 @@ static umi_status load_file(const umi_plan_params *p, plan_model *pm, umi_error 
     snprintf(pm->arch, sizeof pm->arch, "%.31s", m->arch_name);
     snprintf(pm->title, sizeof pm->title, "%.127s", m->name[0] ? m->name : p->model_path);
     pm->file_bytes = g->size;
-    /* Gemma 2 alternates sliding-window and global layers; MLA (DeepSeek V2/V3)
-     * caches a latent of kv_lora_rank plus the rope dims per token. */
-    if (strcmp(m->arch_name, "gemma2") == 0) pm->n_swa = arch_u32(g, m->arch_name, "attention.sliding_window");
+    /* Sliding windows come with the hyperparameters (the architecture reads
+     * them); MLA (DeepSeek V2/V3) caches a latent of kv_lora_rank plus the
+     * rope dims per token. */
     const uint32_t kv_lora = arch_u32(g, m->arch_name, "attention.kv_lora_rank");
     if (kv_lora) pm->mla_kv_width = kv_lora + arch_u32(g, m->arch_name, "rope.dimension_count");
     pm->t = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *pm->t);
@@ -321,7 +322,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
     r->n_ctx_train = hp->n_ctx_train ? hp->n_ctx_train : 2048;
     r->n_expert = hp->n_expert;
     r->n_expert_used = hp->n_expert_used;
-    r->n_swa = pm.n_swa;
+    r->n_swa = hp->n_swa;
     r->mla_kv_width = pm.mla_kv_width;
     uint64_t matmul_params = 0;
     account_tensors(&pm, r, &matmul_params);
@@ -339,7 +340,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
     mem_setup ms = {.hp = hp};
     ms.mp = (umi_mem_params){.n_batch = p.n_batch ? p.n_batch : 512,
                              .n_threads = p.n_threads > 0 ? p.n_threads : r->hw.cores > 0 ? r->hw.cores : 1,
-                             .n_seq = r->n_parallel, .kv_type = kv_type, .n_swa = pm.n_swa,
+                             .n_seq = r->n_parallel, .kv_type = kv_type,
                              .mla_kv_width = pm.mla_kv_width, .hb_width = hb};
     /* Runtime overhead: the process and libraries, the vocabulary (strings,
      * lookup tables, merges) and the tensor table. */
