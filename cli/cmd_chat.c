@@ -93,7 +93,7 @@ static int take_turn(chat_state *s, conversation *conv, char **reply) {
     int p = 0;
     while (p < n && p < s->n_cached && toks[p] == s->cached[p]) p++;
     if (p == n) p--; /* always decode at least one token to get logits */
-    umi_context_truncate(s->ctx, (uint32_t)p);
+    p = (int)umi_context_truncate(s->ctx, (uint32_t)p); /* 0 when a window ring cannot go back */
     const int64_t t0 = umi_time_us();
     umi_status st = umi_decode(s->ctx, toks + p, n - p, false, &err);
     memcpy(s->cached, toks, (size_t)n * sizeof *toks);

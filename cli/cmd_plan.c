@@ -37,7 +37,7 @@ static void print_plan(const umi_plan_result *r) {
             print_size(buf, r->type_bytes[t], "");
         }
     snprintf(buf, sizeof buf, "  (%u tokens x %u, %s%s%s)", r->n_ctx, r->n_parallel, r->kv_type,
-             r->n_swa ? ", sliding window on half the layers" : "", r->mla_kv_width ? ", MLA latent" : "");
+             r->n_swa ? ", ring caches for sliding-window layers" : "", r->mla_kv_width ? ", MLA latent" : "");
     print_size("KV cache", r->kv_bytes, buf);
     print_size("compute", r->compute_bytes, "  (scratch for a 512-token batch)");
     print_size("overhead", r->overhead_bytes, "");

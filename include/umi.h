@@ -141,8 +141,11 @@ uint32_t umi_context_n_past(const umi_context *ctx); /* tokens already in the KV
 /* Forget every cached token (n_past = 0). */
 void umi_context_reset(umi_context *ctx);
 /* Keep only the first n cached tokens (n >= n_past changes nothing): a new
- * turn that shares a prefix with the cache only processes what differs. */
-void umi_context_truncate(umi_context *ctx, uint32_t n);
+ * turn that shares a prefix with the cache only processes what differs.
+ * Returns the tokens kept: n, or 0 when a sliding-window layer's cache (a
+ * ring of window + n_batch - 1 positions) no longer holds the window that
+ * position n attends to; then everything must be decoded again. */
+uint32_t umi_context_truncate(umi_context *ctx, uint32_t n);
 
 /* Run n_tokens tokens through the model at positions n_past..n_past+n-1,
  * appending them to the KV cache. Prompts longer than n_batch are split
@@ -272,7 +275,7 @@ typedef struct umi_plan_result {
     uint64_t weight_bytes;    /* tensor data */
     uint64_t type_bytes[UMI_MAX_TYPES]; /* tensor data per GGML type id */
     uint32_t n_layer, n_embd, n_head, n_head_kv, head_dim, n_ctx_train, n_expert, n_expert_used;
-    uint32_t n_swa;           /* sliding window of every other layer (0 = none) */
+    uint32_t n_swa;           /* sliding window of the sliding layers (0 = none) */
     uint32_t mla_kv_width;    /* MLA latent per token per layer (0 = none) */
     /* Memory (bytes). total = weights + kv + compute + overhead. */
     uint32_t n_ctx, n_parallel;

@@ -24,15 +24,16 @@ typedef struct att_task {
     int n;
 } att_task;
 
-/* Online softmax with an F16 accumulator: acc = acc*ms + v*vs per position. */
+/* Online softmax with an F16 accumulator: acc = acc*ms + v*vs per position.
+ * Position p is in cell p % cells (a sliding-window ring; cells >= n_kv for a full cache). */
 static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
-                       int hd_v, int first, int n_kv, const float *q, const umi_att_scores *sc, float *out,
-                       uint16_t *q16, uint16_t *acc) {
+                       int hd_v, int first, int n_kv, int cells, const float *q, const umi_att_scores *sc,
+                       float *out, uint16_t *q16, uint16_t *acc) {
     for (int i = 0; i < hd_k; i++) q16[i] = umi_fp32_to_fp16(q[i]);
     memset(acc, 0, (size_t)hd_v * sizeof *acc);
     float M = -INFINITY, S = 0.0f;
-    for (int p = first; p < n_kv; p++) {
-        float s = umi_dot_f16_vec(hd_k, kc + p * k_stride, q16) * sc->scale;
+    for (int p = first, c = first % cells; p < n_kv; p++, c = c + 1 == cells ? 0 : c + 1) {
+        float s = umi_dot_f16_vec(hd_k, kc + c * k_stride, q16) * sc->scale;
         if (sc->softcap != 0.0f) s = sc->softcap * tanhf(s);
         float ms = 1.0f, vs = 1.0f;
         if (s > M) {
@@ -43,7 +44,7 @@ static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
         } else {
             vs = expf(s - M);
         }
-        const uint16_t *vr = vc + p * v_stride;
+        const uint16_t *vr = vc + c * v_stride;
         for (int i = 0; i < hd_v; i++)
             acc[i] = umi_fp32_to_fp16(fmaf(umi_fp16_to_fp32(vr[i]), vs, umi_fp16_to_fp32(acc[i])));
         S = fmaf(S, ms, vs); /* contracted in the reference build */
@@ -61,9 +62,10 @@ static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
 enum { KV_TILE = 64 };
 
 static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride,
-                       int hd_k, int hd_v, int first, int n_kv, const float *q, const umi_att_scores *sc,
-                       float *out, float *p) {
+                       int hd_k, int hd_v, int first, int n_kv, int cells, const float *q,
+                       const umi_att_scores *sc, float *out, float *p) {
     float M = -INFINITY, S = 0.0f;
+    int cell[KV_TILE]; /* each tile position's cell (position % cells) */
     memset(out, 0, (size_t)hd_v * sizeof *out);
     /* Tiles stay aligned to position 0; those wholly before a sliding
      * window's first position are skipped, as fully masked tiles are. */
@@ -71,8 +73,9 @@ static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
         float tile_max = -INFINITY;
         for (int i = 0; i < KV_TILE; i++) {
             p[i] = -INFINITY;
+            cell[i] = (t0 + i) % cells;
             if (t0 + i >= n_kv || t0 + i < first) continue;
-            const uint16_t *kr = kc + (size_t)(t0 + i) * k_stride;
+            const uint16_t *kr = kc + (size_t)cell[i] * k_stride;
             float s = 0.0f;
             for (int d = 0; d < hd_k; d++) s = fmaf(umi_fp16_to_fp32(kr[d]), q[d], s);
             p[i] = s * sc->scale;
@@ -96,7 +99,7 @@ static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
         for (int d = 0; d < hd_v; d++) {
             float a = out[d];
             for (int i = 0; i < n_tile; i++)
-                a = fmaf(umi_fp16_to_fp32(vc[(size_t)(t0 + i) * v_stride + d]), p[i], a);
+                a = fmaf(umi_fp16_to_fp32(vc[(size_t)cell[i] * v_stride + d]), p[i], a);
             out[d] = a;
         }
     }
@@ -111,8 +114,9 @@ static void attention_rows(void *arg, int ith, int nth) {
     const int hd_k = (int)hp->head_dim_k, hd_v = (int)hp->head_dim_v;
     const int n_head = (int)hp->n_head, group = (int)(hp->n_head / hp->n_head_kv);
     const size_t k_stride = (size_t)hp->n_head_kv * hd_k, v_stride = (size_t)hp->n_head_kv * hd_v;
-    const uint16_t *kl = ctx->k_cache + (size_t)t->layer * ctx->n_ctx * k_stride;
-    const uint16_t *vl = ctx->v_cache + (size_t)t->layer * ctx->n_ctx * v_stride;
+    const uint16_t *kl = ctx->k_cache + ctx->kv_first[t->layer] * k_stride;
+    const uint16_t *vl = ctx->v_cache + ctx->kv_first[t->layer] * v_stride;
+    const int cells = (int)ctx->kv_cells[t->layer];
     const umi_layer *L = &ctx->model->layers[t->layer];
     /* A q already scaled by q_scale (gemma2, phi3) is dotted unscaled. */
     umi_att_scores sc = {.scale = hp->q_scale != 0.0f ? 1.0f : 1.0f / sqrtf((float)hd_k),
@@ -130,18 +134,18 @@ static void attention_rows(void *arg, int ith, int nth) {
         const float *q = ctx->q + ((size_t)tok * n_head + h) * hd_k;
         float *out = ctx->att + ((size_t)tok * n_head + h) * hd_v;
         umi_attention_head(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, first,
-                           n_kv, q, &sc, t->n, out, scratch);
+                           n_kv, cells, q, &sc, t->n, out, scratch);
     }
 }
 
 void umi_attention_head(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride,
-                        int hd_k, int hd_v, int first, int n_kv, const float *q,
+                        int hd_k, int hd_v, int first, int n_kv, int cells, const float *q,
                         const umi_att_scores *sc, int n_rows, float *out, float *scratch) {
     if (n_rows < LARGE_BATCH) {
         uint16_t *q16 = (uint16_t *)scratch, *acc = q16 + hd_k;
-        head_small(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, q, sc, out, q16, acc);
+        head_small(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, sc, out, q16, acc);
     } else {
-        head_large(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, q, sc, out, scratch);
+        head_large(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, sc, out, scratch);
     }
 }
 

@@ -19,6 +19,7 @@ void umi_context_free(umi_context *ctx) {
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(*bufs[i]);
     free(ctx->k_cache);
     free(ctx->v_cache);
+    umi_kv_layout_free(ctx);
     free(ctx->qbuf);
     umi_moe_scratch_free(&ctx->moe);
     free(ctx);
@@ -83,6 +84,7 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     const char *trace = getenv("UMI_TRACE");
     ctx->trace = trace && *trace ? trace : NULL;
     umi_status st = umi_pool_init(p.n_threads, &ctx->pool, err);
+    if (!st) st = umi_kv_layout_init(ctx, err);
     if (st) {
         umi_context_free(ctx);
         return st;
@@ -131,11 +133,10 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
 
 uint32_t umi_context_n_ctx(const umi_context *ctx) { return ctx->n_ctx; }
 uint32_t umi_context_n_past(const umi_context *ctx) { return ctx->n_past; }
-void umi_context_reset(umi_context *ctx) { ctx->n_past = 0; }
-/* Positions past n_past are never read, so forgetting is just moving it. */
-void umi_context_truncate(umi_context *ctx, uint32_t n) {
-    if (n < ctx->n_past) ctx->n_past = n;
-}
+void umi_context_reset(umi_context *ctx) { umi_kv_truncate(ctx, 0); }
+/* Positions past n_past are never read, so forgetting is just moving it
+ * (as far back as the sliding-window rings allow). */
+uint32_t umi_context_truncate(umi_context *ctx, uint32_t n) { return umi_kv_truncate(ctx, n); }
 
 umi_status umi_decode(umi_context *ctx, const umi_token *tokens, int32_t n_tokens, bool all_logits,
                       umi_error *err) {
@@ -164,6 +165,7 @@ umi_status umi_decode(umi_context *ctx, const umi_token *tokens, int32_t n_token
         /* Without all_logits each chunk overwrites row 0; the last one stays. */
         float *dst = all_logits ? ctx->logits + (size_t)done * n_vocab : ctx->logits;
         umi_forward(ctx, tokens + done, n, all_logits, dst);
+        umi_kv_advanced(ctx);
         done += n;
     }
     ctx->n_logits = rows;

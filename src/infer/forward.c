@@ -58,10 +58,13 @@ static void linear(umi_context *ctx, const umi_tensor *w, const umi_tensor *b, c
 static void store_kv(umi_context *ctx, int layer, int n) {
     const umi_hparams *hp = &ctx->model->hp;
     const size_t kd = (size_t)hp->n_head_kv * hp->head_dim_k, vd = (size_t)hp->n_head_kv * hp->head_dim_v;
-    uint16_t *kc = ctx->k_cache + ((size_t)layer * ctx->n_ctx + ctx->n_past) * kd;
-    uint16_t *vc = ctx->v_cache + ((size_t)layer * ctx->n_ctx + ctx->n_past) * vd;
-    for (size_t i = 0; i < (size_t)n * kd; i++) kc[i] = umi_fp32_to_fp16(ctx->k[i]);
-    for (size_t i = 0; i < (size_t)n * vd; i++) vc[i] = umi_fp32_to_fp16(ctx->v[i]);
+    for (int t = 0; t < n; t++) {
+        const size_t cell = umi_kv_cell(ctx, layer, ctx->n_past + (uint32_t)t);
+        uint16_t *kc = ctx->k_cache + cell * kd, *vc = ctx->v_cache + cell * vd;
+        const float *k = ctx->k + (size_t)t * kd, *v = ctx->v + (size_t)t * vd;
+        for (size_t i = 0; i < kd; i++) kc[i] = umi_fp32_to_fp16(k[i]);
+        for (size_t i = 0; i < vd; i++) vc[i] = umi_fp32_to_fp16(v[i]);
+    }
 }
 
 /* The fused q|k|v projection (phi3), split into the q, k and v buffers. */
@@ -110,8 +113,14 @@ static void self_attention(umi_context *ctx, const umi_layer *L, int il, int n) 
         trace(ctx, "Qcur_normed", il, ctx->q, QD);
         trace(ctx, "Kcur_normed", il, ctx->k, KD);
     }
-    umi_rope(hp, f32_data(m->rope_freqs), ctx->q, n, (int)hp->n_head, (int)hp->head_dim_k, ctx->n_past);
-    umi_rope(hp, f32_data(m->rope_freqs), ctx->k, n, (int)hp->n_head_kv, (int)hp->head_dim_k, ctx->n_past);
+    /* Sliding-window layers may rotate with their own base (gemma3). */
+    umi_hparams rope_hp = *hp;
+    if (L->n_swa && hp->rope_freq_base_swa != 0.0f) {
+        rope_hp.rope_freq_base = hp->rope_freq_base_swa;
+        rope_hp.rope_freq_scale = hp->rope_freq_scale_swa;
+    }
+    umi_rope(&rope_hp, f32_data(m->rope_freqs), ctx->q, n, (int)hp->n_head, (int)hp->head_dim_k, ctx->n_past);
+    umi_rope(&rope_hp, f32_data(m->rope_freqs), ctx->k, n, (int)hp->n_head_kv, (int)hp->head_dim_k, ctx->n_past);
     trace(ctx, "Qcur_rope", il, ctx->q, QD);
     trace(ctx, "Kcur_rope", il, ctx->k, KD);
     if (hp->q_scale != 0.0f) umi_scale(ctx->q, QD, hp->q_scale);
@@ -150,11 +159,8 @@ static void layer_forward(umi_context *ctx, int il, int n, int keep) {
 
     umi_rmsnorm(ctx->xb, ctx->x, f32_data(L->ffn_norm), n, E, hp->norm_eps);
     trace(ctx, "ffn_norm", il, ctx->xb, (int64_t)n * E);
-    if (L->ffn_gate_inp) {
-        umi_moe_ffn(ctx, L, n, ctx->xb2);
-    } else {
-        dense_ffn(ctx, L, n);
-    }
+    if (L->ffn_gate_inp) umi_moe_ffn(ctx, L, n, ctx->xb2);
+    else dense_ffn(ctx, L, n);
     trace(ctx, "ffn_out", il, ctx->xb2, (int64_t)n * E);
     if (L->ffn_post_norm) {
         umi_rmsnorm(ctx->xb2, ctx->xb2, f32_data(L->ffn_post_norm), n, E, hp->norm_eps);

@@ -32,10 +32,16 @@ struct umi_context {
     uint32_t n_past;
     const char *trace; /* $UMI_TRACE: directory for intermediate dumps (forward.c), or NULL */
 
-    /* KV cache, F16, layout [n_layer][n_ctx][n_head_kv][head_dim]; with MLA
-     * k_cache alone holds [n_layer][n_ctx][kv_lora + n_rot] (memory.c). */
+    /* KV cache, F16: layer il's cells start at cell kv_first[il], each
+     * [n_head_kv][head_dim] (with MLA k_cache alone, [kv_lora + n_rot] per
+     * cell; memory.c); umi_kv_cell maps a position to its cell (kvcache.c:
+     * full layers n_ctx cells, sliding-window layers a ring). */
     uint16_t *k_cache;
     uint16_t *v_cache;
+    size_t *kv_first;   /* [n_layer] */
+    uint32_t *kv_cells; /* [n_layer] */
+    uint32_t ring_cells; /* cells of the sliding-window rings (0: none) */
+    uint32_t ring_lo;    /* oldest position the rings still hold */
 
     /* Scratch, each [n_batch][width]. */
     float *x;      /* residual stream [E] */
@@ -58,6 +64,19 @@ struct umi_context {
     uint32_t n_logits_cap;
     uint32_t n_logits;   /* rows valid after the last decode */
 };
+
+/* The cell of layer il that holds position pos. */
+static inline size_t umi_kv_cell(const umi_context *ctx, int il, uint32_t pos) {
+    return ctx->kv_first[il] + pos % ctx->kv_cells[il];
+}
+/* Lay out the per-layer cells (context init) / release the layout. */
+umi_status umi_kv_layout_init(umi_context *ctx, umi_error *err);
+void umi_kv_layout_free(umi_context *ctx);
+/* Note that the last chunk advanced n_past (the rings forget the oldest). */
+void umi_kv_advanced(umi_context *ctx);
+/* Keep the first n positions if the rings still hold what position n needs,
+ * else none; returns the positions kept. */
+uint32_t umi_kv_truncate(umi_context *ctx, uint32_t n);
 
 /* y[n][W.ne[1]] = x[n][W.ne[0]] · Wᵀ, through the weight type's vec_dot.
  * Converts x to the vec_dot_type into ctx->qbuf first. Multithreaded. */
@@ -99,8 +118,13 @@ umi_status umi_moe_scratch_init(umi_moe_scratch *s, const umi_hparams *hp, uint3
 void umi_moe_scratch_free(umi_moe_scratch *s);
 
 /* Mixture-of-experts FFN of layer L for n rows of ctx->xb (the normed
- * input): out[n][n_embd]. Uses ctx->moe and ctx->qbuf. Multithreaded. */
+ * input): out[n][n_embd], shared experts included. Uses ctx->moe and
+ * ctx->qbuf. Multithreaded. */
 void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out);
+/* Add layer L's shared experts (ffn_*_shexp, gated when ffn_gate_inp_shexp
+ * is bound) of n rows of ctx->xb into out[n][n_embd]; umi_moe_ffn calls it
+ * last, and it reuses that scratch (shexp.c). */
+void umi_shared_expert_ffn(umi_context *ctx, const umi_layer *L, int n, float *out);
 
 /* Causal attention for n query rows at positions n_past.. over the layer's
  * KV cache (which must already hold those positions). Multithreaded. */
@@ -113,12 +137,14 @@ typedef struct umi_att_scores {
     float softcap;
 } umi_att_scores;
 
-/* One query row of one head against cached F16 rows first..n_kv-1 (keys of
- * hd_k, values of hd_v, each k_stride / v_stride elements apart), by the
- * path the reference takes for a batch of n_rows query rows. scratch holds
- * the per-thread attention scratch (memory.c sizes it). */
+/* One query row of one head against cached F16 positions first..n_kv-1
+ * (keys of hd_k, values of hd_v, each k_stride / v_stride elements apart;
+ * position p in cell p % cells, a sliding-window ring, or cells >= n_kv for
+ * a full cache), by the path the reference takes for a batch of n_rows
+ * query rows. scratch holds the per-thread attention scratch (memory.c
+ * sizes it). */
 void umi_attention_head(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride,
-                        int hd_k, int hd_v, int first, int n_kv, const float *q,
+                        int hd_k, int hd_v, int first, int n_kv, int cells, const float *q,
                         const umi_att_scores *sc, int n_rows, float *out, float *scratch);
 
 /* Multi-head latent attention of layer `layer` for n rows of ctx->xb (the

@@ -33,6 +33,12 @@ uint64_t umi_mem_moe_ffn_width(const umi_hparams *hp) {
     return routed > hp->n_ff_shexp ? routed : hp->n_ff_shexp;
 }
 
+uint32_t umi_mem_layer_kv_cells(const umi_hparams *hp, uint32_t il, uint32_t n_ctx, uint32_t n_batch) {
+    const uint64_t w = umi_hparams_layer_swa(hp, il);
+    const uint64_t ring = w + (n_batch ? n_batch : 1) - 1;
+    return w && ring < n_ctx ? (uint32_t)ring : n_ctx;
+}
+
 void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_mem_layout *out) {
     const size_t B = p->n_batch, E = hp->n_embd, F = p->moe_only ? 0 : hp->n_ff;
     const size_t n_seq = p->n_seq ? p->n_seq : 1;
@@ -57,13 +63,12 @@ void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_
     }
     *out = (umi_mem_layout){0};
 
-    /* Cache: [n_layer][n_ctx][n_head_kv][head_dim] for K and for V. A sliding-
-     * window layer never looks further back than its window; an MLA layer
-     * caches one compressed latent per token instead of per-head K and V. */
+    /* Cache: per layer [cells][n_head_kv][head_dim] for K and for V, cells
+     * being n_ctx or a sliding-window layer's ring; an MLA layer caches one
+     * compressed latent per token instead of per-head K and V. */
     size_t cache_k = 0, cache_v = 0;
     for (uint32_t il = 0; il < hp->n_layer; il++) {
-        size_t ctx = p->n_ctx;
-        if (p->n_swa && il % 2 == 0 && p->n_swa < ctx) ctx = p->n_swa;
+        const size_t ctx = umi_mem_layer_kv_cells(hp, il, p->n_ctx, p->n_batch);
         if (mla) {
             cache_k += ctx * mla;
         } else {

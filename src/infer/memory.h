@@ -24,8 +24,6 @@ typedef struct umi_mem_params {
     bool moe_only;     /* every layer's FFN is routed experts: no dense FFN scratch */
     double act_bytes;  /* bytes per element of converted matmul activations: the largest
                           umi_mem_act_bytes over the model's matrices (0: none converted) */
-    /* Planner-only refinements, 0 in the engine until it allocates this way: */
-    uint32_t n_swa;         /* sliding window: every other layer caches only this many tokens */
 } umi_mem_params;
 
 typedef struct umi_mem_layout {
@@ -42,6 +40,12 @@ typedef struct umi_mem_layout {
     uint64_t moe_bytes;       /* expert routing and expert buffers (umi_moe_scratch_init) */
     uint64_t total_bytes;
 } umi_mem_layout;
+
+/* KV cells layer il keeps: n_ctx, or for a sliding-window layer (hp's
+ * n_swa / swa_period) a ring of window + n_batch - 1 positions, so that the
+ * first query of an n_batch chunk still sees its whole window after the
+ * chunk's own keys are stored; never more than n_ctx. */
+uint32_t umi_mem_layer_kv_cells(const umi_hparams *hp, uint32_t il, uint32_t n_ctx, uint32_t n_batch);
 
 /* Fill *out from hp and p. kv_type must be F16, Q8_0 or Q4_0 (others count as F16). */
 void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_mem_layout *out);

@@ -153,8 +153,8 @@ static void latent_rows(void *arg, int ith, int nth) {
         const int n_kv = (int)ctx->n_past + tok + 1; /* causal: positions 0..pos */
         /* the first kv_lora columns of each cached row are its value */
         umi_attention_head(t->cache, (size_t)t->width, t->cache, (size_t)t->width, t->width, t->kv_lora,
-                           0, n_kv, ctx->q + item * t->width, &t->sc, t->n, ctx->v + item * t->kv_lora,
-                           scratch);
+                           0, n_kv, n_kv, ctx->q + item * t->width, &t->sc, t->n,
+                           ctx->v + item * t->kv_lora, scratch);
     }
 }
 
@@ -213,7 +213,8 @@ void umi_mla_attention(umi_context *ctx, int il, int n) {
                    (size_t)R * sizeof(float));
     umi_trace(ctx, "Qcur", il, ctx->q, (int64_t)n * H * W);
 
-    uint16_t *layer = ctx->k_cache + (size_t)il * ctx->n_ctx * W;
+    /* MLA layers never slide: a full cache of n_ctx latent rows. */
+    uint16_t *layer = ctx->k_cache + ctx->kv_first[il] * W;
     uint16_t *rows = layer + (size_t)ctx->n_past * W;
     for (size_t i = 0; i < (size_t)n * W; i++) rows[i] = umi_fp32_to_fp16(ctx->k[i]);
 

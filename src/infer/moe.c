@@ -241,18 +241,6 @@ static void expert_matmul(umi_context *ctx, const umi_tensor *w, const float *x,
     umi_pool_run(ctx->pool, expert_dots, &t);
 }
 
-/* The shared experts: one SwiGLU FFN over every token, added to out (the
- * reference adds it after the routed sum). Uses the expert scratch. */
-static void shared_experts(umi_context *ctx, const umi_layer *L, int n, float *out) {
-    umi_moe_scratch *s = &ctx->moe;
-    const int64_t E = ctx->model->hp.n_embd;
-    umi_matmul(ctx, L->ffn_up_shexp, ctx->xb, n, s->up);
-    umi_matmul(ctx, L->ffn_gate_shexp, ctx->xb, n, s->gate);
-    umi_swiglu(s->gate, s->up, n, (int)L->ffn_up_shexp->ne[1]);
-    umi_matmul(ctx, L->ffn_down_shexp, s->gate, n, s->out);
-    for (int64_t i = 0; i < n * E; i++) out[i] += s->out[i];
-}
-
 void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
     const umi_hparams *hp = &ctx->model->hp;
     umi_moe_scratch *s = &ctx->moe;
@@ -274,5 +262,5 @@ void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
             for (int i = 0; i < E; i++) o[i] += ej[i] * w[j];
         }
     }
-    if (L->ffn_up_shexp) shared_experts(ctx, L, n, out);
+    if (L->ffn_up_shexp) umi_shared_expert_ffn(ctx, L, n, out);
 }

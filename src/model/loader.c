@@ -9,9 +9,9 @@
 #include "model/model.h"
 #include "quant/quant.h"
 
-static const umi_arch *const ARCHES[] = {&umi_arch_llama,    &umi_arch_qwen2,  &umi_arch_qwen3,
-                                         &umi_arch_qwen3moe, &umi_arch_gemma2, &umi_arch_phi3,
-                                         &umi_arch_deepseek2};
+static const umi_arch *const ARCHES[] = {&umi_arch_llama,    &umi_arch_qwen2,    &umi_arch_qwen3,
+                                         &umi_arch_qwen3moe, &umi_arch_qwen2moe, &umi_arch_gemma2,
+                                         &umi_arch_gemma3,   &umi_arch_phi3,     &umi_arch_deepseek2};
 
 static const umi_arch *find_arch(const char *name) {
     for (size_t i = 0; i < sizeof ARCHES / sizeof *ARCHES; i++)
@@ -154,7 +154,8 @@ umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err) {
     hp->n_ff_exp = hp->n_ff;
     if ((st = umi_model_get_u32(m, "expert_count", false, &hp->n_expert, err)) ||
         (st = umi_model_get_u32(m, "expert_used_count", false, &hp->n_expert_used, err)) ||
-        (st = umi_model_get_u32(m, "expert_feed_forward_length", false, &hp->n_ff_exp, err)))
+        (st = umi_model_get_u32(m, "expert_feed_forward_length", false, &hp->n_ff_exp, err)) ||
+        (st = umi_model_get_u32(m, "expert_shared_feed_forward_length", false, &hp->n_ff_shexp, err)))
         return st;
     if (hp->n_expert == 0) return UMI_OK;
     /* 256 bounds the per-token routing scratch; real models use at most 256. */
@@ -174,8 +175,16 @@ umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err) {
         return umi_err(err, UMI_ERR_FORMAT, "%s: bad expert layout (%u shared, %u dense layers, %u groups, %u used)",
                        m->arch_name, hp->n_expert_shared, hp->n_layer_dense_lead, hp->n_expert_groups,
                        hp->n_group_used);
-    hp->n_ff_shexp = hp->n_ff_exp * hp->n_expert_shared;
+    /* DeepSeek states a count of expert-wide shared experts; Qwen2-MoE the
+     * width of its one (expert_shared_feed_forward_length, read above). */
+    if (hp->n_expert_shared) hp->n_ff_shexp = hp->n_ff_exp * hp->n_expert_shared;
     return UMI_OK;
+}
+
+uint32_t umi_hparams_layer_swa(const umi_hparams *hp, uint32_t il) {
+    /* the reference's pattern rule: period 0 makes every layer slide */
+    if (hp->n_swa == 0) return 0;
+    return hp->swa_period == 0 || il % hp->swa_period < hp->swa_period - 1 ? hp->n_swa : 0;
 }
 
 /* ---------------------------------------------------------------- tensors */
@@ -307,7 +316,7 @@ static umi_status load_weights(umi_model *m, umi_error *err) {
     m->arch = find_arch(m->arch_name);
     if (!m->arch)
         return umi_err(err, UMI_ERR_UNSUPPORTED, "architecture '%s' is not supported (umi runs: llama, qwen2, qwen3, "
-                       "qwen3moe, gemma2, phi3, deepseek2)",
+                       "qwen3moe, qwen2moe, gemma2, gemma3, phi3, deepseek2)",
                        m->arch_name);
 
     const umi_gguf *g = m->gguf;
@@ -321,9 +330,12 @@ static umi_status load_weights(umi_model *m, umi_error *err) {
     if ((st = umi_model_load_common_hparams(m, err)) || (st = umi_model_load_moe_hparams(m, err)))
         return st;
     m->hp.rope_type = m->arch->rope_type;
+    if (m->arch->load_hparams && (st = m->arch->load_hparams(m, err))) return st;
     m->layers = calloc(m->hp.n_layer, sizeof *m->layers);
     if (!m->layers) return umi_err(err, UMI_ERR_NOMEM, "out of memory (layers)");
-    return m->arch->load(m, err);
+    if ((st = m->arch->load(m, err))) return st;
+    for (uint32_t il = 0; il < m->hp.n_layer; il++) m->layers[il].n_swa = umi_hparams_layer_swa(&m->hp, il);
+    return UMI_OK;
 }
 
 /* Copy every tokenizer.chat_template[.<name>] string (they live in the
@@ -360,9 +372,10 @@ static void load_info(umi_model *m) {
     umi_gguf_get_cstr(m->gguf, "general.architecture", m->arch_name, sizeof m->arch_name);
     const umi_gguf_kv *toks = umi_gguf_find(m->gguf, "tokenizer.ggml.tokens");
     if (toks && toks->type == UMI_GGUF_ARRAY) m->hp.n_vocab = (uint32_t)toks->arr_n;
-    if (m->arch_name[0] && umi_model_load_common_hparams(m, &ignored) == UMI_OK)
-        umi_model_load_moe_hparams(m, &ignored);
     const umi_arch *a = find_arch(m->arch_name);
+    if (m->arch_name[0] && umi_model_load_common_hparams(m, &ignored) == UMI_OK &&
+        umi_model_load_moe_hparams(m, &ignored) == UMI_OK && a && a->load_hparams)
+        a->load_hparams(m, &ignored);
     if (a) m->hp.rope_type = a->rope_type;
 }
 

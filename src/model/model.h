@@ -76,7 +76,7 @@ typedef struct umi_hparams {
     uint32_t n_group_used;       /* ...and only the best n_group_used groups compete (0: off) */
     uint32_t n_layer_dense_lead; /* the first layers keep a dense FFN (deepseek2) */
     uint32_t n_expert_shared;    /* always-on shared experts (deepseek2) */
-    uint32_t n_ff_shexp;         /* their combined width (0: none) */
+    uint32_t n_ff_shexp;         /* shared-expert width: all of deepseek2's, or qwen2moe's one gated expert (0: none) */
 
     /* Variations on the block (all off when 0 / false). */
     float embd_scale;       /* token embeddings times this (gemma: sqrt(n_embd)) */
@@ -85,6 +85,14 @@ typedef struct umi_hparams {
     float attn_softcap;     /* scores -> cap * tanh(scores / cap) */
     float final_softcap;    /* logits -> cap * tanh(logits / cap) */
     enum umi_ffn_act ffn_act;
+
+    /* Sliding-window attention: layer il attends to the n_swa positions up
+     * to its own when il % swa_period < swa_period - 1 (gemma2: period 2,
+     * the even layers; gemma3: 6, five local layers then a global one).
+     * Those layers rotate with rope_freq_base_swa / _scale_swa when set. */
+    uint32_t n_swa;      /* 0: every layer attends to the whole context */
+    uint32_t swa_period;
+    float rope_freq_base_swa, rope_freq_scale_swa;
 } umi_hparams;
 
 /* One transformer block. Optional tensors are NULL. */
@@ -103,15 +111,17 @@ typedef struct umi_layer {
     const umi_tensor *ffn_up_exps;        /* [n_embd, n_ff_exp, n_expert] */
     const umi_tensor *ffn_down_exps;      /* [n_ff_exp, n_embd, n_expert] */
     const umi_tensor *ffn_exp_probs_b;    /* [n_expert] selection bias (DeepSeek-V3), optional */
+    /* Shared experts every token runs beside the routed ones: one SwiGLU of
+     * width n_ff_shexp (deepseek2), its output gated by
+     * sigmoid(ffn_gate_inp_shexp · x) when that is bound (qwen2moe). */
+    const umi_tensor *ffn_gate_inp_shexp; /* [n_embd] */
+    const umi_tensor *ffn_gate_shexp, *ffn_up_shexp; /* [n_embd, n_ff_shexp] */
+    const umi_tensor *ffn_down_shexp;     /* [n_ff_shexp, n_embd] */
 
     const umi_tensor *wqkv;               /* [n_embd, q+k+v] fused projection (phi3); then wq/wk/wv are NULL */
     const umi_tensor *attn_post_norm;     /* [n_embd] RMSNorm of the attention output (gemma2) */
     const umi_tensor *ffn_post_norm;      /* [n_embd] RMSNorm of the FFN output (gemma2) */
     /* A dense FFN without ffn_gate has ffn_up [n_embd, 2*n_ff] holding gate then up (phi3). */
-
-    /* Shared experts beside the routed ones, one SwiGLU of width n_ff_shexp (deepseek2). */
-    const umi_tensor *ffn_gate_shexp, *ffn_up_shexp; /* [n_embd, n_ff_shexp] */
-    const umi_tensor *ffn_down_shexp;                /* [n_ff_shexp, n_embd] */
 
     /* Multi-head latent attention (deepseek2, src/infer/mla.c); wq/wk/wv are NULL. */
     const umi_tensor *wq_a, *attn_q_a_norm, *wq_b; /* [n_embd, q_lora], [q_lora], [q_lora, n_head*hd_k_mla] */
@@ -157,6 +167,9 @@ struct umi_arch {
     const char *name; /* general.architecture */
     enum umi_rope_type rope_type;
     umi_status (*load)(umi_model *m, umi_error *err); /* bind tensors, arch-specific checks */
+    /* Optional: read the architecture's own hyperparameters; also runs for
+     * info-only loads, so `umi plan` sees them (before load). */
+    umi_status (*load_hparams)(umi_model *m, umi_error *err);
 };
 
 /* ---- helpers for architecture files (src/model/loader.c) ---- */
@@ -188,6 +201,13 @@ umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err);
  * stacked ffn_{gate,up,down}_exps and the optional exp_probs_b. */
 umi_status umi_model_bind_ffn(umi_model *m, umi_layer *L, uint32_t il, bool experts, umi_error *err);
 
+/* The Gemma 2 block gemma2 and gemma3 share (gemma2.c): scaled embeddings,
+ * q scale, GeGLU, bound tensors with post norms checked. */
+umi_status umi_gemma_load_block(umi_model *m, umi_error *err);
+
+/* The sliding window of layer il (0: it attends to the whole context). */
+uint32_t umi_hparams_layer_swa(const umi_hparams *hp, uint32_t il);
+
 /* Read expert_count / expert_used_count / expert_feed_forward_length
  * (n_ff_exp defaults to feed_forward_length) and check them. No experts is
  * fine (n_expert stays 0). */
@@ -201,7 +221,9 @@ extern const umi_arch umi_arch_llama;
 extern const umi_arch umi_arch_qwen2;
 extern const umi_arch umi_arch_qwen3;
 extern const umi_arch umi_arch_qwen3moe;
+extern const umi_arch umi_arch_qwen2moe;
 extern const umi_arch umi_arch_gemma2;
+extern const umi_arch umi_arch_gemma3;
 extern const umi_arch umi_arch_phi3;
 extern const umi_arch umi_arch_deepseek2;
 

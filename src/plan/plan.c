@@ -41,7 +41,6 @@ typedef struct plan_model {
     umi_cat_tensor *t; /* owned */
     size_t n;
     uint64_t file_bytes;
-    uint32_t n_swa;
 } plan_model;
 
 static void hparams_from_catalog(const umi_cat_model *c, umi_hparams *hp) {
@@ -68,6 +67,8 @@ static void hparams_from_catalog(const umi_cat_model *c, umi_hparams *hp) {
         hp->head_dim_k_mla = hp->head_dim_k;
         hp->head_dim_v_mla = hp->head_dim_v;
     }
+    hp->n_swa = c->n_swa;
+    hp->swa_period = 2; /* the catalog's windows are Gemma 2's: every other layer */
 }
 
 static umi_status load_catalog(const umi_plan_params *p, plan_model *pm, umi_error *err) {
@@ -89,7 +90,6 @@ static umi_status load_catalog(const umi_plan_params *p, plan_model *pm, umi_err
     snprintf(pm->arch, sizeof pm->arch, "%s", c->arch);
     snprintf(pm->title, sizeof pm->title, "%s", c->title);
     snprintf(pm->quant, sizeof pm->quant, "%s", umi_ftype_name((umi_ftype)ft));
-    pm->n_swa = c->n_swa;
     return UMI_OK;
 }
 
@@ -110,9 +110,8 @@ static umi_status load_file(const umi_plan_params *p, plan_model *pm, umi_error 
     snprintf(pm->arch, sizeof pm->arch, "%.31s", m->arch_name);
     snprintf(pm->title, sizeof pm->title, "%.127s", m->name[0] ? m->name : p->model_path);
     pm->file_bytes = g->size;
-    /* Gemma 2 alternates sliding-window and global layers. (MLA's latent
-     * cache follows from the hyperparameters the header gave.) */
-    if (strcmp(m->arch_name, "gemma2") == 0) pm->n_swa = umi_gguf_arch_u32(g, m->arch_name, "attention.sliding_window");
+    /* Sliding windows and MLA's latent width come with the hyperparameters
+     * (the architecture reads them). */
     pm->t = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *pm->t);
     if (!pm->t) {
         umi_model_free(m);
@@ -372,7 +371,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
     r->n_ctx_train = hp->n_ctx_train ? hp->n_ctx_train : 2048;
     r->n_expert = hp->n_expert;
     r->n_expert_used = hp->n_expert_used;
-    r->n_swa = pm.n_swa;
+    r->n_swa = hp->n_swa;
     r->mla_kv_width = umi_mem_mla_width(hp);
     uint64_t matmul_params = 0;
     mem_setup ms = {.hp = hp};
@@ -393,7 +392,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
     }
     ms.mp = (umi_mem_params){.act_bytes = ms.mp.act_bytes, .n_batch = p.n_batch ? p.n_batch : 512,
                              .n_threads = p.n_threads > 0 ? p.n_threads : r->hw.cores > 0 ? r->hw.cores : 1,
-                             .n_seq = r->n_parallel, .kv_type = kv_type, .n_swa = pm.n_swa,
+                             .n_seq = r->n_parallel, .kv_type = kv_type,
                              .hb_width = hb,
                              .moe_only = moe_only};
     /* Runtime overhead: the process and its libraries (5.4 MiB resident

@@ -271,7 +271,7 @@ static void assign(model_entry *e) {
         }
         int p = j->p.cache_prompt ? common_prefix(s, j) : 0;
         if (p == j->n_toks) p--; /* decode at least one token to have logits */
-        umi_context_truncate(s->ctx, (uint32_t)p);
+        p = (int)umi_context_truncate(s->ctx, (uint32_t)p); /* 0 when a window ring cannot go back */
         s->n_cache = p;
         s->n_done = p;
         s->limit = j->p.n_ctx;

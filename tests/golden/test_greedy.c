@@ -1,4 +1,5 @@
-/* Greedy continuations against the reference engine (../shared/golden/greedy.tsv).
+/* Greedy continuations against the reference engine (../shared/golden/greedy.tsv,
+ * or DATA_DIR/golden/greedy.tsv with the models in DATA_DIR/models).
  *
  * For each row naming MODEL (argv[3]): the prompt tokenized by umi must equal
  * the reference's prompt ids, and umi's 32 greedy tokens must equal the
@@ -91,10 +92,10 @@ static int check_row(const char *shared, const char *model, const char *prompt, 
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: test_greedy SRC_DIR SHARED_DIR MODEL\n");
+        fprintf(stderr, "usage: test_greedy SRC_DIR SHARED_DIR MODEL [DATA_DIR]\n");
         return 2;
     }
-    const char *shared = argv[2], *model = argv[3];
+    const char *shared = argc > 4 ? argv[4] : argv[2], *model = argv[3];
     char path[1024];
     snprintf(path, sizeof path, "%s/golden/greedy.tsv", shared);
     FILE *f = fopen(path, "r");
