@@ -178,6 +178,18 @@ umi_token umi_sampler_sample(umi_sampler *s, const float *logits);
 /* Record a token (prompt or generated) for the repetition penalty. */
 void umi_sampler_accept(umi_sampler *s, umi_token tok);
 
+/* Constrained decoding to one JSON object (OpenAI's json_object, Ollama's
+ * format "json"): from now on umi_sampler_sample draws only tokens whose bytes
+ * keep the output a prefix of valid JSON (RFC 8259; strict UTF-8, paired
+ * surrogate escapes, bounded whitespace and nesting), best logits first
+ * (without top_k, among the 256 best valid tokens), and once the top-level
+ * object is closed it returns the end-of-sequence token. The tokens accepted
+ * after this call must be the generated ones: accept the prompt first. Reads
+ * every token's text once (a few ms for a 128k vocabulary). */
+umi_status umi_sampler_set_json(umi_sampler *s, const umi_model *model, umi_error *err);
+/* A JSON constraint is set and its object is complete. */
+bool umi_sampler_json_done(const umi_sampler *s);
+
 /* ---------------------------------------------------------------- chat */
 
 typedef struct umi_chat_message {
