@@ -154,6 +154,15 @@ umi_status umi_decode(umi_context *ctx, const umi_token *tokens, int32_t n_token
  * i of the last umi_decode call; i = -1 means the last token. */
 const float *umi_get_logits(const umi_context *ctx, int32_t i);
 
+/* An embedding of n_tokens tokens into out (n_embd floats, umi_model_info):
+ * their final-norm hidden states pooled as the GGUF's <arch>.pooling_type
+ * says (mean, cls = first, last; mean when the file has none, as for decoder
+ * LLMs) and L2-normalized. Uses the context's cache from position 0 and
+ * leaves it empty. UMI_ERR_UNSUPPORTED for a pooling umi lacks (rank),
+ * UMI_ERR_CONTEXT_FULL when the tokens exceed the context. */
+umi_status umi_embed(umi_context *ctx, const umi_token *tokens, int32_t n_tokens, float *out,
+                     umi_error *err);
+
 /* ---------------------------------------------------------------- sampling */
 
 typedef struct umi_sampler umi_sampler;
