@@ -7,6 +7,9 @@
  *   request.c         JSON request fields shared by both APIs (messages, sampling options)
  *   routes_openai.c   /v1/chat/completions, /v1/completions, /v1/models
  *   routes_ollama.c   /api/chat, /api/generate, /api/tags, /api/ps, /api/show, /api/version
+ *   routes_embed.c    /v1/embeddings, /api/embed, /api/embeddings
+ *   logprobs.c        recording a token's log-probabilities and formatting them
+ *   embed_job.c       an embedding job's inputs, tokenized on the model's thread
  *   queue.c           a job: the request handed to a model's thread and the text it produces
  *   registry.c        which models exist (-m files, --models-dir) and their per-model queue
  *   worker.c          one inference thread per loaded model: slots, prefix cache, round robin
