@@ -2,9 +2,9 @@
  *   1. valid documents are accepted, byte by byte and whole, every prefix
  *      stays alive, and completion is reported exactly at the end;
  *   2. invalid documents die (or never complete);
- *   3. sampling with a JSON constraint on real vocabularies, with random
- *      logits, greedy and with temperature, always gives text cJSON parses
- *      as an object.
+ *   3. sampling with a JSON constraint on real vocabularies (up to llama 3's
+ *      128k tokens), with random logits, greedy and with temperature, always
+ *      gives text cJSON parses as an object.
  * usage: test_json_constraint SRC_DIR SHARED_DIR */
 #include <cjson/cJSON.h>
 #include <string.h>
@@ -171,6 +171,8 @@ int main(int argc, char **argv) {
     sample_runs(path, 9);
     snprintf(path, sizeof path, "%s/models/rnd-qwen2-q8_0.gguf", argv[2]);
     sample_runs(path, 6);
+    snprintf(path, sizeof path, "%s/vocab/ggml-vocab-llama-bpe.gguf", argv[2]); /* 128k tokens */
+    sample_runs(path, 3);
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 }
