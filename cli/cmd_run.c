@@ -85,7 +85,8 @@ static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi
     textout out;
     textout_init(&out, stdout);
     /* --json prints only the generated object, so the output can be piped to a parser. */
-    if (!o->ids && !o->json && o->prompt && !o->prompt_tokens) textout_write(&out, o->prompt, (int)strlen(o->prompt));
+    if (!o->ids && !o->json && o->prompt && !o->prompt_tokens)
+        textout_write(&out, o->prompt, (int)strlen(o->prompt));
     const int64_t t0 = umi_time_us();
     int64_t t_first = 0;
     int n_gen = 0, rc = EXIT_OK;
@@ -148,7 +149,7 @@ int cmd_run(int argc, char **argv) {
         {"ids", 0, OPT_FLAG, &o.ids, NULL, "print generated token ids instead of text"},
         {"no-bos", 0, OPT_FLAG, &o.no_bos, NULL, "do not add the BOS token"},
         {"ignore-eos", 0, OPT_FLAG, &o.ignore_eos, NULL, "keep generating past end-of-sequence"},
-        {"json", 0, OPT_FLAG, &o.json, NULL, "constrain the output to one valid JSON object (printed alone)"},
+        {"json", 0, OPT_FLAG, &o.json, NULL, "output one valid JSON object (constrained), printed alone"},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model into memory instead of mapping it"},
         {"force", 0, OPT_FLAG, &o.force, NULL, "load even when the planner says it will not fit"},
         {"mem", 0, OPT_FLOAT, &o.mem_gb, "GB", "memory budget for the load guard (default: detected)"},

@@ -29,7 +29,7 @@ void umi_embed_collect(umi_context *ctx, const float *rows, int n) {
         const float *x = rows + (size_t)r * E;
         if (a->pooling == POOL_MEAN) {
             for (int i = 0; i < E; i++) a->sum[i] += x[i];
-        } else if (a->pooling == POOL_LAST || a->rows == 0) { /* last: every row overwrites; cls: the first */
+        } else if (a->pooling == POOL_LAST || a->rows == 0) { /* last: each row; cls: the first */
             for (int i = 0; i < E; i++) a->sum[i] = x[i];
         }
     }
@@ -40,8 +40,8 @@ umi_status umi_embed(umi_context *ctx, const umi_token *tokens, int32_t n_tokens
     const umi_hparams *hp = &ctx->model->hp;
     if (n_tokens <= 0) return umi_err(err, UMI_ERR_ARG, "embed: no tokens");
     if ((uint32_t)n_tokens > ctx->n_ctx)
-        return umi_err(err, UMI_ERR_CONTEXT_FULL, "%d tokens do not fit in the %u-token context", n_tokens,
-                       ctx->n_ctx);
+        return umi_err(err, UMI_ERR_CONTEXT_FULL, "%d tokens do not fit in the %u-token context",
+                       n_tokens, ctx->n_ctx);
     for (int32_t i = 0; i < n_tokens; i++)
         if (tokens[i] < 0 || (uint32_t)tokens[i] >= hp->n_vocab)
             return umi_err(err, UMI_ERR_ARG, "token id %d at index %d is outside the vocabulary (%u)",
@@ -51,8 +51,9 @@ umi_status umi_embed(umi_context *ctx, const umi_token *tokens, int32_t n_tokens
     if (st) return st;
     if (pooling == POOL_NONE) pooling = POOL_MEAN;
     if (pooling > POOL_LAST)
-        return umi_err(err, UMI_ERR_UNSUPPORTED, "%s: pooling type %u (%s) is not supported for embeddings",
-                       ctx->model->arch_name, pooling, pooling == POOL_RANK ? "rank" : "unknown");
+        return umi_err(err, UMI_ERR_UNSUPPORTED,
+                       "%s: pooling type %u (%s) is not supported for embeddings", ctx->model->arch_name,
+                       pooling, pooling == POOL_RANK ? "rank" : "unknown");
 
     umi_embed_acc acc = {.pooling = pooling, .sum = calloc(hp->n_embd, sizeof(double))};
     if (!acc.sum) return umi_err(err, UMI_ERR_NOMEM, "out of memory (embedding)");

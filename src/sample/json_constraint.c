@@ -143,8 +143,8 @@ static bool hex_done(umi_json_state *st) {
 /* A byte inside a number; a byte that cannot continue it ends the number
  * (when it may end here) and is then read by the enclosing state. */
 static bool number_byte(umi_json_state *st, unsigned c, bool *again) {
-    if (st->aux >= UMI_JSON_MAX_NUM && (is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'))
-        return false;
+    const bool continues = is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+    if (st->aux >= UMI_JSON_MAX_NUM && continues) return false;
     st->aux++;
     switch (st->mode) {
     case M_NUM_MINUS:
@@ -286,7 +286,7 @@ static bool step(umi_json_state *st, unsigned c) {
             if (ok && again) {
                 again = false;
                 if (st->mode == M_DONE && !is_ws(c)) return false;
-                if (st->mode == M_DONE) return ws_byte(st, c); /* trailing space after a top-level number */
+                if (st->mode == M_DONE) return ws_byte(st, c); /* a space after a top-level number */
                 continue;
             }
             break;

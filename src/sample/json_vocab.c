@@ -86,7 +86,8 @@ umi_status umi_sampler_set_json(umi_sampler *s, const umi_model *model, umi_erro
         while (t < s->n_vocab && !(v->off[t + 1] - v->off[t] == 1 && v->bytes[v->off[t]] == *c)) t++;
         if (t == s->n_vocab) {
             umi_sampler_json_free(s);
-            return umi_err(err, UMI_ERR_UNSUPPORTED, "the vocabulary has no token for '%c': it cannot write JSON", *c);
+            return umi_err(err, UMI_ERR_UNSUPPORTED,
+                           "the vocabulary has no token for '%c': it cannot write JSON", *c);
         }
     }
     umi_json_init(&s->js, true);

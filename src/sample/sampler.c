@@ -128,7 +128,6 @@ umi_token umi_sampler_sample(umi_sampler *s, const float *logits) {
 /* top-p, min-p and temperature over the n best candidates (sorted, best
  * first), then the draw. */
 static umi_token draw(umi_sampler *s, int32_t n) {
-
     /* Softmax over the survivors (max first, so exp never overflows). */
     double sum = 0.0;
     for (int32_t i = 0; i < n; i++) {

@@ -54,8 +54,9 @@ bool embed_prepare(umi_model *model, job *j, uint32_t limit) {
         if ((uint32_t)in->n_toks > limit) {
             if (!j->p.truncate) {
                 job_fail(j, 400, "context_length_exceeded",
-                         "input %d has %d tokens but the context holds %u; shorten it (or, with Ollama's "
-                         "API, set truncate)", i, in->n_toks, limit);
+                         "input %d has %d tokens but the context holds %u; shorten it (or, with "
+                         "Ollama's API, set truncate)",
+                         i, in->n_toks, limit);
                 return false;
             }
             in->n_toks = (int)limit;

@@ -85,7 +85,11 @@ static cJSON *token_string(const job *j, const lp_alt *a) {
     if (!s) return cJSON_CreateString("");
     for (uint32_t i = 0; i < a->len;) {
         const unsigned c = p[i];
-        uint32_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        uint32_t n = c < 0x80                  ? 1
+                     : c >= 0xC2 && c <= 0xDF ? 2
+                     : c >= 0xE0 && c <= 0xEF ? 3
+                     : c >= 0xF0 && c <= 0xF4 ? 4
+                                              : 0;
         bool ok = n > 0 && i + n <= a->len && c != 0;
         for (uint32_t k = 1; ok && k < n; k++) ok = (p[i + k] & 0xC0) == 0x80;
         if (ok) {

@@ -207,7 +207,8 @@ bool req_logprobs(const cJSON *o, job_params *p, char *msg, size_t len) {
     bool on = false;
     const cJSON *top = cJSON_GetObjectItemCaseSensitive(o, "top_logprobs");
     if (!req_bool(o, "logprobs", &on, msg, len)) return false;
-    if (!on && top && !cJSON_IsNull(top)) return fail(msg, len, "'%s' needs 'logprobs': true", "top_logprobs");
+    if (!on && top && !cJSON_IsNull(top))
+        return fail(msg, len, "'%s' needs 'logprobs': true", "top_logprobs");
     if (!on) return true;
     p->top_logprobs = 0;
     return req_top_logprobs(o, "top_logprobs", p, msg, len);

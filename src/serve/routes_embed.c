@@ -57,7 +57,8 @@ static bool parse_inputs(const cJSON *v, bool tokens_ok, job *j, char *msg, size
     }
     const int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 1;
     if (!cJSON_IsString(v) && !cJSON_IsArray(v)) {
-        snprintf(msg, len, "'input' must be a string or an array of strings%s", tokens_ok ? " or token ids" : "");
+        snprintf(msg, len, "'input' must be a string or an array of strings%s",
+                 tokens_ok ? " or token ids" : "");
         return false;
     }
     if (n == 0 || n > MAX_INPUTS) {
@@ -72,9 +73,16 @@ static bool parse_inputs(const cJSON *v, bool tokens_ok, job *j, char *msg, size
     if (tokens_ok && cJSON_IsNumber(cJSON_GetArrayItem(v, 0))) return add_tokens(j, v, msg, len);
     const cJSON *it;
     cJSON_ArrayForEach(it, v) {
-        bool ok = cJSON_IsString(it) ? add_text(j, it->valuestring, msg, len)
-                  : tokens_ok && cJSON_IsArray(it) ? add_tokens(j, it, msg, len)
-                  : (snprintf(msg, len, "each item of 'input' must be a string%s", tokens_ok ? " or an array of token ids" : ""), false);
+        bool ok;
+        if (cJSON_IsString(it)) {
+            ok = add_text(j, it->valuestring, msg, len);
+        } else if (tokens_ok && cJSON_IsArray(it)) {
+            ok = add_tokens(j, it, msg, len);
+        } else {
+            snprintf(msg, len, "each item of 'input' must be a string%s",
+                     tokens_ok ? " or an array of token ids" : "");
+            ok = false;
+        }
         if (!ok) return false;
     }
     return true;
@@ -98,7 +106,8 @@ static cJSON *base64_floats(const float *v, int n) {
         for (int k = 0; k < 4; k++) b[(size_t)i * 4 + k] = (unsigned char)(u >> (8 * k));
     }
     for (size_t i = 0; i < nb; i += 3) {
-        const uint32_t x = (uint32_t)b[i] << 16 | (i + 1 < nb ? (uint32_t)b[i + 1] << 8 : 0) | (i + 2 < nb ? b[i + 2] : 0);
+        const uint32_t x = (uint32_t)b[i] << 16 | (i + 1 < nb ? (uint32_t)b[i + 1] << 8 : 0) |
+                           (i + 2 < nb ? b[i + 2] : 0);
         *o++ = A[x >> 18 & 63];
         *o++ = A[x >> 12 & 63];
         *o++ = i + 1 < nb ? A[x >> 6 & 63] : '=';
@@ -111,7 +120,8 @@ static cJSON *base64_floats(const float *v, int n) {
     return s;
 }
 
-static cJSON *vector(const job *j, int i) { return cJSON_CreateFloatArray(j->embd + (size_t)i * j->n_embd, j->n_embd); }
+static const float *vec(const job *j, int i) { return j->embd + (size_t)i * j->n_embd; }
+static cJSON *vector(const job *j, int i) { return cJSON_CreateFloatArray(vec(j, i), j->n_embd); }
 
 typedef enum { API_OPENAI, API_OLLAMA, API_OLLAMA_LEGACY } api;
 
@@ -141,11 +151,12 @@ static http_result embed(http_req *r, api which) {
         }
         if (ok && dims && !cJSON_IsNull(dims)) {
             ok = false;
-            snprintf(msg, sizeof msg, "'dimensions' is not supported (the model's embeddings have a fixed size)");
+            snprintf(msg, sizeof msg, "'dimensions' is not supported (vectors have the model's size)");
         }
     } else if (which == API_OLLAMA) {
         ok = parse_inputs(cJSON_GetObjectItemCaseSensitive(b, "input"), false, j, msg, sizeof msg) &&
-             req_bool(b, "truncate", &j->p.truncate, msg, sizeof msg) && req_ollama_params(b, &j->p, msg, sizeof msg);
+             req_bool(b, "truncate", &j->p.truncate, msg, sizeof msg) &&
+             req_ollama_params(b, &j->p, msg, sizeof msg);
     } else {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(b, "prompt");
         ok = cJSON_IsString(p) && parse_inputs(p, false, j, msg, sizeof msg) &&
@@ -165,8 +176,8 @@ static http_result embed(http_req *r, api which) {
             cJSON *d = cJSON_CreateObject();
             cJSON_AddStringToObject(d, "object", "embedding");
             cJSON_AddNumberToObject(d, "index", i);
-            cJSON_AddItemToObject(d, "embedding", b64 ? base64_floats(j->embd + (size_t)i * j->n_embd, j->n_embd)
-                                                      : vector(j, i));
+            cJSON *v = b64 ? base64_floats(vec(j, i), j->n_embd) : vector(j, i);
+            cJSON_AddItemToObject(d, "embedding", v);
             cJSON_AddItemToArray(data, d);
         }
         cJSON_AddStringToObject(o, "model", e->name);

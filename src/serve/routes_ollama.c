@@ -85,12 +85,15 @@ static void chat_done(stream *s) { nd_done(s, true); }
 static void gen_delta(stream *s, const char *t, size_t n) { nd_delta(s, false, t, n); }
 static void gen_done(stream *s) { nd_done(s, false); }
 
-static const stream_fmt CHAT_ND = {"application/x-ndjson", chat_delta, chat_done, nd_error, ollama_logprobs};
-static const stream_fmt GEN_ND = {"application/x-ndjson", gen_delta, gen_done, nd_error, ollama_logprobs};
+static const stream_fmt CHAT_ND = {"application/x-ndjson", chat_delta, chat_done, nd_error,
+                                   ollama_logprobs};
+static const stream_fmt GEN_ND = {"application/x-ndjson", gen_delta, gen_done, nd_error,
+                                  ollama_logprobs};
 
 /* "format": "json" constrains the output to a JSON object; a JSON schema
  * object is refused (not supported), "" or null means plain text. The
- * logprobs fields follow Ollama (its Python client, late 2025): "logprobs" true, "top_logprobs" 0..20. */
+ * logprobs fields follow Ollama (its Python client, late 2025): "logprobs"
+ * true, "top_logprobs" 0..20. */
 static bool format_and_logprobs(const cJSON *b, job_params *p, char *msg, size_t len) {
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(b, "format");
     if (fmt && !cJSON_IsNull(fmt) && !(cJSON_IsString(fmt) && !fmt->valuestring[0])) {

@@ -108,8 +108,10 @@ static void chat_done(stream *s) { sse_done(s, true); }
 static void text_delta(stream *s, const char *t, size_t n) { sse_chunk(s, false, t, n, NULL); }
 static void text_done(stream *s) { sse_done(s, false); }
 
-static const stream_fmt CHAT_SSE = {"text/event-stream", chat_delta, chat_done, sse_error, logprobs_chat_json};
-static const stream_fmt TEXT_SSE = {"text/event-stream", text_delta, text_done, sse_error, logprobs_legacy_json};
+static const stream_fmt CHAT_SSE = {"text/event-stream", chat_delta, chat_done, sse_error,
+                                    logprobs_chat_json};
+static const stream_fmt TEXT_SSE = {"text/event-stream", text_delta, text_done, sse_error,
+                                    logprobs_legacy_json};
 
 /* ---------------------------------------------------------------- shared request part */
 
@@ -134,7 +136,9 @@ static bool common(http_req *r, const cJSON *b, job *j, bool chat, bool *stream_
     }
     /* Chat: "logprobs" true with "top_logprobs" 0..20; completions (legacy): "logprobs" a
      * count 0..20 of alternatives (OpenAI allows 5, llama-server more). */
-    if (!(chat ? req_logprobs(b, &j->p, msg, sizeof msg) : req_top_logprobs(b, "logprobs", &j->p, msg, sizeof msg))) {
+    const bool lp_ok = chat ? req_logprobs(b, &j->p, msg, sizeof msg)
+                            : req_top_logprobs(b, "logprobs", &j->p, msg, sizeof msg);
+    if (!lp_ok) {
         *res = http_error(r, 400, "invalid_value", "%s", msg);
         return false;
     }
@@ -142,18 +146,19 @@ static bool common(http_req *r, const cJSON *b, job *j, bool chat, bool *stream_
     if (rf && !cJSON_IsNull(rf)) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(rf, "type");
         if (!cJSON_IsObject(rf) || !cJSON_IsString(t)) {
-            *res = http_error(r, 400, "invalid_type", "'response_format' must be an object with a string 'type'");
+            *res = http_error(r, 400, "invalid_type",
+                              "'response_format' must be an object with a string 'type'");
             return false;
         }
         if (strcmp(t->valuestring, "json_object") == 0) {
             j->p.json = true;
         } else if (strcmp(t->valuestring, "json_schema") == 0) {
             *res = http_error(r, 400, "unsupported_parameter",
-                              "response_format json_schema is not supported; use {\"type\":\"json_object\"}");
+                              "response_format json_schema is not supported; use json_object");
             return false;
         } else if (strcmp(t->valuestring, "text") != 0) {
             *res = http_error(r, 400, "invalid_value",
-                              "response_format type must be \"text\", \"json_object\" or \"json_schema\"");
+                              "response_format type must be text, json_object or json_schema");
             return false;
         }
     }
@@ -210,7 +215,8 @@ static http_result complete(http_req *r, bool chat) {
         cJSON_AddStringToObject(c, "text", j->out ? j->out : "");
     }
     if (j->p.top_logprobs < 0) cJSON_AddNullToObject(c, "logprobs");
-    else cJSON_AddItemToObject(c, "logprobs", (chat ? logprobs_chat_json : logprobs_legacy_json)(j, 0, j->n_lp));
+    else cJSON_AddItemToObject(c, "logprobs", chat ? logprobs_chat_json(j, 0, j->n_lp)
+                                                   : logprobs_legacy_json(j, 0, j->n_lp));
     cJSON_AddStringToObject(c, "finish_reason", strcmp(j->finish, "length") == 0 ? "length" : "stop");
     cJSON_AddItemToObject(o, "usage", usage_of(j));
     cJSON_AddItemToObject(o, "timings", timings_of(j));

@@ -321,9 +321,11 @@ static void embed_step(model_entry *e, slot *s) {
     umi_error err = {0};
     const embed_input *in = &j->inputs[j->n_embd_done];
     s->n_cache = 0; /* umi_embed uses the cache from position 0 and leaves it empty */
-    if (umi_embed(s->ctx, in->toks, in->n_toks, j->embd + (size_t)j->n_embd_done * j->n_embd, &err) != UMI_OK) {
+    float *out = j->embd + (size_t)j->n_embd_done * j->n_embd;
+    if (umi_embed(s->ctx, in->toks, in->n_toks, out, &err) != UMI_OK) {
         bool client = err.code == UMI_ERR_UNSUPPORTED || err.code == UMI_ERR_ARG;
-        job_fail(j, client ? 400 : 500, client ? "embeddings_unsupported" : "server_error", "embedding: %s", err.msg);
+        job_fail(j, client ? 400 : 500, client ? "embeddings_unsupported" : "server_error",
+                 "embedding: %s", err.msg);
         slot_release(e, s);
         return;
     }
