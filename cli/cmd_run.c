@@ -14,7 +14,7 @@ typedef struct run_opts {
     const char *model, *prompt, *prompt_tokens;
     int n_predict, threads, n_ctx;
     umi_sampler_params sp; /* the sampling options write straight into it */
-    bool ids, no_bos, ignore_eos, no_mmap, force;
+    bool ids, no_bos, ignore_eos, no_mmap, force, json;
     float mem_gb;
 } run_opts;
 
@@ -75,11 +75,18 @@ static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi
         return EXIT_RUNTIME;
     }
     for (int i = 0; i < n_prompt; i++) umi_sampler_accept(smp, prompt[i]);
+    umi_error err = {0};
+    if (o->json && umi_sampler_set_json(smp, m, &err) != UMI_OK) { /* after the prompt: see umi.h */
+        cli_error("--json: %s", err.msg);
+        umi_sampler_free(smp);
+        return EXIT_RUNTIME;
+    }
 
     textout out;
     textout_init(&out, stdout);
-    if (!o->ids && o->prompt && !o->prompt_tokens) textout_write(&out, o->prompt, (int)strlen(o->prompt));
-    umi_error err = {0};
+    /* --json prints only the generated object, so the output can be piped to a parser. */
+    if (!o->ids && !o->json && o->prompt && !o->prompt_tokens)
+        textout_write(&out, o->prompt, (int)strlen(o->prompt));
     const int64_t t0 = umi_time_us();
     int64_t t_first = 0;
     int n_gen = 0, rc = EXIT_OK;
@@ -89,7 +96,7 @@ static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi
     while (st == UMI_OK && (o->n_predict < 0 || n_gen < o->n_predict)) {
         umi_token tok = umi_sampler_sample(smp, umi_get_logits(ctx, -1));
         if (n_gen == 0) t_first = umi_time_us() - t0;
-        if (!o->ignore_eos && umi_token_is_eog(m, tok)) break;
+        if ((!o->ignore_eos || umi_sampler_json_done(smp)) && umi_token_is_eog(m, tok)) break;
         umi_sampler_accept(smp, tok);
         n_gen++;
         if (o->ids) {
@@ -142,6 +149,7 @@ int cmd_run(int argc, char **argv) {
         {"ids", 0, OPT_FLAG, &o.ids, NULL, "print generated token ids instead of text"},
         {"no-bos", 0, OPT_FLAG, &o.no_bos, NULL, "do not add the BOS token"},
         {"ignore-eos", 0, OPT_FLAG, &o.ignore_eos, NULL, "keep generating past end-of-sequence"},
+        {"json", 0, OPT_FLAG, &o.json, NULL, "output one valid JSON object (constrained), printed alone"},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model into memory instead of mapping it"},
         {"force", 0, OPT_FLAG, &o.force, NULL, "load even when the planner says it will not fit"},
         {"mem", 0, OPT_FLOAT, &o.mem_gb, "GB", "memory budget for the load guard (default: detected)"},

@@ -159,6 +159,15 @@ umi_status umi_decode(umi_context *ctx, const umi_token *tokens, int32_t n_token
  * i of the last umi_decode call; i = -1 means the last token. */
 const float *umi_get_logits(const umi_context *ctx, int32_t i);
 
+/* An embedding of n_tokens tokens into out (n_embd floats, umi_model_info):
+ * their final-norm hidden states pooled as the GGUF's <arch>.pooling_type
+ * says (mean, cls = first, last; mean when the file has none, as for decoder
+ * LLMs) and L2-normalized. Uses the context's cache from position 0 and
+ * leaves it empty. UMI_ERR_UNSUPPORTED for a pooling umi lacks (rank),
+ * UMI_ERR_CONTEXT_FULL when the tokens exceed the context. */
+umi_status umi_embed(umi_context *ctx, const umi_token *tokens, int32_t n_tokens, float *out,
+                     umi_error *err);
+
 /* ---------------------------------------------------------------- sampling */
 
 typedef struct umi_sampler umi_sampler;
@@ -182,6 +191,18 @@ void umi_sampler_free(umi_sampler *s);
 umi_token umi_sampler_sample(umi_sampler *s, const float *logits);
 /* Record a token (prompt or generated) for the repetition penalty. */
 void umi_sampler_accept(umi_sampler *s, umi_token tok);
+
+/* Constrained decoding to one JSON object (OpenAI's json_object, Ollama's
+ * format "json"): from now on umi_sampler_sample draws only tokens whose bytes
+ * keep the output a prefix of valid JSON (RFC 8259; strict UTF-8, paired
+ * surrogate escapes, bounded whitespace and nesting), best logits first
+ * (without top_k, among the 256 best valid tokens), and once the top-level
+ * object is closed it returns the end-of-sequence token. The tokens accepted
+ * after this call must be the generated ones: accept the prompt first. Reads
+ * every token's text once (a few ms for a 128k vocabulary). */
+umi_status umi_sampler_set_json(umi_sampler *s, const umi_model *model, umi_error *err);
+/* A JSON constraint is set and its object is complete. */
+bool umi_sampler_json_done(const umi_sampler *s);
 
 /* ---------------------------------------------------------------- chat */
 

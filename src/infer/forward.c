@@ -209,6 +209,11 @@ void umi_forward(umi_context *ctx, const umi_token *tokens, int n, bool all_logi
 
     umi_rmsnorm(ctx->xb, ctx->x, f32_data(m->output_norm), rows, E, m->hp.norm_eps);
     trace(ctx, "result_norm", 0, ctx->xb, (int64_t)rows * E);
+    if (!logits) { /* embeddings (embed.c): the normed states are the output */
+        umi_embed_collect(ctx, ctx->xb, rows);
+        ctx->n_past += (uint32_t)n;
+        return;
+    }
     umi_matmul(ctx, m->output, ctx->xb, rows, logits);
     if (m->hp.final_softcap != 0.0f)
         umi_softcap(logits, (int64_t)rows * m->hp.n_vocab, m->hp.final_softcap);

@@ -24,6 +24,8 @@ typedef struct umi_moe_scratch {
     void *xq;        /* activations converted for the expert weights */
 } umi_moe_scratch;
 
+typedef struct umi_embed_acc umi_embed_acc; /* embed.c */
+
 struct umi_context {
     umi_model *model;
     umi_pool *pool;
@@ -63,6 +65,7 @@ struct umi_context {
     float *logits;       /* [n_logits_cap][n_vocab] */
     uint32_t n_logits_cap;
     uint32_t n_logits;   /* rows valid after the last decode */
+    umi_embed_acc *embd; /* set by umi_embed while it runs */
 };
 
 /* The cell of layer il that holds position pos. */
@@ -159,5 +162,8 @@ void umi_trace(const umi_context *ctx, const char *name, int il, const float *x,
  * advance n_past; writes logits [n_vocab] for the last row, or [n][n_vocab]
  * for every row when all_logits. */
 void umi_forward(umi_context *ctx, const umi_token *tokens, int n, bool all_logits, float *logits);
+/* With logits NULL, umi_forward hands the final-norm rows to this (embed.c)
+ * instead of projecting them to logits. */
+void umi_embed_collect(umi_context *ctx, const float *rows, int n);
 
 #endif

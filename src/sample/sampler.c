@@ -1,27 +1,14 @@
 /* Token sampling: repetition penalty → top-k → top-p → min-p → temperature
  * → draw, the order llama.cpp and Ollama users expect. temp <= 0 is greedy
  * (argmax, lowest id on ties). The sampler owns its candidate buffer, sized
- * once for the vocabulary, so sampling never allocates. */
+ * once for the vocabulary, so sampling never allocates. With a JSON
+ * constraint (json_vocab.c) the candidates are first narrowed to the tokens
+ * the JSON automaton accepts, taken in logit order. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "umi.h"
-
-typedef struct cand {
-    umi_token id;
-    float logit;
-    float p;
-} cand;
-
-struct umi_sampler {
-    umi_sampler_params p;
-    int32_t n_vocab;
-    cand *c;           /* [n_vocab] */
-    umi_token *recent; /* ring of the last repeat_last_n accepted tokens */
-    int32_t n_recent, recent_head;
-    uint64_t rng;
-};
+#include "sample/sampler_private.h"
 
 umi_sampler_params umi_sampler_default_params(void) {
     return (umi_sampler_params){.temp = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f,
@@ -59,31 +46,33 @@ void umi_sampler_free(umi_sampler *s) {
     if (!s) return;
     free(s->c);
     free(s->recent);
+    umi_sampler_json_free(s);
     free(s);
 }
 
 void umi_sampler_accept(umi_sampler *s, umi_token tok) {
+    if (s->json) umi_sampler_json_accept(s, tok);
     if (s->p.repeat_last_n == 0) return;
     s->recent[s->recent_head] = tok;
     s->recent_head = (s->recent_head + 1) % s->p.repeat_last_n;
     if (s->n_recent < s->p.repeat_last_n) s->n_recent++;
 }
 
-static int by_logit_desc(const void *a, const void *b) {
+int umi_cand_by_logit_desc(const void *a, const void *b) {
     const cand *x = a, *y = b;
     if (x->logit != y->logit) return x->logit < y->logit ? 1 : -1;
     return x->id - y->id;
 }
 
 /* Move the k best candidates to the front (unordered): quickselect, O(n). */
-static void select_top(cand *c, int32_t n, int32_t k) {
+void umi_cand_select_top(cand *c, int32_t n, int32_t k) {
     int32_t lo = 0, hi = n - 1;
     while (lo < hi) {
         const cand pivot = c[lo + (hi - lo) / 2];
         int32_t i = lo, j = hi;
         while (i <= j) {
-            while (by_logit_desc(&c[i], &pivot) < 0) i++;
-            while (by_logit_desc(&c[j], &pivot) > 0) j--;
+            while (umi_cand_by_logit_desc(&c[i], &pivot) < 0) i++;
+            while (umi_cand_by_logit_desc(&c[j], &pivot) > 0) j--;
             if (i <= j) {
                 cand t = c[i];
                 c[i++] = c[j];
@@ -109,23 +98,36 @@ static void apply_repeat_penalty(umi_sampler *s) {
     }
 }
 
+static umi_token draw(umi_sampler *s, int32_t n);
+
 umi_token umi_sampler_sample(umi_sampler *s, const float *logits) {
     const int32_t nv = s->n_vocab;
     for (int32_t i = 0; i < nv; i++) s->c[i] = (cand){.id = i, .logit = logits[i]};
     if (s->p.repeat_penalty != 1.0f && s->n_recent > 0) apply_repeat_penalty(s);
+    int32_t n = nv;
+    if (s->json) { /* the valid candidates, best first; the greedy pick is the first */
+        n = umi_sampler_json_filter(s);
+        if (n <= 0) return s->json_eos;
+        if (s->p.temp <= 0.0f) return s->c[0].id;
+        return draw(s, n);
+    }
     if (s->p.temp <= 0.0f) {
         umi_token best = 0;
         for (int32_t i = 1; i < nv; i++)
             if (s->c[i].logit > s->c[best].logit) best = i;
         return best;
     }
-    int32_t n = nv;
     if (s->p.top_k > 0 && s->p.top_k < n) {
-        select_top(s->c, n, s->p.top_k);
+        umi_cand_select_top(s->c, n, s->p.top_k);
         n = s->p.top_k;
     }
-    qsort(s->c, (size_t)n, sizeof *s->c, by_logit_desc);
+    qsort(s->c, (size_t)n, sizeof *s->c, umi_cand_by_logit_desc);
+    return draw(s, n);
+}
 
+/* top-p, min-p and temperature over the n best candidates (sorted, best
+ * first), then the draw. */
+static umi_token draw(umi_sampler *s, int32_t n) {
     /* Softmax over the survivors (max first, so exp never overflows). */
     double sum = 0.0;
     for (int32_t i = 0; i < n; i++) {

@@ -183,6 +183,9 @@ static const route ROUTES[] = {
     {"POST", "/api/show", ollama_show, false},
     {"GET", "/api/version", ollama_version, false},
     {"GET", "/metrics", route_metrics, false},
+    {"POST", "/v1/embeddings", openai_embeddings, false},
+    {"POST", "/api/embed", ollama_embed, false},
+    {"POST", "/api/embeddings", ollama_embeddings, false},
 };
 
 /* Constant time, so the key cannot be guessed a byte at a time from timings. */

@@ -53,6 +53,9 @@ typedef struct stream_fmt {
     void (*delta)(stream *s, const char *text, size_t n); /* new text */
     void (*done)(stream *s);                             /* the last record(s) */
     void (*error)(stream *s, const char *msg);           /* failure after the headers */
+    /* optional: the logprobs of tokens from..to, built under the job's lock
+     * and handed to the next delta or done in stream.lp_pending */
+    cJSON *(*logprobs)(const job *j, int from, int to);
 } stream_fmt;
 
 struct stream {
@@ -65,6 +68,8 @@ struct stream {
     bool sent_role;
     int fd;
     size_t seen;            /* bytes of j->out already formatted */
+    int lp_seen;            /* logprob entries already formatted */
+    cJSON *lp_pending;      /* logprobs for the next chunk (owned), or NULL */
     bool finished;
     char *buf;              /* formatted bytes not yet handed to libmicrohttpd */
     size_t len, pos, cap;
@@ -84,6 +89,13 @@ http_result stream_respond(http_req *r, model_entry *e, job *j, const stream_fmt
  * is cancelled) or it failed and an error was answered (*res). */
 bool job_run(http_req *r, model_entry *e, job *j, http_result *res);
 
+/* ---------------------------------------------------------------- logprobs.c */
+
+/* The logprobs of generated tokens from..to (j->mu held, or the job done):
+ * chat's {"content":[...]} and the completions API's legacy shape. */
+cJSON *logprobs_chat_json(const job *j, int from, int to);
+cJSON *logprobs_legacy_json(const job *j, int from, int to);
+
 /* ---------------------------------------------------------------- routes */
 
 http_result openai_chat(http_req *r);
@@ -95,6 +107,9 @@ http_result ollama_tags(http_req *r);
 http_result ollama_ps(http_req *r);
 http_result ollama_show(http_req *r);
 http_result ollama_version(http_req *r);
+http_result openai_embeddings(http_req *r); /* routes_embed.c */
+http_result ollama_embed(http_req *r);
+http_result ollama_embeddings(http_req *r); /* the legacy /api/embeddings */
 http_result route_metrics(http_req *r); /* metrics.c: Prometheus text */
 
 /* Shared by the routes: Unix seconds, and Ollama's RFC 3339 time with nanoseconds. */

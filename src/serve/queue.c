@@ -18,6 +18,7 @@ job *job_new(job_kind kind) {
     j->p.sp = umi_sampler_default_params();
     j->p.n_predict = -1;
     j->p.cache_prompt = true;
+    j->p.top_logprobs = -1;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     atomic_init(&j->cancel, false);
@@ -50,6 +51,14 @@ void job_release(job *j) {
     free(j->toks);
     free(j->pend);
     umi_sampler_free(j->smp);
+    for (int i = 0; i < j->n_inputs; i++) {
+        free(j->inputs[i].text);
+        free(j->inputs[i].toks);
+    }
+    free(j->inputs);
+    free(j->embd);
+    free(j->lp);
+    free(j->lp_text);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->cv);
     free(j);

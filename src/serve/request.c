@@ -193,3 +193,23 @@ bool req_string(const cJSON *o, const char *key, bool required, char **dst, char
     if (!*dst) return fail(msg, len, "%s", "out of memory");
     return true;
 }
+
+bool req_top_logprobs(const cJSON *o, const char *key, job_params *p, char *msg, size_t len) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) return true;
+    int32_t n = 0;
+    if (!get_int(o, key, 0, LP_MAX_TOP, &n, msg, len)) return false;
+    p->top_logprobs = n;
+    return true;
+}
+
+bool req_logprobs(const cJSON *o, job_params *p, char *msg, size_t len) {
+    bool on = false;
+    const cJSON *top = cJSON_GetObjectItemCaseSensitive(o, "top_logprobs");
+    if (!req_bool(o, "logprobs", &on, msg, len)) return false;
+    if (!on && top && !cJSON_IsNull(top))
+        return fail(msg, len, "'%s' needs 'logprobs': true", "top_logprobs");
+    if (!on) return true;
+    p->top_logprobs = 0;
+    return req_top_logprobs(o, "top_logprobs", p, msg, len);
+}

@@ -17,6 +17,11 @@ bool req_openai_params(const cJSON *body, job_params *p, char *msg, size_t len);
  * seed, stop, repeat_penalty, repeat_last_n. */
 bool req_ollama_params(const cJSON *body, job_params *p, char *msg, size_t len);
 /* An optional boolean / string member (absent or null leaves *dst). */
+/* A count of alternative logprobs, 0..LP_MAX_TOP, into p->top_logprobs
+ * (0 or more: logprobs on); absent or null leaves it. */
+bool req_top_logprobs(const cJSON *o, const char *key, job_params *p, char *msg, size_t len);
+/* OpenAI chat's and Ollama's "logprobs": true with "top_logprobs": 0..20. */
+bool req_logprobs(const cJSON *o, job_params *p, char *msg, size_t len);
 bool req_bool(const cJSON *o, const char *key, bool *dst, char *msg, size_t len);
 bool req_string(const cJSON *o, const char *key, bool required, char **dst, char *msg, size_t len);
 

@@ -44,16 +44,31 @@ static cJSON *with_text(cJSON *o, bool chat, const char *text, size_t n) {
     return o;
 }
 
+/* Ollama's "logprobs": the array of OpenAI chat's logprobs.content. */
+static cJSON *ollama_logprobs(const job *j, int from, int to) {
+    cJSON *o = logprobs_chat_json(j, from, to);
+    cJSON *content = cJSON_DetachItemFromObject(o, "content");
+    cJSON_Delete(o);
+    return content;
+}
+
 /* ---------------------------------------------------------------- streams */
+
+static void add_pending_logprobs(stream *s, cJSON *o) {
+    if (s->lp_pending) cJSON_AddItemToObject(o, "logprobs", s->lp_pending);
+    s->lp_pending = NULL;
+}
 
 static void nd_delta(stream *s, bool chat, const char *t, size_t n) {
     cJSON *o = with_text(record(s->e->name), chat, t, n);
+    add_pending_logprobs(s, o);
     cJSON_AddBoolToObject(o, "done", false);
     stream_put_json(s, "", o, "\n");
 }
 
 static void nd_done(stream *s, bool chat) {
     cJSON *o = with_text(record(s->e->name), chat, "", 0);
+    add_pending_logprobs(s, o);
     cJSON_AddBoolToObject(o, "done", true);
     add_stats(o, s->j);
     stream_put_json(s, "", o, "\n");
@@ -70,8 +85,30 @@ static void chat_done(stream *s) { nd_done(s, true); }
 static void gen_delta(stream *s, const char *t, size_t n) { nd_delta(s, false, t, n); }
 static void gen_done(stream *s) { nd_done(s, false); }
 
-static const stream_fmt CHAT_ND = {"application/x-ndjson", chat_delta, chat_done, nd_error};
-static const stream_fmt GEN_ND = {"application/x-ndjson", gen_delta, gen_done, nd_error};
+static const stream_fmt CHAT_ND = {"application/x-ndjson", chat_delta, chat_done, nd_error,
+                                   ollama_logprobs};
+static const stream_fmt GEN_ND = {"application/x-ndjson", gen_delta, gen_done, nd_error,
+                                  ollama_logprobs};
+
+/* "format": "json" constrains the output to a JSON object; a JSON schema
+ * object is refused (not supported), "" or null means plain text. The
+ * logprobs fields follow Ollama (its Python client, late 2025): "logprobs"
+ * true, "top_logprobs" 0..20. */
+static bool format_and_logprobs(const cJSON *b, job_params *p, char *msg, size_t len) {
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(b, "format");
+    if (fmt && !cJSON_IsNull(fmt) && !(cJSON_IsString(fmt) && !fmt->valuestring[0])) {
+        if (cJSON_IsObject(fmt)) {
+            snprintf(msg, len, "'format' as a JSON schema is not supported; use \"json\"");
+            return false;
+        }
+        if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "json") != 0) {
+            snprintf(msg, len, "'format' must be \"json\"");
+            return false;
+        }
+        p->json = true;
+    }
+    return req_logprobs(b, p, msg, len);
+}
 
 /* ---------------------------------------------------------------- chat, generate */
 
@@ -94,9 +131,8 @@ static http_result run(http_req *r, bool chat) {
         res = http_error(r, 400, "invalid_value", "%s", msg);
         goto out;
     }
-    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(b, "format");
-    if (fmt && !cJSON_IsNull(fmt) && !(cJSON_IsString(fmt) && !fmt->valuestring[0])) {
-        res = http_error(r, 400, "unsupported_parameter", "'format' (structured output) is not supported yet");
+    if (!format_and_logprobs(b, &j->p, msg, sizeof msg)) {
+        res = http_error(r, 400, "invalid_value", "%s", msg);
         goto out;
     }
     if (chat) {
@@ -125,6 +161,7 @@ static http_result run(http_req *r, bool chat) {
     }
     if (!job_run(r, e, j, &res)) goto out;
     cJSON *o = with_text(record(e->name), chat, j->out ? j->out : "", j->out_len);
+    if (j->p.top_logprobs >= 0) cJSON_AddItemToObject(o, "logprobs", ollama_logprobs(j, 0, j->n_lp));
     cJSON_AddBoolToObject(o, "done", true);
     add_stats(o, j);
     res = http_json(r, 200, o);

@@ -71,7 +71,9 @@ static void sse_chunk(stream *s, bool chat, const char *text, size_t n, const ch
         cJSON_AddStringToObject(c, "text", copy ? copy : "");
     }
     free(copy);
-    cJSON_AddNullToObject(c, "logprobs");
+    if (s->lp_pending) cJSON_AddItemToObject(c, "logprobs", s->lp_pending);
+    else cJSON_AddNullToObject(c, "logprobs");
+    s->lp_pending = NULL;
     if (finish) cJSON_AddStringToObject(c, "finish_reason", finish);
     else cJSON_AddNullToObject(c, "finish_reason");
     stream_put_json(s, "data: ", o, "\n\n");
@@ -106,13 +108,15 @@ static void chat_done(stream *s) { sse_done(s, true); }
 static void text_delta(stream *s, const char *t, size_t n) { sse_chunk(s, false, t, n, NULL); }
 static void text_done(stream *s) { sse_done(s, false); }
 
-static const stream_fmt CHAT_SSE = {"text/event-stream", chat_delta, chat_done, sse_error};
-static const stream_fmt TEXT_SSE = {"text/event-stream", text_delta, text_done, sse_error};
+static const stream_fmt CHAT_SSE = {"text/event-stream", chat_delta, chat_done, sse_error,
+                                    logprobs_chat_json};
+static const stream_fmt TEXT_SSE = {"text/event-stream", text_delta, text_done, sse_error,
+                                    logprobs_legacy_json};
 
 /* ---------------------------------------------------------------- shared request part */
 
 /* Fields both endpoints take; false after answering 400. */
-static bool common(http_req *r, const cJSON *b, job *j, bool *stream_on, bool *usage,
+static bool common(http_req *r, const cJSON *b, job *j, bool chat, bool *stream_on, bool *usage,
                    http_result *res) {
     char msg[300];
     if (!req_openai_params(b, &j->p, msg, sizeof msg) || !req_bool(b, "stream", stream_on, msg, sizeof msg)) {
@@ -130,17 +134,31 @@ static bool common(http_req *r, const cJSON *b, job *j, bool *stream_on, bool *u
             return false;
         }
     }
-    const cJSON *lp = cJSON_GetObjectItemCaseSensitive(b, "logprobs");
-    if (lp && !cJSON_IsNull(lp) && !cJSON_IsFalse(lp) && !(cJSON_IsNumber(lp) && lp->valuedouble == 0)) {
-        *res = http_error(r, 400, "unsupported_parameter", "'logprobs' is not supported yet");
+    /* Chat: "logprobs" true with "top_logprobs" 0..20; completions (legacy): "logprobs" a
+     * count 0..20 of alternatives (OpenAI allows 5, llama-server more). */
+    const bool lp_ok = chat ? req_logprobs(b, &j->p, msg, sizeof msg)
+                            : req_top_logprobs(b, "logprobs", &j->p, msg, sizeof msg);
+    if (!lp_ok) {
+        *res = http_error(r, 400, "invalid_value", "%s", msg);
         return false;
     }
     const cJSON *rf = cJSON_GetObjectItemCaseSensitive(b, "response_format");
     if (rf && !cJSON_IsNull(rf)) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(rf, "type");
-        if (!cJSON_IsObject(rf) || !cJSON_IsString(t) || strcmp(t->valuestring, "text") != 0) {
+        if (!cJSON_IsObject(rf) || !cJSON_IsString(t)) {
+            *res = http_error(r, 400, "invalid_type",
+                              "'response_format' must be an object with a string 'type'");
+            return false;
+        }
+        if (strcmp(t->valuestring, "json_object") == 0) {
+            j->p.json = true;
+        } else if (strcmp(t->valuestring, "json_schema") == 0) {
             *res = http_error(r, 400, "unsupported_parameter",
-                              "'response_format' other than {\"type\":\"text\"} is not supported yet");
+                              "response_format json_schema is not supported; use json_object");
+            return false;
+        } else if (strcmp(t->valuestring, "text") != 0) {
+            *res = http_error(r, 400, "invalid_value",
+                              "response_format type must be text, json_object or json_schema");
             return false;
         }
     }
@@ -176,7 +194,7 @@ static http_result complete(http_req *r, bool chat) {
         }
         if (!(j->prompt = strdup(p->valuestring))) goto out;
     }
-    if (!common(r, b, j, &stream_on, &usage, &res)) goto out;
+    if (!common(r, b, j, chat, &stream_on, &usage, &res)) goto out;
     stream tmpl = {.created = now_unix(), .include_usage = usage};
     make_id(tmpl.id, sizeof tmpl.id, chat ? "chatcmpl-" : "cmpl-");
     if (stream_on) {
@@ -196,7 +214,9 @@ static http_result complete(http_req *r, bool chat) {
     } else {
         cJSON_AddStringToObject(c, "text", j->out ? j->out : "");
     }
-    cJSON_AddNullToObject(c, "logprobs");
+    if (j->p.top_logprobs < 0) cJSON_AddNullToObject(c, "logprobs");
+    else cJSON_AddItemToObject(c, "logprobs", chat ? logprobs_chat_json(j, 0, j->n_lp)
+                                                   : logprobs_legacy_json(j, 0, j->n_lp));
     cJSON_AddStringToObject(c, "finish_reason", strcmp(j->finish, "length") == 0 ? "length" : "stop");
     cJSON_AddItemToObject(o, "usage", usage_of(j));
     cJSON_AddItemToObject(o, "timings", timings_of(j));

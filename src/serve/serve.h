@@ -7,6 +7,9 @@
  *   request.c         JSON request fields shared by both APIs (messages, sampling options)
  *   routes_openai.c   /v1/chat/completions, /v1/completions, /v1/models
  *   routes_ollama.c   /api/chat, /api/generate, /api/tags, /api/ps, /api/show, /api/version
+ *   routes_embed.c    /v1/embeddings, /api/embed, /api/embeddings
+ *   logprobs.c        recording a token's log-probabilities and formatting them
+ *   embed_job.c       an embedding job's inputs, tokenized on the model's thread
  *   queue.c           a job: the request handed to a model's thread and the text it produces
  *   registry.c        which models exist (-m files, --models-dir) and their per-model queue
  *   worker.c          one inference thread per loaded model: slots, prefix cache, round robin
@@ -57,6 +60,7 @@ typedef enum job_kind {
     JOB_COMPLETION, /* prompt tokenized as is */
     JOB_GENERATE,   /* Ollama generate: template(system, prompt) if the model has one, else as is */
     JOB_LOAD,       /* only make sure the model is loaded (Ollama's empty prompt) */
+    JOB_EMBED,      /* embeddings of inputs[] (embed_job.c) */
 } job_kind;
 
 typedef enum job_state {
@@ -74,7 +78,33 @@ typedef struct job_params {
     int n_stop;
     bool cache_prompt;   /* reuse the slot's cached prefix (default true) */
     bool ignore_eos;
+    bool json;           /* constrain the output to one JSON object */
+    int top_logprobs;    /* -1: no logprobs; else record the chosen token and this many alternatives */
+    bool truncate;       /* embeddings: cut inputs longer than the context instead of failing */
 } job_params;
+
+/* One input of an embedding job: text, or token ids the client gave. */
+typedef struct embed_input {
+    char *text;          /* owned; NULL when toks came from the client */
+    umi_token *toks;     /* owned */
+    int n_toks;
+} embed_input;
+
+/* One generated token's log-probabilities (logprobs.c); the pieces live in
+ * the job's lp_text. */
+typedef struct lp_alt {
+    umi_token id;
+    float logprob;
+    uint32_t off, len;   /* the token's bytes in job.lp_text */
+} lp_alt;
+
+#define LP_MAX_TOP 20
+typedef struct lp_token {
+    lp_alt chosen;
+    lp_alt top[LP_MAX_TOP];
+    int n_top;
+    size_t text_offset;  /* bytes generated before this token */
+} lp_token;
 
 typedef struct job {
     /* set by the HTTP thread before enqueueing, read-only afterwards */
@@ -98,6 +128,14 @@ typedef struct job {
     int n_prompt, n_cached, n_gen;
     int64_t t_queued, t_accepted, t_prompt_done, t_first, t_end; /* umi_time_us */
     int64_t load_us;        /* model load time, when this job waited for it */
+    lp_token *lp;           /* logprobs of the generated tokens (when asked) */
+    int n_lp, lp_cap;
+    char *lp_text;
+    size_t lp_text_len, lp_text_cap, lp_gen_bytes;
+    embed_input *inputs;    /* JOB_EMBED, set by the HTTP thread */
+    int n_inputs;
+    float *embd;            /* JOB_EMBED results: [n_inputs][n_embd], read once DONE */
+    int n_embd, n_embd_done;
     atomic_bool cancel;     /* client went away: the worker drops the job */
     int refs;
 
@@ -196,5 +234,12 @@ void registry_submit(model_entry *e, job *j);
 /* ---------------------------------------------------------------- worker.c */
 
 void *worker_main(void *arg);
+
+/* embed_job.c: tokenize an embedding job's inputs (cut to limit tokens when
+ * it asks for truncation) and size its results; false: the job failed. */
+bool embed_prepare(umi_model *model, job *j, uint32_t limit);
+/* logprobs.c: record the chosen token's log-probability and the best
+ * alternatives from the raw logits (before any sampling transform). */
+void logprobs_record(const umi_model *model, job *j, const float *logits, umi_token tok);
 
 #endif

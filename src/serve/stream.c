@@ -102,6 +102,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
         char *text = n ? malloc(n) : NULL;
         if (text) memcpy(text, j->out + s->seen, n);
         s->seen = j->out_len;
+        if (s->fmt->logprobs && j->n_lp > s->lp_seen && (text || j->state == JOB_DONE)) {
+            cJSON_Delete(s->lp_pending);
+            s->lp_pending = s->fmt->logprobs(j, s->lp_seen, j->n_lp);
+            s->lp_seen = j->n_lp;
+        }
         job_state st = j->state;
         pthread_mutex_unlock(&j->mu);
         if (text) s->fmt->delta(s, text, n);
@@ -126,6 +131,7 @@ static void stream_free(void *cls) {
     stream *s = cls;
     atomic_store(&s->j->cancel, true);
     job_release(s->j);
+    cJSON_Delete(s->lp_pending);
     free(s->buf);
     free(s);
 }
@@ -159,6 +165,8 @@ http_result stream_respond(http_req *r, model_entry *e, job *j, const stream_fmt
     s->fd = http_fd(r);
     s->buf = NULL;
     s->len = s->pos = s->cap = s->seen = 0;
+    s->lp_seen = 0;
+    s->lp_pending = NULL;
     s->finished = false;
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
                                                                   stream_read, s, stream_free);

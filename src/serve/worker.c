@@ -167,9 +167,21 @@ static void list_push(job **head, job *j) {
     *head = j;
 }
 
+/* The context a job asks for (Ollama's num_ctx) or the slot default, at most the training context. */
+static uint32_t job_limit(const model_entry *e, const job *j) {
+    uint32_t limit = j->p.n_ctx ? j->p.n_ctx : default_n_ctx(e);
+    uint32_t train = train_ctx(e);
+    return train && limit > train ? train : limit;
+}
+
 /* Render and tokenize the prompt; check it fits. false: the job failed. */
 static bool prepare(model_entry *e, job *j) {
     umi_error err = {0};
+    if (j->kind == JOB_EMBED) {
+        j->p.n_ctx = job_limit(e, j);
+        j->p.cache_prompt = false;
+        return embed_prepare(e->model, j, j->p.n_ctx);
+    }
     char *text = NULL;
     const char *src = j->prompt ? j->prompt : "";
     bool templated = j->kind == JOB_CHAT ||
@@ -211,9 +223,7 @@ static bool prepare(model_entry *e, job *j) {
         return false;
     }
     j->n_toks = n;
-    uint32_t limit = j->p.n_ctx ? j->p.n_ctx : default_n_ctx(e);
-    uint32_t train = train_ctx(e);
-    if (train && limit > train) limit = train;
+    const uint32_t limit = job_limit(e, j);
     if ((uint32_t)n >= limit) {
         job_fail(j, 400, "context_length_exceeded",
                  "the prompt has %d tokens but the context holds %u; shorten it or ask for a larger "
@@ -227,6 +237,10 @@ static bool prepare(model_entry *e, job *j) {
         return false;
     }
     for (int i = 0; i < n; i++) umi_sampler_accept(j->smp, j->toks[i]);
+    if (j->p.json && umi_sampler_set_json(j->smp, e->model, &err) != UMI_OK) { /* after the prompt */
+        job_fail(j, 400, "json_unsupported", "JSON output: %s", err.msg);
+        return false;
+    }
     job_accept(j, n, 0);
     return true;
 }
@@ -270,7 +284,7 @@ static void assign(model_entry *e) {
             continue;
         }
         int p = j->p.cache_prompt ? common_prefix(s, j) : 0;
-        if (p == j->n_toks) p--; /* decode at least one token to have logits */
+        if (p == j->n_toks && p > 0) p--; /* decode at least one token to have logits */
         p = (int)umi_context_truncate(s->ctx, (uint32_t)p); /* 0 when a window ring cannot go back */
         s->n_cache = p;
         s->n_done = p;
@@ -301,12 +315,35 @@ static void slot_fail(model_entry *e, slot *s, const umi_error *err) {
     slot_release(e, s);
 }
 
+/* One input of an embedding job per step, so the other slots keep generating. */
+static void embed_step(model_entry *e, slot *s) {
+    job *j = s->job;
+    umi_error err = {0};
+    const embed_input *in = &j->inputs[j->n_embd_done];
+    s->n_cache = 0; /* umi_embed uses the cache from position 0 and leaves it empty */
+    float *out = j->embd + (size_t)j->n_embd_done * j->n_embd;
+    if (umi_embed(s->ctx, in->toks, in->n_toks, out, &err) != UMI_OK) {
+        bool client = err.code == UMI_ERR_UNSUPPORTED || err.code == UMI_ERR_ARG;
+        job_fail(j, client ? 400 : 500, client ? "embeddings_unsupported" : "server_error",
+                 "embedding: %s", err.msg);
+        slot_release(e, s);
+        return;
+    }
+    if (++j->n_embd_done < j->n_inputs) return;
+    job_finish(j, "stop");
+    slot_release(e, s);
+}
+
 static void slot_step(model_entry *e, slot *s) {
     job *j = s->job;
     umi_error err = {0};
     if (atomic_load(&j->cancel)) {
         job_finish(j, "cancelled");
         slot_release(e, s);
+        return;
+    }
+    if (j->kind == JOB_EMBED) {
+        embed_step(e, s);
         return;
     }
     if (s->n_done < j->n_toks) { /* the prompt, one n_batch chunk per step */
@@ -327,12 +364,14 @@ static void slot_step(model_entry *e, slot *s) {
         }
         return;
     }
-    umi_token tok = umi_sampler_sample(j->smp, umi_get_logits(s->ctx, -1));
-    if (!j->p.ignore_eos && umi_token_is_eog(e->model, tok)) {
+    const float *logits = umi_get_logits(s->ctx, -1);
+    umi_token tok = umi_sampler_sample(j->smp, logits);
+    if ((!j->p.ignore_eos || umi_sampler_json_done(j->smp)) && umi_token_is_eog(e->model, tok)) {
         job_finish(j, "stop");
         slot_release(e, s);
         return;
     }
+    if (j->p.top_logprobs >= 0) logprobs_record(e->model, j, logits, tok);
     umi_sampler_accept(j->smp, tok);
     pthread_mutex_lock(&j->mu);
     j->n_gen++;

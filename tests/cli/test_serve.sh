@@ -11,11 +11,6 @@ command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
 tmp=$(mktemp -d)
 source "$src/tests/e2e/serve_lib.sh"
 trap 'cleanup_servers; rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "$2" | head -5; }
-is()  { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "got  $2
-want $3"; fi; }
 
 M=stories260K
 # The shared models plus one of an architecture umi does not run (deepseek2's file renamed).
@@ -152,9 +147,13 @@ expect POST $C '{"model":"'$M'",'"$msgs"',"stop":5}'                 400
 expect POST $C '{"model":"'$M'",'"$msgs"',"stop":[1]}'               400
 expect POST $C '{"model":"'$M'",'"$msgs"',"stream":"yes"}'           400
 expect POST $C '{"model":"'$M'",'"$msgs"',"seed":"x"}'               400
-expect POST $C '{"model":"'$M'",'"$msgs"',"logprobs":true}'          400
+expect POST $C '{"model":"'$M'",'"$msgs"',"logprobs":true,"top_logprobs":99}' 400
+expect POST $C '{"model":"'$M'",'"$msgs"',"top_logprobs":2}'         400
+expect POST $C '{"model":"'$M'",'"$msgs"',"logprobs":"yes"}'         400
 expect POST $C '{"model":"'$M'",'"$msgs"',"stream_options":1}'       400
-expect POST $C '{"model":"'$M'",'"$msgs"',"response_format":{"type":"json_object"}}' 400
+expect POST $C '{"model":"'$M'",'"$msgs"',"response_format":{"type":"xml"}}' 400
+expect POST $C '{"model":"'$M'",'"$msgs"',"response_format":"json"}'  400
+expect POST $C '{"model":"'$M'",'"$msgs"',"response_format":{"type":"json_schema","json_schema":{}}}' 400
 expect POST $C '{"model":"'$M'","messages":[{"role":"user","content":"'"$long"'"}]}' 400
 expect POST $C '{"model":"'$M'","messages":[{"role":"user","content":"'"$long"'"}],"stream":true}' 400
 expect POST $C '{"model":"rnd-deepseek9-f32",'"$msgs"'}'             400
@@ -163,10 +162,27 @@ expect POST /v1/nope '{}'                                            404
 expect POST $T '{"model":"'$M'"}'                                    400
 expect POST $T '{"model":"'$M'","prompt":5}'                         400
 expect POST $T '{"model":"'$M'","prompt":"'"$long"'"}'               400
+expect POST $T '{"model":"'$M'","prompt":"hi","logprobs":99}'        400
+E=/v1/embeddings
+expect POST $E '{"model":"'$M'","input":""}'                         400
+expect POST $E '{"model":"'$M'","input":[]}'                         400
+expect POST $E '{"model":"'$M'"}'                                    400
+expect POST $E '{"model":"'$M'","input":5}'                          400
+expect POST $E '{"model":"'$M'","input":[[]]}'                       400
+expect POST $E '{"model":"'$M'","input":[[1,99999999]]}'             400
+expect POST $E '{"model":"'$M'","input":"hi","encoding_format":"hex"}' 400
+expect POST $E '{"model":"'$M'","input":"hi","dimensions":8}'        400
+expect POST $E '{"model":"no-such-model","input":"hi"}'              404
+expect POST /api/embed '{"model":"'$M'","input":""}'                 400
+expect POST /api/embed '{"model":"'$M'","input":[1]}'                400
+expect POST /api/embed '{"model":"'$M'","input":"hi","truncate":"no"}' 400
+expect POST /api/embeddings '{"model":"'$M'","prompt":5}'            400
 expect POST /api/chat '{'                                            400
 expect POST /api/chat '{"model":"'$M'","messages":[]}'               400
 expect POST /api/chat '{"model":"no-such-model",'"$msgs"'}'          404
-expect POST /api/chat '{"model":"'$M'",'"$msgs"',"format":"json"}'   400
+expect POST /api/chat '{"model":"'$M'",'"$msgs"',"format":"yaml"}'   400
+expect POST /api/chat '{"model":"'$M'",'"$msgs"',"format":{"type":"object"}}' 400
+expect POST /api/chat '{"model":"'$M'",'"$msgs"',"logprobs":true,"top_logprobs":21}' 400
 expect POST /api/chat '{"model":"'$M'",'"$msgs"',"stream":1}'        400
 expect POST /api/generate '{"model":"'$M'","prompt":"hi","options":"x"}'                      400
 expect POST /api/generate '{"model":"'$M'","prompt":"hi","options":{"num_predict":"x"}}'      400

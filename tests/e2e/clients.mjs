@@ -1,4 +1,5 @@
-// The official `openai` and `ollama` npm clients against a running `umi serve`.
+// The official `openai` and `ollama` npm clients against a running `umi serve`
+// (chat, completions, models, embeddings, logprobs; Ollama chat, generate, embed, tags, ps, show).
 // usage: node clients.mjs BASE_URL MODEL   (exit 0 when every check passes)
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
@@ -60,6 +61,22 @@ await check('openai: completions (streaming)', async () => {
   for await (const chunk of s) text += chunk.choices[0]?.text ?? '';
   assert(text.length > 0, 'empty text');
 });
+await check('openai: embeddings', async () => {
+  const r = await openai.embeddings.create({ model, input: ['Once upon a time', 'Once upon a time'] });
+  assert(r.data.length === 2 && r.data[0].index === 0 && r.data[1].index === 1, 'data');
+  const v = r.data[0].embedding;
+  const norm = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+  assert(v.length > 0 && Math.abs(norm - 1) < 1e-4, `norm ${norm}`);
+  assert(JSON.stringify(v) === JSON.stringify(r.data[1].embedding), 'identical inputs differ');
+  assert(r.usage.prompt_tokens > 0, 'usage');
+});
+await check('openai: chat with logprobs', async () => {
+  const r = await openai.chat.completions.create({ model, messages, max_tokens: 8, temperature: 0, logprobs: true, top_logprobs: 2 });
+  const content = r.choices[0].logprobs.content;
+  assert(content.length === 8, `${content.length} entries`);
+  assert(content.map((e) => e.token).join('') === r.choices[0].message.content, 'tokens spell the content');
+  assert(content.every((e) => e.logprob <= 0 && e.top_logprobs.length === 2 && e.top_logprobs[0].token === e.token), 'greedy picks the top');
+});
 await check('openai: unknown model is a NotFoundError', async () => {
   try {
     await openai.chat.completions.create({ model: 'no-such-model', messages });
@@ -99,6 +116,12 @@ await check('ollama: ps', async () => {
 await check('ollama: show', async () => {
   const r = await ollama.show({ model });
   assert(r.details.format === 'gguf' && r.model_info['general.architecture'], 'details');
+});
+await check('ollama: embed', async () => {
+  const r = await ollama.embed({ model, input: ['Once upon a time', 'a dog'] });
+  assert(r.embeddings.length === 2 && r.embeddings[0].length > 0, 'embeddings');
+  const norm = Math.sqrt(r.embeddings[0].reduce((a, x) => a + x * x, 0));
+  assert(Math.abs(norm - 1) < 1e-4 && r.prompt_eval_count > 0, `norm ${norm}`);
 });
 await check('ollama: unknown model throws', async () => {
   try {

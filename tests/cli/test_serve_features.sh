@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# `umi serve` features beyond plain generation, with curl: embeddings (OpenAI
+# and Ollama shapes, unit L2 norm, the same input giving the same vector,
+# base64), logprobs (chat, legacy completions, streaming, Ollama; greedy picks
+# the top alternative, every value <= 0), JSON output (response_format
+# json_object, Ollama format json, streaming) that parses, and `umi run --json`.
+# usage: test_serve_features.sh UMI SRC_DIR SHARED_DIR
+set -u
+umi=$1 src=$2 shared=$3
+command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
+tmp=$(mktemp -d)
+source "$src/tests/e2e/serve_lib.sh"
+trap 'cleanup_servers; rm -rf "$tmp"' EXIT
+
+M=stories260K
+# A random-weight model that closes its JSON objects within a few hundred tokens when greedy.
+J=rnd-llama-q8_0
+start_server feat -m "$src/models/stories260K.gguf" --models-dir "$shared/models" --parallel 2 --ctx-size 1024 -t 1
+
+# ---------------------------------------------------------------- embeddings
+is "openai embeddings: two inputs" "$(http POST /v1/embeddings '{"model":"'$M'","input":["Once upon a time","Once upon a time","a dog"]}')" 200
+is "openai embeddings: shape" "$(json "j['object'], [d['object'] for d in j['data']], [d['index'] for d in j['data']], j['model'], j['usage']['prompt_tokens'] == j['usage']['total_tokens'] > 0")" \
+   "list ['embedding', 'embedding', 'embedding'] [0, 1, 2] $M True"
+is "openai embeddings: n_embd floats of L2 norm 1" \
+   "$(json "[len(d['embedding']) for d in j['data']], all(abs(sum(x*x for x in d['embedding']) - 1) < 1e-4 for d in j['data'])")" "[64, 64, 64] True"
+is "openai embeddings: identical inputs, identical vectors; different ones differ" \
+   "$(json "j['data'][0]['embedding'] == j['data'][1]['embedding'], j['data'][0]['embedding'] != j['data'][2]['embedding']")" "True True"
+json "j['data'][0]['embedding']" > "$tmp/vec"
+http POST /v1/embeddings '{"model":"'$M'","input":"Once upon a time"}' >/dev/null
+is "openai embeddings: the same alone as in a batch" "$(json "j['data'][0]['embedding']")" "$(cat "$tmp/vec")"
+http POST /v1/embeddings '{"model":"'$M'","input":"Once upon a time","encoding_format":"base64"}' >/dev/null
+is "openai embeddings: base64 is the float32 little-endian vector" \
+   "$(python3 -c "
+import json,sys,base64,struct
+j=json.load(open(sys.argv[1])); v=json.loads(open(sys.argv[2]).read().replace(\"'\",'\"'))
+b=base64.b64decode(j['data'][0]['embedding']); f=struct.unpack('<%df' % (len(b)//4), b)
+print(len(f) == len(v) and all(abs(a-c) < 1e-6 for a, c in zip(f, v)))" "$tmp/body" "$tmp/vec")" True
+is "openai embeddings: token-id input" "$(http POST /v1/embeddings '{"model":"'$M'","input":[[1,2,3],[1,2,3]]}'; echo " $(json "j['data'][0]['embedding'] == j['data'][1]['embedding'], j['usage']['prompt_tokens']")")" "200 True 6"
+is "ollama embed: shape" "$(http POST /api/embed '{"model":"'$M'","input":["Once upon a time","a dog"]}'; echo " $(json "j['model'], len(j['embeddings']), [len(e) for e in j['embeddings']], j['prompt_eval_count'] > 0, j['total_duration'] > 0, 'load_duration' in j")")" \
+   "200 $M 2 [64, 64] True True True"
+is "ollama embed: same vector as OpenAI's" "$(json "j['embeddings'][0]")" "$(cat "$tmp/vec")"
+is "ollama embed: a plain string" "$(http POST /api/embed '{"model":"'$M'","input":"Once upon a time"}'; echo " $(json "len(j['embeddings'])")")" "200 1"
+is "ollama legacy embeddings" "$(http POST /api/embeddings '{"model":"'$M'","prompt":"Once upon a time"}'; echo " $(json "j['embedding'] == $(cat "$tmp/vec")")")" "200 True"
+is "embeddings of another architecture (qwen2, loaded on first use)" \
+   "$(http POST /v1/embeddings '{"model":"rnd-qwen2-q8_0","input":"hello"}'; echo " $(json "abs(sum(x*x for x in j['data'][0]['embedding']) - 1) < 1e-4")")" "200 True"
+long=$(python3 -c "print('hello ' * 1500)")
+is "openai embeddings: longer than the context is 400" "$(http POST /v1/embeddings '{"model":"'$M'","input":"'"$long"'"}'; echo " $(json "j['error']['code']")")" "400 context_length_exceeded"
+is "ollama embed truncates by default" "$(http POST /api/embed '{"model":"'$M'","input":"'"$long"'"}'; echo " $(json "j['prompt_eval_count']")")" "200 1024"
+is "ollama embed with truncate false is 400" "$(http POST /api/embed '{"model":"'$M'","input":"'"$long"'","truncate":false}')" 400
+is "generation still right after embeddings on the same slots" \
+   "$(http POST /v1/completions '{"model":"'$M'","prompt":"Once upon a time","max_tokens":8,"temperature":0}'; echo " $(json "j['choices'][0]['text']")")" \
+   "200 $("$umi" run -m "$src/models/stories260K.gguf" -p "Once upon a time" -n 8 --temp 0 -t 1 2>/dev/null | sed 's/^Once upon a time//')"
+
+# ---------------------------------------------------------------- logprobs
+chat='{"model":"'$M'","messages":[{"role":"user","content":"Tell me a story."}],"max_tokens":12,"temperature":0'
+is "chat logprobs" "$(http POST /v1/chat/completions "$chat"',"logprobs":true,"top_logprobs":3}')" 200
+python3 - "$tmp/body" <<'EOF' && ok "chat logprobs: one entry per token, greedy = top alternative, values <= 0, bytes" || bad "chat logprobs shape" "$(head -c 600 "$tmp/body")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+c = j["choices"][0]
+content = c["logprobs"]["content"]
+assert len(content) == j["usage"]["completion_tokens"] == 12, len(content)
+assert "".join(e["token"] for e in content) == c["message"]["content"]
+for e in content:
+    assert e["logprob"] <= 0 and len(e["top_logprobs"]) == 3
+    assert e["top_logprobs"][0]["token"] == e["token"] and e["top_logprobs"][0]["logprob"] == e["logprob"]
+    assert e["top_logprobs"][0]["logprob"] >= e["top_logprobs"][1]["logprob"] >= e["top_logprobs"][2]["logprob"]
+    assert bytes(e["bytes"]).decode() == e["token"]
+EOF
+cp "$tmp/body" "$tmp/lpwhole"
+is "chat without logprobs has logprobs null" "$(http POST /v1/chat/completions "$chat}"; echo " $(json "j['choices'][0]['logprobs']")")" "200 None"
+curl -sN --max-time 60 -o "$tmp/sse" "$base/v1/chat/completions" -d "$chat"',"logprobs":true,"top_logprobs":2,"stream":true}'
+python3 - "$tmp/sse" "$tmp/lpwhole" <<'EOF' && ok "chat logprobs streamed: the same entries, chunk by chunk" || bad "chat logprobs streamed" "$(head -c 600 "$tmp/sse")"
+import json, sys
+whole = json.load(open(sys.argv[2]))["choices"][0]
+got = []
+for ev in open(sys.argv[1]).read().split("\n\n"):
+    if ev.startswith("data: {"):
+        c = json.loads(ev[6:])["choices"][0]
+        if c.get("logprobs"): got += c["logprobs"]["content"]
+want = whole["logprobs"]["content"]
+assert [e["token"] for e in got] == [e["token"] for e in want], got
+assert all(len(e["top_logprobs"]) == 2 and e["top_logprobs"][0]["token"] == e["token"] for e in got)
+EOF
+is "completions logprobs (legacy shape)" "$(http POST /v1/completions '{"model":"'$M'","prompt":"Once upon a time","max_tokens":6,"temperature":0,"logprobs":2}')" 200
+python3 - "$tmp/body" <<'EOF' && ok "completions logprobs: tokens, token_logprobs, top_logprobs, text_offset agree" || bad "completions logprobs" "$(head -c 600 "$tmp/body")"
+import json, sys
+c = json.load(open(sys.argv[1]))["choices"][0]
+lp = c["logprobs"]
+n = len(lp["tokens"])
+assert n == 6 and len(lp["token_logprobs"]) == n and len(lp["top_logprobs"]) == n and len(lp["text_offset"]) == n
+assert "".join(lp["tokens"]) == c["text"]
+off = 0
+for t, l, top, o in zip(lp["tokens"], lp["token_logprobs"], lp["top_logprobs"], lp["text_offset"]):
+    assert o == off and l <= 0 and max(top.values()) == l and top[t] == l
+    off += len(t.encode())
+EOF
+is "ollama generate logprobs" "$(http POST /api/generate '{"model":"'$M'","prompt":"Once upon a time","stream":false,"logprobs":true,"top_logprobs":1,"options":{"temperature":0,"num_predict":5}}'; echo " $(json "len(j['logprobs']), all(e['logprob'] <= 0 and e['top_logprobs'][0]['token'] == e['token'] for e in j['logprobs']), ''.join(e['token'] for e in j['logprobs']) == j['response']")")" "200 5 True True"
+
+# ---------------------------------------------------------------- JSON output
+jchat='{"model":"'$J'","messages":[{"role":"user","content":"Reply in JSON."}],"max_tokens":600,"temperature":0,"response_format":{"type":"json_object"}'
+is "response_format json_object" "$(http POST /v1/chat/completions "$jchat}"; echo " $(json "j['choices'][0]['finish_reason']")")" "200 stop"
+is "response_format json_object: the content parses as a JSON object" \
+   "$(json "type(json.loads(j['choices'][0]['message']['content'])).__name__")" dict
+json "j['choices'][0]['message']['content']" > "$tmp/jwhole"
+curl -sN --max-time 60 -o "$tmp/sse" "$base/v1/chat/completions" -d "$jchat"',"stream":true}'
+is "response_format json_object streamed: the same object" "$(python3 -c "
+import json,sys
+t=''
+for ev in open(sys.argv[1]).read().split('\n\n'):
+    if ev.startswith('data: {'): t += json.loads(ev[6:])['choices'][0]['delta'].get('content') or ''
+print(t)" "$tmp/sse")" "$(cat "$tmp/jwhole")"
+is "response_format json_object with temperature parses" \
+   "$(http POST /v1/chat/completions '{"model":"'$J'","messages":[{"role":"user","content":"JSON"}],"max_tokens":900,"temperature":0.7,"top_k":5,"seed":3,"response_format":{"type":"json_object"}}'; echo " $(json "type(json.loads(j['choices'][0]['message']['content'])).__name__ if j['choices'][0]['finish_reason'] == 'stop' else 'length'")")" "200 dict"
+is "ollama format json" "$(http POST /api/chat '{"model":"'$J'","messages":[{"role":"user","content":"JSON please"}],"format":"json","stream":false,"options":{"temperature":0,"num_predict":600}}'; echo " $(json "j['done_reason'], type(json.loads(j['message']['content'])).__name__")")" "200 stop dict"
+is "ollama generate format json" "$(http POST /api/generate '{"model":"'$J'","prompt":"JSON please","format":"json","stream":false,"options":{"temperature":0,"num_predict":600}}'; echo " $(json "type(json.loads(j['response'])).__name__")")" "200 dict"
+is "umi run --json prints one JSON object" \
+   "$("$umi" run -m "$shared/models/$J.gguf" -p "JSON:" --json -n 600 --temp 0 -t 1 2>/dev/null | python3 -c "import json,sys; print(type(json.load(sys.stdin)).__name__)")" dict
+
+if stop_server "$server_pid"; then ok "server exits cleanly on SIGTERM"; else bad "server shutdown" "$(tail -20 "$tmp/feat.log")"; fi
+if grep -q "ERROR: AddressSanitizer\|runtime error" "$tmp"/*.log; then bad "sanitizer reports" "$(grep -h -A5 'ERROR\|runtime error' "$tmp"/*.log)"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
