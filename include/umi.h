@@ -155,6 +155,18 @@ uint32_t umi_context_truncate(umi_context *ctx, uint32_t n);
 umi_status umi_decode(umi_context *ctx, const umi_token *tokens, int32_t n_tokens,
                       bool all_logits, umi_error *err);
 
+/* One next token for each of n contexts of the same model (continuous
+ * batching): tokens[i] goes to ctxs[i] at its n_past, in its own KV cache,
+ * and its logits land in ctxs[i] (umi_get_logits(ctxs[i], -1)) exactly as
+ * umi_decode(ctxs[i], &tokens[i], 1, false) would have made them — bit for
+ * bit. The n tokens share one forward pass, so each weight row is read once
+ * per step; the pass runs in ctxs[0]'s scratch and thread pool (groups of
+ * its n_batch). Models with expert or latent-attention layers decode the
+ * contexts one after another. The contexts must be distinct; fails before
+ * touching any of them (UMI_ERR_ARG, UMI_ERR_CONTEXT_FULL). */
+umi_status umi_decode_multi(umi_context *const *ctxs, const umi_token *tokens, int32_t n,
+                            umi_error *err);
+
 /* Logits (n_vocab floats, owned by ctx, valid until the next decode) of token
  * i of the last umi_decode call; i = -1 means the last token. */
 const float *umi_get_logits(const umi_context *ctx, int32_t i);

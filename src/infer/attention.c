@@ -114,9 +114,6 @@ static void attention_rows(void *arg, int ith, int nth) {
     const int hd_k = (int)hp->head_dim_k, hd_v = (int)hp->head_dim_v;
     const int n_head = (int)hp->n_head, group = (int)(hp->n_head / hp->n_head_kv);
     const size_t k_stride = (size_t)hp->n_head_kv * hd_k, v_stride = (size_t)hp->n_head_kv * hd_v;
-    const uint16_t *kl = ctx->k_cache + ctx->kv_first[t->layer] * k_stride;
-    const uint16_t *vl = ctx->v_cache + ctx->kv_first[t->layer] * v_stride;
-    const int cells = (int)ctx->kv_cells[t->layer];
     const umi_layer *L = &ctx->model->layers[t->layer];
     /* A q already scaled by q_scale (gemma2, phi3) is dotted unscaled. */
     umi_att_scores sc = {.scale = hp->q_scale != 0.0f ? 1.0f : 1.0f / sqrtf((float)hd_k),
@@ -128,13 +125,19 @@ static void attention_rows(void *arg, int ith, int nth) {
     umi_split_rows((int64_t)t->n * n_head, ith, nth, &i0, &i1);
     for (int64_t item = i0; item < i1; item++) {
         const int tok = (int)(item / n_head), h = (int)(item % n_head), kvh = h / group;
-        const int n_kv = (int)ctx->n_past + tok + 1; /* causal: positions 0..pos */
+        const int n_kv = (int)umi_row_pos(ctx, tok) + 1; /* causal: positions 0..pos */
+        /* a multi-sequence pass: the row's own cache, as a one-row batch */
+        const umi_context *kv = umi_row_ctx(ctx, tok);
+        const int n_rows = ctx->multi ? 1 : t->n;
+        const uint16_t *kl = kv->k_cache + kv->kv_first[t->layer] * k_stride;
+        const uint16_t *vl = kv->v_cache + kv->kv_first[t->layer] * v_stride;
+        const int cells = (int)kv->kv_cells[t->layer];
         /* sliding window: the n_swa positions up to and including pos */
         const int first = L->n_swa && n_kv > (int)L->n_swa ? n_kv - (int)L->n_swa : 0;
         const float *q = ctx->q + ((size_t)tok * n_head + h) * hd_k;
         float *out = ctx->att + ((size_t)tok * n_head + h) * hd_v;
         umi_attention_head(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, first,
-                           n_kv, cells, q, &sc, t->n, out, scratch);
+                           n_kv, cells, q, &sc, n_rows, out, scratch);
     }
 }
 

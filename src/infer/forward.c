@@ -59,8 +59,9 @@ static void store_kv(umi_context *ctx, int layer, int n) {
     const umi_hparams *hp = &ctx->model->hp;
     const size_t kd = (size_t)hp->n_head_kv * hp->head_dim_k, vd = (size_t)hp->n_head_kv * hp->head_dim_v;
     for (int t = 0; t < n; t++) {
-        const size_t cell = umi_kv_cell(ctx, layer, ctx->n_past + (uint32_t)t);
-        uint16_t *kc = ctx->k_cache + cell * kd, *vc = ctx->v_cache + cell * vd;
+        umi_context *owner = umi_row_ctx(ctx, t);
+        const size_t cell = umi_kv_cell(owner, layer, umi_row_pos(ctx, t));
+        uint16_t *kc = owner->k_cache + cell * kd, *vc = owner->v_cache + cell * vd;
         const float *k = ctx->k + (size_t)t * kd, *v = ctx->v + (size_t)t * vd;
         for (size_t i = 0; i < kd; i++) kc[i] = umi_fp32_to_fp16(k[i]);
         for (size_t i = 0; i < vd; i++) vc[i] = umi_fp32_to_fp16(v[i]);
@@ -119,8 +120,12 @@ static void self_attention(umi_context *ctx, const umi_layer *L, int il, int n) 
         rope_hp.rope_freq_base = hp->rope_freq_base_swa;
         rope_hp.rope_freq_scale = hp->rope_freq_scale_swa;
     }
-    umi_rope(&rope_hp, f32_data(m->rope_freqs), ctx->q, n, (int)hp->n_head, (int)hp->head_dim_k, ctx->n_past);
-    umi_rope(&rope_hp, f32_data(m->rope_freqs), ctx->k, n, (int)hp->n_head_kv, (int)hp->head_dim_k, ctx->n_past);
+    if (ctx->multi) { /* each row at its own sequence's position */
+        umi_multi_rope(ctx, &rope_hp, f32_data(m->rope_freqs), n);
+    } else {
+        umi_rope(&rope_hp, f32_data(m->rope_freqs), ctx->q, n, (int)hp->n_head, (int)hp->head_dim_k, ctx->n_past);
+        umi_rope(&rope_hp, f32_data(m->rope_freqs), ctx->k, n, (int)hp->n_head_kv, (int)hp->head_dim_k, ctx->n_past);
+    }
     trace(ctx, "Qcur_rope", il, ctx->q, QD);
     trace(ctx, "Kcur_rope", il, ctx->k, KD);
     if (hp->q_scale != 0.0f) umi_scale(ctx->q, QD, hp->q_scale);
@@ -218,5 +223,5 @@ void umi_forward(umi_context *ctx, const umi_token *tokens, int n, bool all_logi
     if (m->hp.final_softcap != 0.0f)
         umi_softcap(logits, (int64_t)rows * m->hp.n_vocab, m->hp.final_softcap);
     trace(ctx, "result_output", 0, logits, (int64_t)rows * m->hp.n_vocab);
-    ctx->n_past += (uint32_t)n;
+    if (!ctx->multi) ctx->n_past += (uint32_t)n; /* multi.c advances each sequence */
 }

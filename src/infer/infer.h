@@ -26,6 +26,13 @@ typedef struct umi_moe_scratch {
 
 typedef struct umi_embed_acc umi_embed_acc; /* embed.c */
 
+/* A multi-sequence pass (multi.c): row i of the chunk is the next token of
+ * seqs[i], at that context's n_past, against its own KV cache. */
+typedef struct umi_multi {
+    umi_context *const *seqs;
+    int n;
+} umi_multi;
+
 struct umi_context {
     umi_model *model;
     umi_pool *pool;
@@ -66,7 +73,21 @@ struct umi_context {
     uint32_t n_logits_cap;
     uint32_t n_logits;   /* rows valid after the last decode */
     umi_embed_acc *embd; /* set by umi_embed while it runs */
+    /* Set on the first context while umi_decode_multi runs its pass through
+     * this context's scratch: rope, KV store and attention then follow each
+     * row's own sequence, and every matmul row takes the single-token kernel
+     * order so each row's bits equal its solo decode. NULL otherwise. */
+    const umi_multi *multi;
 };
+
+/* The context whose KV cache row t of the current pass belongs to, and the
+ * position of that row. */
+static inline umi_context *umi_row_ctx(umi_context *ctx, int t) {
+    return ctx->multi ? ctx->multi->seqs[t] : ctx;
+}
+static inline uint32_t umi_row_pos(const umi_context *ctx, int t) {
+    return ctx->multi ? ctx->multi->seqs[t]->n_past : ctx->n_past + (uint32_t)t;
+}
 
 /* The cell of layer il that holds position pos. */
 static inline size_t umi_kv_cell(const umi_context *ctx, int il, uint32_t pos) {
@@ -99,6 +120,10 @@ void umi_rmsnorm(float *out, const float *x, const float *w, int n, int dim, flo
  * n token rows at positions pos0..pos0+n-1. */
 void umi_rope(const umi_hparams *hp, const float *freq_factors, float *x, int n, int n_heads,
               int head_dim, uint32_t pos0);
+
+/* umi_rope of ctx->q and ctx->k for the n rows of a multi-sequence pass,
+ * each at its own sequence's position (multi.c). */
+void umi_multi_rope(umi_context *ctx, const umi_hparams *hp, const float *freq_factors, int n);
 
 /* y[i] += b[i % dim] for n rows. */
 void umi_add_bias(float *y, const float *b, int n, int dim);

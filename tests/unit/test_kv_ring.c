@@ -13,22 +13,11 @@
 #include "infer/infer.h"
 #include "infer/memory.h"
 #include "testkit.h"
+#include "ctxkit.h"
 
 enum { N_CTX = 128, N_BATCH = 8, N_PROMPT = 70 };
 
-static umi_context *open_ctx(umi_model *m) {
-    umi_context_params cp = umi_context_default_params();
-    cp.n_ctx = N_CTX;
-    cp.n_batch = N_BATCH;
-    cp.n_threads = 2;
-    umi_context *ctx = NULL;
-    umi_error err = {0};
-    if (umi_context_init(m, &cp, &ctx, &err)) {
-        printf("context: %s\n", err.msg);
-        exit(2);
-    }
-    return ctx;
-}
+static umi_context *open_ctx(umi_model *m) { return open_ctx_sized(m, N_CTX, N_BATCH); }
 
 static size_t total_cells(const umi_context *ctx) {
     size_t n = 0;
@@ -40,13 +29,6 @@ static bool same_logits(umi_context *a, umi_context *b, int rows, int n_vocab) {
     for (int r = 0; r < rows; r++)
         if (memcmp(umi_get_logits(a, r), umi_get_logits(b, r), (size_t)n_vocab * sizeof(float))) return false;
     return true;
-}
-
-static umi_token argmax(const float *l, int n) {
-    umi_token best = 0;
-    for (int i = 1; i < n; i++)
-        if (l[i] > l[best]) best = i;
-    return best;
 }
 
 static void run(const char *path, const char *text) {
