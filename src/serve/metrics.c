@@ -1,7 +1,7 @@
 /* GET /metrics: Prometheus text exposition of what the server has done —
  * requests, tokens in and out (and how many came from the prefix cache),
- * generation speed, time-to-first-token histogram, queue depth, busy slots
- * and memory per model. Counters live in each model_entry under its mutex. */
+ * generation speed, time-to-first-token histogram, decode batch sizes,
+ * queue depth, busy slots and memory per model. Counters live in each model_entry under its mutex. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +33,19 @@ void metrics_record(model_entry *e, job *j) {
         while (b < N_LE && ttft > TTFT_LE[b]) b++;
         e->m_ttft_bucket[b]++;
     }
+    pthread_mutex_unlock(&e->mu);
+}
+
+static const double BATCH_LE[] = {1, 2, 4, 8, 16, 32}; /* sequences per decode pass; +Inf last */
+enum { N_BATCH_LE = sizeof BATCH_LE / sizeof *BATCH_LE };
+
+void metrics_batch(model_entry *e, int n) {
+    int b = 0;
+    while (b < N_BATCH_LE && n > BATCH_LE[b]) b++;
+    pthread_mutex_lock(&e->mu);
+    e->m_batch_last = n;
+    e->m_batch_bucket[b]++;
+    e->m_batch_sum += (uint64_t)n;
     pthread_mutex_unlock(&e->mu);
 }
 
@@ -77,11 +90,26 @@ typedef struct snapshot {
     bool loaded;
     int busy, queued;
     uint64_t memory, requests, prompt, cached, gen, ttft_bucket[N_LE + 1];
+    int batch_last;
+    uint64_t batch_bucket[N_BATCH_LE + 1], batch_sum;
     double gen_seconds, ttft_sum;
 } snapshot;
 
 static void family(text *t, const char *name, const char *type, const char *help) {
     put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One model's histogram rows: cumulative buckets (n_le bounds, then +Inf), sum, count. */
+static void histogram(text *t, const char *name, const char *model, const double *le, int n_le,
+                      const uint64_t *bucket, double sum) {
+    uint64_t cum = 0;
+    for (int b = 0; b <= n_le; b++) {
+        cum += bucket[b];
+        if (b < n_le) put(t, "%s_bucket{model=\"%s\",le=\"%g\"} %llu\n", name, model, le[b], (unsigned long long)cum);
+        else put(t, "%s_bucket{model=\"%s\",le=\"+Inf\"} %llu\n", name, model, (unsigned long long)cum);
+    }
+    put(t, "%s_sum{model=\"%s\"} %.6f\n", name, model, sum);
+    put(t, "%s_count{model=\"%s\"} %llu\n", name, model, (unsigned long long)cum);
 }
 
 http_result route_metrics(http_req *r) {
@@ -99,7 +127,9 @@ http_result route_metrics(http_req *r) {
                           .memory = e->resident_bytes, .requests = e->m_requests,
                           .prompt = e->m_prompt_tokens, .cached = e->m_cached_tokens,
                           .gen = e->m_gen_tokens, .gen_seconds = e->m_gen_seconds,
-                          .ttft_sum = e->m_ttft_sum};
+                          .ttft_sum = e->m_ttft_sum, .batch_last = e->m_batch_last,
+                          .batch_sum = e->m_batch_sum};
+        memcpy(s[i].batch_bucket, e->m_batch_bucket, sizeof s[i].batch_bucket);
         label(s[i].name, sizeof s[i].name, e->name);
         memcpy(s[i].ttft_bucket, e->m_ttft_bucket, sizeof s[i].ttft_bucket);
         pthread_mutex_unlock(&e->mu);
@@ -118,16 +148,14 @@ http_result route_metrics(http_req *r) {
     for (int i = 0; i < n; i++)
         put(&t, "umi_generation_tokens_per_second{model=\"%s\"} %.3f\n", s[i].name, s[i].gen_seconds > 0 ? s[i].gen / s[i].gen_seconds : 0.0);
     family(&t, "umi_time_to_first_token_seconds", "histogram", "Time from a request's arrival to its first generated token.");
-    for (int i = 0; i < n; i++) {
-        uint64_t cum = 0;
-        for (int b = 0; b <= N_LE; b++) {
-            cum += s[i].ttft_bucket[b];
-            if (b < N_LE) put(&t, "umi_time_to_first_token_seconds_bucket{model=\"%s\",le=\"%g\"} %llu\n", s[i].name, TTFT_LE[b], (unsigned long long)cum);
-            else put(&t, "umi_time_to_first_token_seconds_bucket{model=\"%s\",le=\"+Inf\"} %llu\n", s[i].name, (unsigned long long)cum);
-        }
-        put(&t, "umi_time_to_first_token_seconds_sum{model=\"%s\"} %.6f\n", s[i].name, s[i].ttft_sum);
-        put(&t, "umi_time_to_first_token_seconds_count{model=\"%s\"} %llu\n", s[i].name, (unsigned long long)cum);
-    }
+    for (int i = 0; i < n; i++)
+        histogram(&t, "umi_time_to_first_token_seconds", s[i].name, TTFT_LE, N_LE, s[i].ttft_bucket, s[i].ttft_sum);
+    family(&t, "umi_decode_batch_size", "gauge", "Sequences in the last decode pass (continuous batching).");
+    for (int i = 0; i < n; i++) put(&t, "umi_decode_batch_size{model=\"%s\"} %d\n", s[i].name, s[i].batch_last);
+    family(&t, "umi_decode_batch_sequences", "histogram", "Sequences per decode pass.");
+    for (int i = 0; i < n; i++)
+        histogram(&t, "umi_decode_batch_sequences", s[i].name, BATCH_LE, N_BATCH_LE, s[i].batch_bucket,
+                  (double)s[i].batch_sum);
     family(&t, "umi_queue_depth", "gauge", "Requests waiting for the model's inference thread.");
     for (int i = 0; i < n; i++) put(&t, "umi_queue_depth{model=\"%s\"} %d\n", s[i].name, s[i].queued);
     family(&t, "umi_slots_busy", "gauge", "Slots generating now.");

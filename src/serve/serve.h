@@ -188,6 +188,10 @@ typedef struct model_entry {
     uint64_t m_requests, m_prompt_tokens, m_cached_tokens, m_gen_tokens;
     double m_gen_seconds, m_ttft_sum;
     uint64_t m_ttft_bucket[9]; /* time to first token <= 0.05 .. 10 s, then +Inf */
+    /* ... and by the worker after each decode pass (metrics_batch) */
+    int m_batch_last;               /* sequences in the last decode pass */
+    uint64_t m_batch_bucket[7];     /* passes of <= 1, 2, 4, 8, 16, 32 sequences, then more */
+    uint64_t m_batch_sum;           /* sequences over all passes */
 
     /* header facts for /api/tags, /api/show (read once with info_only) */
     bool have_info;
@@ -226,6 +230,8 @@ int registry_list(registry *r, model_entry ***out);
 
 /* Add a finished job's counts to its model's /metrics counters. */
 void metrics_record(model_entry *e, job *j);
+/* Count a decode pass of n sequences (the batch-size gauge and histogram). */
+void metrics_batch(model_entry *e, int n);
 /* Fill the header facts (arch, sizes) once; false when the file is unreadable. */
 bool registry_describe(model_entry *e);
 /* Hand a job to the model's thread (starting it on first use). Takes a reference. */

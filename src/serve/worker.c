@@ -2,12 +2,14 @@
  * contexts; HTTP threads reach it only through the entry's job queue.
  *
  * Slots: --parallel N gives the model N slots, each its own umi_context with
- * the full context length (never a share of one). The engine has no
- * multi-sequence decode yet, so the thread serves the active slots round
- * robin, one decode step each (a prompt chunk of up to n_batch tokens, or one
- * generated token): requests progress together and a new one joins between
- * steps, but each step is its own forward pass. True continuous batching needs
- * an engine call that decodes tokens of several sequences in one pass.
+ * the full context length (never a share of one). Continuous batching: each
+ * step, every slot still reading its prompt processes one chunk of it (a
+ * fixed size, so a prompt is split the same way however busy the server
+ * is), then every slot generating samples its next token and all those
+ * tokens go through ONE forward pass (umi_decode_multi), which reads each
+ * weight once for all of them and gives each sequence the very logits it
+ * would get alone. A request joins at the next step; a finished or cancelled
+ * one frees its slot at once.
  *
  * Prefix cache: each slot remembers the tokens in its KV cache. A new request
  * goes to the free slot sharing the longest prefix with its prompt; the cache
@@ -334,17 +336,21 @@ static void embed_step(model_entry *e, slot *s) {
     slot_release(e, s);
 }
 
-static void slot_step(model_entry *e, slot *s) {
+/* Everything of a step but the shared decode pass: cancellation, an
+ * embedding input, a prompt chunk, or sampling the next token. Returns the
+ * token the slot's sequence decodes in this step's pass, or -1 when it has
+ * nothing to decode (still reading its prompt, or its job ended). */
+static umi_token slot_step(model_entry *e, slot *s) {
     job *j = s->job;
     umi_error err = {0};
     if (atomic_load(&j->cancel)) {
         job_finish(j, "cancelled");
         slot_release(e, s);
-        return;
+        return -1;
     }
     if (j->kind == JOB_EMBED) {
         embed_step(e, s);
-        return;
+        return -1;
     }
     if (s->n_done < j->n_toks) { /* the prompt, one n_batch chunk per step */
         int n = j->n_toks - s->n_done;
@@ -352,24 +358,22 @@ static void slot_step(model_entry *e, slot *s) {
         if (umi_decode(s->ctx, j->toks + s->n_done, n, false, &err) != UMI_OK) {
             s->n_cache = s->n_done;
             slot_fail(e, s, &err);
-            return;
+            return -1;
         }
         memcpy(s->cache + s->n_done, j->toks + s->n_done, (size_t)n * sizeof *s->cache);
         s->n_done += n;
         s->n_cache = s->n_done;
-        if (s->n_done == j->n_toks) {
-            pthread_mutex_lock(&j->mu);
-            j->t_prompt_done = umi_time_us();
-            pthread_mutex_unlock(&j->mu);
-        }
-        return;
+        if (s->n_done < j->n_toks) return -1;
+        pthread_mutex_lock(&j->mu);
+        j->t_prompt_done = umi_time_us();
+        pthread_mutex_unlock(&j->mu); /* and its first token right away */
     }
     const float *logits = umi_get_logits(s->ctx, -1);
     umi_token tok = umi_sampler_sample(j->smp, logits);
     if ((!j->p.ignore_eos || umi_sampler_json_done(j->smp)) && umi_token_is_eog(e->model, tok)) {
         job_finish(j, "stop");
         slot_release(e, s);
-        return;
+        return -1;
     }
     if (j->p.top_logprobs >= 0) logprobs_record(e->model, j, logits, tok);
     umi_sampler_accept(j->smp, tok);
@@ -383,18 +387,66 @@ static void slot_step(model_entry *e, slot *s) {
     if (stopped) {
         job_finish(j, "stop");
         slot_release(e, s);
-        return;
+        return -1;
     }
     if ((j->p.n_predict >= 0 && n_gen >= j->p.n_predict) || (uint32_t)s->n_cache >= s->limit) {
         job_finish(j, "length");
         slot_release(e, s);
-        return;
+        return -1;
     }
-    if (umi_decode(s->ctx, &tok, 1, false, &err) != UMI_OK) {
-        slot_fail(e, s, &err);
-        return;
+    return tok;
+}
+
+/* The step's decode pass: one token for each of n generating slots. */
+typedef struct step_batch {
+    slot **slots;
+    umi_context **ctxs;
+    umi_token *toks;
+    int n, cap;
+} step_batch;
+
+static void batch_decode(model_entry *e, step_batch *b) {
+    if (b->n == 0) return;
+    metrics_batch(e, b->n);
+    umi_error err = {0};
+    const bool ok = umi_decode_multi(b->ctxs, b->toks, b->n, &err) == UMI_OK;
+    for (int i = 0; i < b->n; i++) {
+        slot *s = b->slots[i];
+        /* After a failed pass, a sequence it did not advance retries alone,
+         * so only the one at fault fails. */
+        if (!ok && umi_context_n_past(s->ctx) == (uint32_t)s->n_cache &&
+            umi_decode(s->ctx, &b->toks[i], 1, false, &err) != UMI_OK) {
+            slot_fail(e, s, &err);
+            continue;
+        }
+        s->cache[s->n_cache++] = b->toks[i];
     }
-    s->cache[s->n_cache++] = tok;
+    b->n = 0;
+}
+
+/* Step every busy slot; false when out of memory for the batch arrays. */
+static bool step_all(model_entry *e, step_batch *b) {
+    if (b->cap < e->n_slots) {
+        slot **ss = realloc(b->slots, (size_t)e->n_slots * sizeof *ss);
+        if (ss) b->slots = ss;
+        umi_context **cs = realloc(b->ctxs, (size_t)e->n_slots * sizeof *cs);
+        if (cs) b->ctxs = cs;
+        umi_token *ts = realloc(b->toks, (size_t)e->n_slots * sizeof *ts);
+        if (ts) b->toks = ts;
+        if (!ss || !cs || !ts) return false;
+        b->cap = e->n_slots;
+    }
+    for (int i = 0; i < e->n_slots; i++) {
+        slot *s = &e->slots[i];
+        if (!s->job) continue;
+        const umi_token tok = slot_step(e, s);
+        if (tok < 0) continue;
+        b->slots[b->n] = s;
+        b->ctxs[b->n] = s->ctx;
+        b->toks[b->n++] = tok;
+    }
+    batch_decode(e, b);
+    return true;
 }
 
 /* ---------------------------------------------------------------- the loop */
@@ -416,6 +468,7 @@ static void fail_list(job *j, int status, const char *code, const char *msg) {
 
 void *worker_main(void *arg) {
     model_entry *e = arg;
+    step_batch batch = {0};
     for (;;) {
         pthread_mutex_lock(&e->mu);
         while (!e->stop && !e->q_head && !any_active(e) && !e->pending)
@@ -465,9 +518,15 @@ void *worker_main(void *arg) {
             }
         }
         assign(e);
-        for (int i = 0; i < e->n_slots; i++)
-            if (e->slots[i].job) slot_step(e, &e->slots[i]);
+        if (!step_all(e, &batch)) {
+            umi_error err = {.code = UMI_ERR_NOMEM, .msg = "out of memory (decode batch)"};
+            for (int i = 0; i < e->n_slots; i++)
+                if (e->slots[i].job) slot_fail(e, &e->slots[i], &err);
+        }
     }
+    free(batch.slots);
+    free(batch.ctxs);
+    free(batch.toks);
     if (e->model) unload(e);
     return NULL;
 }
