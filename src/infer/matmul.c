@@ -38,9 +38,10 @@ static int64_t chunk_rows(int64_t m, int nth) {
 }
 
 static umi_kernel_plan plan_for(const matmul_task *t, int tok) {
-    /* solo: the plan of a 1-token call, whose summation order each row's
-     * solo decode used (a batched tile sums in another order) */
-    umi_kernel_plan p = t->solo ? umi_kernels_plan(t->w->type, t->w->ne[0], t->w->ne[1], 1, 0)
+    /* solo: the dot of a 1-token call, whose summation order each row's
+     * solo decode used (an n-token plan may pick a dot summing in another
+     * order), tiled across the tokens */
+    umi_kernel_plan p = t->solo ? umi_kernels_plan_solo(t->w->type, t->w->ne[0], t->w->ne[1])
                                 : umi_kernels_plan(t->w->type, t->w->ne[0], t->w->ne[1], t->n, tok);
     if (!p.act) p.act = t->at->from_float;
     return p;
@@ -60,21 +61,19 @@ static void convert_rows(void *arg, int ith, int nth) {
 enum { L2_BUDGET = 512 * 1024 };
 
 /* Tiled product of rows [r0, r1) with tokens [0, n_tok), which one tile
- * kernel serves (solo: one token per tile call, each weight tile still read
- * once for all the tokens of a block). */
+ * kernel serves. */
 static void tile_rows(const matmul_task *t, const umi_kernel_plan *p, int64_t r0, int64_t r1,
                       int n_tok) {
     const int64_t k = t->w->ne[0], m = t->w->ne[1];
     const size_t w_row = umi_type_row_size(t->w->type, k);
     int tb = (int)(L2_BUDGET / t->xq_row);
-    const int tile_n = t->solo ? 1 : p->tile_n;
-    tb = tb < tile_n ? tile_n : tb - tb % tile_n;
+    tb = tb < p->tile_n ? p->tile_n : tb - tb % p->tile_n;
     for (int j0 = 0; j0 < n_tok; j0 += tb) {
         const int j1 = j0 + tb < n_tok ? j0 + tb : n_tok;
         for (int64_t r = r0; r < r1; r += p->tile_m) {
             const int rm = (int)(r1 - r < p->tile_m ? r1 - r : p->tile_m);
-            for (int j = j0; j < j1; j += tile_n) {
-                const int rn = j1 - j < tile_n ? j1 - j : tile_n;
+            for (int j = j0; j < j1; j += p->tile_n) {
+                const int rn = j1 - j < p->tile_n ? j1 - j : p->tile_n;
                 p->tile((int)k, (const char *)t->w->data + r * w_row, w_row, rm,
                         (const char *)t->xq + j * t->xq_row, t->xq_row, rn, t->y + j * m + r, (size_t)m);
             }

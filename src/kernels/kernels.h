@@ -75,6 +75,11 @@ typedef struct umi_kernel_plan {
 } umi_kernel_plan;
 
 umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok);
+/* The plan of a single-token product (n_tok 1) for many tokens at once:
+ * its dot and act, with the widest tile of that dot, so every token gets
+ * the bits a 1-token call gives it while weights load once per tile (a
+ * multi-sequence decode, src/infer/multi.c). */
+umi_kernel_plan umi_kernels_plan_solo(uint32_t wtype, int64_t k, int64_t m);
 
 /* The float dots of generic.c with the plan signature. */
 float umi_plan_dot_f32_vec(int k, const void *w, const void *x);
