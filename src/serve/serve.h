@@ -12,7 +12,7 @@
  *   embed_job.c       an embedding job's inputs, tokenized on the model's thread
  *   queue.c           a job: the request handed to a model's thread and the text it produces
  *   registry.c        which models exist (-m files, --models-dir) and their per-model queue
- *   worker.c          one inference thread per loaded model: slots, prefix cache, round robin
+ *   worker.c          one inference thread per loaded model: slots, prefix cache, batched decode steps
  *
  * Threads: libmicrohttpd runs one thread per connection; those threads only
  * parse JSON, enqueue a job and wait on it. Each model has one inference thread
