@@ -154,3 +154,20 @@ const float *umi_get_logits(const umi_context *ctx, int32_t i) {
     if (i < 0 || (uint32_t)i >= ctx->n_logits) return NULL;
     return ctx->logits + (size_t)i * ctx->model->hp.n_vocab;
 }
+
+size_t umi_kv_regions(const umi_context *ctx, umi_kv_region *out, size_t max) {
+    const umi_hparams *hp = &ctx->model->hp;
+    const size_t kd = (size_t)hp->n_head_kv * hp->head_dim_k, vd = (size_t)hp->n_head_kv * hp->head_dim_v;
+    size_t n = 0;
+    for (uint32_t il = 0; il < hp->n_layer; il++) {
+        const umi_kv_region k = {(uint8_t *)(ctx->k_cache + (size_t)il * ctx->n_ctx * kd),
+                                 kd * sizeof(uint16_t), ctx->n_ctx};
+        const umi_kv_region v = {(uint8_t *)(ctx->v_cache + (size_t)il * ctx->n_ctx * vd),
+                                 vd * sizeof(uint16_t), ctx->n_ctx};
+        if (n < max) out[n] = k;
+        n++;
+        if (n < max) out[n] = v;
+        n++;
+    }
+    return n;
+}
