@@ -18,6 +18,7 @@ job *job_new(job_kind kind) {
     j->p.sp = umi_sampler_default_params();
     j->p.n_predict = -1;
     j->p.cache_prompt = true;
+    j->keep_alive_ms = KEEP_UNSET;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     atomic_init(&j->cancel, false);
@@ -45,6 +46,7 @@ void job_release(job *j) {
     free(j->msgs);
     free(j->prompt);
     free(j->system);
+    free(j->slot_file);
     job_free_params(&j->p);
     free(j->out);
     free(j->toks);
