@@ -89,6 +89,7 @@ bool req_keep_alive(const cJSON *body, int64_t *ms, char *msg, size_t len) {
 void lifecycle_touch(model_entry *e, int64_t ka) {
     pthread_mutex_lock(&e->mu);
     if (ka == KEEP_UNSET) ka = e->pinned ? KEEP_FOREVER : e->cfg->keep_alive_ms;
+    if (e->unload_asked) ka = 0;
     e->keep_alive_ms = ka;
     e->expires_ms = ka < 0 ? INT64_MAX : now_ms() + ka;
     pthread_mutex_unlock(&e->mu);
@@ -277,6 +278,7 @@ void lifecycle_unloaded(model_entry *e) {
     pthread_mutex_lock(&e->mu);
     e->planned_bytes = 0;
     e->evict = false;
+    e->unload_asked = false;
     pthread_mutex_unlock(&e->mu);
     signal_loads(e->reg);
 }

@@ -168,6 +168,7 @@ typedef struct model_entry {
     uint64_t planned_bytes; /* the planner's total for this model when it was admitted */
     int64_t keep_alive_ms;  /* of the last request that finished */
     int64_t expires_ms;     /* Unix ms when an idle model unloads; INT64_MAX = never */
+    bool unload_asked;      /* keep_alive 0 came while busy: unload once idle, whatever later requests say */
 
     /* /metrics counters (metrics.c), updated when a slot lets its job go */
     uint64_t m_requests, m_prompt_tokens, m_cached_tokens, m_gen_tokens;

@@ -438,9 +438,14 @@ static void handle_incoming(model_entry *e, job *incoming) {
         job *j = incoming;
         incoming = j->next;
         if (j->kind == JOB_LOAD) {
+            if (is_unload(j)) { /* busy: unload as soon as the running requests end */
+                pthread_mutex_lock(&e->mu);
+                e->unload_asked = true;
+                pthread_mutex_unlock(&e->mu);
+            }
             lifecycle_touch(e, j->keep_alive_ms);
             job_accept(j, 0, 0);
-            job_finish(j, "load");
+            job_finish(j, is_unload(j) ? "unload" : "load");
             job_release(j);
         } else if (j->kind == JOB_SLOT_SAVE || j->kind == JOB_SLOT_RESTORE) {
             slot_file_job(e, j);
