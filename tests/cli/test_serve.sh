@@ -11,11 +11,6 @@ command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
 tmp=$(mktemp -d)
 source "$src/tests/e2e/serve_lib.sh"
 trap 'cleanup_servers; rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "$2" | head -5; }
-is()  { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "got  $2
-want $3"; fi; }
 
 M=stories260K
 start_server main -m "$src/models/stories260K.gguf" --models-dir "$shared/models" --parallel 2 \

@@ -2,6 +2,14 @@
 # free loopback port, always kill it on exit, and small HTTP helpers.
 # Needs: $umi, $tmp. Every network call is on 127.0.0.1 and bounded in time.
 
+# Results: ok NAME, bad NAME [DETAIL], is NAME GOT WANT; the script ends with
+# `echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]`.
+passed=0 failed=0
+ok()  { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "$2" | head -5; }
+is()  { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "got  $2
+want $3"; fi; }
+
 server_pids=()
 cleanup_servers() {
     for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null; done
