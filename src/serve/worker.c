@@ -86,9 +86,9 @@ static bool load(model_entry *e, char *msg, size_t len, int *status) {
     pthread_mutex_lock(&e->mu);
     e->loaded = true;
     e->loaded_at = (int64_t)time(NULL);
-    e->expires_ms = INT64_MAX; /* busy until its first request finishes */
     pthread_mutex_unlock(&e->mu);
     lifecycle_loaded(e, true);
+    lifecycle_touch(e, KEEP_UNSET); /* the default until a request says otherwise */
     update_resident(e);
     return true;
 }
@@ -380,9 +380,11 @@ static void slot_file_job(model_entry *e, job *j) {
         umi_status st = umi_state_file_tokens(j->slot_file, &n_file, &err);
         uint32_t need = default_n_ctx(e) > n_file + 1 ? default_n_ctx(e) : n_file + 1;
         if (!st && !slot_ensure(e, s, need, &err)) st = err.code ? err.code : UMI_ERR_NOMEM;
-        if (!st) st = umi_context_state_load(s->ctx, j->slot_file, s->cache, s->n_ctx, &n, &err);
-        s->n_cache = (int)n;
-        s->last_used = umi_time_us();
+        if (!st) { /* from here the slot's old cache is gone, restored or not */
+            st = umi_context_state_load(s->ctx, j->slot_file, s->cache, s->n_ctx, &n, &err);
+            s->n_cache = (int)n;
+            s->last_used = umi_time_us();
+        }
         if (st) {
             job_fail(j, state_status(st), st == UMI_ERR_ARG ? "model_mismatch" : "restore_failed", "%s", err.msg);
             return;
