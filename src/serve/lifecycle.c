@@ -190,22 +190,14 @@ static void evict(registry *r, model_entry *o) {
     }
 }
 
-bool lifecycle_admit(model_entry *e, char *msg, size_t len, int *status) {
+/* Unload idle models, least recently used first, until need bytes for e fit
+ * next to what the others hold (and, for a load, --max-models allows one
+ * more); then e's planned bytes become need. what names the request in
+ * messages. */
+static bool make_room(model_entry *e, uint64_t need, bool load, const char *what, char *msg, size_t len,
+                      int *status) {
     registry *r = e->reg;
     const bool check_mem = !e->cfg->force && r->budget > 0;
-    umi_plan_result res;
-    bool planned = plan(e, check_mem ? r->budget : 0, &res);
-    uint64_t need = planned ? res.total_bytes : 0;
-    if (check_mem && planned && need > r->budget) {
-        snprintf(msg, len,
-                 "model '%s' needs %.2f GiB (weights %.2f, KV cache %.2f for %u slots of %u tokens) but "
-                 "%.2f GiB is available (the memory budget)%s",
-                 e->name, need / GIB, res.weight_bytes / GIB, res.kv_bytes / GIB, res.n_parallel, res.n_ctx,
-                 r->budget / GIB,
-                 res.n_ctx_max > 0 && res.n_ctx_max < res.n_ctx ? "; a shorter context (num_ctx) would fit" : "");
-        *status = 507;
-        return false;
-    }
     pthread_mutex_lock(&r->load_mu);
     for (;;) {
         uint64_t used;
@@ -222,20 +214,19 @@ bool lifecycle_admit(model_entry *e, char *msg, size_t len, int *status) {
         }
         usage(r, e, &used, &n_loaded, busy, sizeof busy);
         bool mem_ok = !check_mem || used + need <= r->budget;
-        bool count_ok = e->cfg->max_models <= 0 || n_loaded < e->cfg->max_models;
+        bool count_ok = !load || e->cfg->max_models <= 0 || n_loaded < e->cfg->max_models;
         if (mem_ok && count_ok) break;
         model_entry *victim = lru_idle(r, e);
         if (victim) {
-            fprintf(stderr, "umi serve: unloading %s (idle, least recently used) to load %s\n", victim->name,
-                    e->name);
+            fprintf(stderr, "umi serve: unloading %s (idle, least recently used) for %s\n", victim->name, what);
             evict(r, victim);
             continue;
         }
         if (!mem_ok) {
             snprintf(msg, len,
-                     "model '%s' needs %.2f GiB; the memory budget is %.2f GiB and %.2f GiB of it is held by "
+                     "%s needs %.2f GiB; the memory budget is %.2f GiB and %.2f GiB of it is held by "
                      "models that cannot be unloaded now (%s)",
-                     e->name, need / GIB, r->budget / GIB, used / GIB, busy);
+                     what, need / GIB, r->budget / GIB, used / GIB, busy);
             *status = 507;
         } else {
             snprintf(msg, len, "%d models are loaded (--max-models %d) and none is idle (%s); try again later",
@@ -246,11 +237,49 @@ bool lifecycle_admit(model_entry *e, char *msg, size_t len, int *status) {
         return false;
     }
     pthread_mutex_lock(&e->mu);
-    e->loading = true;
+    if (load) e->loading = true;
     e->planned_bytes = need;
     pthread_mutex_unlock(&e->mu);
     pthread_mutex_unlock(&r->load_mu);
     return true;
+}
+
+bool lifecycle_admit(model_entry *e, char *msg, size_t len, int *status) {
+    registry *r = e->reg;
+    const bool check_mem = !e->cfg->force && r->budget > 0;
+    umi_plan_result res;
+    bool planned = plan(e, check_mem ? r->budget : 0, &res);
+    uint64_t need = planned ? res.total_bytes : 0;
+    if (check_mem && planned && need > r->budget) {
+        snprintf(msg, len,
+                 "model '%s' needs %.2f GiB (weights %.2f, KV cache %.2f for %u slots of %u tokens) but "
+                 "%.2f GiB is available (the memory budget)%s",
+                 e->name, need / GIB, res.weight_bytes / GIB, res.kv_bytes / GIB, res.n_parallel, res.n_ctx,
+                 r->budget / GIB,
+                 res.n_ctx_max > 0 && res.n_ctx_max < res.n_ctx ? "; a shorter context (num_ctx) would fit" : "");
+        *status = 507;
+        return false;
+    }
+    char what[200];
+    snprintf(what, sizeof what, "model '%s'", e->name);
+    return make_room(e, need, true, what, msg, len, status);
+}
+
+bool lifecycle_grow(model_entry *e, uint64_t bytes, uint32_t n_ctx, char *msg, size_t len, int *status) {
+    registry *r = e->reg;
+    pthread_mutex_lock(&e->mu);
+    bool within = bytes <= lifecycle_footprint(e);
+    pthread_mutex_unlock(&e->mu);
+    if (within) return true;
+    char what[200];
+    snprintf(what, sizeof what, "model '%s' with a %u-token context", e->name, n_ctx);
+    if (!e->cfg->force && r->budget > 0 && bytes > r->budget) {
+        snprintf(msg, len, "%s needs %.2f GiB but the memory budget is %.2f GiB; ask for a smaller num_ctx",
+                 what, bytes / GIB, r->budget / GIB);
+        *status = 507;
+        return false;
+    }
+    return make_room(e, bytes, false, what, msg, len, status);
 }
 
 static void signal_loads(registry *r) {

@@ -232,6 +232,9 @@ bool keep_alive_parse(const char *s, int64_t *ms);
  * recently used first until it fits the budget and --max-models, and reserve
  * its bytes. false: *status (507 / 503 / 500) and msg say why. */
 bool lifecycle_admit(model_entry *e, char *msg, size_t len, int *status);
+/* Before a slot's context grows so that e would hold bytes: make room as
+ * lifecycle_admit does. false: *status 507 and msg say why. */
+bool lifecycle_grow(model_entry *e, uint64_t bytes, uint32_t n_ctx, char *msg, size_t len, int *status);
 /* After e's worker loaded its model (ok) or failed to. */
 void lifecycle_loaded(model_entry *e, bool ok);
 /* e's worker was asked to unload for another model but is busy: it stays. */

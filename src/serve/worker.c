@@ -114,6 +114,21 @@ static void unload(model_entry *e) {
  * is rebuilt; the weights stay. */
 static bool slot_ensure(model_entry *e, slot *s, uint32_t n, umi_error *err) {
     if (s->ctx && s->n_ctx >= n) return true;
+    /* Past the context the model was admitted with, the budget must have room first
+     * (UMI_ERR_NOMEM: the callers answer 507). */
+    uint32_t had = s->ctx && s->n_ctx > default_n_ctx(e) ? s->n_ctx : default_n_ctx(e);
+    if (n > had) {
+        umi_model_info info;
+        umi_model_get_info(e->model, &info);
+        pthread_mutex_lock(&e->mu);
+        uint64_t bytes = e->planned_bytes + (uint64_t)(n - had) * info.kv_bytes_per_token;
+        pthread_mutex_unlock(&e->mu);
+        int status = 507;
+        if (!lifecycle_grow(e, bytes, n, err->msg, sizeof err->msg, &status)) {
+            err->code = UMI_ERR_NOMEM;
+            return false;
+        }
+    }
     umi_context_free(s->ctx);
     free(s->cache);
     s->ctx = NULL;
@@ -243,8 +258,9 @@ static void assign(model_entry *e) {
         slot *s = &e->slots[best];
         umi_error err = {0};
         if (!slot_ensure(e, s, j->p.n_ctx, &err)) {
-            job_fail(j, 500, "server_error", "cannot create a context of %u tokens: %s", j->p.n_ctx,
-                     err.msg);
+            bool mem = err.code == UMI_ERR_NOMEM;
+            job_fail(j, mem ? 507 : 500, mem ? "insufficient_memory" : "server_error",
+                     "cannot create a context of %u tokens: %s", j->p.n_ctx, err.msg);
             job_release(j);
             continue;
         }
@@ -344,7 +360,7 @@ static int state_status(umi_status st) {
     switch (st) {
     case UMI_ERR_IO: return 404;
     case UMI_ERR_ARG: return 409; /* saved from another model */
-    case UMI_ERR_NOMEM: return 500;
+    case UMI_ERR_NOMEM: return 507;
     default: return 400;          /* corrupted, truncated, too long for the context */
     }
 }

@@ -42,7 +42,7 @@ is "load $B" "$(gen $B)" 200
 is "two fit" "$(ps_names)" "$A $B"
 is "load $C" "$(gen $C)" 200
 is "the least recently used idle model ($A) made room" "$(ps_names)" "$C $B"
-grep -q "unloading $A (idle, least recently used) to load $C" "$tmp/life.log" && ok "eviction logged" || bad "eviction logged" "$(cat "$tmp/life.log")"
+grep -q "unloading $A (idle, least recently used) for model '$C'" "$tmp/life.log" && ok "eviction logged" || bad "eviction logged" "$(cat "$tmp/life.log")"
 is "use $B again" "$(gen $B)" 200
 is "load $A again" "$(gen $A)" 200
 is "now $C was the least recently used" "$(ps_names)" "$A $B"
@@ -130,6 +130,14 @@ start_server tiny --models-dir "$tmp/models" --mem-budget "$smallest" -c 512 -t 
 is "a model alone over the budget: 507" "$(gen $C)" 507
 is "... with the numbers" "$(json "'needs' in j['error'] and 'GiB' in j['error'] and 'budget' in j['error']")" True
 is "nothing was loaded" "$(ps_names)" ""
+stop_server "$server_pid" && ok "server stops" || bad "server stops"
+
+# A budget with room for $A at -c 512 and little more: a larger num_ctx must not grow past it.
+start_server grow --models-dir "$tmp/models" --mem-budget "$(python3 -c "print(($tA + 100000) / 1e9)")" -c 512 -t 1
+is "$A fits" "$(gen $A)" 200
+is "a num_ctx whose KV cache exceeds the budget: 507" "$(http POST /api/generate '{"model":"'$A'","prompt":"hi","stream":false,"options":{"num_predict":2,"num_ctx":1024}}')" 507
+is "... naming the context" "$(json "'1024-token context' in j['error']")" True
+is "the model still serves its context" "$(gen $A)" 200
 stop_server "$server_pid" && ok "server stops" || bad "server stops"
 
 start_server one --models-dir "$tmp/models" --max-models 1 -c 512 -t 1
