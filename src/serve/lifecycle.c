@@ -12,7 +12,6 @@
  * idle one is gone is refused with 507 and the numbers. Expiry needs no
  * reaper thread: an idle worker sleeps until its model's expires_ms and
  * unloads then (worker.c). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,30 +39,39 @@ static double unit_ms(const char *u, size_t n) {
     return -1;
 }
 
+/* A plain decimal number ("12", "1.5", ".5"): no sign, exponent, hex or "inf". */
+static bool decimal(const char *p, const char **end, double *v) {
+    const char *q = p;
+    while ((*q >= '0' && *q <= '9') || *q == '.') q++;
+    if (q == p) return false;
+    char buf[64];
+    if ((size_t)(q - p) >= sizeof buf) return false;
+    memcpy(buf, p, (size_t)(q - p));
+    buf[q - p] = 0;
+    char *e;
+    *v = strtod(buf, &e);
+    *end = q;
+    return *e == 0;
+}
+
 bool keep_alive_parse(const char *s, int64_t *ms) {
     while (*s == ' ') s++;
     bool neg = *s == '-';
     if (*s == '-' || *s == '+') s++;
-    if (!*s) return false;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno) return false;
-    double total = 0;
+    double total = 0, v;
+    const char *end;
+    if (!decimal(s, &end, &v)) return false;
     if (!*end) {
         total = v * 1e3; /* a bare number: seconds, as Ollama reads a JSON number */
     } else {
-        /* "1h30m", "2.5s": number-unit pairs */
-        const char *p = s;
-        while (*p) {
-            v = strtod(p, &end);
-            if (end == p) return false;
+        /* "1h30m", "2.5s": number-unit pairs, as Go's time.ParseDuration */
+        for (const char *p = s; *p; p = end) {
+            if (!decimal(p, &end, &v)) return false;
             const char *u = end;
             while (*end && !(*end >= '0' && *end <= '9') && *end != '.') end++;
             double f = unit_ms(u, (size_t)(end - u));
             if (f < 0) return false;
             total += v * f;
-            p = end;
         }
     }
     if (neg && total > 0) { *ms = KEEP_FOREVER; return true; }

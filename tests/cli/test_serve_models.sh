@@ -147,6 +147,14 @@ is "only the last one stays" "$(ps_names)" "$B"
 is "slots are off without --slot-save-path" "$(http POST "/slots/0?action=save" '{"model":"'$B'","filename":"x.bin"}')" 501
 stop_server "$server_pid" && ok "server stops" || bad "server stops"
 
+# ---------------------------------------------------------------- flags
+for ka in soon 5x 1e3s 0x5s "5m-3s" ""; do
+    "$umi" serve --keep-alive "$ka" --port 0 >/dev/null 2>"$tmp/flag.err"
+    [ $? -ne 0 ] && grep -q "is not a duration" "$tmp/flag.err" && ok "--keep-alive '$ka' refused" || bad "--keep-alive '$ka'" "$(cat "$tmp/flag.err")"
+done
+"$umi" serve --slot-save-path "$tmp/nonexistent" --port 0 >/dev/null 2>"$tmp/flag.err"
+[ $? -ne 0 ] && grep -q "not a directory" "$tmp/flag.err" && ok "--slot-save-path must be a directory" || bad "--slot-save-path" "$(cat "$tmp/flag.err")"
+
 # ---------------------------------------------------------------- umi run --prompt-cache
 run() { "$umi" run -m "$tmp/models/$C.gguf" -p "$prompt2" -n 16 --temp 0 -t 1 "$@" 2>"$tmp/run.err"; }
 first=$(run --prompt-cache "$tmp/run.bin")
