@@ -81,6 +81,19 @@ void umi_kv_advanced(umi_context *ctx);
  * else none; returns the positions kept. */
 uint32_t umi_kv_truncate(umi_context *ctx, uint32_t n);
 
+/* One piece of the KV cache as state.c serializes it: row r holds what
+ * position r (a ring buffer: position p at row p % n_rows) cached. Whoever
+ * changes the cache layout updates umi_kv_regions and nothing else. */
+typedef struct umi_kv_region {
+    uint8_t *data;
+    size_t row_bytes;
+    uint32_t n_rows;
+} umi_kv_region;
+
+/* The context's KV cache as regions (per layer K, then V); returns how many
+ * there are, writing at most max of them. */
+size_t umi_kv_regions(const umi_context *ctx, umi_kv_region *out, size_t max);
+
 /* y[n][W.ne[1]] = x[n][W.ne[0]] · Wᵀ, through the weight type's vec_dot.
  * Converts x to the vec_dot_type into ctx->qbuf first. Multithreaded. */
 void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, float *y);
