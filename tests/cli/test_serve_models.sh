@@ -10,9 +10,7 @@
 set -u
 umi=$1 src=$2 shared=$3
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
-tmp=$(mktemp -d)
 source "$src/tests/e2e/serve_lib.sh"
-trap 'cleanup_servers; rm -rf "$tmp"' EXIT
 
 # Three tiny models in a directory of their own.
 A=rnd-llama-q4_0 B=rnd-qwen2-q4_k_m C=TinyStories-656K-Q8_0
