@@ -80,6 +80,9 @@ typedef struct umi_model_info {
     bool has_chat_template;
     uint64_t kv_bytes_per_token; /* F16 cache over all layers: K+V, or with MLA the latent */
     uint32_t kv_lora_rank;       /* MLA: width of the cached latent (0: per-head K and V) */
+    uint32_t n_swa, n_swa_layers; /* sliding window and how many layers use it (0, 0: none) */
+    uint64_t kv_bytes_per_token_past_window; /* what each token adds once every window is full
+                                                (only the full-attention layers keep growing) */
     uint64_t weight_bytes_per_token; /* weights one decode step reads (matmuls; the
                                         embedding table only when it is also the output) */
     uint32_t n_expert, n_expert_used; /* experts per MoE layer and per token (0, 0: dense) */
