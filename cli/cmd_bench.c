@@ -93,7 +93,7 @@ int cmd_bench(int argc, char **argv) {
     }
     if (threads <= 0) threads = umi_cpu_physical_cores();
     if (bandwidth_only) {
-        const double bw = umi_measure_bandwidth(threads, 0);
+        const double bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
         if (json) printf("{\"bandwidth_gbps\": %.2f, \"threads\": %d}\n", bw, threads);
         else printf("memory bandwidth: %.1f GB/s (%d threads, streaming read)\n", bw, threads);
         return bw > 0 ? EXIT_OK : EXIT_RUNTIME;
@@ -132,7 +132,7 @@ int cmd_bench(int argc, char **argv) {
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
     /* Read the peak before the bandwidth probe allocates its own buffer. */
     const double rss = peak_rss_bytes();
-    const double bw = umi_measure_bandwidth(threads, 0);
+    const double bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
     const umi_plan_result plan = plan_this_run(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, bw);
     /* A tg run decodes at depths 0..n_gen-1: the plan's step time between
      * its empty and its full (n_ctx) context, at the mean depth. */
