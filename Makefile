@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 PROMPT     ?= Once upon a time
 DEBIAN_PKGS = build-essential cmake pkg-config python3 python3-numpy libpcre2-dev libcjson-dev gcc-aarch64-linux-gnu qemu-user \
-              libmicrohttpd-dev curl nodejs npm
+              libmicrohttpd-dev zlib1g-dev curl nodejs npm
 
 .PHONY: all deps build run test test-release test-asan test-pending clean
 

@@ -93,7 +93,7 @@ int cmd_bench(int argc, char **argv) {
     }
     if (threads <= 0) threads = umi_cpu_physical_cores();
     if (bandwidth_only) {
-        const double bw = umi_measure_bandwidth(threads, 0);
+        const double bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
         if (json) printf("{\"bandwidth_gbps\": %.2f, \"threads\": %d}\n", bw, threads);
         else printf("memory bandwidth: %.1f GB/s (%d threads, streaming read)\n", bw, threads);
         return bw > 0 ? EXIT_OK : EXIT_RUNTIME;
@@ -132,8 +132,15 @@ int cmd_bench(int argc, char **argv) {
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
     /* Read the peak before the bandwidth probe allocates its own buffer. */
     const double rss = peak_rss_bytes();
-    const double bw = umi_measure_bandwidth(threads, 0);
+    const double bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
     const umi_plan_result plan = plan_this_run(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, bw);
+    /* A tg run decodes at depths 0..n_gen-1: the plan's step time between
+     * its empty and its full (n_ctx) context, at the mean depth. */
+    double plan_tg = 0;
+    if (plan.tg_tps > 0 && plan.tg_tps_full > 0) {
+        const double t0 = 1.0 / plan.tg_tps, t1 = 1.0 / plan.tg_tps_full;
+        plan_tg = 1.0 / (t0 + (t1 - t0) * ((n_gen - 1) / 2.0) / n_ctx);
+    }
     const double bpt = (double)info.weight_bytes_per_token;
     const double roof = bw > 0 && n_gen > 0 ? 100.0 * sg.mean * bpt / (bw * 1e9) : 0.0;
     if (json) {
@@ -143,7 +150,7 @@ int cmd_bench(int argc, char **argv) {
                "\"bandwidth_gbps\": %.2f, \"roofline_pct\": %.1f, \"peak_rss_bytes\": %.0f, "
                "\"plan_total_bytes\": %llu, \"plan_tg_tps\": %.2f, \"plan_pp_tps\": %.2f}\n",
                model, threads, info.cpu_level, load_ms, n_prompt, n_gen, reps, sp.mean, sp.sd,
-               sg.mean, sg.sd, bpt, bw, roof, rss, (unsigned long long)plan.total_bytes, plan.tg_tps,
+               sg.mean, sg.sd, bpt, bw, roof, rss, (unsigned long long)plan.total_bytes, plan_tg,
                plan.pp_tps);
     } else {
         printf("model       %s (%s, %.2f GiB)\n", model, info.arch, info.file_bytes / 1073741824.0);
@@ -155,7 +162,7 @@ int cmd_bench(int argc, char **argv) {
         const double mib = 1048576.0;
         printf("memory      %.1f MiB peak RSS; umi plan predicted %.1f MiB\n", rss / mib,
                plan.total_bytes / mib);
-        if (n_gen > 0) printf("plan        predicted tg %.2f tokens/s, pp %.2f tokens/s\n", plan.tg_tps, plan.pp_tps);
+        if (n_gen > 0) printf("plan        predicted tg %.2f tokens/s, pp %.2f tokens/s\n", plan_tg, plan.pp_tps);
     }
 done:
     free(pp);

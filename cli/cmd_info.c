@@ -76,6 +76,10 @@ int cmd_info(int argc, char **argv) {
     else
         printf("%-22s %llu bytes (f16 K+V, all layers)\n", "kv cache per token",
                (unsigned long long)in.kv_bytes_per_token);
+    if (in.n_swa_layers)
+        printf("%-22s %u of %u layers attend to the last %u tokens only: past that, %llu bytes per token\n",
+               "sliding window", in.n_swa_layers, in.n_layer, in.n_swa,
+               (unsigned long long)in.kv_bytes_per_token_past_window);
     printf("%-22s %s, %u tokens\n", "tokenizer", in.tokenizer[0] ? in.tokenizer : "(none)", in.n_vocab);
     printf("%-22s %s\n", "chat template", in.has_chat_template ? "yes" : "no");
     umi_model_free(m);

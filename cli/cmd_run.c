@@ -12,6 +12,8 @@ enum { DEFAULT_CTX = 4096 };
 
 typedef struct run_opts {
     const char *model, *prompt, *prompt_tokens;
+    const char *prompt_cache; /* --prompt-cache FILE: reuse and save the prompt's KV state */
+    bool prompt_cache_ro;
     int n_predict, threads, n_ctx;
     umi_sampler_params sp; /* the sampling options write straight into it */
     bool ids, no_bos, ignore_eos, no_mmap, force, json;
@@ -65,8 +67,36 @@ static int tokenize_prompt(const umi_model *m, const run_opts *o, umi_token **ou
     return EXIT_OK;
 }
 
+/* --prompt-cache: restore FILE when it was saved from this model and keep
+ * its longest common prefix with the prompt; returns the tokens reused. A
+ * missing, foreign or damaged file is only a warning: the prompt is processed. */
+static int prompt_cache_load(umi_context *ctx, const char *path, const umi_token *prompt, int n_prompt) {
+    umi_error err = {0};
+    uint32_t n_file = 0, n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0; /* first run: nothing to reuse yet */
+    fclose(f);
+    if (umi_state_file_tokens(path, &n_file, &err) != UMI_OK) {
+        fprintf(stderr, "umi: --prompt-cache: %s; not using it\n", err.msg);
+        return 0;
+    }
+    umi_token *toks = malloc(((size_t)n_file + 1) * sizeof *toks);
+    if (!toks) return 0;
+    if (umi_context_state_load(ctx, path, toks, n_file, &n, &err) != UMI_OK) {
+        fprintf(stderr, "umi: --prompt-cache: %s; not using it\n", err.msg);
+        free(toks);
+        return 0;
+    }
+    int p = 0;
+    while (p < (int)n && p < n_prompt && toks[p] == prompt[p]) p++;
+    if (p == n_prompt) p--; /* decode at least one token to have logits */
+    umi_context_truncate(ctx, (uint32_t)p);
+    free(toks);
+    return p;
+}
+
 static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi_token *prompt,
-                    int n_prompt, int64_t t_load_us) {
+                    int n_prompt, int n_cached, int64_t t_load_us) {
     umi_sampler_params sp = o->sp;
     if (!sp.seed) sp.seed = (uint64_t)umi_time_us();
     umi_sampler *smp = umi_sampler_init(&sp, umi_vocab_size(m));
@@ -90,8 +120,14 @@ static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi
     const int64_t t0 = umi_time_us();
     int64_t t_first = 0;
     int n_gen = 0, rc = EXIT_OK;
-    umi_status st = umi_decode(ctx, prompt, n_prompt, false, &err);
+    umi_status st = umi_decode(ctx, prompt + n_cached, n_prompt - n_cached, false, &err);
     const int64_t t_prompt = umi_time_us() - t0;
+    const int n_eval = n_prompt - n_cached;
+    if (st == UMI_OK && o->prompt_cache && !o->prompt_cache_ro) {
+        umi_error serr = {0};
+        if (umi_context_state_save(ctx, prompt, (uint32_t)n_prompt, o->prompt_cache, &serr) != UMI_OK)
+            fprintf(stderr, "umi: --prompt-cache: %s\n", serr.msg);
+    }
     const int64_t t_gen0 = umi_time_us();
     while (st == UMI_OK && (o->n_predict < 0 || n_gen < o->n_predict)) {
         umi_token tok = umi_sampler_sample(smp, umi_get_logits(ctx, -1));
@@ -122,9 +158,9 @@ static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi
         rc = EXIT_RUNTIME;
     }
     fprintf(stderr,
-            "load %.1f ms | prompt %d tokens, %.1f t/s | generated %d tokens, %.1f t/s | "
+            "load %.1f ms | prompt %d tokens (%d cached), %.1f t/s | generated %d tokens, %.1f t/s | "
             "first token %.1f ms\n",
-            t_load_us / 1e3, n_prompt, t_prompt > 0 ? n_prompt * 1e6 / t_prompt : 0.0, n_gen,
+            t_load_us / 1e3, n_eval, n_cached, t_prompt > 0 ? n_eval * 1e6 / t_prompt : 0.0, n_gen,
             t_gen > 0 ? (n_gen > 1 ? (n_gen - 1) * 1e6 / t_gen : 0.0) : 0.0, t_first / 1e3);
     umi_sampler_free(smp);
     return rc;
@@ -146,6 +182,8 @@ int cmd_run(int argc, char **argv) {
         {"seed", 's', OPT_U64, &o.sp.seed, "S", "random seed (default: from the clock)"},
         {"threads", 't', OPT_INT, &o.threads, "N", "threads (default: physical cores)"},
         {"ctx-size", 'c', OPT_INT, &o.n_ctx, "N", "context length in tokens (default: min(model, 4096))"},
+        {"prompt-cache", 0, OPT_STR, &o.prompt_cache, "FILE", "reuse the KV state saved in FILE for the prompt's common prefix, then save the prompt's state to it"},
+        {"prompt-cache-ro", 0, OPT_FLAG, &o.prompt_cache_ro, NULL, "use --prompt-cache FILE but do not update it"},
         {"ids", 0, OPT_FLAG, &o.ids, NULL, "print generated token ids instead of text"},
         {"no-bos", 0, OPT_FLAG, &o.no_bos, NULL, "do not add the BOS token"},
         {"ignore-eos", 0, OPT_FLAG, &o.ignore_eos, NULL, "keep generating past end-of-sequence"},
@@ -189,7 +227,8 @@ int cmd_run(int argc, char **argv) {
             goto done;
         }
     if ((rc = cli_make_context(m, n_ctx, 0, o.threads, &ctx))) goto done;
-    rc = generate(m, ctx, &o, prompt, n_prompt, umi_time_us() - t0);
+    int n_cached = o.prompt_cache ? prompt_cache_load(ctx, o.prompt_cache, prompt, n_prompt) : 0;
+    rc = generate(m, ctx, &o, prompt, n_prompt, n_cached, umi_time_us() - t0);
 done:
     free(prompt);
     umi_context_free(ctx);

@@ -80,6 +80,9 @@ typedef struct umi_model_info {
     bool has_chat_template;
     uint64_t kv_bytes_per_token; /* F16 cache over all layers: K+V, or with MLA the latent */
     uint32_t kv_lora_rank;       /* MLA: width of the cached latent (0: per-head K and V) */
+    uint32_t n_swa, n_swa_layers; /* sliding window and how many layers use it (0, 0: none) */
+    uint64_t kv_bytes_per_token_past_window; /* what each token adds once every window is full
+                                                (only the full-attention layers keep growing) */
     uint64_t weight_bytes_per_token; /* weights one decode step reads (matmuls; the
                                         embedding table only when it is also the output) */
     uint32_t n_expert, n_expert_used; /* experts per MoE layer and per token (0, 0: dense) */
@@ -179,6 +182,28 @@ const float *umi_get_logits(const umi_context *ctx, int32_t i);
  * UMI_ERR_CONTEXT_FULL when the tokens exceed the context. */
 umi_status umi_embed(umi_context *ctx, const umi_token *tokens, int32_t n_tokens, float *out,
                      umi_error *err);
+
+/* ---------------------------------------------------------------- state (KV save/restore)
+ *
+ * A state file holds tokens and the KV cache rows that cache them, with the
+ * model's identity (file size + CRC of its GGUF header and tensor table) and
+ * a CRC-32 of the whole file; format in src/infer/state.c. */
+
+/* Save the first n_tokens cached positions (n_tokens <= n_past) and their
+ * tokens (the caller's record of what it decoded) to path, atomically
+ * (written beside it, then renamed). */
+umi_status umi_context_state_save(const umi_context *ctx, const umi_token *tokens, uint32_t n_tokens,
+                                  const char *path, umi_error *err);
+/* Restore a saved state into ctx: fills tokens (room for n_max) and sets
+ * n_past = *n_out. Refuses with UMI_ERR_ARG a file saved from another model,
+ * with UMI_ERR_FORMAT a corrupted or truncated one, with UMI_ERR_CONTEXT_FULL
+ * one holding more tokens than the context; on any failure the context is
+ * left empty (n_past 0). The logits are not saved: decode at least one token
+ * before sampling. */
+umi_status umi_context_state_load(umi_context *ctx, const char *path, umi_token *tokens, uint32_t n_max,
+                                  uint32_t *n_out, umi_error *err);
+/* How many tokens a state file holds (its header only), to size a context. */
+umi_status umi_state_file_tokens(const char *path, uint32_t *n_tokens, umi_error *err);
 
 /* ---------------------------------------------------------------- sampling */
 

@@ -177,3 +177,24 @@ const float *umi_get_logits(const umi_context *ctx, int32_t i) {
     if (i < 0 || (uint32_t)i >= ctx->n_logits) return NULL;
     return ctx->logits + (size_t)i * ctx->model->hp.n_vocab;
 }
+
+size_t umi_kv_regions(const umi_context *ctx, umi_kv_region *out, size_t max) {
+    const umi_hparams *hp = &ctx->model->hp;
+    /* MLA caches one latent row per position in k_cache and nothing in v_cache. */
+    const size_t mla = umi_mem_mla_width(hp);
+    const size_t kd = mla ? mla : (size_t)hp->n_head_kv * hp->head_dim_k;
+    const size_t vd = mla ? 0 : (size_t)hp->n_head_kv * hp->head_dim_v;
+    size_t n = 0;
+    for (uint32_t il = 0; il < hp->n_layer; il++) {
+        /* Layer il's cells (kvcache.c): n_ctx of them, or a sliding-window ring. */
+        const uint32_t cells = ctx->kv_cells[il];
+        const umi_kv_region k = {(uint8_t *)(ctx->k_cache + ctx->kv_first[il] * kd), kd * sizeof(uint16_t), cells};
+        if (n < max) out[n] = k;
+        n++;
+        if (!vd) continue;
+        const umi_kv_region v = {(uint8_t *)(ctx->v_cache + ctx->kv_first[il] * vd), vd * sizeof(uint16_t), cells};
+        if (n < max) out[n] = v;
+        n++;
+    }
+    return n;
+}

@@ -102,15 +102,35 @@ void umi_kv_advanced(umi_context *ctx);
  * else none; returns the positions kept. */
 uint32_t umi_kv_truncate(umi_context *ctx, uint32_t n);
 
+/* One piece of the KV cache as state.c serializes it: row r holds what
+ * position r (a ring buffer: position p at row p % n_rows) cached. Whoever
+ * changes the cache layout updates umi_kv_regions and nothing else. */
+typedef struct umi_kv_region {
+    uint8_t *data;
+    size_t row_bytes;
+    uint32_t n_rows;
+} umi_kv_region;
+
+/* The context's KV cache as regions (per layer K, then V); returns how many
+ * there are, writing at most max of them. */
+size_t umi_kv_regions(const umi_context *ctx, umi_kv_region *out, size_t max);
+
 /* y[n][W.ne[1]] = x[n][W.ne[0]] · Wᵀ, through the weight type's vec_dot.
  * Converts x to the vec_dot_type into ctx->qbuf first. Multithreaded. */
 void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, float *y);
 
 /* Seconds one single-token umi_matmul of a k x m matrix of GGML `type`
- * takes with n_threads threads: the best of reps timings of 16 calls (probe.c).
+ * takes with n_threads threads: the best of reps timings of back-to-back calls (probe.c).
  * Allocates its own buffers and pool and frees them. */
 umi_status umi_probe_matmul(uint32_t type, int64_t k, int64_t m, int n_threads, int reps,
                             double *seconds, umi_error *err);
+/* Seconds per cached position of one head's decode-step attention (the
+ * small-batch path) with keys of hd_k and values of hd_v, over n_kv positions,
+ * on one thread: the best of reps timings (probe.c). */
+umi_status umi_probe_attention(int hd_k, int hd_v, int n_kv, int reps, double *seconds, umi_error *err);
+/* Seconds a small one-token matmul costs when, as in a decode step, serial
+ * work comes between calls: dispatch to the workers and back (probe.c). */
+umi_status umi_probe_dispatch(int n_threads, int reps, double *seconds, umi_error *err);
 
 /* out[n][dim] = x / rms(x) * w (w may be NULL); the sum of squares in double
  * as the reference does, so near-ties resolve the same way. */

@@ -64,6 +64,12 @@ void umi_model_get_info(const umi_model *m, umi_model_info *info) {
     const umi_mem_params mp = {.n_ctx = 1, .n_batch = 1, .n_threads = 1, .kv_type = UMI_TYPE_F16};
     umi_mem_context_layout(hp, &mp, &lay);
     info->kv_bytes_per_token = lay.kv_bytes;
+    /* Sliding-window layers cache a ring that stops growing at the window. */
+    for (uint32_t il = 0; il < hp->n_layer; il++)
+        if (umi_hparams_layer_swa(hp, il)) info->n_swa_layers++;
+    info->n_swa = info->n_swa_layers ? hp->n_swa : 0;
+    info->kv_bytes_per_token_past_window =
+        hp->n_layer ? lay.kv_bytes / hp->n_layer * (hp->n_layer - info->n_swa_layers) : 0;
     info->kv_lora_rank = hp->n_lora_kv;
     info->n_expert_shared = hp->n_expert ? hp->n_expert_shared : 0;
 }

@@ -51,9 +51,12 @@ static double per_weight(int n_threads, uint32_t type, size_t bytes, double call
  * far beyond any last-level cache; one 256 x 32 is almost all call. */
 static bool measure(int n_threads, uint32_t type, umi_decode_cost *c) {
     if (umi_type_row_size(type, 4096) == 0) return false;
-    if (umi_probe_matmul(type, 256, 32, n_threads, 5, &c->call_s, NULL) != UMI_OK) return false;
-    c->cached_s = per_weight(n_threads, type, 1u << 20, c->call_s, 5);
-    c->streamed_s = per_weight(n_threads, type, 256u << 20, c->call_s, 2);
+    double small;
+    if (umi_probe_matmul(type, 256, 32, n_threads, 5, &small, NULL) != UMI_OK) return false;
+    c->cached_s = per_weight(n_threads, type, 1u << 20, small, 5);
+    c->streamed_s = per_weight(n_threads, type, 256u << 20, small, 2);
+    /* A call's fixed cost as a decode step pays it, the same for every type. */
+    if (umi_probe_dispatch(n_threads, 5, &c->call_s, NULL) != UMI_OK) return false;
     return c->cached_s > 0 && c->streamed_s > 0;
 }
 
@@ -68,6 +71,30 @@ bool umi_plan_decode_cost(int n_threads, uint32_t type, umi_decode_cost *out) {
         FILE *f = fopen(path, "a");
         if (f) { /* a read-only home only costs a re-measurement next time */
             fprintf(f, "%s %.6e %.6e %.6e\n", name, out->cached_s, out->streamed_s, out->call_s);
+            fclose(f);
+        }
+    }
+    return true;
+}
+
+bool umi_plan_attention_cost(int hd_k, int hd_v, double *s_per_pos) {
+    *s_per_pos = 0;
+    char name[32], path[1100];
+    snprintf(name, sizeof name, "att%dx%d", hd_k, hd_v);
+    umi_decode_cost c;
+    /* One thread, so the cache file of any thread count can hold it; the
+     * planner divides by the threads that share a step's heads. */
+    if (cache_path(1, path, sizeof path, false) && cached(path, name, &c)) {
+        *s_per_pos = c.cached_s;
+        return true;
+    }
+    double s;
+    if (umi_probe_attention(hd_k, hd_v, 1024, 5, &s, NULL) != UMI_OK || !(s > 0)) return false;
+    *s_per_pos = s;
+    if (cache_path(1, path, sizeof path, true)) {
+        FILE *f = fopen(path, "a");
+        if (f) {
+            fprintf(f, "%s %.6e %.6e %.6e\n", name, s, s, 0.0);
             fclose(f);
         }
     }

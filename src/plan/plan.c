@@ -316,6 +316,22 @@ static double matrix_seconds(const plan_model *pm, const umi_plan_hw *hw, int n_
     return s;
 }
 
+/* This machine: seconds of a decode step's attention with `depth` cached
+ * positions — every head of every layer visits each position it sees (a
+ * sliding-window layer at most its window), the heads shared by the threads. */
+static double attention_seconds(const umi_hparams *hp, uint32_t depth, int n_threads) {
+    const uint32_t mla = umi_mem_mla_width(hp);
+    const int hd_k = (int)(mla ? mla : hp->head_dim_k), hd_v = (int)(mla ? hp->n_lora_kv : hp->head_dim_v);
+    double per_pos;
+    if (!umi_plan_attention_cost(hd_k, hd_v, &per_pos)) return 0;
+    double positions = 0;
+    for (uint32_t il = 0; il < hp->n_layer; il++) {
+        const uint32_t w = umi_hparams_layer_swa(hp, il);
+        positions += (double)hp->n_head * (w && w < depth ? w : depth);
+    }
+    return positions * per_pos / (n_threads > 0 ? n_threads : 1);
+}
+
 static void predict_speed(const plan_model *pm, const mem_setup *ms, uint64_t matmul_params,
                           umi_plan_result *r) {
     const umi_plan_hw *hw = &r->hw;
@@ -330,8 +346,11 @@ static void predict_speed(const plan_model *pm, const mem_setup *ms, uint64_t ma
     if (bw > 0) {
         const double mm = matrix_seconds(pm, hw, ms->mp.n_threads, bw, (double)r->bytes_per_token,
                                          &r->tg_calibrated);
+        const double att = r->tg_calibrated ? attention_seconds(&pm->hp, r->n_ctx, ms->mp.n_threads) : 0;
+        /* Measured here, the cache read is inside the attention rate. */
+        const double kv_read = r->tg_calibrated ? 0 : (double)full.kv_bytes / bw;
         r->tg_tps = 1.0 / (mm + fixed_s);
-        r->tg_tps_full = 1.0 / (mm + (double)full.kv_bytes / bw + fixed_s);
+        r->tg_tps_full = 1.0 / (mm + att + kv_read + fixed_s);
     }
     /* Two FLOPs per multiply-add, plus attention over half a 512-token batch. */
     const double attn = 4.0 * pm->hp.n_layer * 256.0 * pm->hp.n_head * pm->hp.head_dim_k;

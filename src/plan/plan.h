@@ -160,4 +160,9 @@ typedef struct umi_decode_cost {
  * file. False when the type cannot be probed. */
 bool umi_plan_decode_cost(int n_threads, uint32_t type, umi_decode_cost *out);
 
+/* Seconds per cached position of one head's decode attention (keys of hd_k,
+ * values of hd_v) on one thread of this machine; measured once, cached as
+ * a line "att<hd_k>x<hd_v>" of the decode-<level>-t1 file. */
+bool umi_plan_attention_cost(int hd_k, int hd_v, double *s_per_pos);
+
 #endif

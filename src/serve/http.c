@@ -207,6 +207,11 @@ static http_result dispatch(http_req *r) {
         path_known = true;
         if (strcmp(r->method, ROUTES[i].method) == 0) hit = &ROUTES[i];
     }
+    static const route SLOTS = {"POST", "/slots/{id}", route_slots, false}; /* the one path with a parameter */
+    if (strncmp(r->url, "/slots/", 7) == 0) {
+        path_known = true;
+        if (strcmp(r->method, SLOTS.method) == 0) hit = &SLOTS;
+    }
     if (!path_known) return http_error(r, 404, "not_found", "no such endpoint: %s %.200s", r->method, r->url);
     if (!hit) return http_error(r, 405, "method_not_allowed", "%s is not allowed on %s", r->method, r->url);
     const char *key = r->srv->cfg->api_key;

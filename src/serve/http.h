@@ -112,6 +112,10 @@ http_result ollama_embed(http_req *r);
 http_result ollama_embeddings(http_req *r); /* the legacy /api/embeddings */
 http_result route_metrics(http_req *r); /* metrics.c: Prometheus text */
 
+http_result route_slots(http_req *r);  /* routes_slots.c: POST /slots/{id}?action=save|restore */
+/* lifecycle.c: Ollama's "keep_alive" (absent or null leaves *ms); false with a message naming it. */
+bool req_keep_alive(const cJSON *body, int64_t *ms, char *msg, size_t len);
+
 /* Shared by the routes: Unix seconds, and Ollama's RFC 3339 time with nanoseconds. */
 int64_t now_unix(void);
 void rfc3339_now(char *buf, size_t len);

@@ -19,6 +19,7 @@ job *job_new(job_kind kind) {
     j->p.n_predict = -1;
     j->p.cache_prompt = true;
     j->p.top_logprobs = -1;
+    j->keep_alive_ms = KEEP_UNSET;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     atomic_init(&j->cancel, false);
@@ -46,6 +47,7 @@ void job_release(job *j) {
     free(j->msgs);
     free(j->prompt);
     free(j->system);
+    free(j->slot_file);
     job_free_params(&j->p);
     free(j->out);
     free(j->toks);

@@ -45,6 +45,8 @@ static bool add(registry *r, char *name, char *path, bool pinned) {
     e->path = path;
     e->pinned = pinned;
     e->cfg = r->cfg;
+    e->reg = r;
+    e->expires_ms = INT64_MAX;
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
     r->v[r->n++] = e;
@@ -76,6 +78,8 @@ static void scan_dir(registry *r) {
 int registry_init(registry *r, const serve_config *cfg, char *msg, size_t msg_len) {
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
+    pthread_mutex_init(&r->load_mu, NULL);
+    pthread_cond_init(&r->load_cv, NULL);
     r->cfg = cfg;
     for (int i = 0; i < cfg->n_model_files; i++) {
         struct stat st;
@@ -101,22 +105,31 @@ int registry_init(registry *r, const serve_config *cfg, char *msg, size_t msg_le
         snprintf(msg, msg_len, "no models: give -m FILE or --models-dir DIR with .gguf files");
         return -1;
     }
+    lifecycle_init(r);
     return 0;
 }
 
+/* Every thread is told first and joined after, without the registry lock: a
+ * worker in the middle of a load may be waiting for another to unload. */
 void registry_stop(registry *r) {
-    pthread_mutex_lock(&r->mu);
-    for (int i = 0; i < r->n; i++) {
-        model_entry *e = r->v[i];
-        pthread_mutex_lock(&e->mu);
-        e->stop = true;
-        bool started = e->thread_started;
-        e->thread_started = false;
-        pthread_cond_broadcast(&e->cv);
-        pthread_mutex_unlock(&e->mu);
-        if (started) pthread_join(e->thread, NULL);
+    model_entry **v = NULL;
+    int n = registry_list(r, &v);
+    bool *started = calloc((size_t)(n ? n : 1), sizeof *started);
+    for (int i = 0; i < n; i++) {
+        pthread_mutex_lock(&v[i]->mu);
+        v[i]->stop = true;
+        if (started) started[i] = v[i]->thread_started;
+        v[i]->thread_started = started ? false : v[i]->thread_started;
+        pthread_cond_broadcast(&v[i]->cv);
+        pthread_mutex_unlock(&v[i]->mu);
     }
-    pthread_mutex_unlock(&r->mu);
+    pthread_mutex_lock(&r->load_mu);
+    pthread_cond_broadcast(&r->load_cv);
+    pthread_mutex_unlock(&r->load_mu);
+    for (int i = 0; i < n; i++)
+        if (started && started[i]) pthread_join(v[i]->thread, NULL);
+    free(started);
+    free(v);
 }
 
 void registry_free(registry *r) {
@@ -131,6 +144,8 @@ void registry_free(registry *r) {
     }
     free(r->v);
     pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->load_mu);
+    pthread_cond_destroy(&r->load_cv);
     memset(r, 0, sizeof *r);
 }
 

@@ -11,8 +11,9 @@
 
 /* The final record's statistics, added to o. */
 static void add_stats(cJSON *o, const job *j) {
-    cJSON_AddStringToObject(o, "done_reason", j->finish && strcmp(j->finish, "length") == 0 ? "length"
-                                              : j->finish && strcmp(j->finish, "load") == 0 ? "load" : "stop");
+    const char *f = j->finish ? j->finish : "stop";
+    bool own = !strcmp(f, "length") || !strcmp(f, "load") || !strcmp(f, "unload");
+    cJSON_AddStringToObject(o, "done_reason", own ? f : "stop");
     cJSON_AddNumberToObject(o, "total_duration", (double)(j->t_end - j->t_queued) * 1e3);
     cJSON_AddNumberToObject(o, "load_duration", (double)j->load_us * 1e3);
     cJSON_AddNumberToObject(o, "prompt_eval_count", j->n_prompt);
@@ -127,7 +128,7 @@ static http_result run(http_req *r, bool chat) {
     j->p.n_predict = r->srv->cfg->n_predict;
     if (!(e = http_model(r, b, &res))) goto out;
     if (!req_bool(b, "stream", &stream_on, msg, sizeof msg) || !req_bool(b, "raw", &raw, msg, sizeof msg) ||
-        !req_ollama_params(b, &j->p, msg, sizeof msg)) {
+        !req_ollama_params(b, &j->p, msg, sizeof msg) || !req_keep_alive(b, &j->keep_alive_ms, msg, sizeof msg)) {
         res = http_error(r, 400, "invalid_value", "%s", msg);
         goto out;
     }
@@ -241,14 +242,16 @@ http_result ollama_ps(http_req *r) {
     for (int i = 0; i < n; i++) {
         pthread_mutex_lock(&v[i]->mu);
         bool loaded = v[i]->loaded;
-        uint64_t bytes = v[i]->resident_bytes;
+        uint64_t bytes = lifecycle_footprint(v[i]);
+        int64_t expires = v[i]->expires_ms;
         pthread_mutex_unlock(&v[i]->mu);
         if (!loaded || !registry_describe(v[i])) continue;
         cJSON *m = model_item(v[i]);
         cJSON_DeleteItemFromObject(m, "modified_at");
         cJSON_ReplaceItemInObject(m, "size", cJSON_CreateNumber((double)bytes));
-        /* No keep_alive expiry yet: a loaded model stays until the server stops. */
-        cJSON_AddStringToObject(m, "expires_at", "9999-12-31T23:59:59Z");
+        char ts[48] = "9999-12-31T23:59:59Z"; /* keep_alive < 0: never */
+        if (expires != INT64_MAX) rfc3339(expires / 1000, ts, sizeof ts);
+        cJSON_AddStringToObject(m, "expires_at", ts);
         cJSON_AddNumberToObject(m, "size_vram", 0);
         cJSON_AddItemToArray(arr, m);
     }

@@ -12,6 +12,8 @@
  *   embed_job.c       an embedding job's inputs, tokenized on the model's thread
  *   queue.c           a job: the request handed to a model's thread and the text it produces
  *   registry.c        which models exist (-m files, --models-dir) and their per-model queue
+ *   lifecycle.c       keep_alive, --max-models, the memory budget and LRU eviction of idle models
+ *   routes_slots.c    POST /slots/{id}?action=save|restore (KV state files in --slot-save-path)
  *   worker.c          one inference thread per loaded model: slots, prefix cache, batched decode steps
  *
  * Threads: libmicrohttpd runs one thread per connection; those threads only
@@ -45,8 +47,11 @@ typedef struct serve_config {
     int n_predict;             /* default generation limit; -1 = until the context is full */
     const char *port_file;     /* write the bound port here once listening (tests) */
     bool verbose;              /* one log line per request on stderr */
-    double mem_gb;             /* > 0: memory budget for the load guard instead of the detected one */
+    double mem_gb;             /* > 0: memory budget (--mem-budget) instead of the detected one */
     bool force;                /* load even when the planner says a model will not fit */
+    int64_t keep_alive_ms;     /* --keep-alive: default for requests; KEEP_FOREVER = never unload */
+    int max_models;            /* --max-models: loaded at once; 0 = no limit */
+    const char *slot_save_path; /* --slot-save-path: where /slots save and restore; NULL = off */
 } serve_config;
 
 /* Run until SIGINT/SIGTERM. Returns 0 after a clean shutdown, 1 when the
@@ -61,7 +66,13 @@ typedef enum job_kind {
     JOB_GENERATE,   /* Ollama generate: template(system, prompt) if the model has one, else as is */
     JOB_LOAD,       /* only make sure the model is loaded (Ollama's empty prompt) */
     JOB_EMBED,      /* embeddings of inputs[] (embed_job.c) */
+    JOB_SLOT_SAVE,  /* write a slot's KV state to slot_file (routes_slots.c) */
+    JOB_SLOT_RESTORE, /* read a slot's KV state from slot_file */
 } job_kind;
+
+/* keep_alive in milliseconds: unset (the default applies), never unload. */
+#define KEEP_UNSET INT64_MIN
+#define KEEP_FOREVER (-1)
 
 typedef enum job_state {
     JOB_QUEUED,   /* waiting for the model's thread */
@@ -114,6 +125,9 @@ typedef struct job {
     char *prompt;           /* JOB_COMPLETION / JOB_GENERATE text, owned */
     char *system;           /* JOB_GENERATE system prompt or NULL, owned */
     job_params p;
+    int64_t keep_alive_ms;  /* Ollama keep_alive; KEEP_UNSET = the model's default */
+    int slot_id;            /* JOB_SLOT_*: which slot */
+    char *slot_file;        /* JOB_SLOT_*: full path inside --slot-save-path, owned */
 
     /* results, guarded by mu; cv signals every change */
     pthread_mutex_t mu;
@@ -126,6 +140,7 @@ typedef struct job {
     size_t out_len, out_cap;
     const char *finish;     /* "stop" or "length" when DONE */
     int n_prompt, n_cached, n_gen;
+    int n_slot_tokens;      /* JOB_SLOT_*: tokens saved or restored */
     int64_t t_queued, t_accepted, t_prompt_done, t_first, t_end; /* umi_time_us */
     int64_t load_us;        /* model load time, when this job waited for it */
     lp_token *lp;           /* logprobs of the generated tokens (when asked) */
@@ -165,12 +180,14 @@ void job_finish(job *j, const char *reason);
 /* ---------------------------------------------------------------- registry.c */
 
 typedef struct slot slot;
+struct registry;
 
 typedef struct model_entry {
     char *name;   /* what clients ask for */
     char *path;   /* never built from client input: found by listing the directory */
     bool pinned;
     const serve_config *cfg;
+    struct registry *reg;
 
     pthread_mutex_t mu;     /* guards everything below */
     pthread_cond_t cv;      /* new job or stop */
@@ -180,9 +197,16 @@ typedef struct model_entry {
     pthread_t thread;
     bool loaded;            /* the worker holds a umi_model */
     int64_t loaded_at;      /* Unix seconds */
-    int64_t last_used;
+    int64_t last_used;      /* umi_time_us of the last slot activity: LRU order */
     uint64_t resident_bytes; /* file + KV of the contexts made so far */
     int n_active;
+    /* lifecycle.c */
+    bool loading;           /* admitted: its planned bytes count against the budget */
+    bool evict;             /* another model's load asks this one to unload if idle */
+    uint64_t planned_bytes; /* the planner's total for this model when it was admitted */
+    int64_t keep_alive_ms;  /* of the last request that finished */
+    int64_t expires_ms;     /* Unix ms when an idle model unloads; INT64_MAX = never */
+    bool unload_asked;      /* keep_alive 0 came while busy: unload once idle, whatever later requests say */
 
     /* /metrics counters (metrics.c), updated when a slot lets its job go */
     uint64_t m_requests, m_prompt_tokens, m_cached_tokens, m_gen_tokens;
@@ -212,6 +236,10 @@ typedef struct registry {
     model_entry **v;
     int n, cap;
     const serve_config *cfg;
+    /* lifecycle.c: one load is admitted at a time; load_cv signals an unload or a declined eviction */
+    pthread_mutex_t load_mu;
+    pthread_cond_t load_cv;
+    uint64_t budget;        /* bytes all loaded models may use; 0 = unknown (no limit) */
 } registry;
 
 int registry_init(registry *r, const serve_config *cfg, char *msg, size_t msg_len);
@@ -236,6 +264,33 @@ void metrics_batch(model_entry *e, int n);
 bool registry_describe(model_entry *e);
 /* Hand a job to the model's thread (starting it on first use). Takes a reference. */
 void registry_submit(model_entry *e, job *j);
+
+/* ---------------------------------------------------------------- lifecycle.c */
+
+/* The memory budget: --mem-budget, else what the planner says is available now less 10%. */
+void lifecycle_init(registry *r);
+/* Ollama's keep_alive: a number of seconds or a Go duration ("5m", "1h30m",
+ * "300ms", "-1"); negative = forever. false on anything else. */
+bool keep_alive_parse(const char *s, int64_t *ms);
+/* Before e's worker loads its model: plan it, evict idle models least
+ * recently used first until it fits the budget and --max-models, and reserve
+ * its bytes. false: *status (507 / 503 / 500) and msg say why. */
+bool lifecycle_admit(model_entry *e, char *msg, size_t len, int *status);
+/* Before a slot's context grows so that e would hold bytes: make room as
+ * lifecycle_admit does. false: *status 507 and msg say why. */
+bool lifecycle_grow(model_entry *e, uint64_t bytes, uint32_t n_ctx, char *msg, size_t len, int *status);
+/* After e's worker loaded its model (ok) or failed to. */
+void lifecycle_loaded(model_entry *e, bool ok);
+/* e's worker was asked to unload for another model but is busy: it stays. */
+void lifecycle_declined(model_entry *e);
+/* After e's worker unloaded its model: its bytes are free again. */
+void lifecycle_unloaded(model_entry *e);
+/* A request on e finished: its keep_alive (or the default) sets when e expires. */
+void lifecycle_touch(model_entry *e, int64_t keep_alive_ms);
+/* What the budget counts for e (planned or resident, whichever is larger); 0 when unloaded. Caller holds e->mu. */
+uint64_t lifecycle_footprint(const model_entry *e);
+/* Unix milliseconds. */
+int64_t now_ms(void);
 
 /* ---------------------------------------------------------------- worker.c */
 

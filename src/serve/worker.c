@@ -57,47 +57,22 @@ static void update_resident(model_entry *e) {
     pthread_mutex_lock(&e->mu);
     e->resident_bytes = bytes;
     e->n_active = active;
-    e->last_used = (int64_t)time(NULL);
+    e->last_used = umi_time_us();
     pthread_mutex_unlock(&e->mu);
 }
 
 /* ---------------------------------------------------------------- loading */
 
-/* The load guard: the planner reads only the header and says whether the
- * weights plus every slot's full context fit in the memory available; a
- * model that does not is refused with 507 and the numbers, never loaded
- * into a swap storm. */
-static bool fits(const model_entry *e, char *msg, size_t len, int *status) {
-    if (e->cfg->force) return true;
-    umi_plan_params pp = umi_plan_default_params();
-    pp.model_path = e->path;
-    pp.n_ctx = e->cfg->n_ctx > 0 ? (uint32_t)e->cfg->n_ctx : 0;
-    pp.n_parallel = e->cfg->n_parallel > 0 ? (uint32_t)e->cfg->n_parallel : 1;
-    pp.hw = "this";
-    pp.mem_gb = e->cfg->mem_gb;
-    pp.memory_only = true; /* no bandwidth or kernel probes before a load */
-    umi_plan_result r;
-    umi_error err = {0};
-    if (umi_plan_compute(&pp, &r, &err) != UMI_OK) return true; /* let the load report it */
-    if (r.verdict != UMI_PLAN_NO_FIT) return true;
-    const double gib = 1073741824.0;
-    snprintf(msg, len,
-             "model '%s' needs %.2f GiB (weights %.2f, KV cache %.2f for %u slots of %u tokens) but "
-             "%.2f GiB is available%s",
-             e->name, r.total_bytes / gib, r.weight_bytes / gib, r.kv_bytes / gib, r.n_parallel,
-             r.n_ctx, r.budget_bytes / gib,
-             r.n_ctx_max > 0 && r.n_ctx_max < r.n_ctx ? "; a shorter context (num_ctx) would fit" : "");
-    *status = 507;
-    return false;
-}
-
+/* The load guard and the budget (lifecycle.c) first: a model that does not
+ * fit is refused with 507 and the numbers, never loaded into a swap storm. */
 static bool load(model_entry *e, char *msg, size_t len, int *status) {
     umi_model_params mp = umi_model_default_params();
     umi_error err = {0};
-    if (!fits(e, msg, len, status)) return false;
+    if (!lifecycle_admit(e, msg, len, status)) return false;
     if (umi_model_load(e->path, &mp, &e->model, &err) != UMI_OK) {
         snprintf(msg, len, "cannot load model '%s': %s", e->name, err.msg);
         *status = err.code == UMI_ERR_UNSUPPORTED || err.code == UMI_ERR_FORMAT ? 400 : 500;
+        lifecycle_loaded(e, false);
         return false;
     }
     e->n_slots = e->cfg->n_parallel > 0 ? e->cfg->n_parallel : 1;
@@ -107,12 +82,15 @@ static bool load(model_entry *e, char *msg, size_t len, int *status) {
         e->model = NULL;
         snprintf(msg, len, "out of memory");
         *status = 500;
+        lifecycle_loaded(e, false);
         return false;
     }
     pthread_mutex_lock(&e->mu);
     e->loaded = true;
     e->loaded_at = (int64_t)time(NULL);
     pthread_mutex_unlock(&e->mu);
+    lifecycle_loaded(e, true);
+    lifecycle_touch(e, KEEP_UNSET); /* the default until a request says otherwise */
     update_resident(e);
     return true;
 }
@@ -131,12 +109,28 @@ static void unload(model_entry *e) {
     e->loaded = false;
     e->resident_bytes = 0;
     pthread_mutex_unlock(&e->mu);
+    lifecycle_unloaded(e);
 }
 
 /* (Re)build a slot's context so it holds at least n tokens. Only the context
  * is rebuilt; the weights stay. */
 static bool slot_ensure(model_entry *e, slot *s, uint32_t n, umi_error *err) {
     if (s->ctx && s->n_ctx >= n) return true;
+    /* Past the context the model was admitted with, the budget must have room first
+     * (UMI_ERR_NOMEM: the callers answer 507). */
+    uint32_t had = s->ctx && s->n_ctx > default_n_ctx(e) ? s->n_ctx : default_n_ctx(e);
+    if (n > had) {
+        umi_model_info info;
+        umi_model_get_info(e->model, &info);
+        pthread_mutex_lock(&e->mu);
+        uint64_t bytes = e->planned_bytes + (uint64_t)(n - had) * info.kv_bytes_per_token;
+        pthread_mutex_unlock(&e->mu);
+        int status = 507;
+        if (!lifecycle_grow(e, bytes, n, err->msg, sizeof err->msg, &status)) {
+            err->code = UMI_ERR_NOMEM;
+            return false;
+        }
+    }
     umi_context_free(s->ctx);
     free(s->cache);
     s->ctx = NULL;
@@ -280,8 +274,9 @@ static void assign(model_entry *e) {
         slot *s = &e->slots[best];
         umi_error err = {0};
         if (!slot_ensure(e, s, j->p.n_ctx, &err)) {
-            job_fail(j, 500, "server_error", "cannot create a context of %u tokens: %s", j->p.n_ctx,
-                     err.msg);
+            bool mem = err.code == UMI_ERR_NOMEM;
+            job_fail(j, mem ? 507 : 500, mem ? "insufficient_memory" : "server_error",
+                     "cannot create a context of %u tokens: %s", j->p.n_ctx, err.msg);
             job_release(j);
             continue;
         }
@@ -304,6 +299,7 @@ static void assign(model_entry *e) {
 
 static void slot_release(model_entry *e, slot *s) {
     metrics_record(e, s->job);
+    lifecycle_touch(e, s->job->keep_alive_ms);
     job_release(s->job);
     s->job = NULL;
     s->last_used = umi_time_us();
@@ -449,6 +445,63 @@ static bool step_all(model_entry *e, step_batch *b) {
     return true;
 }
 
+/* ---------------------------------------------------------------- slot files */
+
+static int state_status(umi_status st) {
+    switch (st) {
+    case UMI_ERR_IO: return 404;
+    case UMI_ERR_ARG: return 409; /* saved from another model */
+    case UMI_ERR_NOMEM: return 507;
+    default: return 400;          /* corrupted, truncated, too long for the context */
+    }
+}
+
+/* JOB_SLOT_SAVE / JOB_SLOT_RESTORE (routes_slots.c): a free slot's tokens and
+ * KV cache to or from j->slot_file. A restored slot is an ordinary prefix
+ * cache: the next request whose prompt extends its tokens reuses them. */
+static void slot_file_job(model_entry *e, job *j) {
+    umi_error err = {0};
+    if (j->slot_id < 0 || j->slot_id >= e->n_slots) {
+        job_fail(j, 400, "invalid_slot", "slot %d does not exist (--parallel %d: slots 0..%d)", j->slot_id,
+                 e->n_slots, e->n_slots - 1);
+        return;
+    }
+    slot *s = &e->slots[j->slot_id];
+    if (s->job) {
+        job_fail(j, 409, "slot_busy", "slot %d is processing a request; try again when it is done", j->slot_id);
+        return;
+    }
+    job_accept(j, 0, 0);
+    if (j->kind == JOB_SLOT_SAVE) {
+        if (!s->ctx || s->n_cache == 0) {
+            job_fail(j, 400, "slot_empty", "slot %d holds no tokens to save", j->slot_id);
+            return;
+        }
+        if (umi_context_state_save(s->ctx, s->cache, (uint32_t)s->n_cache, j->slot_file, &err) != UMI_OK) {
+            job_fail(j, 500, "save_failed", "%s", err.msg);
+            return;
+        }
+        j->n_slot_tokens = s->n_cache;
+    } else {
+        uint32_t n_file = 0, n = 0;
+        umi_status st = umi_state_file_tokens(j->slot_file, &n_file, &err);
+        uint32_t need = default_n_ctx(e) > n_file + 1 ? default_n_ctx(e) : n_file + 1;
+        if (!st && !slot_ensure(e, s, need, &err)) st = err.code ? err.code : UMI_ERR_NOMEM;
+        if (!st) { /* from here the slot's old cache is gone, restored or not */
+            st = umi_context_state_load(s->ctx, j->slot_file, s->cache, s->n_ctx, &n, &err);
+            s->n_cache = (int)n;
+            s->last_used = umi_time_us();
+        }
+        if (st) {
+            job_fail(j, state_status(st), st == UMI_ERR_ARG ? "model_mismatch" : "restore_failed", "%s", err.msg);
+            return;
+        }
+        j->n_slot_tokens = (int)n;
+    }
+    lifecycle_touch(e, j->keep_alive_ms);
+    job_finish(j, "stop");
+}
+
 /* ---------------------------------------------------------------- the loop */
 
 static bool any_active(const model_entry *e) {
@@ -466,17 +519,70 @@ static void fail_list(job *j, int status, const char *code, const char *msg) {
     }
 }
 
+static bool is_unload(const job *j) { return j->kind == JOB_LOAD && j->keep_alive_ms == 0; }
+
+/* Every job in the list only asks to unload (Ollama's keep_alive 0 with an empty prompt). */
+static bool only_unloads(const job *j) {
+    for (; j; j = j->next)
+        if (!is_unload(j)) return false;
+    return true;
+}
+
+/* Sleep until there is work, an eviction request, or the model's keep_alive
+ * runs out. Caller holds e->mu. */
+static void wait_for_work(model_entry *e) {
+    while (!e->stop && !e->q_head && !any_active(e) && !e->pending && !e->evict) {
+        if (!e->model || e->expires_ms == INT64_MAX) {
+            pthread_cond_wait(&e->cv, &e->mu);
+            continue;
+        }
+        if (now_ms() >= e->expires_ms) return;
+        struct timespec ts = {(time_t)(e->expires_ms / 1000), (long)(e->expires_ms % 1000) * 1000000L};
+        pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+    }
+}
+
+static void handle_incoming(model_entry *e, job *incoming) {
+    while (incoming) {
+        job *j = incoming;
+        incoming = j->next;
+        if (j->kind == JOB_LOAD) {
+            if (is_unload(j)) { /* busy: unload as soon as the running requests end */
+                pthread_mutex_lock(&e->mu);
+                e->unload_asked = true;
+                pthread_mutex_unlock(&e->mu);
+            }
+            lifecycle_touch(e, j->keep_alive_ms);
+            job_accept(j, 0, 0);
+            job_finish(j, is_unload(j) ? "unload" : "load");
+            job_release(j);
+        } else if (j->kind == JOB_SLOT_SAVE || j->kind == JOB_SLOT_RESTORE) {
+            slot_file_job(e, j);
+            job_release(j);
+        } else if (atomic_load(&j->cancel)) {
+            job_fail(j, 499, "cancelled", "client disconnected");
+            lifecycle_touch(e, j->keep_alive_ms);
+            job_release(j);
+        } else if (prepare(e, j)) {
+            list_push(&e->pending, j);
+        } else {
+            lifecycle_touch(e, j->keep_alive_ms);
+            job_release(j);
+        }
+    }
+}
+
 void *worker_main(void *arg) {
     model_entry *e = arg;
     step_batch batch = {0};
     for (;;) {
         pthread_mutex_lock(&e->mu);
-        while (!e->stop && !e->q_head && !any_active(e) && !e->pending)
-            pthread_cond_wait(&e->cv, &e->mu);
+        wait_for_work(e);
         job *incoming = e->q_head;
         e->q_head = e->q_tail = NULL;
         e->q_len = 0;
-        bool stop = e->stop;
+        bool stop = e->stop, evict = e->evict;
+        bool expired = e->model && now_ms() >= e->expires_ms;
         pthread_mutex_unlock(&e->mu);
         if (stop) {
             fail_list(incoming, 503, "shutting_down", "the server is shutting down");
@@ -489,34 +595,40 @@ void *worker_main(void *arg) {
                 }
             break;
         }
+        const bool idle = !any_active(e) && !e->pending;
+        /* Unload: evicted for another model, keep_alive run out, or asked to (keep_alive 0). */
+        if (e->model && idle && only_unloads(incoming) && (evict || expired || incoming)) {
+            unload(e);
+            fprintf(stderr, "umi serve: unloaded %s (%s)\n", e->name,
+                    evict ? "evicted for another model" : incoming ? "keep_alive 0" : "keep_alive expired");
+        } else if (evict) {
+            lifecycle_declined(e); /* busy (or already unloaded): it stays */
+        }
+        if (!e->model && incoming && only_unloads(incoming)) {
+            for (job *j = incoming; j;) { /* not loaded (any more): nothing to load just to unload */
+                job *next = j->next;
+                job_accept(j, 0, 0);
+                job_finish(j, "unload");
+                job_release(j);
+                j = next;
+            }
+            continue;
+        }
         if (incoming && !e->model) {
-            char msg[600];
+            char msg[900];
             int status = 500;
             int64_t t0 = umi_time_us();
             if (!load(e, msg, sizeof msg, &status)) {
-                fail_list(incoming, status, status == 400 ? "model_unsupported" : "server_error", msg);
+                fail_list(incoming, status,
+                          status == 400 ? "model_unsupported" : status == 507 ? "insufficient_memory"
+                          : "server_error", msg);
                 continue;
             }
             int64_t dt = umi_time_us() - t0;
             for (job *j = incoming; j; j = j->next) j->load_us = dt;
             fprintf(stderr, "umi serve: loaded %s (%.1f ms)\n", e->name, dt / 1e3);
         }
-        while (incoming) {
-            job *j = incoming;
-            incoming = j->next;
-            if (j->kind == JOB_LOAD) {
-                job_accept(j, 0, 0);
-                job_finish(j, "load");
-                job_release(j);
-            } else if (atomic_load(&j->cancel)) {
-                job_fail(j, 499, "cancelled", "client disconnected");
-                job_release(j);
-            } else if (prepare(e, j)) {
-                list_push(&e->pending, j);
-            } else {
-                job_release(j);
-            }
-        }
+        handle_incoming(e, incoming);
         assign(e);
         if (!step_all(e, &batch)) {
             umi_error err = {.code = UMI_ERR_NOMEM, .msg = "out of memory (decode batch)"};

@@ -8,9 +8,7 @@
 set -u
 umi=$1 src=$2 shared=$3
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
-tmp=$(mktemp -d)
 source "$src/tests/e2e/serve_lib.sh"
-trap 'cleanup_servers; rm -rf "$tmp"' EXIT
 
 M=stories260K
 # The shared models plus one of an architecture umi does not run (deepseek2's file renamed).

@@ -11,9 +11,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "SKIP: node/npm are not installed (Debian: apt-get install nodejs npm; 'make deps' does it)"
     exit 77
 fi
-tmp=$(mktemp -d)
 source "$e2e/serve_lib.sh"
-trap 'cleanup_servers; rm -rf "$tmp"' EXIT
 
 # Install the pinned clients unless they are already there. A lock, because
 # several build directories may run this test at once over one source tree.

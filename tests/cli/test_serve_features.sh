@@ -8,9 +8,7 @@
 set -u
 umi=$1 src=$2 shared=$3
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
-tmp=$(mktemp -d)
 source "$src/tests/e2e/serve_lib.sh"
-trap 'cleanup_servers; rm -rf "$tmp"' EXIT
 
 M=stories260K
 # A random-weight model that closes its JSON objects within a few hundred tokens when greedy.

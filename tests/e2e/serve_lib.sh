@@ -1,6 +1,7 @@
 # Shared by the `umi serve` end-to-end tests (sourced): start a server on a
 # free loopback port, always kill it on exit, and small HTTP helpers.
-# Needs: $umi, $tmp. Every network call is on 127.0.0.1 and bounded in time.
+# Needs: $umi. Makes $tmp (a scratch dir) and the EXIT trap that stops every
+# server and removes it. Every network call is on 127.0.0.1 and bounded in time.
 
 # Checks: ok NAME, bad NAME [DETAIL], is NAME GOT WANT; the script ends with
 # echo "$passed passed, $failed failed" and fails when $failed > 0.
@@ -11,6 +12,8 @@ is()  { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "got  $2
 want $3"; fi; }
 
 server_pids=()
+tmp=$(mktemp -d)
+trap 'cleanup_servers; rm -rf "$tmp"' EXIT
 cleanup_servers() {
     for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null; done
     for pid in "${server_pids[@]}"; do
