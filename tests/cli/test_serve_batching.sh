@@ -10,9 +10,7 @@
 set -u
 umi=$1 src=$2 shared=$3
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
-tmp=$(mktemp -d)
 source "$src/tests/e2e/serve_lib.sh"
-trap 'cleanup_servers; rm -rf "$tmp"' EXIT
 
 words=(the quick brown fox jumps over the lazy dog while a small bird sings in the old tree)
 # prompt I: a different text and length for each request (4 .. ~130 words)
@@ -26,7 +24,7 @@ prompt() {
 run() {
     local model=$1 tag=$2
     for i in $(seq 8); do
-        echo '{"model":"'$model'","prompt":"'"$(prompt $i)"'","max_tokens":'$((40 + 12 * i))',"temperature":0,"cache_prompt":false}' > "$tmp/req$i"
+        echo '{"model":"'$model'","prompt":"'"$(prompt $i)"'","max_tokens":'$((24 + 6 * i))',"temperature":0,"cache_prompt":false}' > "$tmp/req$i"
         http POST /v1/completions "$(cat "$tmp/req$i")" >/dev/null
         json "j['choices'][0]['text']" > "$tmp/alone$i"
         [ -s "$tmp/alone$i" ] || bad "$tag: request $i alone gave no text"
