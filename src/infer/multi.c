@@ -4,13 +4,16 @@
  * runs the shared forward (forward.c) over ctxs[0]'s scratch with one row
  * per sequence, and ctx->multi tells the three position-dependent steps —
  * rope, the KV store and attention — whose cache and position each row
- * has. Decode is memory-bound: the win is that every weight row is read
- * once per step for all rows instead of once per sequence.
+ * has. Every weight row is read once per step for all rows instead of
+ * once per sequence (the win where decode is memory-bound), and a tile
+ * kernel unpacks each weight block once for all rows (the win where it is
+ * compute-bound, as on 2 cores).
  *
  * Exactness: every row gets the bits its solo umi_decode would give. The
- * matmuls take the 1-token kernel plan per row (matmul.c, `solo`), the
- * attention the small-batch path over the row's own cache, and the other
- * steps are per-row already. Expert layers (moe.c groups tokens by expert)
+ * matmuls take the 1-token plan's dot for every row, through a tile of
+ * that dot (matmul.c `solo`; a tile equals its dot element for element),
+ * the attention the small-batch path over the row's own cache, and the
+ * other steps are per-row already. Expert layers (moe.c groups tokens by expert)
  * and latent attention (mla.c) are not row-separable that way yet: such
  * models decode each sequence on its own. */
 #include <stdlib.h>
