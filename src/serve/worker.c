@@ -3,13 +3,14 @@
  *
  * Slots: --parallel N gives the model N slots, each its own umi_context with
  * the full context length (never a share of one). Continuous batching: each
- * step, every slot still reading its prompt processes one chunk of it (a
- * fixed size, so a prompt is split the same way however busy the server
- * is), then every slot generating samples its next token and all those
- * tokens go through ONE forward pass (umi_decode_multi), which reads each
- * weight once for all of them and gives each sequence the very logits it
- * would get alone. A request joins at the next step; a finished or cancelled
- * one frees its slot at once.
+ * step first processes prompt chunks of the slots still reading their
+ * prompts, in turn, until PROMPT_CHUNK tokens have run (a chunk is always
+ * whole — min(512, what is left) — so a prompt is split the same way however
+ * busy the server is); then every generating slot samples its next token and
+ * all those tokens go through ONE forward pass (umi_decode_multi), which
+ * reads each weight once for all of them and gives each sequence the very
+ * logits it would get alone. A request joins at the next step; a finished or
+ * cancelled one frees its slot at once.
  *
  * Prefix cache: each slot remembers the tokens in its KV cache. A new request
  * goes to the free slot sharing the longest prefix with its prompt; the cache
@@ -332,11 +333,17 @@ static void embed_step(model_entry *e, slot *s) {
     slot_release(e, s);
 }
 
+/* Prompt tokens per chunk, and the budget of one step over all slots: the
+ * chunk that reaches it is the step's last, so the generating slots wait
+ * for about one chunk between their tokens. */
+enum { PROMPT_CHUNK = 512 };
+
 /* Everything of a step but the shared decode pass: cancellation, an
- * embedding input, a prompt chunk, or sampling the next token. Returns the
- * token the slot's sequence decodes in this step's pass, or -1 when it has
- * nothing to decode (still reading its prompt, or its job ended). */
-static umi_token slot_step(model_entry *e, slot *s) {
+ * embedding input, a prompt chunk (while *prompt_budget lasts), or sampling
+ * the next token. Returns the token the slot's sequence decodes in this
+ * step's pass, or -1 when it has nothing to decode (still reading its
+ * prompt, or its job ended). */
+static umi_token slot_step(model_entry *e, slot *s, int *prompt_budget) {
     job *j = s->job;
     umi_error err = {0};
     if (atomic_load(&j->cancel)) {
@@ -348,9 +355,12 @@ static umi_token slot_step(model_entry *e, slot *s) {
         embed_step(e, s);
         return -1;
     }
-    if (s->n_done < j->n_toks) { /* the prompt, one n_batch chunk per step */
+    if (s->n_done < j->n_toks) { /* the prompt, one chunk per step */
+        if (*prompt_budget <= 0) return -1; /* another slot's chunk ran this step */
+        /* always whole chunks, however busy: the split shapes the logits */
         int n = j->n_toks - s->n_done;
-        if (n > 512) n = 512;
+        if (n > PROMPT_CHUNK) n = PROMPT_CHUNK;
+        *prompt_budget -= n;
         if (umi_decode(s->ctx, j->toks + s->n_done, n, false, &err) != UMI_OK) {
             s->n_cache = s->n_done;
             slot_fail(e, s, &err);
@@ -399,6 +409,7 @@ typedef struct step_batch {
     umi_context **ctxs;
     umi_token *toks;
     int n, cap;
+    unsigned step;
 } step_batch;
 
 static void batch_decode(model_entry *e, step_batch *b) {
@@ -432,10 +443,13 @@ static bool step_all(model_entry *e, step_batch *b) {
         if (!ss || !cs || !ts) return false;
         b->cap = e->n_slots;
     }
-    for (int i = 0; i < e->n_slots; i++) {
-        slot *s = &e->slots[i];
+    /* The first slot in line for a prompt chunk rotates, so joiners share. */
+    const int first = b->step++ % (e->n_slots > 0 ? e->n_slots : 1);
+    int prompt_budget = PROMPT_CHUNK;
+    for (int k = 0; k < e->n_slots; k++) {
+        slot *s = &e->slots[(first + k) % e->n_slots];
         if (!s->job) continue;
-        const umi_token tok = slot_step(e, s);
+        const umi_token tok = slot_step(e, s, &prompt_budget);
         if (tok < 0) continue;
         b->slots[b->n] = s;
         b->ctxs[b->n] = s->ctx;
