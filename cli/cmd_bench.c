@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "commands.h"
@@ -39,8 +41,8 @@ static double run_once(umi_context *ctx, const umi_token *toks, int n, bool batc
     return s > 0 ? n / s : 0.0;
 }
 
-/* Peak resident set of this process so far, in bytes (Linux reports KiB,
- * macOS bytes). Weights count once their pages have been touched. */
+/* Peak resident set of this process, in bytes (Linux reports KiB, macOS
+ * bytes). Weights count once their pages have been touched. */
 static double peak_rss_bytes(void) {
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
@@ -66,6 +68,40 @@ static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, 
     umi_error err = {0};
     if (umi_plan_compute(&pp, &r, &err) != UMI_OK) memset(&r, 0, sizeof r);
     return r;
+}
+
+typedef struct probes {
+    double bw;
+    umi_plan_result plan;
+} probes;
+
+/* Bandwidth and the plan of this run, measured in a forked child (this
+ * process has no threads yet) that sends them back through a pipe; in
+ * this process when fork is not available. */
+static void run_probes(const char *model, int n_ctx, int n_batch, int threads, probes *out) {
+    memset(out, 0, sizeof *out);
+    int fd[2];
+    const pid_t pid = pipe(fd) == 0 ? fork() : -1;
+    if (pid == 0) {
+        close(fd[0]);
+        probes p = {.bw = umi_measure_bandwidth(threads, (size_t)256 << 20)};
+        p.plan = plan_this_run(model, n_ctx, n_batch, threads, p.bw);
+        const ssize_t w = write(fd[1], &p, sizeof p); /* the parent checks the length */
+        (void)w;
+        _exit(0);
+    }
+    if (pid > 0) {
+        close(fd[1]);
+        size_t got = 0;
+        for (ssize_t r; got < sizeof *out && (r = read(fd[0], (char *)out + got, sizeof *out - got)) > 0;)
+            got += (size_t)r;
+        close(fd[0]);
+        waitpid(pid, NULL, 0);
+        if (got == sizeof *out) return; /* the plan's strings are static: valid here too */
+        memset(out, 0, sizeof *out);
+    }
+    out->bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
+    out->plan = plan_this_run(model, n_ctx, n_batch, threads, out->bw);
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -99,11 +135,17 @@ int cmd_bench(int argc, char **argv) {
         return bw > 0 ? EXIT_OK : EXIT_RUNTIME;
     }
     if (!model) model = cli_default_model();
+    /* The probes (bandwidth; the planner's kernel rates on first use) run in
+     * a child process, so their buffers never count in this one's peak RSS. */
+    const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
+    probes pr;
+    run_probes(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, &pr);
+    const double bw = pr.bw;
+    const umi_plan_result plan = pr.plan;
     umi_model *m = NULL;
     umi_context *ctx = NULL;
     const int64_t t_load = umi_time_us();
     if ((rc = cli_load_model(model, !no_mmap, false, &m))) return rc;
-    const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
     if ((rc = cli_make_context(m, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, &ctx))) {
         umi_model_free(m);
         return rc;
@@ -130,10 +172,7 @@ int cmd_bench(int argc, char **argv) {
         if (n_gen > 0 && (tg[r] = run_once(ctx, toks, n_gen, false)) < 0) { rc = EXIT_RUNTIME; goto done; }
     }
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
-    /* Read the peak before the bandwidth probe allocates its own buffer. */
     const double rss = peak_rss_bytes();
-    const double bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
-    const umi_plan_result plan = plan_this_run(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, bw);
     /* A tg run decodes at depths 0..n_gen-1: the plan's step time between
      * its empty and its full (n_ctx) context, at the mean depth. */
     double plan_tg = 0;
