@@ -54,12 +54,14 @@ static double peak_rss_bytes(void) {
 /* What the planner predicts for this very run (same context, batch,
  * threads, and the bandwidth just measured): the calibration check of
  * `umi plan` against reality. Zeroed when the plan fails. */
-static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, int threads, double bw) {
+static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, int threads, const char *kv_type,
+                                     double bw) {
     umi_plan_params pp = umi_plan_default_params();
     pp.model_path = model;
     pp.n_ctx = (uint32_t)n_ctx;
     pp.n_batch = (uint32_t)n_batch;
     pp.n_threads = threads;
+    pp.kv_type = kv_type;
     pp.hw = "this";
     pp.bw_gbps = bw > 0 ? bw : 0;
     umi_plan_result r;
@@ -69,7 +71,7 @@ static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, 
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *model = NULL;
+    const char *model = NULL, *kv_type = NULL;
     int n_prompt = 512, n_gen = 128, reps = 3, threads = 0;
     bool json = false, bandwidth_only = false, no_mmap = false;
     const cli_opt opts[] = {
@@ -78,11 +80,12 @@ int cmd_bench(int argc, char **argv) {
         {"n-gen", 'n', OPT_INT, &n_gen, "N", "generated tokens per tg run (default 128; 0 = skip)"},
         {"repetitions", 'r', OPT_INT, &reps, "N", "runs of each test (default 3)"},
         {"threads", 't', OPT_INT, &threads, "N", "threads (default: physical cores)"},
+        {"kv-type", 0, OPT_STR, &kv_type, "T", CLI_KV_TYPE_HELP},
         {"json", 0, OPT_FLAG, &json, NULL, "print one JSON object"},
         {"bandwidth", 0, OPT_FLAG, &bandwidth_only, NULL, "only measure memory bandwidth"},
         {"no-mmap", 0, OPT_FLAG, &no_mmap, NULL, "read the model instead of mapping it"},
     };
-    const cli_cmd cmd = {"umi bench [-m MODEL] [-p 512] [-n 128] [-r 3] [-t N] [--json] [--bandwidth]",
+    const cli_cmd cmd = {"umi bench [-m MODEL] [-p 512] [-n 128] [-r 3] [-t N] [--kv-type T] [--json] [--bandwidth]",
                          "Measure prompt (pp) and generation (tg) tokens/s and the decode roofline.",
                          opts, (int)(sizeof opts / sizeof *opts), NULL, NULL};
     int rc = cli_parse(&cmd, argc, argv);
@@ -104,7 +107,7 @@ int cmd_bench(int argc, char **argv) {
     const int64_t t_load = umi_time_us();
     if ((rc = cli_load_model(model, !no_mmap, false, &m))) return rc;
     const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
-    if ((rc = cli_make_context(m, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, &ctx))) {
+    if ((rc = cli_make_context(m, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, kv_type, &ctx))) {
         umi_model_free(m);
         return rc;
     }
@@ -133,21 +136,22 @@ int cmd_bench(int argc, char **argv) {
     /* Read the peak before the bandwidth probe allocates its own buffer. */
     const double rss = peak_rss_bytes();
     const double bw = umi_measure_bandwidth(threads, 0);
-    const umi_plan_result plan = plan_this_run(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, bw);
+    const umi_plan_result plan = plan_this_run(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, kv_type, bw);
     const double bpt = (double)info.weight_bytes_per_token;
     const double roof = bw > 0 && n_gen > 0 ? 100.0 * sg.mean * bpt / (bw * 1e9) : 0.0;
+    const char *kv_name = plan.kv_type ? plan.kv_type : kv_type ? kv_type : "f16";
     if (json) {
-        printf("{\"model\": \"%s\", \"threads\": %d, \"cpu\": \"%s\", \"load_ms\": %.1f, "
+        printf("{\"model\": \"%s\", \"kv_type\": \"%s\", \"plan_kv_bytes\": %llu, \"threads\": %d, \"cpu\": \"%s\", \"load_ms\": %.1f, "
                "\"n_prompt\": %d, \"n_gen\": %d, \"repetitions\": %d, \"pp_tps\": %.2f, "
                "\"pp_tps_sd\": %.2f, \"tg_tps\": %.2f, \"tg_tps_sd\": %.2f, \"bytes_per_token\": %.0f, "
                "\"bandwidth_gbps\": %.2f, \"roofline_pct\": %.1f, \"peak_rss_bytes\": %.0f, "
                "\"plan_total_bytes\": %llu, \"plan_tg_tps\": %.2f, \"plan_pp_tps\": %.2f}\n",
-               model, threads, info.cpu_level, load_ms, n_prompt, n_gen, reps, sp.mean, sp.sd,
+               model, kv_name, (unsigned long long)plan.kv_bytes, threads, info.cpu_level, load_ms, n_prompt, n_gen, reps, sp.mean, sp.sd,
                sg.mean, sg.sd, bpt, bw, roof, rss, (unsigned long long)plan.total_bytes, plan.tg_tps,
                plan.pp_tps);
     } else {
         printf("model       %s (%s, %.2f GiB)\n", model, info.arch, info.file_bytes / 1073741824.0);
-        printf("threads     %d, kernels %s\n", threads, info.cpu_level);
+        printf("threads     %d, kernels %s, KV cache %s\n", threads, info.cpu_level, kv_name);
         if (n_prompt > 0) printf("pp%-8d  %.2f ± %.2f tokens/s\n", n_prompt, sp.mean, sp.sd);
         if (n_gen > 0) printf("tg%-8d  %.2f ± %.2f tokens/s\n", n_gen, sg.mean, sg.sd);
         printf("weights     %.1f MiB read per generated token\n", bpt / 1048576.0);

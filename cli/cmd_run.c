@@ -11,7 +11,7 @@
 enum { DEFAULT_CTX = 4096 };
 
 typedef struct run_opts {
-    const char *model, *prompt, *prompt_tokens;
+    const char *model, *prompt, *prompt_tokens, *kv_type;
     int n_predict, threads, n_ctx;
     umi_sampler_params sp; /* the sampling options write straight into it */
     bool ids, no_bos, ignore_eos, no_mmap, force, json;
@@ -146,6 +146,7 @@ int cmd_run(int argc, char **argv) {
         {"seed", 's', OPT_U64, &o.sp.seed, "S", "random seed (default: from the clock)"},
         {"threads", 't', OPT_INT, &o.threads, "N", "threads (default: physical cores)"},
         {"ctx-size", 'c', OPT_INT, &o.n_ctx, "N", "context length in tokens (default: min(model, 4096))"},
+        {"kv-type", 0, OPT_STR, &o.kv_type, "T", CLI_KV_TYPE_HELP},
         {"ids", 0, OPT_FLAG, &o.ids, NULL, "print generated token ids instead of text"},
         {"no-bos", 0, OPT_FLAG, &o.no_bos, NULL, "do not add the BOS token"},
         {"ignore-eos", 0, OPT_FLAG, &o.ignore_eos, NULL, "keep generating past end-of-sequence"},
@@ -166,7 +167,7 @@ int cmd_run(int argc, char **argv) {
     }
     if (!o.model) o.model = cli_default_model();
 
-    if ((rc = cli_guard(o.model, o.n_ctx, o.force, o.mem_gb))) return rc;
+    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb))) return rc;
     const int64_t t0 = umi_time_us();
     umi_model *m = NULL;
     umi_context *ctx = NULL;
@@ -188,7 +189,7 @@ int cmd_run(int argc, char **argv) {
             rc = EXIT_USAGE;
             goto done;
         }
-    if ((rc = cli_make_context(m, n_ctx, 0, o.threads, &ctx))) goto done;
+    if ((rc = cli_make_context(m, n_ctx, 0, o.threads, o.kv_type, &ctx))) goto done;
     rc = generate(m, ctx, &o, prompt, n_prompt, umi_time_us() - t0);
 done:
     free(prompt);

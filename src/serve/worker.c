@@ -71,6 +71,7 @@ static bool fits(const model_entry *e, char *msg, size_t len, int *status) {
     pp.model_path = e->path;
     pp.n_ctx = e->cfg->n_ctx > 0 ? (uint32_t)e->cfg->n_ctx : 0;
     pp.n_parallel = e->cfg->n_parallel > 0 ? (uint32_t)e->cfg->n_parallel : 1;
+    pp.kv_type = e->cfg->kv_type;
     pp.hw = "this";
     pp.mem_gb = e->cfg->mem_gb;
     pp.memory_only = true; /* no bandwidth or kernel probes before a load */
@@ -142,6 +143,7 @@ static bool slot_ensure(model_entry *e, slot *s, uint32_t n, umi_error *err) {
     umi_context_params cp = umi_context_default_params();
     cp.n_ctx = n;
     cp.n_threads = e->cfg->n_threads;
+    cp.kv_type = e->cfg->kv_type;
     s->cache = malloc((size_t)n * sizeof *s->cache);
     if (!s->cache) {
         err->code = UMI_ERR_NOMEM;
