@@ -140,6 +140,8 @@ void umi_context_free(umi_context *ctx);
 
 uint32_t umi_context_n_ctx(const umi_context *ctx);
 uint32_t umi_context_n_past(const umi_context *ctx); /* tokens already in the KV cache */
+/* Bytes of the KV cache the context allocated (its kv_type, sliding-window rings, MLA latent). */
+uint64_t umi_context_kv_bytes(const umi_context *ctx);
 
 /* Forget every cached token (n_past = 0). */
 void umi_context_reset(umi_context *ctx);

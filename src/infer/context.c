@@ -109,6 +109,7 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     ctx->qbuf_size = lay.qbuf_bytes;
     ctx->n_logits_cap = 1;
     const size_t bytes_k = umi_kv_bytes(ctx, lay.cache_k), bytes_v = umi_kv_bytes(ctx, lay.cache_v);
+    ctx->kv_bytes = bytes_k + bytes_v;
     ctx->k_data = calloc(bytes_k, 1);
     ctx->v_data = calloc(bytes_v ? bytes_v : 1, 1); /* none with MLA */
     ctx->x = malloc(B * E * sizeof(float));
@@ -140,6 +141,7 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
 
 uint32_t umi_context_n_ctx(const umi_context *ctx) { return ctx->n_ctx; }
 uint32_t umi_context_n_past(const umi_context *ctx) { return ctx->n_past; }
+uint64_t umi_context_kv_bytes(const umi_context *ctx) { return ctx->kv_bytes; }
 void umi_context_reset(umi_context *ctx) { umi_kv_truncate(ctx, 0); }
 /* Positions past n_past are never read, so forgetting is just moving it
  * (as far back as the sliding-window rings allow). */

@@ -42,6 +42,7 @@ struct umi_context {
      * cell; memory.c); umi_kv_cell maps a position to its cell (kvcache.c:
      * full layers n_ctx cells, sliding-window layers a ring). */
     uint32_t kv_type;
+    uint64_t kv_bytes; /* k_data + v_data */
     uint8_t *k_data;
     uint8_t *v_data;
     size_t *kv_first;   /* [n_layer] */

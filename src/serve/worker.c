@@ -49,7 +49,7 @@ static void update_resident(model_entry *e) {
     uint64_t bytes = info.file_bytes;
     int active = 0;
     for (int i = 0; i < e->n_slots; i++) {
-        if (e->slots[i].ctx) bytes += (uint64_t)e->slots[i].n_ctx * info.kv_bytes_per_token;
+        if (e->slots[i].ctx) bytes += umi_context_kv_bytes(e->slots[i].ctx);
         active += e->slots[i].job != NULL;
     }
     pthread_mutex_lock(&e->mu);

@@ -71,6 +71,10 @@ if command -v curl >/dev/null; then
     is "serve --kv-type q8_0: completion" \
         "$(http POST /v1/completions '{"prompt":"Once upon a time","max_tokens":8,"temperature":0}')" 200
     is "serve --kv-type q8_0: 8 tokens" "$(json "j['usage']['completion_tokens']")" 8
+    # /api/ps counts the slot's cache as allocated: 256 tokens x 768 bytes of f16 x 17/32.
+    want=$(($(stat -c %s "$M/rnd-llama-f32.gguf") + 256 * 768 * 17 / 32))
+    is "serve --kv-type q8_0: /api/ps size is file + q8_0 cache" \
+        "$(http GET /api/ps >/dev/null; json "j['models'][0]['size']")" "$want"
     "$umi" serve --kv-type q3 --port 0 >/dev/null 2>"$tmp/err"
     is "serve refuses an unknown type at start" "$?:$(grep -c 'unknown --kv-type' "$tmp/err")" "2:1"
 fi
