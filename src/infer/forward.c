@@ -123,8 +123,10 @@ static void self_attention(umi_context *ctx, const umi_layer *L, int il, int n) 
     trace(ctx, "Qcur_rope", il, ctx->q, QD);
     trace(ctx, "Kcur_rope", il, ctx->k, KD);
     if (hp->q_scale != 0.0f) umi_scale(ctx->q, QD, hp->q_scale);
+    umi_kv_rotate_in(ctx, n); /* a quantized cache keeps K and V rotated (kvquant.h) */
     store_kv(ctx, il, n);
     umi_attention(ctx, il, n);
+    umi_kv_rotate_out(ctx, n);
 }
 
 /* One block over n rows. `keep` is the number of trailing rows whose output

@@ -38,6 +38,50 @@ void umi_kv_put(uint32_t kv_type, uint8_t *cache, size_t cell, size_t n, const f
     }
 }
 
+void umi_hadamard(float *x, int64_t n, int n_rot) {
+    const float scale = 1.0f / sqrtf((float)n_rot);
+    for (int64_t i = 0; i < n; i++) x[i] *= scale;
+    for (float *r = x; r < x + n; r += n_rot)
+        for (int len = 1; len < n_rot; len <<= 1)
+            for (int i = 0; i < n_rot; i += 2 * len)
+                for (int j = i; j < i + len; j++) {
+                    const float u = r[j], v = r[j + len];
+                    r[j] = u + v;
+                    r[j + len] = u - v;
+                }
+}
+
+/* llama-kv-cache.cpp's choice: K (and q) in the largest power-of-two chunk
+ * (at least 64) dividing the head, V in chunks of 64; none when the head is
+ * not a multiple of 64 or the cache is F16. */
+static int rot_k(const umi_context *ctx) {
+    const uint32_t hd = ctx->model->hp.head_dim_k;
+    if (ctx->kv_type == UMI_TYPE_F16 || hd % 64) return 0;
+    int r = 64;
+    while (hd % (2u * r) == 0) r *= 2;
+    return r;
+}
+
+static int rot_v(const umi_context *ctx) {
+    return ctx->kv_type == UMI_TYPE_F16 || ctx->model->hp.head_dim_v % 64 ? 0 : 64;
+}
+
+void umi_kv_rotate_in(umi_context *ctx, int n) {
+    const umi_hparams *hp = &ctx->model->hp;
+    const int rk = rot_k(ctx), rv = rot_v(ctx);
+    if (rk) {
+        umi_hadamard(ctx->q, (int64_t)n * hp->n_head * hp->head_dim_k, rk);
+        umi_hadamard(ctx->k, (int64_t)n * hp->n_head_kv * hp->head_dim_k, rk);
+    }
+    if (rv) umi_hadamard(ctx->v, (int64_t)n * hp->n_head_kv * hp->head_dim_v, rv);
+}
+
+void umi_kv_rotate_out(umi_context *ctx, int n) {
+    const umi_hparams *hp = &ctx->model->hp;
+    const int rv = rot_v(ctx);
+    if (rv) umi_hadamard(ctx->att, (int64_t)n * hp->n_head * hp->head_dim_v, rv);
+}
+
 umi_kvq_fns umi_kvq_fns_get(uint32_t kv_type, int hd_k) {
     /* One row (m = 1): the cache is never repacked, so Q4_0 takes the plain
      * vec_dot order, as the reference's K cache does. */

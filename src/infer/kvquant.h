@@ -6,7 +6,14 @@
  * cache (ggml-cpu ops.cpp, flash_attn_ext one_chunk): q is converted once
  * per query row to K's vec_dot_type (Q8_0) and dotted with each K row by
  * the type's vec_dot; V rows are dequantized and accumulated in F32 with an
- * online softmax, for every batch size (the tiled F32 path is F16-only). */
+ * online softmax, for every batch size (the tiled F32 path is F16-only).
+ *
+ * Like the reference (llama-kv-cache.cpp, attn_rot_k / attn_rot_v), a
+ * quantized cache holds K and V rotated by an orthonormal Walsh-Hadamard
+ * matrix, which spreads outliers over the block before it is quantized:
+ * q and k in chunks of the largest power of two (>= 64) dividing the head
+ * dim, v in chunks of 64, and the attention output is rotated back (the
+ * matrix is its own inverse). Heads not a multiple of 64 are not rotated. */
 #ifndef UMI_INFER_KVQUANT_H
 #define UMI_INFER_KVQUANT_H
 
@@ -29,6 +36,17 @@ umi_status umi_kv_type_check(const umi_hparams *hp, uint32_t kv_type, const char
  * elements (F16: rounded to nearest; Q8_0/Q4_0: quantized as the reference
  * engine's CPU copy into such a cache does). */
 void umi_kv_put(uint32_t kv_type, uint8_t *cache, size_t cell, size_t n, const float *src);
+
+/* Rotate this chunk's n rows of ctx->q, ctx->k, ctx->v before they are
+ * stored and attended (nothing for an F16 cache) / rotate n rows of the
+ * attention output ctx->att back. */
+void umi_kv_rotate_in(umi_context *ctx, int n);
+void umi_kv_rotate_out(umi_context *ctx, int n);
+
+/* The orthonormal Walsh-Hadamard transform of each n_rot-wide chunk of x[n]
+ * (n_rot a power of two dividing n), in the reference's order: scaled by
+ * 1/sqrt(n_rot) first, then butterflies of width 1, 2, 4, ... */
+void umi_hadamard(float *x, int64_t n, int n_rot);
 
 /* The kernels attention over a quantized cache uses. */
 typedef struct umi_kvq_fns {

@@ -11,10 +11,13 @@
 #include "infer/kvquant.h"
 #include "testkit.h"
 
-/* Max |out - exact| / max |v| over all outputs. Q8_0 keeps ~1/254 of a
- * block's range per element, Q4_0 ~1/16; the scores' error then moves the
- * softmax weights a little further. Measured: q8_0 0.007, q4_0 0.124. */
-static const float TOL_Q8_0 = 0.02f, TOL_Q4_0 = 0.2f;
+/* Max |out - exact| / max |v| over all outputs, for keys with an outlier
+ * channel (x8). Q8_0 keeps ~1/254 of a block's range per element, Q4_0
+ * ~1/16, and the outlier sets the range; the scores' error then moves the
+ * softmax weights. Rotating first (as the engine does for heads of 64 and
+ * more) spreads the outlier. Measured worst: q8_0 0.025, rotated 0.013;
+ * q4_0 0.40, rotated 0.20. Tolerances {plain, rotated}: */
+static const float TOL_Q8_0[2] = {0.04f, 0.02f}, TOL_Q4_0[2] = {0.5f, 0.25f};
 
 /* Softmax attention in double over positions first..n_kv-1. */
 static void exact(const float *K, const float *V, int hd, int first, int n_kv, const float *q,
@@ -38,8 +41,10 @@ static void exact(const float *K, const float *V, int hd, int first, int n_kv, c
 }
 
 /* One head of hd dims over n_kv positions kept in `cells` cells (a ring when
- * cells < n_kv), attending to the last `window` positions. */
-static float worst_error(uint32_t type, int hd, int n_kv, int cells, int window, float softcap) {
+ * cells < n_kv), attending to the last `window` positions; with rot, q and
+ * K rotated by a Hadamard of hd (at most 128) and V by one of 64 before
+ * they are stored, and the output rotated back, as forward.c does. */
+static float worst_error(uint32_t type, int hd, int n_kv, int cells, int window, float softcap, bool rot) {
     float *K = xmalloc((size_t)n_kv * hd * sizeof *K), *V = xmalloc((size_t)n_kv * hd * sizeof *V);
     uint8_t *kc = xmalloc(umi_mem_kv_type_bytes(type, (size_t)cells * hd));
     uint8_t *vc = xmalloc(umi_mem_kv_type_bytes(type, (size_t)cells * hd));
@@ -50,10 +55,19 @@ static float worst_error(uint32_t type, int hd, int n_kv, int cells, int window,
         if (fabsf(V[i]) > vmax) vmax = fabsf(V[i]);
     }
     for (int i = 0; i < hd; i++) q[i] = rng_signed() * 2.0f;
+    /* An outlier channel, which rotation spreads over the block. */
+    for (int p = 0; p < n_kv; p++) K[(size_t)p * hd + 3] *= 8.0f;
+    const int rk = hd < 128 ? hd : 128, rv = hd < 64 ? hd : 64;
+    float qr[512], kr[512], vr[512];
+    memcpy(qr, q, (size_t)hd * sizeof *q);
+    if (rot) umi_hadamard(qr, hd, rk);
     /* Stored in order, as decoding does: later positions overwrite ring cells. */
     for (int p = 0; p < n_kv; p++) {
-        umi_kv_put(type, kc, (size_t)(p % cells), (size_t)hd, K + (size_t)p * hd);
-        umi_kv_put(type, vc, (size_t)(p % cells), (size_t)hd, V + (size_t)p * hd);
+        memcpy(kr, K + (size_t)p * hd, (size_t)hd * sizeof *kr);
+        memcpy(vr, V + (size_t)p * hd, (size_t)hd * sizeof *vr);
+        if (rot) umi_hadamard(kr, hd, rk), umi_hadamard(vr, hd, rv);
+        umi_kv_put(type, kc, (size_t)(p % cells), (size_t)hd, kr);
+        umi_kv_put(type, vc, (size_t)(p % cells), (size_t)hd, vr);
     }
     const int first = n_kv > window ? n_kv - window : 0;
     umi_att_scores sc = {.scale = 1.0f / sqrtf((float)hd), .softcap = softcap};
@@ -61,7 +75,8 @@ static float worst_error(uint32_t type, int hd, int n_kv, int cells, int window,
     float scratch[3 * 512];
     const umi_kvq_fns f = umi_kvq_fns_get(type, hd);
     const size_t row = umi_mem_kv_type_bytes(type, (size_t)hd);
-    umi_kvq_attention_head(&f, kc, row, vc, row, hd, hd, first, n_kv, cells, q, &sc, out, scratch);
+    umi_kvq_attention_head(&f, kc, row, vc, row, hd, hd, first, n_kv, cells, qr, &sc, out, scratch);
+    if (rot) umi_hadamard(out, hd, rv);
     exact(K, V, hd, first, n_kv, q, &sc, want);
     float err = 0;
     for (int i = 0; i < hd; i++) {
@@ -76,24 +91,49 @@ static void attention_accuracy(void) {
     const struct {
         uint32_t type;
         const char *name;
-        float tol;
+        const float *tol;
     } types[] = {{UMI_TYPE_Q8_0, "q8_0", TOL_Q8_0}, {UMI_TYPE_Q4_0, "q4_0", TOL_Q4_0}};
     for (size_t t = 0; t < 2; t++) {
-        float worst = 0;
+        float worst[2] = {0, 0}; /* without, with rotation */
         for (int hd = 32; hd <= 256; hd *= 2)
-            for (int n_kv = 1; n_kv <= 300; n_kv += 37) {
-                /* full cache; a ring of window + 7 cells; a softcap (gemma2) */
-                const float e[3] = {worst_error(types[t].type, hd, n_kv, n_kv, n_kv, 0.0f),
-                                    worst_error(types[t].type, hd, n_kv, 39, 32, 0.0f),
-                                    worst_error(types[t].type, hd, n_kv, n_kv, n_kv, 50.0f)};
-                for (int k = 0; k < 3; k++) {
-                    check(e[k] <= types[t].tol, "%s hd %d n_kv %d case %d: error %.4f > %.4f", types[t].name, hd,
-                          n_kv, k, e[k], types[t].tol);
-                    if (e[k] > worst) worst = e[k];
+            for (int n_kv = 1; n_kv <= 300; n_kv += 37)
+                for (int rot = 0; rot < 2; rot++) {
+                    /* full cache; a ring of window + 7 cells; a softcap (gemma2) */
+                    const float e[3] = {worst_error(types[t].type, hd, n_kv, n_kv, n_kv, 0.0f, rot),
+                                        worst_error(types[t].type, hd, n_kv, 39, 32, 0.0f, rot),
+                                        worst_error(types[t].type, hd, n_kv, n_kv, n_kv, 50.0f, rot)};
+                    for (int k = 0; k < 3; k++) {
+                        check(e[k] <= types[t].tol[rot], "%s hd %d n_kv %d rot %d case %d: error %.4f > %.4f",
+                              types[t].name, hd, n_kv, rot, k, e[k], types[t].tol[rot]);
+                        if (e[k] > worst[rot]) worst[rot] = e[k];
+                    }
                 }
-            }
-        printf("%s: worst error %.4f of max |v| (tolerance %.2f)\n", types[t].name, worst, types[t].tol);
+        printf("%s: worst error %.4f of max |v| (tolerance %.2f), rotated %.4f (%.2f)\n", types[t].name,
+               worst[0], types[t].tol[0], worst[1], types[t].tol[1]);
+        check(worst[1] < worst[0], "%s: rotation lowers the worst error", types[t].name);
     }
+}
+
+/* The fast transform equals the Sylvester-Hadamard matrix divided by
+ * sqrt(n) (which the reference builds), and is its own inverse. */
+static void hadamard(void) {
+    enum { N = 128 };
+    float x[2 * N], y[2 * N], z[2 * N];
+    for (int i = 0; i < 2 * N; i++) x[i] = y[i] = rng_signed();
+    umi_hadamard(y, 2 * N, N);
+    float err = 0;
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < N; i++) {
+            double s = 0;
+            for (int j = 0; j < N; j++) s += (__builtin_popcount(i & j) & 1 ? -1.0 : 1.0) * x[c * N + j];
+            err = fmaxf(err, fabsf((float)(s / sqrt(N)) - y[c * N + i]));
+        }
+    check(err < 1e-5f, "hadamard equals the matrix: error %g", err);
+    memcpy(z, y, sizeof y);
+    umi_hadamard(z, 2 * N, N);
+    err = 0;
+    for (int i = 0; i < 2 * N; i++) err = fmaxf(err, fabsf(z[i] - x[i]));
+    check(err < 1e-5f, "hadamard twice is the identity: error %g", err);
 }
 
 /* The F16 cache stores exactly what it stored before the type was chosen. */
@@ -170,6 +210,7 @@ static void context_sizes(const char *shared) {
 int main(int argc, char **argv) {
     const char *shared = argc > 2 ? argv[2] : "../shared";
     attention_accuracy();
+    hadamard();
     f16_rows();
     refusals();
     context_sizes(shared);
