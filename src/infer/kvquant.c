@@ -86,17 +86,18 @@ umi_kvq_fns umi_kvq_fns_get(uint32_t kv_type, int hd_k) {
     /* One row (m = 1): the cache is never repacked, so Q4_0 takes the plain
      * vec_dot order, as the reference's K cache does. */
     const umi_kernel_plan p = umi_kernels_plan(kv_type, hd_k, 1, 1, 0);
-    return (umi_kvq_fns){.act = p.act, .dot = p.dot, .to_float = umi_type_traits_get(kv_type)->to_float};
+    return (umi_kvq_fns){.act = p.act, .dot = p.dot, .axpy = umi_kv_axpy_get(kv_type)};
 }
 
 /* Online softmax (Milakov & Gimelshein 2018) with an F32 accumulator; the
- * rescale, the fused V update and S = S*ms + vs follow the reference's
- * one_chunk loop. Position p is in cell p % cells. */
+ * rescale, the V update (dequantize, then fused multiply-add: kvaxpy.h) and
+ * S = S*ms + vs follow the reference's one_chunk loop. Position p is in
+ * cell p % cells. */
 void umi_kvq_attention_head(const umi_kvq_fns *f, const uint8_t *kc, size_t k_stride, const uint8_t *vc,
                             size_t v_stride, int hd_k, int hd_v, int first, int n_kv, int cells,
                             const float *q, const umi_att_scores *sc, float *out, float *scratch) {
-    float *acc = scratch, *v32 = scratch + hd_v;
-    void *q8 = scratch + 2 * hd_v;
+    float *acc = scratch;
+    void *q8 = scratch + hd_v;
     f->act(q, q8, hd_k);
     memset(acc, 0, (size_t)hd_v * sizeof *acc);
     float M = -INFINITY, S = 0.0f;
@@ -106,8 +107,7 @@ void umi_kvq_attention_head(const umi_kvq_fns *f, const uint8_t *kc, size_t k_st
         float ms, vs;
         if (umi_softmax_step(s, &M, &ms, &vs))
             for (int i = 0; i < hd_v; i++) acc[i] *= ms;
-        f->to_float(vc + (size_t)c * v_stride, v32, hd_v);
-        for (int i = 0; i < hd_v; i++) acc[i] = fmaf(v32[i], vs, acc[i]);
+        f->axpy(hd_v, acc, vc + (size_t)c * v_stride, vs);
         S = fmaf(S, ms, vs);
     }
     const float inv = S == 0.0f ? 0.0f : 1.0f / S;

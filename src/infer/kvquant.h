@@ -20,6 +20,7 @@
 #include "infer/infer.h"
 #include "infer/memory.h"
 #include "kernels/kernels.h"
+#include "kernels/kvaxpy.h"
 #include "quant/quant.h"
 
 /* Bytes of n cache elements (n a multiple of 32 for a block type): offsets
@@ -52,14 +53,14 @@ void umi_hadamard(float *x, int64_t n, int n_rot);
 typedef struct umi_kvq_fns {
     umi_act_fn act;       /* q -> Q8_0 */
     umi_dot_fn dot;       /* K row (cache type) . Q8_0 q */
-    umi_to_float_fn to_float; /* V row -> F32 */
+    umi_kv_axpy_fn axpy;  /* acc += w * V row */
 } umi_kvq_fns;
 
 umi_kvq_fns umi_kvq_fns_get(uint32_t kv_type, int hd_k);
 
 /* umi_attention_head for a quantized cache: kc/vc point at the head's first
  * block in cell 0, k_stride / v_stride are the bytes between cells. scratch
- * holds 2 * hd_v floats and hd_k elements of Q8_0 (memory.c). */
+ * holds hd_v floats and hd_k elements of Q8_0 (memory.c). */
 void umi_kvq_attention_head(const umi_kvq_fns *f, const uint8_t *kc, size_t k_stride, const uint8_t *vc,
                             size_t v_stride, int hd_k, int hd_v, int first, int n_kv, int cells,
                             const float *q, const umi_att_scores *sc, float *out, float *scratch);

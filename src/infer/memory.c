@@ -109,11 +109,11 @@ void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_
     /* Attention scratch per thread: one 64-position tile of scores (large
      * batches) or q and the F16 accumulator (small ones); take the larger. */
     out->att_scratch_stride = max3(64, att_k + att_v, 0) + 16;
-    /* A quantized cache (kvquant.c) keeps an F32 accumulator and one
-     * dequantized V row, and q converted to Q8_0 (34 bytes per 32). */
+    /* A quantized cache (kvquant.c) keeps an F32 accumulator and q
+     * converted to Q8_0 (34 bytes per 32). */
     if (p->kv_type == UMI_TYPE_Q8_0 || p->kv_type == UMI_TYPE_Q4_0)
         out->att_scratch_stride = max3(out->att_scratch_stride,
-                                       2 * att_v + (umi_mem_kv_type_bytes(UMI_TYPE_Q8_0, att_k) + 3) / 4 + 16, 0);
+                                       att_v + (umi_mem_kv_type_bytes(UMI_TYPE_Q8_0, att_k) + 3) / 4 + 16, 0);
     /* Converted activations of the widest matmul input, in the widest
      * activation type any matrix uses (at least a cache line, so a model
      * of F32 matrices still gets a valid buffer). */

@@ -72,7 +72,7 @@ static float worst_error(uint32_t type, int hd, int n_kv, int cells, int window,
     const int first = n_kv > window ? n_kv - window : 0;
     umi_att_scores sc = {.scale = 1.0f / sqrtf((float)hd), .softcap = softcap};
     if (softcap != 0.0f) sc.scale /= softcap;
-    float scratch[3 * 512];
+    float scratch[2 * 512];
     const umi_kvq_fns f = umi_kvq_fns_get(type, hd);
     const size_t row = umi_mem_kv_type_bytes(type, (size_t)hd);
     umi_kvq_attention_head(&f, kc, row, vc, row, hd, hd, first, n_kv, cells, qr, &sc, out, scratch);
@@ -111,6 +111,27 @@ static void attention_accuracy(void) {
         printf("%s: worst error %.4f of max |v| (tolerance %.2f), rotated %.4f (%.2f)\n", types[t].name,
                worst[0], types[t].tol[0], worst[1], types[t].tol[1]);
         check(worst[1] < worst[0], "%s: rotation lowers the worst error", types[t].name);
+    }
+}
+
+/* The fused V update equals the reference's two steps (to_float, then
+ * fused multiply-adds), in every version this CPU can run. */
+static void axpy(void) {
+    const uint32_t types[2] = {UMI_TYPE_Q8_0, UMI_TYPE_Q4_0};
+    const umi_kv_axpy_fn scalar[2] = {umi_kv_axpy_q8_0, umi_kv_axpy_q4_0};
+    enum { N = 128 };
+    for (int t = 0; t < 2; t++) {
+        float x[N], deq[N], want[N], got[N], ref[N];
+        uint8_t row[N * 2];
+        for (int i = 0; i < N; i++) x[i] = rng_signed() * 3.0f, want[i] = got[i] = ref[i] = rng_signed();
+        umi_kv_put(types[t], row, 0, N, x);
+        umi_type_traits_get(types[t])->to_float(row, deq, N);
+        const float w = 0.3712f;
+        for (int i = 0; i < N; i++) want[i] = fmaf(deq[i], w, want[i]);
+        umi_kv_axpy_get(types[t])(N, got, row, w);
+        scalar[t](N, ref, row, w);
+        check(!memcmp(got, want, sizeof got) && !memcmp(ref, want, sizeof ref), "type %u: axpy = to_float + fmaf",
+              types[t]);
     }
 }
 
@@ -191,8 +212,8 @@ static void context_sizes(const char *shared) {
         check(umi_kv_bytes(ctx, lay.cache_k) + umi_kv_bytes(ctx, lay.cache_v) == lay.kv_bytes,
               "%s: the context's cache is the planner's", types[t]);
         check(t == 0 || lay.att_scratch_stride * sizeof(float) >=
-                  2 * m->hp.head_dim_v * sizeof(float) + umi_mem_kv_type_bytes(UMI_TYPE_Q8_0, m->hp.head_dim_k),
-              "%s: attention scratch fits q8_0 q and two rows", types[t]);
+                  m->hp.head_dim_v * sizeof(float) + umi_mem_kv_type_bytes(UMI_TYPE_Q8_0, m->hp.head_dim_k),
+              "%s: attention scratch fits q8_0 q and the accumulator", types[t]);
         const umi_token toks[4] = {1, 2, 3, 4};
         check(umi_decode(ctx, toks, 4, false, &err) == UMI_OK, "%s: decode: %s", types[t], err.msg);
         umi_context_free(ctx);
@@ -211,6 +232,7 @@ int main(int argc, char **argv) {
     const char *shared = argc > 2 ? argv[2] : "../shared";
     attention_accuracy();
     hadamard();
+    axpy();
     f16_rows();
     refusals();
     context_sizes(shared);
