@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # KV cache types (--kv-type f16|q8_0|q4_0) end to end: perplexity close to
-# the F16 cache's, a long generation through gemma2's sliding-window rings,
+# the F16 cache's (and equal to the reference's), a long generation through
+# gemma2's sliding-window rings, a chat turn,
 # clear refusals, `umi bench --json` reporting the type with peak RSS close
 # to the plan, and a request served by `umi serve --kv-type q8_0`.
 # usage: test_kvtype.sh UMI SRC_DIR SHARED_DIR
@@ -36,6 +37,9 @@ done
 out=$("$umi" run -m "$M/rnd-gemma2-f32.gguf" -c 1024 -n 900 --ignore-eos --temp 0 --ids -p "Once upon a time" \
       --kv-type q8_0 2>"$tmp/err")
 is "gemma2 q8_0: 900 tokens through the rings" "$?:$(wc -w <<<"$out")" "0:900"
+
+out=$(printf 'Hi\n/exit\n' | "$umi" chat -m "$M/rnd-qwen2-f32.gguf" --kv-type q4_0 -n 8 --temp 0 2>"$tmp/err")
+is "chat --kv-type q4_0 replies" "$?:$(grep -c 'generated 8 tokens' "$tmp/err")" "0:1"
 
 # -------------------------------------------------------------- refusals
 "$umi" run -p hi -n 2 --kv-type q8_0 >/dev/null 2>"$tmp/err"
