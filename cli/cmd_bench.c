@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "commands.h"
@@ -39,8 +41,8 @@ static double run_once(umi_context *ctx, const umi_token *toks, int n, bool batc
     return s > 0 ? n / s : 0.0;
 }
 
-/* Peak resident set of this process so far, in bytes (Linux reports KiB,
- * macOS bytes). Weights count once their pages have been touched. */
+/* Peak resident set of this process, in bytes (Linux reports KiB, macOS
+ * bytes). Weights count once their pages have been touched. */
 static double peak_rss_bytes(void) {
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
@@ -52,24 +54,61 @@ static double peak_rss_bytes(void) {
 }
 
 /* What the planner predicts for this very run (same context, batch,
- * threads, and the bandwidth just measured): the calibration check of
- * `umi plan` against reality. Zeroed when the plan fails. */
-static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, int threads, double bw) {
+ * threads and cache type, on the `this` profile with its measured kernel
+ * rates): the calibration check of `umi plan` against reality. Zeroed
+ * when the plan fails. */
+static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, int threads,
+                                     const char *kv_type) {
     umi_plan_params pp = umi_plan_default_params();
     pp.model_path = model;
     pp.n_ctx = (uint32_t)n_ctx;
     pp.n_batch = (uint32_t)n_batch;
     pp.n_threads = threads;
+    pp.kv_type = kv_type;
     pp.hw = "this";
-    pp.bw_gbps = bw > 0 ? bw : 0;
     umi_plan_result r;
     umi_error err = {0};
     if (umi_plan_compute(&pp, &r, &err) != UMI_OK) memset(&r, 0, sizeof r);
     return r;
 }
 
+typedef struct probes {
+    double bw;
+    umi_plan_result plan;
+} probes;
+
+/* Bandwidth and the plan of this run, measured in a forked child (this
+ * process has no threads yet) that sends them back through a pipe; in
+ * this process when fork is not available. */
+static void run_probes(const char *model, int n_ctx, int n_batch, int threads, const char *kv_type,
+                       probes *out) {
+    memset(out, 0, sizeof *out);
+    int fd[2];
+    const pid_t pid = pipe(fd) == 0 ? fork() : -1;
+    if (pid == 0) {
+        close(fd[0]);
+        probes p = {.bw = umi_measure_bandwidth(threads, (size_t)256 << 20)};
+        p.plan = plan_this_run(model, n_ctx, n_batch, threads, kv_type);
+        const ssize_t w = write(fd[1], &p, sizeof p); /* the parent checks the length */
+        (void)w;
+        _exit(0);
+    }
+    if (pid > 0) {
+        close(fd[1]);
+        size_t got = 0;
+        for (ssize_t r; got < sizeof *out && (r = read(fd[0], (char *)out + got, sizeof *out - got)) > 0;)
+            got += (size_t)r;
+        close(fd[0]);
+        waitpid(pid, NULL, 0);
+        if (got == sizeof *out) return; /* the plan's strings are static: valid here too */
+        memset(out, 0, sizeof *out);
+    }
+    out->bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
+    out->plan = plan_this_run(model, n_ctx, n_batch, threads, kv_type);
+}
+
 int cmd_bench(int argc, char **argv) {
-    const char *model = NULL;
+    const char *model = NULL, *kv_type = NULL;
     int n_prompt = 512, n_gen = 128, reps = 3, threads = 0;
     bool json = false, bandwidth_only = false, no_mmap = false;
     const cli_opt opts[] = {
@@ -78,11 +117,12 @@ int cmd_bench(int argc, char **argv) {
         {"n-gen", 'n', OPT_INT, &n_gen, "N", "generated tokens per tg run (default 128; 0 = skip)"},
         {"repetitions", 'r', OPT_INT, &reps, "N", "runs of each test (default 3)"},
         {"threads", 't', OPT_INT, &threads, "N", "threads (default: physical cores)"},
+        {"kv-type", 0, OPT_STR, &kv_type, "T", CLI_KV_TYPE_HELP},
         {"json", 0, OPT_FLAG, &json, NULL, "print one JSON object"},
         {"bandwidth", 0, OPT_FLAG, &bandwidth_only, NULL, "only measure memory bandwidth"},
         {"no-mmap", 0, OPT_FLAG, &no_mmap, NULL, "read the model instead of mapping it"},
     };
-    const cli_cmd cmd = {"umi bench [-m MODEL] [-p 512] [-n 128] [-r 3] [-t N] [--json] [--bandwidth]",
+    const cli_cmd cmd = {"umi bench [-m MODEL] [-p 512] [-n 128] [-r 3] [-t N] [--kv-type T] [--json] [--bandwidth]",
                          "Measure prompt (pp) and generation (tg) tokens/s and the decode roofline.",
                          opts, (int)(sizeof opts / sizeof *opts), NULL, NULL};
     int rc = cli_parse(&cmd, argc, argv);
@@ -99,12 +139,18 @@ int cmd_bench(int argc, char **argv) {
         return bw > 0 ? EXIT_OK : EXIT_RUNTIME;
     }
     if (!model) model = cli_default_model();
+    /* The probes (bandwidth; the planner's kernel rates on first use) run in
+     * a child process, so their buffers never count in this one's peak RSS. */
+    const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
+    probes pr;
+    run_probes(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, kv_type, &pr);
+    const double bw = pr.bw;
+    const umi_plan_result plan = pr.plan;
     umi_model *m = NULL;
     umi_context *ctx = NULL;
     const int64_t t_load = umi_time_us();
     if ((rc = cli_load_model(model, !no_mmap, false, &m))) return rc;
-    const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
-    if ((rc = cli_make_context(m, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, &ctx))) {
+    if ((rc = cli_make_context(m, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, kv_type, &ctx))) {
         umi_model_free(m);
         return rc;
     }
@@ -130,10 +176,7 @@ int cmd_bench(int argc, char **argv) {
         if (n_gen > 0 && (tg[r] = run_once(ctx, toks, n_gen, false)) < 0) { rc = EXIT_RUNTIME; goto done; }
     }
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
-    /* Read the peak before the bandwidth probe allocates its own buffer. */
     const double rss = peak_rss_bytes();
-    const double bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
-    const umi_plan_result plan = plan_this_run(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, bw);
     /* A tg run decodes at depths 0..n_gen-1: the plan's step time between
      * its empty and its full (n_ctx) context, at the mean depth. */
     double plan_tg = 0;
@@ -143,18 +186,20 @@ int cmd_bench(int argc, char **argv) {
     }
     const double bpt = (double)info.weight_bytes_per_token;
     const double roof = bw > 0 && n_gen > 0 ? 100.0 * sg.mean * bpt / (bw * 1e9) : 0.0;
+    const char *kv_name = plan.kv_type ? plan.kv_type : kv_type ? kv_type : "f16";
     if (json) {
-        printf("{\"model\": \"%s\", \"threads\": %d, \"cpu\": \"%s\", \"load_ms\": %.1f, "
+        printf("{\"model\": \"%s\", \"kv_type\": \"%s\", \"plan_kv_bytes\": %llu, \"threads\": %d, \"cpu\": \"%s\", \"load_ms\": %.1f, "
                "\"n_prompt\": %d, \"n_gen\": %d, \"repetitions\": %d, \"pp_tps\": %.2f, "
                "\"pp_tps_sd\": %.2f, \"tg_tps\": %.2f, \"tg_tps_sd\": %.2f, \"bytes_per_token\": %.0f, "
                "\"bandwidth_gbps\": %.2f, \"roofline_pct\": %.1f, \"peak_rss_bytes\": %.0f, "
                "\"plan_total_bytes\": %llu, \"plan_tg_tps\": %.2f, \"plan_pp_tps\": %.2f}\n",
-               model, threads, info.cpu_level, load_ms, n_prompt, n_gen, reps, sp.mean, sp.sd,
-               sg.mean, sg.sd, bpt, bw, roof, rss, (unsigned long long)plan.total_bytes, plan_tg,
+               model, kv_name, (unsigned long long)plan.kv_bytes, threads, info.cpu_level, load_ms, n_prompt,
+               n_gen, reps, sp.mean, sp.sd, sg.mean, sg.sd, bpt, bw, roof, rss,
+               (unsigned long long)plan.total_bytes, plan_tg,
                plan.pp_tps);
     } else {
         printf("model       %s (%s, %.2f GiB)\n", model, info.arch, info.file_bytes / 1073741824.0);
-        printf("threads     %d, kernels %s\n", threads, info.cpu_level);
+        printf("threads     %d, kernels %s, KV cache %s\n", threads, info.cpu_level, kv_name);
         if (n_prompt > 0) printf("pp%-8d  %.2f ± %.2f tokens/s\n", n_prompt, sp.mean, sp.sd);
         if (n_gen > 0) printf("tg%-8d  %.2f ± %.2f tokens/s\n", n_gen, sg.mean, sg.sd);
         printf("weights     %.1f MiB read per generated token\n", bpt / 1048576.0);

@@ -11,7 +11,7 @@
 #include "textout.h"
 
 typedef struct chat_opts {
-    const char *model, *system;
+    const char *model, *system, *kv_type;
     int n_predict, threads, n_ctx;
     umi_sampler_params sp; /* the sampling options write straight into it */
     bool no_mmap, force;
@@ -203,6 +203,7 @@ int cmd_chat(int argc, char **argv) {
         {"seed", 's', OPT_U64, &o.sp.seed, "S", "random seed (default: from the clock)"},
         {"threads", 't', OPT_INT, &o.threads, "N", "threads (default: physical cores)"},
         {"ctx-size", 'c', OPT_INT, &o.n_ctx, "N", "context length (default: min(model, 4096))"},
+        {"kv-type", 0, OPT_STR, &o.kv_type, "T", CLI_KV_TYPE_HELP},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model instead of mapping it"},
         {"force", 0, OPT_FLAG, &o.force, NULL, "load even when the planner says it will not fit"},
         {"mem", 0, OPT_FLOAT, &o.mem_gb, "GB", "memory budget for the load guard (default: detected)"},
@@ -215,14 +216,14 @@ int cmd_chat(int argc, char **argv) {
     if (rc >= 0) return rc;
     if (!o.model) o.model = cli_default_model();
     chat_state s = {.o = &o};
-    if ((rc = cli_guard(o.model, o.n_ctx, o.force, o.mem_gb))) return rc;
+    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb))) return rc;
     if ((rc = cli_load_model(o.model, !o.no_mmap, false, &s.m))) return rc;
     if (!umi_model_chat_template(s.m, NULL))
         fprintf(stderr, "umi: %s has no chat template; using ChatML\n", o.model);
     umi_model_info info;
     umi_model_get_info(s.m, &info);
     int n_ctx = o.n_ctx > 0 ? o.n_ctx : (info.n_ctx_train < 4096 ? (int)info.n_ctx_train : 4096);
-    if ((rc = cli_make_context(s.m, n_ctx, 0, o.threads, &s.ctx))) goto done;
+    if ((rc = cli_make_context(s.m, n_ctx, 0, o.threads, o.kv_type, &s.ctx))) goto done;
     umi_sampler_params sp = o.sp;
     if (!sp.seed) sp.seed = (uint64_t)umi_time_us();
     s.smp = umi_sampler_init(&sp, umi_vocab_size(s.m));

@@ -81,7 +81,7 @@ static int evaluate(umi_model *m, umi_context *ctx, const umi_token *toks, int n
 }
 
 int cmd_perplexity(int argc, char **argv) {
-    const char *model = NULL, *file = NULL;
+    const char *model = NULL, *file = NULL, *kv_type = NULL;
     int n_ctx = 512, chunks = -1, threads = 0, n_batch = 0;
     bool no_mmap = false;
     const cli_opt opts[] = {
@@ -91,9 +91,10 @@ int cmd_perplexity(int argc, char **argv) {
         {"chunks", 0, OPT_INT, &chunks, "N", "score at most N chunks (default: all)"},
         {"batch-size", 'b', OPT_INT, &n_batch, "N", "tokens per forward pass (default: the chunk)"},
         {"threads", 't', OPT_INT, &threads, "N", "threads (default: physical cores)"},
+        {"kv-type", 0, OPT_STR, &kv_type, "T", CLI_KV_TYPE_HELP},
         {"no-mmap", 0, OPT_FLAG, &no_mmap, NULL, "read the model instead of mapping it"},
     };
-    const cli_cmd cmd = {"umi perplexity [-m MODEL] -f TEXT [-c N] [--chunks N]",
+    const cli_cmd cmd = {"umi perplexity [-m MODEL] -f TEXT [-c N] [--chunks N] [--kv-type T]",
                          "Perplexity of a model over a text file, computed as llama-perplexity does.",
                          opts, (int)(sizeof opts / sizeof *opts), NULL, NULL};
     int rc = cli_parse(&cmd, argc, argv);
@@ -132,7 +133,7 @@ int cmd_perplexity(int argc, char **argv) {
         rc = EXIT_RUNTIME;
         goto done;
     }
-    if ((rc = cli_make_context(m, n_ctx, n_batch > 0 ? n_batch : n_ctx, threads, &ctx))) goto done;
+    if ((rc = cli_make_context(m, n_ctx, n_batch > 0 ? n_batch : n_ctx, threads, kv_type, &ctx))) goto done;
     rc = evaluate(m, ctx, toks, n_toks, n_ctx, n_chunks);
 done:
     free(toks);

@@ -11,7 +11,7 @@
 enum { DEFAULT_CTX = 4096 };
 
 typedef struct run_opts {
-    const char *model, *prompt, *prompt_tokens;
+    const char *model, *prompt, *prompt_tokens, *kv_type;
     const char *prompt_cache; /* --prompt-cache FILE: reuse and save the prompt's KV state */
     bool prompt_cache_ro;
     int n_predict, threads, n_ctx;
@@ -184,6 +184,7 @@ int cmd_run(int argc, char **argv) {
         {"ctx-size", 'c', OPT_INT, &o.n_ctx, "N", "context length in tokens (default: min(model, 4096))"},
         {"prompt-cache", 0, OPT_STR, &o.prompt_cache, "FILE", "reuse the KV state saved in FILE for the prompt's common prefix, then save the prompt's state to it"},
         {"prompt-cache-ro", 0, OPT_FLAG, &o.prompt_cache_ro, NULL, "use --prompt-cache FILE but do not update it"},
+        {"kv-type", 0, OPT_STR, &o.kv_type, "T", CLI_KV_TYPE_HELP},
         {"ids", 0, OPT_FLAG, &o.ids, NULL, "print generated token ids instead of text"},
         {"no-bos", 0, OPT_FLAG, &o.no_bos, NULL, "do not add the BOS token"},
         {"ignore-eos", 0, OPT_FLAG, &o.ignore_eos, NULL, "keep generating past end-of-sequence"},
@@ -204,7 +205,7 @@ int cmd_run(int argc, char **argv) {
     }
     if (!o.model) o.model = cli_default_model();
 
-    if ((rc = cli_guard(o.model, o.n_ctx, o.force, o.mem_gb))) return rc;
+    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb))) return rc;
     const int64_t t0 = umi_time_us();
     umi_model *m = NULL;
     umi_context *ctx = NULL;
@@ -226,7 +227,7 @@ int cmd_run(int argc, char **argv) {
             rc = EXIT_USAGE;
             goto done;
         }
-    if ((rc = cli_make_context(m, n_ctx, 0, o.threads, &ctx))) goto done;
+    if ((rc = cli_make_context(m, n_ctx, 0, o.threads, o.kv_type, &ctx))) goto done;
     int n_cached = o.prompt_cache ? prompt_cache_load(ctx, o.prompt_cache, prompt, n_prompt) : 0;
     rc = generate(m, ctx, &o, prompt, n_prompt, n_cached, umi_time_us() - t0);
 done:

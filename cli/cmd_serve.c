@@ -2,13 +2,15 @@
  * file only turns options into a serve_config; docs/SERVER.md describes the API. */
 #include <stdio.h>
 #include <sys/stat.h>
+#include <strings.h>
 
 #include "args.h"
 #include "commands.h"
 #include "serve.h"
 
 int cmd_serve(int argc, char **argv) {
-    const char *model = NULL, *models_dir = NULL, *host = "127.0.0.1", *api_key = NULL, *port_file = NULL;
+    const char *model = NULL, *models_dir = NULL, *host = "127.0.0.1", *api_key = NULL, *port_file = NULL,
+               *kv_type = NULL;
     const char *keep_alive = "5m", *slot_save_path = NULL;
     int port = 8080, parallel = 1, n_ctx = 0, threads = 0, n_predict = -1, max_body_mb = 16, max_models = 0;
     bool verbose = false, force = false;
@@ -22,6 +24,7 @@ int cmd_serve(int argc, char **argv) {
         {"parallel", 0, OPT_INT, &parallel, "N", "slots per model, each with the full context (default 1)"},
         {"ctx-size", 'c', OPT_INT, &n_ctx, "N", "context per slot (default: min(model, 4096))"},
         {"threads", 't', OPT_INT, &threads, "N", "threads per context (default: physical cores)"},
+        {"kv-type", 0, OPT_STR, &kv_type, "T", CLI_KV_TYPE_HELP},
         {"n-predict", 'n', OPT_INT, &n_predict, "N", "default generation limit (default -1: until the context is full)"},
         {"max-body", 0, OPT_INT, &max_body_mb, "MB", "request body limit in MiB (default 16)"},
         {"port-file", 0, OPT_STR, &port_file, "FILE", "write the bound port to FILE once listening"},
@@ -44,6 +47,11 @@ int cmd_serve(int argc, char **argv) {
     if (port < 0 || port > 65535) { cli_error("--port %d is not a TCP port", port); return EXIT_USAGE; }
     if (parallel < 1 || parallel > 256) { cli_error("--parallel must be 1..256"); return EXIT_USAGE; }
     if (n_ctx < 0) { cli_error("--ctx-size must not be negative"); return EXIT_USAGE; }
+    /* Contexts are made per request; a misspelt type should fail now, not then. */
+    if (kv_type && strcasecmp(kv_type, "f16") && strcasecmp(kv_type, "q8_0") && strcasecmp(kv_type, "q4_0")) {
+        cli_error("unknown --kv-type '%s' (f16, q8_0, q4_0)", kv_type);
+        return EXIT_USAGE;
+    }
     if (max_body_mb < 1) { cli_error("--max-body must be at least 1 MiB"); return EXIT_USAGE; }
     if (max_models < 0) { cli_error("--max-models must not be negative"); return EXIT_USAGE; }
     int64_t keep_alive_ms = 0;
@@ -61,9 +69,9 @@ int cmd_serve(int argc, char **argv) {
         .host = host, .port = port, .model_files = model ? &model : NULL, .n_model_files = model ? 1 : 0,
         .models_dir = models_dir, .api_key = api_key && api_key[0] ? api_key : NULL,
         .max_body = (size_t)max_body_mb << 20, .n_parallel = parallel, .n_ctx = n_ctx,
-        .n_threads = threads, .n_predict = n_predict, .port_file = port_file, .verbose = verbose,
-        .mem_gb = mem_gb, .force = force, .keep_alive_ms = keep_alive_ms, .max_models = max_models,
-        .slot_save_path = slot_save_path,
+        .n_threads = threads, .kv_type = kv_type, .n_predict = n_predict, .port_file = port_file,
+        .verbose = verbose, .mem_gb = mem_gb, .force = force, .keep_alive_ms = keep_alive_ms,
+        .max_models = max_models, .slot_save_path = slot_save_path,
     };
     return serve_run(&cfg) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }

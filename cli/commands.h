@@ -19,10 +19,13 @@ int cmd_serve(int argc, char **argv);
  * printing a one-line error on failure. Returns EXIT_OK or EXIT_RUNTIME. */
 #include "umi.h"
 int cli_load_model(const char *path, bool use_mmap, bool vocab_only, umi_model **model);
-int cli_make_context(umi_model *model, int n_ctx, int n_batch, int n_threads, umi_context **ctx);
+int cli_make_context(umi_model *model, int n_ctx, int n_batch, int n_threads, const char *kv_type,
+                     umi_context **ctx);
 /* Refuse (EXIT_RUNTIME, with numbers and suggestions) when the planner says
- * the model and an n_ctx context do not fit in memory; mem_gb > 0 replaces
- * the detected budget; force skips the refusal. */
-int cli_guard(const char *path, int n_ctx, bool force, double mem_gb);
+ * the model and an n_ctx context (KV cache of kv_type, NULL = f16) do not fit
+ * in memory; mem_gb > 0 replaces the detected budget; force skips the refusal. */
+int cli_guard(const char *path, int n_ctx, const char *kv_type, bool force, double mem_gb);
+/* The --kv-type option's help, shared by the commands that take it. */
+#define CLI_KV_TYPE_HELP "KV cache type: f16 (default), q8_0, q4_0 (quantized: head dims % 32 == 0)"
 
 #endif

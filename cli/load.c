@@ -15,11 +15,13 @@ int cli_load_model(const char *path, bool use_mmap, bool vocab_only, umi_model *
     return EXIT_OK;
 }
 
-int cli_make_context(umi_model *model, int n_ctx, int n_batch, int n_threads, umi_context **ctx) {
+int cli_make_context(umi_model *model, int n_ctx, int n_batch, int n_threads, const char *kv_type,
+                     umi_context **ctx) {
     umi_context_params cp = umi_context_default_params();
     if (n_ctx > 0) cp.n_ctx = (uint32_t)n_ctx;
     if (n_batch > 0) cp.n_batch = (uint32_t)n_batch;
     cp.n_threads = n_threads;
+    cp.kv_type = kv_type;
     umi_error err = {0};
     if (umi_context_init(model, &cp, ctx, &err) != UMI_OK) {
         cli_error("%s", err.msg);
@@ -31,10 +33,11 @@ int cli_make_context(umi_model *model, int n_ctx, int n_batch, int n_threads, um
 /* The load guard: ask the planner (header only, nothing loaded) whether the
  * model and this context fit in memory, and refuse with the numbers and what
  * would help, rather than start a load that swaps. */
-int cli_guard(const char *path, int n_ctx, bool force, double mem_gb) {
+int cli_guard(const char *path, int n_ctx, const char *kv_type, bool force, double mem_gb) {
     umi_plan_params pp = umi_plan_default_params();
     pp.model_path = path;
     pp.n_ctx = n_ctx > 0 ? (uint32_t)n_ctx : 0;
+    pp.kv_type = kv_type;
     pp.hw = "this";
     pp.mem_gb = mem_gb;
     pp.memory_only = true; /* no bandwidth or kernel probes before a load */

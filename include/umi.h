@@ -128,6 +128,9 @@ typedef struct umi_context_params {
     uint32_t n_ctx;    /* KV cache length in tokens; 0 = the model's training context */
     uint32_t n_batch;  /* max tokens per umi_decode call (prompt chunk); default 512 */
     int n_threads;     /* 0 = number of physical cores */
+    const char *kv_type; /* KV cache type: "f16" (NULL: default), "q8_0", "q4_0"; the
+                            quantized ones need head dims that are multiples of 32 and
+                            per-head K/V (not deepseek2's latent cache) */
 } umi_context_params;
 
 umi_context_params umi_context_default_params(void);
@@ -140,6 +143,8 @@ void umi_context_free(umi_context *ctx);
 
 uint32_t umi_context_n_ctx(const umi_context *ctx);
 uint32_t umi_context_n_past(const umi_context *ctx); /* tokens already in the KV cache */
+/* Bytes of the KV cache the context allocated (its kv_type, sliding-window rings, MLA latent). */
+uint64_t umi_context_kv_bytes(const umi_context *ctx);
 
 /* Forget every cached token (n_past = 0). */
 void umi_context_reset(umi_context *ctx);

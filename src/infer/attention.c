@@ -1,4 +1,4 @@
-/* Causal self-attention over the F16 KV cache.
+/* Causal self-attention over the KV cache (F16 here; Q8_0/Q4_0 in kvquant.c).
  *
  * Two numerically distinct paths, chosen as the reference engine chooses
  * them, so that greedy decoding agrees with it token for token:
@@ -14,6 +14,7 @@
 #include "core/expf.h"
 #include "core/fp16.h"
 #include "infer/infer.h"
+#include "infer/kvquant.h"
 #include "kernels/kernels.h"
 
 enum { LARGE_BATCH = 64 };
@@ -35,15 +36,9 @@ static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
     for (int p = first, c = first % cells; p < n_kv; p++, c = c + 1 == cells ? 0 : c + 1) {
         float s = umi_dot_f16_vec(hd_k, kc + c * k_stride, q16) * sc->scale;
         if (sc->softcap != 0.0f) s = sc->softcap * tanhf(s);
-        float ms = 1.0f, vs = 1.0f;
-        if (s > M) {
-            const float m_old = M;
-            M = s;
-            ms = expf(m_old - M);
+        float ms, vs;
+        if (umi_softmax_step(s, &M, &ms, &vs))
             for (int i = 0; i < hd_v; i++) acc[i] = umi_fp32_to_fp16(umi_fp16_to_fp32(acc[i]) * ms);
-        } else {
-            vs = expf(s - M);
-        }
         const uint16_t *vr = vc + c * v_stride;
         for (int i = 0; i < hd_v; i++)
             acc[i] = umi_fp32_to_fp16(fmaf(umi_fp16_to_fp32(vr[i]), vs, umi_fp16_to_fp32(acc[i])));
@@ -114,6 +109,7 @@ static void attention_rows(void *arg, int ith, int nth) {
     const int hd_k = (int)hp->head_dim_k, hd_v = (int)hp->head_dim_v;
     const int n_head = (int)hp->n_head, group = (int)(hp->n_head / hp->n_head_kv);
     const size_t k_stride = (size_t)hp->n_head_kv * hd_k, v_stride = (size_t)hp->n_head_kv * hd_v;
+    const umi_kvq_fns kq = ctx->kv_type != UMI_TYPE_F16 ? umi_kvq_fns_get(ctx->kv_type, hd_k) : (umi_kvq_fns){0};
     const umi_layer *L = &ctx->model->layers[t->layer];
     /* A q already scaled by q_scale (gemma2, phi3) is dotted unscaled. */
     umi_att_scores sc = {.scale = hp->q_scale != 0.0f ? 1.0f : 1.0f / sqrtf((float)hd_k),
@@ -129,15 +125,21 @@ static void attention_rows(void *arg, int ith, int nth) {
         /* a multi-sequence pass: the row's own cache, as a one-row batch */
         const umi_context *kv = umi_row_ctx(ctx, tok);
         const int n_rows = ctx->multi ? 1 : t->n;
-        const uint16_t *kl = kv->k_cache + kv->kv_first[t->layer] * k_stride;
-        const uint16_t *vl = kv->v_cache + kv->kv_first[t->layer] * v_stride;
+        /* Offsets in bytes of the cache type (F16, or Q8_0/Q4_0 rows: kvquant.h). */
+        const uint8_t *kl = kv->k_data + umi_kv_bytes(kv, kv->kv_first[t->layer] * k_stride);
+        const uint8_t *vl = kv->v_data + umi_kv_bytes(kv, kv->kv_first[t->layer] * v_stride);
         const int cells = (int)kv->kv_cells[t->layer];
         /* sliding window: the n_swa positions up to and including pos */
         const int first = L->n_swa && n_kv > (int)L->n_swa ? n_kv - (int)L->n_swa : 0;
         const float *q = ctx->q + ((size_t)tok * n_head + h) * hd_k;
         float *out = ctx->att + ((size_t)tok * n_head + h) * hd_v;
-        umi_attention_head(kl + kvh * hd_k, k_stride, vl + kvh * hd_v, v_stride, hd_k, hd_v, first,
-                           n_kv, cells, q, &sc, n_rows, out, scratch);
+        const uint8_t *kh = kl + umi_kv_bytes(kv, (size_t)kvh * hd_k), *vh = vl + umi_kv_bytes(kv, (size_t)kvh * hd_v);
+        if (ctx->kv_type == UMI_TYPE_F16)
+            umi_attention_head((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v,
+                               first, n_kv, cells, q, &sc, n_rows, out, scratch);
+        else
+            umi_kvq_attention_head(&kq, kh, umi_kv_bytes(ctx, k_stride), vh, umi_kv_bytes(ctx, v_stride), hd_k,
+                                   hd_v, first, n_kv, cells, q, &sc, out, scratch);
     }
 }
 

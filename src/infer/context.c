@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "infer/infer.h"
+#include "infer/kvquant.h"
 #include "infer/memory.h"
 #include "quant/quant.h"
 
@@ -17,8 +18,8 @@ void umi_context_free(umi_context *ctx) {
     float **bufs[] = {&ctx->x, &ctx->xb, &ctx->xb2, &ctx->q, &ctx->k, &ctx->v, &ctx->att,
                       &ctx->hb, &ctx->hb2, &ctx->att_scratch, &ctx->logits};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(*bufs[i]);
-    free(ctx->k_cache);
-    free(ctx->v_cache);
+    free(ctx->k_data);
+    free(ctx->v_data);
     umi_kv_layout_free(ctx);
     free(ctx->qbuf);
     umi_moe_scratch_free(&ctx->moe);
@@ -75,15 +76,21 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     if (p.n_threads <= 0) p.n_threads = umi_cpu_physical_cores();
     if (p.n_ctx > (1u << 24))
         return umi_err(err, UMI_ERR_ARG, "context %u is larger than umi supports (16M)", p.n_ctx);
+    const char *kv_name;
+    const uint32_t kv_type = umi_mem_kv_type_parse(p.kv_type, &kv_name);
+    if (!kv_name) return umi_err(err, UMI_ERR_ARG, "unknown KV cache type '%s' (f16, q8_0, q4_0)", p.kv_type);
+    umi_status st = umi_kv_type_check(hp, kv_type, kv_name, err);
+    if (st) return st;
 
     umi_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return umi_err(err, UMI_ERR_NOMEM, "out of memory (context)");
     ctx->model = model;
     ctx->n_ctx = p.n_ctx;
     ctx->n_batch = p.n_batch;
+    ctx->kv_type = kv_type;
     const char *trace = getenv("UMI_TRACE");
     ctx->trace = trace && *trace ? trace : NULL;
-    umi_status st = umi_pool_init(p.n_threads, &ctx->pool, err);
+    st = umi_pool_init(p.n_threads, &ctx->pool, err);
     if (!st) st = umi_kv_layout_init(ctx, err);
     if (st) {
         umi_context_free(ctx);
@@ -93,17 +100,18 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     /* Every size comes from the breakdown `umi plan` reports too (memory.c). */
     umi_mem_layout lay;
     const umi_mem_params mp = {.n_ctx = p.n_ctx, .n_batch = p.n_batch, .n_threads = p.n_threads,
-                               .n_seq = 1, .kv_type = UMI_TYPE_F16, .hb_width = hb_width(model), .moe_only = moe_only(model),
+                               .n_seq = 1, .kv_type = kv_type, .hb_width = hb_width(model), .moe_only = moe_only(model),
                                .act_bytes = act_bytes(model)};
     umi_mem_context_layout(hp, &mp, &lay);
     const size_t B = p.n_batch, E = lay.n_e, F = lay.n_ff;
     const size_t QD = lay.n_q, OD = lay.n_att, KD = lay.n_k, VD = lay.n_v;
-    const size_t cache_k = lay.cache_k, cache_v = lay.cache_v;
     ctx->att_scratch_stride = lay.att_scratch_stride;
     ctx->qbuf_size = lay.qbuf_bytes;
     ctx->n_logits_cap = 1;
-    ctx->k_cache = calloc(cache_k, sizeof(uint16_t));
-    ctx->v_cache = calloc(cache_v ? cache_v : 1, sizeof(uint16_t)); /* none with MLA */
+    const size_t bytes_k = umi_kv_bytes(ctx, lay.cache_k), bytes_v = umi_kv_bytes(ctx, lay.cache_v);
+    ctx->kv_bytes = bytes_k + bytes_v;
+    ctx->k_data = calloc(bytes_k, 1);
+    ctx->v_data = calloc(bytes_v ? bytes_v : 1, 1); /* none with MLA */
     ctx->x = malloc(B * E * sizeof(float));
     ctx->xb = malloc(B * E * sizeof(float));
     ctx->xb2 = malloc(B * E * sizeof(float));
@@ -116,12 +124,12 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     ctx->qbuf = malloc(ctx->qbuf_size);
     ctx->att_scratch = malloc((size_t)p.n_threads * ctx->att_scratch_stride * sizeof(float));
     ctx->logits = malloc((size_t)hp->n_vocab * sizeof(float));
-    if (!ctx->k_cache || !ctx->v_cache || !ctx->x || !ctx->xb || !ctx->xb2 || !ctx->q || !ctx->k ||
+    if (!ctx->k_data || !ctx->v_data || !ctx->x || !ctx->xb || !ctx->xb2 || !ctx->q || !ctx->k ||
         !ctx->v || !ctx->att || !ctx->hb || !ctx->hb2 || !ctx->qbuf || !ctx->att_scratch ||
         !ctx->logits) {
         umi_context_free(ctx);
         return umi_err(err, UMI_ERR_NOMEM, "out of memory allocating the context (KV cache %.1f MiB)",
-                       (double)(cache_k + cache_v) * 2 / (1 << 20));
+                       (double)lay.kv_bytes / (1 << 20));
     }
     if ((st = umi_moe_scratch_init(&ctx->moe, hp, p.n_batch, lay.moe_xq_bytes, err))) {
         umi_context_free(ctx);
@@ -133,6 +141,7 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
 
 uint32_t umi_context_n_ctx(const umi_context *ctx) { return ctx->n_ctx; }
 uint32_t umi_context_n_past(const umi_context *ctx) { return ctx->n_past; }
+uint64_t umi_context_kv_bytes(const umi_context *ctx) { return ctx->kv_bytes; }
 void umi_context_reset(umi_context *ctx) { umi_kv_truncate(ctx, 0); }
 /* Positions past n_past are never read, so forgetting is just moving it
  * (as far back as the sliding-window rings allow). */
@@ -180,7 +189,8 @@ const float *umi_get_logits(const umi_context *ctx, int32_t i) {
 
 size_t umi_kv_regions(const umi_context *ctx, umi_kv_region *out, size_t max) {
     const umi_hparams *hp = &ctx->model->hp;
-    /* MLA caches one latent row per position in k_cache and nothing in v_cache. */
+    /* MLA caches one F16 latent row per position in k_data and nothing in v_data;
+     * rows of a quantized cache are whole blocks (kvquant.h). */
     const size_t mla = umi_mem_mla_width(hp);
     const size_t kd = mla ? mla : (size_t)hp->n_head_kv * hp->head_dim_k;
     const size_t vd = mla ? 0 : (size_t)hp->n_head_kv * hp->head_dim_v;
@@ -188,11 +198,11 @@ size_t umi_kv_regions(const umi_context *ctx, umi_kv_region *out, size_t max) {
     for (uint32_t il = 0; il < hp->n_layer; il++) {
         /* Layer il's cells (kvcache.c): n_ctx of them, or a sliding-window ring. */
         const uint32_t cells = ctx->kv_cells[il];
-        const umi_kv_region k = {(uint8_t *)(ctx->k_cache + ctx->kv_first[il] * kd), kd * sizeof(uint16_t), cells};
+        const umi_kv_region k = {ctx->k_data + umi_kv_bytes(ctx, ctx->kv_first[il] * kd), umi_kv_bytes(ctx, kd), cells};
         if (n < max) out[n] = k;
         n++;
         if (!vd) continue;
-        const umi_kv_region v = {(uint8_t *)(ctx->v_cache + ctx->kv_first[il] * vd), vd * sizeof(uint16_t), cells};
+        const umi_kv_region v = {ctx->v_data + umi_kv_bytes(ctx, ctx->kv_first[il] * vd), umi_kv_bytes(ctx, vd), cells};
         if (n < max) out[n] = v;
         n++;
     }

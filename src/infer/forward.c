@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/fp16.h"
 #include "infer/infer.h"
+#include "infer/kvquant.h"
 #include "quant/quant.h"
 
 static const float *f32_data(const umi_tensor *t) { return t ? (const float *)t->data : NULL; }
@@ -54,17 +54,16 @@ static void linear(umi_context *ctx, const umi_tensor *w, const umi_tensor *b, c
     if (b) umi_add_bias(out, f32_data(b), n, (int)w->ne[1]);
 }
 
-/* Append this chunk's keys and values (already roped) to the F16 cache. */
+/* Append this chunk's keys and values (already roped) to the cache, in its
+ * element type (kvquant.h). */
 static void store_kv(umi_context *ctx, int layer, int n) {
     const umi_hparams *hp = &ctx->model->hp;
     const size_t kd = (size_t)hp->n_head_kv * hp->head_dim_k, vd = (size_t)hp->n_head_kv * hp->head_dim_v;
     for (int t = 0; t < n; t++) {
         umi_context *owner = umi_row_ctx(ctx, t);
         const size_t cell = umi_kv_cell(owner, layer, umi_row_pos(ctx, t));
-        uint16_t *kc = owner->k_cache + cell * kd, *vc = owner->v_cache + cell * vd;
-        const float *k = ctx->k + (size_t)t * kd, *v = ctx->v + (size_t)t * vd;
-        for (size_t i = 0; i < kd; i++) kc[i] = umi_fp32_to_fp16(k[i]);
-        for (size_t i = 0; i < vd; i++) vc[i] = umi_fp32_to_fp16(v[i]);
+        umi_kv_put(owner->kv_type, owner->k_data, cell, kd, ctx->k + (size_t)t * kd);
+        umi_kv_put(owner->kv_type, owner->v_data, cell, vd, ctx->v + (size_t)t * vd);
     }
 }
 
@@ -129,8 +128,10 @@ static void self_attention(umi_context *ctx, const umi_layer *L, int il, int n) 
     trace(ctx, "Qcur_rope", il, ctx->q, QD);
     trace(ctx, "Kcur_rope", il, ctx->k, KD);
     if (hp->q_scale != 0.0f) umi_scale(ctx->q, QD, hp->q_scale);
+    umi_kv_rotate_in(ctx, n); /* a quantized cache keeps K and V rotated (kvquant.h) */
     store_kv(ctx, il, n);
     umi_attention(ctx, il, n);
+    umi_kv_rotate_out(ctx, n);
 }
 
 /* One block over n rows. `keep` is the number of trailing rows whose output

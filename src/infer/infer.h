@@ -7,6 +7,8 @@
 #ifndef UMI_INFER_INFER_H
 #define UMI_INFER_INFER_H
 
+#include <math.h>
+
 #include "core/threadpool.h"
 #include "model/model.h"
 
@@ -41,12 +43,15 @@ struct umi_context {
     uint32_t n_past;
     const char *trace; /* $UMI_TRACE: directory for intermediate dumps (forward.c), or NULL */
 
-    /* KV cache, F16: layer il's cells start at cell kv_first[il], each
-     * [n_head_kv][head_dim] (with MLA k_cache alone, [kv_lora + n_rot] per
+    /* KV cache of kv_type (F16, or Q8_0/Q4_0 rows: kvquant.h), addressed in
+     * bytes (umi_kv_bytes): layer il's cells start at cell kv_first[il], each
+     * [n_head_kv][head_dim] (with MLA k_data alone, F16 [kv_lora + n_rot] per
      * cell; memory.c); umi_kv_cell maps a position to its cell (kvcache.c:
      * full layers n_ctx cells, sliding-window layers a ring). */
-    uint16_t *k_cache;
-    uint16_t *v_cache;
+    uint32_t kv_type;
+    uint64_t kv_bytes; /* k_data + v_data */
+    uint8_t *k_data;
+    uint8_t *v_data;
     size_t *kv_first;   /* [n_layer] */
     uint32_t *kv_cells; /* [n_layer] */
     uint32_t ring_cells; /* cells of the sliding-window rings (0: none) */
@@ -184,6 +189,21 @@ typedef struct umi_att_scores {
     float scale;
     float softcap;
 } umi_att_scores;
+
+/* One position of an online softmax (Milakov & Gimelshein 2018) with score
+ * s and running maximum *M: *ms scales what was accumulated, *vs weighs
+ * this position. True when the maximum grew (the caller rescales by *ms). */
+static inline bool umi_softmax_step(float s, float *M, float *ms, float *vs) {
+    *ms = 1.0f;
+    *vs = 1.0f;
+    if (s > *M) {
+        *ms = expf(*M - s);
+        *M = s;
+        return true;
+    }
+    *vs = expf(s - *M);
+    return false;
+}
 
 /* One query row of one head against cached F16 positions first..n_kv-1
  * (keys of hd_k, values of hd_v, each k_stride / v_stride elements apart;

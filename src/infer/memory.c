@@ -2,6 +2,8 @@
  * how big the KV cache and the scratch buffers are. */
 #include "infer/memory.h"
 
+#include <strings.h>
+
 #include "quant/quant.h"
 
 static size_t max3(size_t a, size_t b, size_t c) {
@@ -16,6 +18,21 @@ uint64_t umi_mem_kv_type_bytes(uint32_t kv_type, uint64_t n) {
     case UMI_TYPE_F32: return n * 4;
     default: return n * 2;
     }
+}
+
+uint32_t umi_mem_kv_type_parse(const char *s, const char **name) {
+    static const struct {
+        const char *name;
+        uint32_t type;
+    } kinds[] = {{"f16", UMI_TYPE_F16}, {"q8_0", UMI_TYPE_Q8_0}, {"q4_0", UMI_TYPE_Q4_0}};
+    if (!s || !*s) s = "f16";
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (strcasecmp(s, kinds[i].name) == 0) {
+            *name = kinds[i].name;
+            return kinds[i].type;
+        }
+    *name = NULL;
+    return 0;
 }
 
 double umi_mem_act_bytes(uint32_t weight_type) {
@@ -92,6 +109,11 @@ void umi_mem_context_layout(const umi_hparams *hp, const umi_mem_params *p, umi_
     /* Attention scratch per thread: one 64-position tile of scores (large
      * batches) or q and the F16 accumulator (small ones); take the larger. */
     out->att_scratch_stride = max3(64, att_k + att_v, 0) + 16;
+    /* A quantized cache (kvquant.c) keeps an F32 accumulator and q
+     * converted to Q8_0 (34 bytes per 32). */
+    if (p->kv_type == UMI_TYPE_Q8_0 || p->kv_type == UMI_TYPE_Q4_0)
+        out->att_scratch_stride = max3(out->att_scratch_stride,
+                                       att_v + (umi_mem_kv_type_bytes(UMI_TYPE_Q8_0, att_k) + 3) / 4 + 16, 0);
     /* Converted activations of the widest matmul input, in the widest
      * activation type any matrix uses (at least a cache line, so a model
      * of F32 matrices still gets a valid buffer). */

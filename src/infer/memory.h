@@ -66,4 +66,8 @@ uint64_t umi_mem_moe_ffn_width(const umi_hparams *hp);
 /* Bytes of n elements of a cache of GGML type kv_type (block types round up). */
 uint64_t umi_mem_kv_type_bytes(uint32_t kv_type, uint64_t n);
 
+/* The cache type named s ("f16", "q8_0", "q4_0", any case; NULL or "" is
+ * f16), its canonical name in *name; *name = NULL when s names none. */
+uint32_t umi_mem_kv_type_parse(const char *s, const char **name);
+
 #endif

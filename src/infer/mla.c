@@ -214,7 +214,7 @@ void umi_mla_attention(umi_context *ctx, int il, int n) {
     umi_trace(ctx, "Qcur", il, ctx->q, (int64_t)n * H * W);
 
     /* MLA layers never slide: a full cache of n_ctx latent rows. */
-    uint16_t *layer = ctx->k_cache + ctx->kv_first[il] * W;
+    uint16_t *layer = (uint16_t *)ctx->k_data + ctx->kv_first[il] * W; /* always F16 (kvquant.c) */
     uint16_t *rows = layer + (size_t)ctx->n_past * W;
     for (size_t i = 0; i < (size_t)n * W; i++) rows[i] = umi_fp32_to_fp16(ctx->k[i]);
 

@@ -45,6 +45,8 @@ static umi_status check(umi_context *const *ctxs, const umi_token *tokens, int32
         if (!c || c->model != m)
             return umi_err(err, UMI_ERR_ARG, "decode_multi: context %d is not of the first one's model", i);
         if (c->embd) return umi_err(err, UMI_ERR_ARG, "decode_multi: context %d is embedding", i);
+        if (c->kv_type != ctxs[0]->kv_type) /* the pass rotates and stores rows by the first's type */
+            return umi_err(err, UMI_ERR_ARG, "decode_multi: context %d has another KV cache type", i);
         for (int32_t j = 0; j < i; j++)
             if (ctxs[j] == c) return umi_err(err, UMI_ERR_ARG, "decode_multi: context %d repeats context %d", i, j);
         if (tokens[i] < 0 || (uint32_t)tokens[i] >= m->hp.n_vocab)

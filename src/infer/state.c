@@ -81,7 +81,7 @@ umi_status umi_context_state_save(const umi_context *ctx, const umi_token *token
     uint8_t h[HEADER_BYTES] = {0};
     memcpy(h, MAGIC, 8);
     put32(h + 8, STATE_VERSION);
-    put32(h + 12, UMI_TYPE_F16);
+    put32(h + 12, ctx->kv_type);
     put64(h + 16, ctx->model->gguf->size);
     put32(h + 24, model_crc(ctx->model));
     put32(h + 28, n_tokens);
@@ -149,8 +149,9 @@ static umi_status load_body(umi_context *ctx, FILE *f, const char *path, const h
                        "%s was saved from another model (%llu-byte file, header CRC %08x; this model: "
                        "%llu bytes, %08x)", path, (unsigned long long)h->model_bytes, h->model_crc,
                        (unsigned long long)ctx->model->gguf->size, model_crc(ctx->model));
-    if (h->kv_type != UMI_TYPE_F16)
-        return umi_err(err, UMI_ERR_UNSUPPORTED, "%s: cache type %u, this context caches f16", path, h->kv_type);
+    if (h->kv_type != ctx->kv_type)
+        return umi_err(err, UMI_ERR_UNSUPPORTED, "%s: cache type %s, this context caches %s", path,
+                       umi_type_name(h->kv_type), umi_type_name(ctx->kv_type));
     if (h->n_tokens > ctx->n_ctx)
         return umi_err(err, UMI_ERR_CONTEXT_FULL, "%s holds %u tokens but the context holds %u", path,
                        h->n_tokens, ctx->n_ctx);

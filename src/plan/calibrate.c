@@ -47,14 +47,15 @@ static double per_weight(int n_threads, uint32_t type, size_t bytes, double call
     return s > call_s ? (s - call_s) / (double)(k * m) : 0;
 }
 
-/* 1 MiB stays in the cores' L2, so its time is the kernel's; 256 MiB is
- * far beyond any last-level cache; one 256 x 32 is almost all call. */
+/* 1 MiB stays in the cores' L2, so its time is the kernel's; four times the
+ * last-level cache (at least 64 MiB) streams from memory. */
 static bool measure(int n_threads, uint32_t type, umi_decode_cost *c) {
     if (umi_type_row_size(type, 4096) == 0) return false;
     double small;
     if (umi_probe_matmul(type, 256, 32, n_threads, 5, &small, NULL) != UMI_OK) return false;
     c->cached_s = per_weight(n_threads, type, 1u << 20, small, 5);
-    c->streamed_s = per_weight(n_threads, type, 256u << 20, small, 2);
+    const uint64_t llc = umi_plan_llc_bytes(), stream = 4 * llc > (64u << 20) ? 4 * llc : 64u << 20;
+    c->streamed_s = per_weight(n_threads, type, (size_t)stream, small, 2);
     /* A call's fixed cost as a decode step pays it, the same for every type. */
     if (umi_probe_dispatch(n_threads, 5, &c->call_s, NULL) != UMI_OK) return false;
     return c->cached_s > 0 && c->streamed_s > 0;

@@ -229,23 +229,6 @@ static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *la
     return s->fixed + embd + l.total_bytes;
 }
 
-static uint32_t parse_kv_type(const char *s, const char **name) {
-    if (!s || !*s || strcasecmp(s, "f16") == 0) {
-        *name = "f16";
-        return UMI_TYPE_F16;
-    }
-    if (strcasecmp(s, "q8_0") == 0) {
-        *name = "q8_0";
-        return UMI_TYPE_Q8_0;
-    }
-    if (strcasecmp(s, "q4_0") == 0) {
-        *name = "q4_0";
-        return UMI_TYPE_Q4_0;
-    }
-    *name = NULL;
-    return 0;
-}
-
 /* Weights, active parameters and bytes read per token; into ms the scratch
  * sizing the matrices imply and how much of the embedding stays unmapped. */
 static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup *ms,
@@ -292,7 +275,8 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
  * streamed otherwise — plus a call; elsewhere the profile's bandwidth. */
 static double matrix_seconds(const plan_model *pm, const umi_plan_hw *hw, int n_threads, double bw,
                              double bytes_per_token, bool *calibrated) {
-    const bool measured = strcmp(hw->name, "this") == 0 && strcmp(hw->kind, "cpu") == 0;
+    /* --bw describes other hardware: then bandwidth alone, no probes here. */
+    const bool measured = strcmp(hw->name, "this") == 0 && strcmp(hw->kind, "cpu") == 0 && hw->bw_measured;
     const bool in_cache = bytes_per_token <= (double)umi_plan_llc_bytes();
     bool tied = true;
     for (size_t i = 0; i < pm->n; i++)
@@ -365,7 +349,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
     umi_plan_params p = params ? *params : umi_plan_default_params();
     memset(out, 0, sizeof *out);
     const char *kv_name;
-    const uint32_t kv_type = parse_kv_type(p.kv_type, &kv_name);
+    const uint32_t kv_type = umi_mem_kv_type_parse(p.kv_type, &kv_name);
     if (!kv_name) return umi_err(err, UMI_ERR_ARG, "unknown KV cache type '%s' (f16, q8_0, q4_0)", p.kv_type);
     if (!p.model_path && !p.catalog) return umi_err(err, UMI_ERR_ARG, "plan: give a GGUF file or a catalog model");
 

@@ -134,6 +134,7 @@ static bool plan(const model_entry *e, uint64_t budget, umi_plan_result *res) {
     pp.model_path = e->path;
     pp.n_ctx = e->cfg->n_ctx > 0 ? (uint32_t)e->cfg->n_ctx : 0;
     pp.n_parallel = e->cfg->n_parallel > 0 ? (uint32_t)e->cfg->n_parallel : 1;
+    pp.kv_type = e->cfg->kv_type;
     pp.hw = "this";
     pp.mem_gb = budget ? budget / 1e9 : 0;
     pp.memory_only = true;

@@ -44,6 +44,7 @@ typedef struct serve_config {
     int n_parallel;            /* slots per model */
     int n_ctx;                 /* context per slot; 0 = min(model, 4096) */
     int n_threads;             /* per context; 0 = physical cores */
+    const char *kv_type;       /* KV cache type (umi_context_params); NULL = f16 */
     int n_predict;             /* default generation limit; -1 = until the context is full */
     const char *port_file;     /* write the bound port here once listening (tests) */
     bool verbose;              /* one log line per request on stderr */

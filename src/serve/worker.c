@@ -52,7 +52,7 @@ static void update_resident(model_entry *e) {
     uint64_t bytes = info.file_bytes;
     int active = 0;
     for (int i = 0; i < e->n_slots; i++) {
-        if (e->slots[i].ctx) bytes += (uint64_t)e->slots[i].n_ctx * info.kv_bytes_per_token;
+        if (e->slots[i].ctx) bytes += umi_context_kv_bytes(e->slots[i].ctx);
         active += e->slots[i].job != NULL;
     }
     pthread_mutex_lock(&e->mu);
@@ -139,6 +139,7 @@ static bool slot_ensure(model_entry *e, slot *s, uint32_t n, umi_error *err) {
     umi_context_params cp = umi_context_default_params();
     cp.n_ctx = n;
     cp.n_threads = e->cfg->n_threads;
+    cp.kv_type = e->cfg->kv_type;
     s->cache = malloc((size_t)n * sizeof *s->cache);
     if (!s->cache) {
         err->code = UMI_ERR_NOMEM;

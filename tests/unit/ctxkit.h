@@ -1,13 +1,15 @@
 /* Helpers of the unit tests that decode with real models: a context of a
- * given size on 2 threads (the test stops when it cannot be made) and the
+ * given size and KV cache type (NULL: the default) on 2 threads (the test stops when it cannot be made) and the
  * greedy pick. Include after testkit.h. */
 #ifndef UMI_TESTS_CTXKIT_H
 #define UMI_TESTS_CTXKIT_H
 
 #include "umi.h"
 
-__attribute__((unused)) static umi_context *open_ctx_sized(umi_model *m, uint32_t n_ctx, uint32_t n_batch) {
+__attribute__((unused)) static umi_context *open_ctx_sized(umi_model *m, uint32_t n_ctx, uint32_t n_batch,
+                                                           const char *kv_type) {
     umi_context_params cp = umi_context_default_params();
+    cp.kv_type = kv_type;
     cp.n_ctx = n_ctx;
     cp.n_batch = n_batch;
     cp.n_threads = 2;

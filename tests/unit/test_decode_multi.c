@@ -9,8 +9,9 @@
  * The logits of every step must be bit-identical (memcmp) to the same
  * sequence decoded alone. Covers the single-token tiles (q4_0, q8_0), the
  * k-quants, f16, biases (qwen2), fused qkv (phi3), q/k norms (qwen3),
- * sliding-window rings past the window (gemma2, gemma3), and the
- * one-by-one fallback of expert and latent-attention models. */
+ * sliding-window rings past the window (gemma2, gemma3), quantized KV
+ * caches (q8_0, q4_0), and the one-by-one fallback of expert and
+ * latent-attention models. */
 #include <string.h>
 
 #include "testkit.h"
@@ -23,7 +24,9 @@ static const int prompt_len[K] = {3, 17, 1, 30, 9, 24};
 static const int join_step[K] = {0, 0, 2, 3, 3, 7};
 static const int n_steps[K] = {16, 5, 12, 14, 1, 9};
 
-static umi_context *open_ctx(umi_model *m) { return open_ctx_sized(m, N_CTX, N_BATCH); }
+static const char *kv_type; /* of every context of the current run (NULL: f16) */
+
+static umi_context *open_ctx(umi_model *m) { return open_ctx_sized(m, N_CTX, N_BATCH, kv_type); }
 
 
 static void run(const char *path, const char *chars, size_t len) {
@@ -127,6 +130,13 @@ int main(int argc, char **argv) {
         run(path, text, len);
     }
     snprintf(path, sizeof path, "%s/tests/models/rnd-gemma3-q8_0.gguf", src);
+    run(path, text, len);
+    /* quantized KV caches (rotated rows, their own attention path) */
+    snprintf(path, sizeof path, "%s/models/rnd-llama-q4_k_m.gguf", shared);
+    kv_type = "q8_0";
+    run(path, text, len);
+    snprintf(path, sizeof path, "%s/models/rnd-qwen2-q8_0.gguf", shared);
+    kv_type = "q4_0";
     run(path, text, len);
     free(text);
     printf("test_decode_multi: %d passed, %d failed\n", n_pass, n_fail);

@@ -7,7 +7,9 @@
  *    are bit-identical to a context of the same model whose caches are full
  *    length (the same windows masked, the rings disabled);
  *  - truncation keeps tokens only while the rings still hold the window of
- *    the next position, and says so (returns 0 otherwise). */
+ *    the next position, and says so (returns 0 otherwise).
+ * gemma2 runs twice, the second time with a Q8_0 cache (kvquant.c): the
+ * rings must not change a quantized cache's results either. */
 #include <string.h>
 
 #include "infer/infer.h"
@@ -17,7 +19,9 @@
 
 enum { N_CTX = 128, N_BATCH = 8, N_PROMPT = 70 };
 
-static umi_context *open_ctx(umi_model *m) { return open_ctx_sized(m, N_CTX, N_BATCH); }
+static umi_context *open_ctx(umi_model *m, const char *kv_type) {
+    return open_ctx_sized(m, N_CTX, N_BATCH, kv_type);
+}
 
 static size_t total_cells(const umi_context *ctx) {
     size_t n = 0;
@@ -31,7 +35,7 @@ static bool same_logits(umi_context *a, umi_context *b, int rows, int n_vocab) {
     return true;
 }
 
-static void run(const char *path, const char *text) {
+static void run(const char *path, const char *text, const char *kv_type) {
     umi_model *m = NULL, *full_m = NULL;
     umi_error err = {0};
     if (umi_model_load(path, NULL, &m, &err) || umi_model_load(path, NULL, &full_m, &err)) {
@@ -41,7 +45,7 @@ static void run(const char *path, const char *text) {
     /* The reference context: the same windows are masked (the layers keep
      * them) but the caches are sized as if no layer slid. */
     full_m->hp.n_swa = 0;
-    umi_context *ring = open_ctx(m), *full = open_ctx(full_m);
+    umi_context *ring = open_ctx(m, kv_type), *full = open_ctx(full_m, kv_type);
     const int n_vocab = umi_vocab_size(m);
     const uint32_t w = m->hp.n_swa;
     check(w == 32, "%s: window %u, expected 32", path, w);
@@ -59,7 +63,7 @@ static void run(const char *path, const char *text) {
 
     const int32_t cap = (int32_t)strlen(text) + 8;
     /* `umi plan` sizes the cache with the same function (memory.c). */
-    const umi_mem_params mp = {.n_ctx = N_CTX, .n_batch = N_BATCH, .n_threads = 2, .kv_type = 1 /* F16 */};
+    const umi_mem_params mp = {.n_ctx = N_CTX, .n_batch = N_BATCH, .n_threads = 2, .kv_type = ring->kv_type};
     umi_mem_layout lay;
     umi_mem_context_layout(&m->hp, &mp, &lay);
     const size_t kd = (size_t)m->hp.n_head_kv * m->hp.head_dim_k;
@@ -115,9 +119,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     snprintf(path, sizeof path, "%s/tests/models/rnd-gemma3-f16.gguf", src);
-    run(path, text);
+    run(path, text, NULL);
     snprintf(path, sizeof path, "%s/models/rnd-gemma2-f32.gguf", shared);
-    run(path, text);
+    run(path, text, NULL);
+    run(path, text, "q8_0");
     free(text);
     printf("test_kv_ring: %d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
