@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "core/expf.h"
 #include "core/fp16.h"
 #include "infer/infer.h"
@@ -65,20 +66,27 @@ static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
                        int hd_k, int hd_v, int first, int n_kv, int cells, const float *q,
                        const umi_att_scores *sc, float *out, float *p) {
     float M = -INFINITY, S = 0.0f;
-    int cell[KV_TILE]; /* each tile position's cell (position % cells) */
+    int32_t koff[KV_TILE], voff[KV_TILE]; /* each tile position's K and V row (cell position % cells) */
+    /* The SIMD chains address rows by 32-bit byte offsets; a cache too big for them takes the scalar ones. */
+    const bool wide = (int64_t)cells * (int64_t)(k_stride > v_stride ? k_stride : v_stride) >= (INT64_C(1) << 30);
+    const umi_att_kernels att = umi_kernels_att(wide ? UMI_CPU_GENERIC : umi_cpu_level_get());
     memset(out, 0, (size_t)hd_v * sizeof *out);
     /* Tiles stay aligned to position 0; those wholly before a sliding
      * window's first position are skipped, as fully masked tiles are. */
     for (int t0 = first - first % KV_TILE; t0 < n_kv; t0 += KV_TILE) {
         float tile_max = -INFINITY;
+        const int n_tile = n_kv - t0 < KV_TILE ? n_kv - t0 : KV_TILE;
+        for (int i = 0; i < n_tile; i++) {
+            const int c = (t0 + i) % cells;
+            koff[i] = (int32_t)((size_t)c * k_stride), voff[i] = (int32_t)((size_t)c * v_stride);
+        }
+        att.scores(kc, koff, n_tile, q, hd_k, p);
         for (int i = 0; i < KV_TILE; i++) {
-            p[i] = -INFINITY;
-            cell[i] = (t0 + i) % cells;
-            if (t0 + i >= n_kv || t0 + i < first) continue;
-            const uint16_t *kr = kc + (size_t)cell[i] * k_stride;
-            float s = 0.0f;
-            for (int d = 0; d < hd_k; d++) s = fmaf(umi_fp16_to_fp32(kr[d]), q[d], s);
-            p[i] = s * sc->scale;
+            if (t0 + i >= n_kv || t0 + i < first) {
+                p[i] = -INFINITY;
+                continue;
+            }
+            p[i] = p[i] * sc->scale;
             if (sc->softcap != 0.0f) p[i] = tanhf(p[i]) * sc->softcap;
             tile_max = fmaxf(tile_max, p[i]);
         }
@@ -95,13 +103,7 @@ static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
             sum += (double)umi_reduce16(p + g);
         }
         S = (float)((double)S + sum);
-        const int n_tile = n_kv - t0 < KV_TILE ? n_kv - t0 : KV_TILE;
-        for (int d = 0; d < hd_v; d++) {
-            float a = out[d];
-            for (int i = 0; i < n_tile; i++)
-                a = fmaf(umi_fp16_to_fp32(vc[(size_t)cell[i] * v_stride + d]), p[i], a);
-            out[d] = a;
-        }
+        att.accum(vc, voff, n_tile, p, hd_v, out);
     }
     const float inv = S == 0.0f ? 0.0f : 1.0f / S;
     for (int d = 0; d < hd_v; d++) out[d] *= inv;

@@ -17,7 +17,9 @@ static umi_tile_fn find_tile(umi_dot_fn dot, int level, int *tm, int *tn) {
     return t;
 }
 
-umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok) {
+/* The family's scalar plan, then its tile (looked up by the scalar dot)
+ * and the SIMD twins for this CPU. */
+static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok, bool many) {
     umi_kernel_plan p = {0};
     if (umi_kernels_plan_float(wtype, k, m, n_tok, tok, &p) ||
         umi_kernels_plan_legacy(wtype, k, m, n_tok, tok, &p) ||
@@ -25,7 +27,7 @@ umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok
         const int level = umi_cpu_level_get();
         /* Single tokens: only tiles that keep rn = 1 in registers (the
          * legacy family's blocks tile: 16 rows at once). */
-        if (p.dot && n_tok >= 2) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
+        if (p.dot && many) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
         else if (p.dot) p.tile = umi_kernels_tile_for_legacy(p.dot, level, &p.tile_m, &p.tile_n);
         if (p.dot) p.dot = find_twin(p.dot, level);
         if (p.act) {
@@ -35,4 +37,29 @@ umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok
         return p;
     }
     return (umi_kernel_plan){0};
+}
+
+umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok) {
+    return plan(wtype, k, m, n_tok, tok, n_tok >= 2);
+}
+
+umi_kernel_plan umi_kernels_plan_routed(uint32_t wtype, int64_t k, int64_t m) {
+    return plan(wtype, k, m, 1, 0, true);
+}
+
+void umi_kernels_tile_rows(const umi_kernel_plan *p, int k, const void *w, size_t w_row, int64_t r0, int64_t r1,
+                           const void *xq, size_t xq_row, int n_tok, float *y, size_t y_stride) {
+    int tb = (int)(UMI_TILE_L2_BUDGET / xq_row);
+    tb = tb < p->tile_n ? p->tile_n : tb - tb % p->tile_n;
+    for (int j0 = 0; j0 < n_tok; j0 += tb) {
+        const int j1 = j0 + tb < n_tok ? j0 + tb : n_tok;
+        for (int64_t r = r0; r < r1; r += p->tile_m) {
+            const int rm = (int)(r1 - r < p->tile_m ? r1 - r : p->tile_m);
+            for (int j = j0; j < j1; j += p->tile_n) {
+                const int rn = j1 - j < p->tile_n ? j1 - j : p->tile_n;
+                p->tile(k, (const char *)w + r * w_row, w_row, rm, (const char *)xq + j * xq_row, xq_row, rn,
+                        y + j * y_stride + r, y_stride);
+            }
+        }
+    }
 }

@@ -91,6 +91,7 @@ int main(int argc, char **argv) {
         const struct { umi_dot_fn dot; const void *w, *x; size_t row; const char *name; } cases[] = {
             {umi_plan_dot_f32_gemm, w32, x32, K * sizeof(float), "f32 tile"},
             {umi_plan_dot_f16_gemm, w16, x16, K * sizeof(uint16_t), "f16 tile"},
+            {umi_plan_dot_f16_vec, w16, x16, K * sizeof(uint16_t), "f16 vec tile"},
             {umi_dot_q8_0_lanes8, w8, x8, K / 32 * sizeof(umi_block_q8_0), "q8_0 tile"},
         };
         for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -119,6 +120,43 @@ int main(int argc, char **argv) {
     check(p1.dot == umi_kernels_simd_twin(umi_plan_dot_f32_vec, top), "plan f32 decode", top, 256);
     check(p2.dot == umi_kernels_simd_twin(umi_plan_dot_f32_gemm, top), "plan f32 batch", top, 256);
     check(p3.dot == umi_kernels_simd_twin(umi_plan_dot_f32_vec, top), "plan f32 k%16", top, 172);
+    /* Attention chains over an F16 cache, rows in scrambled cell order. */
+    for (int li_ = 0; li_ < n_levels; li_++) {
+        const int level = levels[li_];
+        enum { CELLS = 80, STRIDE = 136 };
+        static uint16_t cache[CELLS * STRIDE];
+        static float q[STRIDE], s0[64], s1[64], o0[STRIDE], o1[STRIDE];
+        for (int i = 0; i < CELLS * STRIDE; i++) cache[i] = umi_fp32_to_fp16(frand());
+        const umi_att_kernels att = umi_kernels_att(level);
+        const int hds[] = {7, 16, 63, 64, 80, 128, 136}, ns[] = {1, 5, 16, 37, 64};
+        for (size_t h = 0; h < sizeof hds / sizeof *hds; h++)
+            for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
+                const int hd = hds[h], n = ns[c];
+                int32_t off[64];
+                for (int i = 0; i < n; i++) off[i] = ((i * 37 + 11) % CELLS) * STRIDE;
+                for (int d = 0; d < hd; d++) q[d] = frand(), o0[d] = o1[d] = frand();
+                for (int i = 0; i < n; i++) s0[i] = frand() * 0.1f;
+                umi_att_scores_f16(cache, off, n, q, hd, s1);
+                float sv[64];
+                att.scores(cache, off, n, q, hd, sv);
+                bool ok = true;
+                for (int i = 0; i < n; i++) ok &= same(sv[i], s1[i]);
+                check(ok, "att scores", level, hd * 100 + n);
+                umi_att_accum_f16(cache, off, n, s0, hd, o0);
+                att.accum(cache, off, n, s0, hd, o1);
+                ok = true;
+                for (int d = 0; d < hd; d++) ok &= same(o0[d], o1[d]);
+                check(ok, "att accum", level, hd * 100 + n);
+            }
+    }
+
+    /* Routed (expert) products: the single-token dot for every token, and
+     * a tile only if it is that same dot's. */
+    const umi_kernel_plan r1 = umi_kernels_plan_routed(UMI_TYPE_F16, 256, 64);
+    check(r1.dot == umi_kernels_simd_twin(umi_plan_dot_f16_vec, top), "routed f16 dot", top,
+          256);
+    int rtm = 0, rtn = 0;
+    check(r1.tile == umi_kernels_tile_for(umi_plan_dot_f16_vec, top, &rtm, &rtn), "routed f16 tile", top, 256);
     printf("cpu level %s\n%d passed, %d failed\n", umi_cpu_level_name((umi_cpu_level)top), passed,
            failed);
     return failed ? 1 : 0;
