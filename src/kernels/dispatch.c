@@ -47,6 +47,11 @@ umi_kernel_plan umi_kernels_plan_routed(uint32_t wtype, int64_t k, int64_t m) {
     return plan(wtype, k, m, 1, 0, true);
 }
 
+/* Register tiles (at most this many rows or tokens) serve partial tiles by
+ * single dots; recomputing a few outputs of a whole tile (the same bits)
+ * is cheaper. Larger tiles take any remainder themselves. */
+enum { SMALL_TILE = 8 };
+
 void umi_kernels_tile_rows(const umi_kernel_plan *p, int k, const void *w, size_t w_row, int64_t r0, int64_t r1,
                            const void *xq, size_t xq_row, int n_tok, float *y, size_t y_stride) {
     int tb = (int)(UMI_TILE_L2_BUDGET / xq_row);
@@ -54,11 +59,15 @@ void umi_kernels_tile_rows(const umi_kernel_plan *p, int k, const void *w, size_
     for (int j0 = 0; j0 < n_tok; j0 += tb) {
         const int j1 = j0 + tb < n_tok ? j0 + tb : n_tok;
         for (int64_t r = r0; r < r1; r += p->tile_m) {
-            const int rm = (int)(r1 - r < p->tile_m ? r1 - r : p->tile_m);
+            int64_t rs = r; /* a short last tile of small tiles overlaps the previous one instead */
+            if (r1 - r < p->tile_m && p->tile_m <= SMALL_TILE && r1 - r0 >= p->tile_m) rs = r1 - p->tile_m;
+            const int rm = (int)(r1 - rs < p->tile_m ? r1 - rs : p->tile_m);
             for (int j = j0; j < j1; j += p->tile_n) {
-                const int rn = j1 - j < p->tile_n ? j1 - j : p->tile_n;
-                p->tile(k, (const char *)w + r * w_row, w_row, rm, (const char *)xq + j * xq_row, xq_row, rn,
-                        y + j * y_stride + r, y_stride);
+                int js = j;
+                if (j1 - j < p->tile_n && p->tile_n <= SMALL_TILE && j1 - j0 >= p->tile_n) js = j1 - p->tile_n;
+                const int rn = j1 - js < p->tile_n ? j1 - js : p->tile_n;
+                p->tile(k, (const char *)w + rs * w_row, w_row, rm, (const char *)xq + js * xq_row, xq_row, rn,
+                        y + js * y_stride + rs, y_stride);
             }
         }
     }

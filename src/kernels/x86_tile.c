@@ -28,6 +28,19 @@ AVX512 static inline float hsum16(__m512 v) {
     return hsum8(_mm256_add_ps(hi, lo));
 }
 
+/* The SIMD twins of the dots the tiles stand for, for the edges. */
+AVX512 static float f32_gemm_dot_512(int k, const void *w, const void *x) {
+    return umi_dot_f32_gemm_avx512(k, w, x);
+}
+
+AVX512 static float f16_gemm_dot_512(int k, const void *w, const void *x) {
+    return umi_dot_f16_gemm_avx512(k, w, x);
+}
+
+AVX512 static float f16_vec_dot_512(int k, const void *w, const void *x) {
+    return umi_dot_f16_vec_avx512(k, w, x);
+}
+
 /* Partial tiles (edges) fall back to the single dot, which is bit-identical. */
 static void edge(umi_dot_fn dot, int k, const char *w, size_t ws, int rm, const char *x, size_t xs,
                  int rn, float *y, size_t ys) {
@@ -40,7 +53,7 @@ static void edge(umi_dot_fn dot, int k, const char *w, size_t ws, int rm, const 
 AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(umi_plan_dot_f32_gemm, k, w, ws, rm, x, xs, rn, y, ys);
+        edge(f32_gemm_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
@@ -69,7 +82,7 @@ AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const v
 AVX512 static void tile_f16_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(umi_plan_dot_f16_gemm, k, w, ws, rm, x, xs, rn, y, ys);
+        edge(f16_gemm_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
@@ -106,10 +119,6 @@ AVX512 static void tile_f16_512(int k, const void *w, size_t ws, int rm, const v
  * edge tile repeat the last one (outputs are independent) and are not
  * stored; one token alone goes to the single dot. */
 enum { VEC_STEP = 64 };
-
-AVX512 static float f16_vec_dot_512(int k, const void *w, const void *x) {
-    return umi_dot_f16_vec_avx512(k, w, x);
-}
 
 AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                     int rn, float *y, size_t ys) {
@@ -156,7 +165,7 @@ AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, con
 AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(umi_dot_q8_0_lanes8, k, w, ws, rm, x, xs, rn, y, ys);
+        edge(umi_dot_q8_0_avx2, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
@@ -204,7 +213,7 @@ AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const v
 VNNI static void tile_q8_0_vnni(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(umi_dot_q8_0_lanes8, k, w, ws, rm, x, xs, rn, y, ys);
+        edge(umi_dot_q8_0_avx2, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
