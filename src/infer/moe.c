@@ -204,7 +204,6 @@ typedef struct expert_task {
     int64_t chunk;  /* weight rows per work item */
     int n_chunks;   /* work items per expert */
     int n_active, active[MAX_EXPERTS]; /* experts with tokens */
-    atomic_int next;
 } expert_task;
 
 static void copy_f32(const float *x, void *y, int64_t k) {
@@ -222,47 +221,62 @@ static void expert_convert(void *arg, int ith, int nth) {
     }
 }
 
-static void expert_dots(void *arg, int ith, int nth) {
-    (void)ith, (void)nth;
-    expert_task *t = arg;
+/* Products run together (gate and up share a pass: one wait fewer, and
+ * their items balance each other); items numbered task by task. */
+typedef struct expert_pass {
+    expert_task *t[2];
+    int n_tasks;
+    atomic_int next;
+} expert_pass;
+
+/* Work item `item` of task t: one chunk of one expert's rows against all
+ * of that expert's slot rows. */
+static void expert_item(const expert_task *t, int item) {
     const int64_t k = t->w->ne[0], m = t->w->ne[1];
     const size_t w_row = umi_type_row_size(t->w->type, k);
-    for (;;) {
-        const int item = atomic_fetch_add(&t->next, 1);
-        if (item >= t->n_active * t->n_chunks) break;
-        const int e = t->active[item / t->n_chunks];
-        const int64_t r0 = (item % t->n_chunks) * t->chunk, r1 = r0 + t->chunk < m ? r0 + t->chunk : m;
-        const int32_t j0 = t->s->start[e], nj = t->s->start[e + 1] - j0;
-        const char *we = (const char *)t->w->data + (size_t)e * m * w_row;
-        const char *xe = (const char *)t->xq + (size_t)j0 * t->xq_row;
-        float *ye = t->y + (size_t)j0 * m;
-        if (t->p.tile && nj >= 2) {
-            umi_kernels_tile_rows(&t->p, (int)k, we, w_row, r0, r1, xe, t->xq_row, nj, ye, (size_t)m);
-            continue;
+    const int e = t->active[item / t->n_chunks];
+    const int64_t r0 = (item % t->n_chunks) * t->chunk, r1 = r0 + t->chunk < m ? r0 + t->chunk : m;
+    const int32_t j0 = t->s->start[e], nj = t->s->start[e + 1] - j0;
+    const char *we = (const char *)t->w->data + (size_t)e * m * w_row;
+    const char *xe = (const char *)t->xq + (size_t)j0 * t->xq_row;
+    float *ye = t->y + (size_t)j0 * m;
+    if (t->p.tile && nj >= 2) {
+        umi_kernels_tile_rows(&t->p, (int)k, we, w_row, r0, r1, xe, t->xq_row, nj, ye, (size_t)m);
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++)
+        for (int32_t j = 0; j < nj; j++) {
+            const void *xr = xe + (size_t)j * t->xq_row;
+            if (t->p.dot) ye[(size_t)j * m + r] = t->p.dot((int)k, we + r * w_row, xr);
+            else t->vec_dot((int)k, &ye[(size_t)j * m + r], we + r * w_row, xr);
         }
-        for (int64_t r = r0; r < r1; r++)
-            for (int32_t j = 0; j < nj; j++) {
-                const void *xr = xe + (size_t)j * t->xq_row;
-                if (t->p.dot) ye[(size_t)j * m + r] = t->p.dot((int)k, we + r * w_row, xr);
-                else t->vec_dot((int)k, &ye[(size_t)j * m + r], we + r * w_row, xr);
-            }
+}
+
+static void expert_dots(void *arg, int ith, int nth) {
+    (void)ith, (void)nth;
+    expert_pass *ps = arg;
+    for (;;) {
+        int item = atomic_fetch_add(&ps->next, 1), i = 0;
+        while (i < ps->n_tasks && item >= ps->t[i]->n_active * ps->t[i]->n_chunks)
+            item -= ps->t[i]->n_active * ps->t[i]->n_chunks, i++;
+        if (i == ps->n_tasks) break;
+        expert_item(ps->t[i], item);
     }
 }
 
-/* The task of one expert product, its inputs converted into xq unless the
- * previous task's conversion (same input, same format) serves. */
+/* The task of one expert product, inputs not yet converted. */
 static void expert_setup(umi_context *ctx, expert_task *t, const umi_tensor *w, const float *x, bool gather,
-                         void *xq, const expert_task *prev) {
+                         float *y) {
     const umi_moe_scratch *s = &ctx->moe;
     const umi_type_traits *wt = umi_type_traits_get(w->type);
     const int X = (int)w->ne[2];
     const int64_t k = w->ne[0], m = w->ne[1];
     memset(t, 0, sizeof *t);
-    t->w = w, t->s = s, t->x = x, t->gather = gather, t->n_used = (int)ctx->model->hp.n_expert_used;
+    t->w = w, t->s = s, t->x = x, t->gather = gather, t->y = y, t->n_used = (int)ctx->model->hp.n_expert_used;
     t->p = umi_kernels_plan_routed(w->type, k, m);
     t->vec_dot = wt->vec_dot;
-    const bool f32 = wt->vec_dot_type == UMI_TYPE_F32;
-    if (!t->p.act) t->p.act = f32 ? copy_f32 : umi_type_traits_get(wt->vec_dot_type)->from_float;
+    if (!t->p.act)
+        t->p.act = wt->vec_dot_type == UMI_TYPE_F32 ? copy_f32 : umi_type_traits_get(wt->vec_dot_type)->from_float;
     t->n_rows = s->start[X];
     t->xq_row = umi_type_row_size(wt->vec_dot_type, k);
     /* Rows per item: whole 16-row tiles, about an eighth of the matrix so
@@ -271,13 +285,18 @@ static void expert_setup(umi_context *ctx, expert_task *t, const umi_tensor *w, 
     t->n_chunks = (int)((m + t->chunk - 1) / t->chunk);
     for (int e = 0; e < X && e < MAX_EXPERTS; e++)
         if (s->start[e + 1] > s->start[e]) t->active[t->n_active++] = e;
-    atomic_init(&t->next, 0);
-    if (f32 && !gather) {
-        t->xq = (void *)x; /* already one row per slot row */
-        return;
-    }
-    if (prev && prev->x == x && prev->gather == gather && prev->p.act == t->p.act && prev->xq_row == t->xq_row) {
-        t->xq = prev->xq;
+}
+
+/* True when task b can read task a's converted inputs. */
+static bool same_inputs(const expert_task *a, const expert_task *b) {
+    return a->x == b->x && a->gather == b->gather && a->p.act == b->p.act && a->xq_row == b->xq_row;
+}
+
+/* Converts the task's inputs into xq (F32 inputs already in slot-row
+ * order are read in place). */
+static void expert_convert_inputs(umi_context *ctx, expert_task *t, void *xq) {
+    if (t->p.act == copy_f32 && !t->gather) {
+        t->xq = (void *)t->x;
         return;
     }
     t->xq = xq;
@@ -286,9 +305,10 @@ static void expert_setup(umi_context *ctx, expert_task *t, const umi_tensor *w, 
     else umi_pool_run(ctx->pool, expert_convert, t);
 }
 
-static void expert_run(umi_context *ctx, expert_task *t, float *y) {
-    t->y = y;
-    umi_pool_run(ctx->pool, expert_dots, t);
+static void expert_run(umi_context *ctx, expert_task *a, expert_task *b) {
+    expert_pass ps = {.t = {a, b}, .n_tasks = b ? 2 : 1};
+    atomic_init(&ps.next, 0);
+    umi_pool_run(ctx->pool, expert_dots, &ps);
 }
 
 void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
@@ -302,13 +322,21 @@ void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
      * into s->out, unused until the down product writes it; the down input
      * into s->xq. */
     expert_task up, gate, down;
-    expert_setup(ctx, &up, L->ffn_up_exps, ctx->xb, true, s->out, NULL);
-    expert_run(ctx, &up, s->up);
-    expert_setup(ctx, &gate, L->ffn_gate_exps, ctx->xb, true, s->out, &up);
-    expert_run(ctx, &gate, s->gate);
+    expert_setup(ctx, &up, L->ffn_up_exps, ctx->xb, true, s->up);
+    expert_setup(ctx, &gate, L->ffn_gate_exps, ctx->xb, true, s->gate);
+    expert_convert_inputs(ctx, &up, s->out);
+    if (same_inputs(&up, &gate)) {
+        gate.xq = up.xq;
+        expert_run(ctx, &up, &gate);
+    } else { /* gate and up of different types: one after the other */
+        expert_run(ctx, &up, NULL);
+        expert_convert_inputs(ctx, &gate, s->out);
+        expert_run(ctx, &gate, NULL);
+    }
     umi_swiglu(s->gate, s->up, n * U, FX);
-    expert_setup(ctx, &down, L->ffn_down_exps, s->gate, false, s->xq, NULL);
-    expert_run(ctx, &down, s->out);
+    expert_setup(ctx, &down, L->ffn_down_exps, s->gate, false, s->out);
+    expert_convert_inputs(ctx, &down, s->xq);
+    expert_run(ctx, &down, NULL);
     for (int t = 0; t < n; t++) {
         const float *w = s->w + (size_t)t * U;
         const int32_t *pos = s->sel + (size_t)t * U; /* slot rows, after grouping */
