@@ -208,7 +208,7 @@ AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const v
 
 /* The same Q8_0 order with AVX512-VNNI: the byte dot-product instruction
  * wants unsigned x signed bytes, so activations are offset by 128 (x ^ 0x80)
- * and 128 x (the lane's sum of weights) is subtracted again; the lane sums
+ * and each lane sum starts from -128 x (its sum of weights); the lane sums
  * are the same exact integers, so the float steps are unchanged. */
 VNNI static void tile_q8_0_vnni(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
@@ -224,24 +224,26 @@ VNNI static void tile_q8_0_vnni(int k, const void *w, size_t ws, int rm, const v
         _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) acc[i][j] = _mm256_setzero_ps();
     for (int b = 0; b < k / UMI_QK8_0; b++) {
-        __m256i wq[TM], wsum[TM];
-        float wd[TM];
+        __m256i wq[TM], wneg[TM];
+        __m256 wd[TM];
         _Pragma("GCC unroll 4")
         for (int i = 0; i < TM; i++) {
             const umi_block_q8_0 *blk = (const umi_block_q8_0 *)(wc + i * ws) + b;
             wq[i] = _mm256_loadu_si256((const __m256i *)blk->qs);
-            wsum[i] = _mm256_slli_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, wq[i]), 7);
-            wd[i] = umi_fp16_to_fp32(blk->d);
+            /* -128 x the lane's weight sum: the starting value of each product's sum */
+            wneg[i] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                       _mm256_slli_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, wq[i]), 7));
+            wd[i] = _mm256_set1_ps(umi_fp16_to_fp32(blk->d));
         }
         _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) {
             const umi_block_q8_0 *xb = (const umi_block_q8_0 *)(xc + j * xs) + b;
             const __m256i xu = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)xb->qs), flip);
-            const float xd = umi_fp16_to_fp32(xb->d);
+            const __m256 xd = _mm256_set1_ps(umi_fp16_to_fp32(xb->d));
             _Pragma("GCC unroll 4")
             for (int i = 0; i < TM; i++) {
-                const __m256i s = _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), xu, wq[i]), wsum[i]);
-                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(wd[i] * xd), _mm256_cvtepi32_ps(s), acc[i][j]);
+                const __m256i s = _mm256_dpbusd_epi32(wneg[i], xu, wq[i]);
+                acc[i][j] = _mm256_fmadd_ps(_mm256_mul_ps(wd[i], xd), _mm256_cvtepi32_ps(s), acc[i][j]);
             }
         }
     }
