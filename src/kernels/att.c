@@ -14,13 +14,15 @@
 #include "core/cpu.h"
 #include "core/fp16.h"
 
-void umi_att_scores_f16(const uint16_t *kc, const int32_t *off, int n, const float *q, int hd, float *s) {
-    for (int i = 0; i < n; i++) {
-        const uint16_t *kr = kc + off[i];
-        float a = 0.0f;
-        for (int d = 0; d < hd; d++) a = fmaf(umi_fp16_to_fp32(kr[d]), q[d], a);
-        s[i] = a;
-    }
+void umi_att_scores_f16(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
+                        int s_stride) {
+    for (int a = 0; a < nq; a++)
+        for (int i = 0; i < n; i++) {
+            const uint16_t *kr = kc + off[i];
+            float acc = 0.0f;
+            for (int d = 0; d < hd; d++) acc = fmaf(umi_fp16_to_fp32(kr[d]), q[(size_t)a * hd + d], acc);
+            s[(size_t)a * s_stride + i] = acc;
+        }
 }
 
 void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
@@ -38,28 +40,49 @@ void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const floa
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
 /* 16 rows at a time: one gather fetches elements d and d + 1 of every row
- * (as the low and high halves of a 32-bit lane). */
-AVX512 static void scores_512(const uint16_t *kc, const int32_t *off, int n, const float *q, int hd, float *s) {
+ * (as the low and high halves of a 32-bit lane), for NQ queries at once. */
+enum { MAX_NQ = 8 };
+
+AVX512 static inline __attribute__((always_inline)) void scores_512_nq(const uint16_t *kc, const int32_t *off,
+                                                                       int n, const float *q, const int nq, int hd,
+                                                                       float *s, int s_stride) {
     int i = 0;
     for (; i + 16 <= n; i += 16) {
         const __m512i idx = _mm512_slli_epi32(_mm512_loadu_si512(off + i), 1); /* bytes */
-        __m512 acc = _mm512_setzero_ps();
+        __m512 acc[MAX_NQ];
+        for (int a = 0; a < nq; a++) acc[a] = _mm512_setzero_ps();
         int d = 0;
         for (; d + 2 <= hd; d += 2) {
             const __m512i g = _mm512_i32gather_epi32(idx, (const void *)(kc + d), 1);
             const __m512 lo = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
             const __m512 hi = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
-            acc = _mm512_fmadd_ps(lo, _mm512_set1_ps(q[d]), acc);
-            acc = _mm512_fmadd_ps(hi, _mm512_set1_ps(q[d + 1]), acc);
+            for (int a = 0; a < nq; a++) {
+                acc[a] = _mm512_fmadd_ps(lo, _mm512_set1_ps(q[a * hd + d]), acc[a]);
+                acc[a] = _mm512_fmadd_ps(hi, _mm512_set1_ps(q[a * hd + d + 1]), acc[a]);
+            }
         }
         if (d < hd) { /* odd head size: the last element alone (a pair would read past the row) */
             float v[16];
             for (int l = 0; l < 16; l++) v[l] = umi_fp16_to_fp32(kc[off[i + l] + d]);
-            acc = _mm512_fmadd_ps(_mm512_loadu_ps(v), _mm512_set1_ps(q[d]), acc);
+            for (int a = 0; a < nq; a++) acc[a] = _mm512_fmadd_ps(_mm512_loadu_ps(v), _mm512_set1_ps(q[a * hd + d]), acc[a]);
         }
-        _mm512_storeu_ps(s + i, acc);
+        for (int a = 0; a < nq; a++) _mm512_storeu_ps(s + (size_t)a * s_stride + i, acc[a]);
     }
-    if (i < n) umi_att_scores_f16(kc, off + i, n - i, q, hd, s + i);
+    if (i < n)
+        for (int a = 0; a < nq; a++)
+            umi_att_scores_f16(kc, off + i, n - i, q + (size_t)a * hd, 1, hd, s + (size_t)a * s_stride + i, 0);
+}
+
+AVX512 static void scores_512(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
+                              int s_stride) {
+    for (int a = 0; a < nq;) { /* whole register sets of 8, 4, 2 or 1 queries */
+        const float *qa = q + (size_t)a * hd;
+        float *sa = s + (size_t)a * s_stride;
+        if (nq - a >= 8) scores_512_nq(kc, off, n, qa, 8, hd, sa, s_stride), a += 8;
+        else if (nq - a >= 4) scores_512_nq(kc, off, n, qa, 4, hd, sa, s_stride), a += 4;
+        else if (nq - a >= 2) scores_512_nq(kc, off, n, qa, 2, hd, sa, s_stride), a += 2;
+        else scores_512_nq(kc, off, n, qa, 1, hd, sa, s_stride), a += 1;
+    }
 }
 
 /* Output elements 16 at a time, up to 8 vectors held in registers across
@@ -86,7 +109,7 @@ AVX512 static void accum_512(const uint16_t *vc, const int32_t *off, int n, cons
 }
 
 /* AVX2: 8 rows per gather, 8 output elements per vector (the tail scalar). */
-AVX2 static void scores_avx2(const uint16_t *kc, const int32_t *off, int n, const float *q, int hd, float *s) {
+AVX2 static void scores_avx2_one(const uint16_t *kc, const int32_t *off, int n, const float *q, int hd, float *s) {
     int i = 0;
     const __m256i lo16 = _mm256_set1_epi32(0xffff);
     for (; i + 8 <= n; i += 8) {
@@ -109,7 +132,12 @@ AVX2 static void scores_avx2(const uint16_t *kc, const int32_t *off, int n, cons
         }
         _mm256_storeu_ps(s + i, acc);
     }
-    if (i < n) umi_att_scores_f16(kc, off + i, n - i, q, hd, s + i);
+    if (i < n) umi_att_scores_f16(kc, off + i, n - i, q, 1, hd, s + i, 0);
+}
+
+AVX2 static void scores_avx2(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
+                             int s_stride) {
+    for (int a = 0; a < nq; a++) scores_avx2_one(kc, off, n, q + (size_t)a * hd, hd, s + (size_t)a * s_stride);
 }
 
 AVX2 static void accum_avx2(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {

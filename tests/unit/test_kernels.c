@@ -125,7 +125,7 @@ int main(int argc, char **argv) {
         const int level = levels[li_];
         enum { CELLS = 80, STRIDE = 136 };
         static uint16_t cache[CELLS * STRIDE];
-        static float q[STRIDE], s0[64], s1[64], o0[STRIDE], o1[STRIDE];
+        static float q[5 * STRIDE], s0[64], s1[5 * 64], o0[STRIDE], o1[STRIDE];
         for (int i = 0; i < CELLS * STRIDE; i++) cache[i] = umi_fp32_to_fp16(frand());
         const umi_att_kernels att = umi_kernels_att(level);
         const int hds[] = {7, 16, 63, 64, 80, 128, 136}, ns[] = {1, 5, 16, 37, 64};
@@ -134,13 +134,17 @@ int main(int argc, char **argv) {
                 const int hd = hds[h], n = ns[c];
                 int32_t off[64];
                 for (int i = 0; i < n; i++) off[i] = ((i * 37 + 11) % CELLS) * STRIDE;
-                for (int d = 0; d < hd; d++) q[d] = frand(), o0[d] = o1[d] = frand();
+                for (int d = 0; d < 5 * hd; d++) q[d] = frand();
+                for (int d = 0; d < hd; d++) o0[d] = o1[d] = frand();
                 for (int i = 0; i < n; i++) s0[i] = frand() * 0.1f;
-                umi_att_scores_f16(cache, off, n, q, hd, s1);
-                float sv[64];
-                att.scores(cache, off, n, q, hd, sv);
                 bool ok = true;
-                for (int i = 0; i < n; i++) ok &= same(sv[i], s1[i]);
+                for (int nq = 1; nq <= 5; nq++) { /* query sets of 1, 2, 4 and mixes */
+                    umi_att_scores_f16(cache, off, n, q, nq, hd, s1, 64);
+                    float sv[5 * 64];
+                    att.scores(cache, off, n, q, nq, hd, sv, 64);
+                    for (int a = 0; a < nq; a++)
+                        for (int i = 0; i < n; i++) ok &= same(sv[a * 64 + i], s1[a * 64 + i]);
+                }
                 check(ok, "att scores", level, hd * 100 + n);
                 umi_att_accum_f16(cache, off, n, s0, hd, o0);
                 att.accum(cache, off, n, s0, hd, o1);
