@@ -118,7 +118,7 @@ AVX512 static void tile_f16_512(int k, const void *w, size_t ws, int rm, const v
  * row, which the previous pass left in L1. Missing rows and tokens of an
  * edge tile repeat the last one (outputs are independent) and are not
  * stored; one token alone goes to the single dot. */
-enum { VEC_STEP = 64 };
+enum { VEC_STEP = 64, VTM = 4, VTN = 6 };
 
 AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                     int rn, float *y, size_t ys) {
@@ -126,31 +126,31 @@ AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, con
         edge(f16_vec_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
-    const uint16_t *wr[TM], *xr[TN];
-    for (int i = 0; i < TM; i++) wr[i] = (const uint16_t *)((const char *)w + (i < rm ? i : rm - 1) * ws);
-    for (int j = 0; j < TN; j++) xr[j] = (const uint16_t *)((const char *)x + (j < rn ? j : rn - 1) * xs);
-    __m512 part[4][TM][TN];
+    const uint16_t *wr[VTM], *xr[VTN];
+    for (int i = 0; i < VTM; i++) wr[i] = (const uint16_t *)((const char *)w + (i < rm ? i : rm - 1) * ws);
+    for (int j = 0; j < VTN; j++) xr[j] = (const uint16_t *)((const char *)x + (j < rn ? j : rn - 1) * xs);
+    __m512 part[4][VTM][VTN];
     for (int a = 0; a < 4; a++) {
-        __m512 acc[TM][TN];
+        __m512 acc[VTM][VTN];
         _Pragma("GCC unroll 4")
-        for (int i = 0; i < TM; i++)
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < TN; j++) acc[i][j] = _mm512_setzero_ps();
+        for (int i = 0; i < VTM; i++)
+            _Pragma("GCC unroll 6")
+            for (int j = 0; j < VTN; j++) acc[i][j] = _mm512_setzero_ps();
         for (int l = 16 * a; l < k; l += VEC_STEP) {
-            __m512 wv[TM];
+            __m512 wv[VTM];
             _Pragma("GCC unroll 4")
-            for (int i = 0; i < TM; i++) wv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wr[i] + l)));
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < TN; j++) {
+            for (int i = 0; i < VTM; i++) wv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wr[i] + l)));
+            _Pragma("GCC unroll 6")
+            for (int j = 0; j < VTN; j++) {
                 const __m512 xv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(xr[j] + l)));
                 _Pragma("GCC unroll 4")
-                for (int i = 0; i < TM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
+                for (int i = 0; i < VTM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
             }
         }
         _Pragma("GCC unroll 4")
-        for (int i = 0; i < TM; i++)
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < TN; j++) part[a][i][j] = acc[i][j];
+        for (int i = 0; i < VTM; i++)
+            _Pragma("GCC unroll 6")
+            for (int j = 0; j < VTN; j++) part[a][i][j] = acc[i][j];
     }
     for (int j = 0; j < rn; j++)
         for (int i = 0; i < rm; i++) {
@@ -258,7 +258,10 @@ umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int
     *tile_n = TN;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f32_gemm) return tile_f32_512;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_gemm) return tile_f16_512;
-    if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_vec) return tile_f16_vec_512;
+    if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_vec) {
+        *tile_m = VTM, *tile_n = VTN;
+        return tile_f16_vec_512;
+    }
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_dot_q8_0_lanes8 && umi_cpu_features_get()->avx512vnni)
         return tile_q8_0_vnni;
     if ((cpu_level == UMI_CPU_AVX512 || cpu_level == UMI_CPU_AVX2) && dot == umi_dot_q8_0_lanes8)
