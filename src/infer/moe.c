@@ -194,8 +194,9 @@ typedef struct expert_task {
     const umi_moe_scratch *s;
     umi_kernel_plan p;
     umi_vec_dot_fn vec_dot;
-    const float *x; /* input rows [.][k] */
+    float *x;       /* input rows [.][k] */
     bool gather;    /* input of slot row j: x row rows[j] / n_used (else x row j) */
+    const float *up; /* when set, x row j becomes silu(x row j) * up row j first (SwiGLU) */
     int n_used;
     int n_rows;     /* slot rows to convert */
     void *xq;       /* converted inputs, one per slot row */
@@ -217,7 +218,8 @@ static void expert_convert(void *arg, int ith, int nth) {
     umi_split_rows(t->n_rows, ith, nth, &r0, &r1);
     for (int64_t j = r0; j < r1; j++) {
         const int64_t src = t->gather ? t->s->rows[j] / t->n_used : j;
-        t->p.act(t->x + src * k, (char *)t->xq + j * t->xq_row, k);
+        if (t->up) umi_swiglu(t->x + src * k, t->up + j * k, 1, (int)k);
+        if (t->xq != t->x) t->p.act(t->x + src * k, (char *)t->xq + j * t->xq_row, k);
     }
 }
 
@@ -265,7 +267,7 @@ static void expert_dots(void *arg, int ith, int nth) {
 }
 
 /* The task of one expert product, inputs not yet converted. */
-static void expert_setup(umi_context *ctx, expert_task *t, const umi_tensor *w, const float *x, bool gather,
+static void expert_setup(umi_context *ctx, expert_task *t, const umi_tensor *w, float *x, bool gather,
                          float *y) {
     const umi_moe_scratch *s = &ctx->moe;
     const umi_type_traits *wt = umi_type_traits_get(w->type);
@@ -293,13 +295,10 @@ static bool same_inputs(const expert_task *a, const expert_task *b) {
 }
 
 /* Converts the task's inputs into xq (F32 inputs already in slot-row
- * order are read in place). */
+ * order are read in place), after the SwiGLU when the task has one. */
 static void expert_convert_inputs(umi_context *ctx, expert_task *t, void *xq) {
-    if (t->p.act == copy_f32 && !t->gather) {
-        t->xq = (void *)t->x;
-        return;
-    }
-    t->xq = xq;
+    t->xq = t->p.act == copy_f32 && !t->gather ? (void *)t->x : xq;
+    if (t->xq == t->x && !t->up) return;
     /* a few rows convert faster than waking the workers for them */
     if (t->n_rows <= 4) expert_convert(t, 0, 1);
     else umi_pool_run(ctx->pool, expert_convert, t);
@@ -315,7 +314,7 @@ void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
     const umi_hparams *hp = &ctx->model->hp;
     umi_moe_scratch *s = &ctx->moe;
     const int X = (int)hp->n_expert, U = (int)hp->n_expert_used;
-    const int E = (int)hp->n_embd, FX = (int)hp->n_ff_exp;
+    const int E = (int)hp->n_embd;
     route(ctx, L, n);
     group_by_expert(s, n, X, U);
     /* The gate and up inputs (each token once per slot row) are converted
@@ -333,8 +332,8 @@ void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
         expert_convert_inputs(ctx, &gate, s->out);
         expert_run(ctx, &gate, NULL);
     }
-    umi_swiglu(s->gate, s->up, n * U, FX);
     expert_setup(ctx, &down, L->ffn_down_exps, s->gate, false, s->out);
+    down.up = s->up; /* SwiGLU row by row in the conversion pass, on every thread */
     expert_convert_inputs(ctx, &down, s->xq);
     expert_run(ctx, &down, NULL);
     for (int t = 0; t < n; t++) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/cpu.h"
+#include "core/expf.h"
 #include "core/fp16.h"
 #include "kernels/kernels.h"
 #include "quant/blocks.h"
@@ -28,6 +29,20 @@ static float frand(void) {
 }
 
 static bool same(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* umi_expf_poly as first written, scaling by ldexpf: the power-of-two
+ * shortcut must give the same bits. */
+static float expf_poly_ldexpf(float x) {
+    const float shift = 0x1.8p23f;
+    const float z = fmaf(x, 0x1.715476p+0f, shift);
+    const float n = z - shift;
+    if (fabsf(n) > 192.0f) return n > 0.0f ? INFINITY : 0.0f;
+    const float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x));
+    const float u = b * b;
+    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                         u, fmaf(0x1.ffffecp-1f, b, 1.0f));
+    return ldexpf(j, (int)n);
+}
 
 int main(int argc, char **argv) {
     (void)argc, (void)argv;
@@ -120,6 +135,18 @@ int main(int argc, char **argv) {
     check(p1.dot == umi_kernels_simd_twin(umi_plan_dot_f32_vec, top), "plan f32 decode", top, 256);
     check(p2.dot == umi_kernels_simd_twin(umi_plan_dot_f32_gemm, top), "plan f32 batch", top, 256);
     check(p3.dot == umi_kernels_simd_twin(umi_plan_dot_f32_vec, top), "plan f32 k%16", top, 172);
+    /* exp: every float step from -150 to 150 by 2^-12, plus the edges of the
+     * normal range (results near 2^-126, subnormal, overflowing). */
+    {
+        int bad = 0;
+        for (float xv = -150.0f; xv <= 150.0f; xv += 0x1p-12f) bad += !same(umi_expf_poly(xv), expf_poly_ldexpf(xv));
+        for (int i = 0; i < 200000; i++) {
+            const float xv = -88.5f + frand() * 2.0f, xw = 88.0f + frand() * 1.5f;
+            bad += !same(umi_expf_poly(xv), expf_poly_ldexpf(xv)) + !same(umi_expf_poly(xw), expf_poly_ldexpf(xw));
+        }
+        check(bad == 0, "expf_poly scaling", top, bad);
+    }
+
     /* Attention chains over an F16 cache, rows in scrambled cell order. */
     for (int li_ = 0; li_ < n_levels; li_++) {
         const int level = levels[li_];
