@@ -95,7 +95,8 @@ static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
                 }
                 pa[i] = pa[i] * sc->scale;
                 if (sc->softcap != 0.0f) pa[i] = tanhf(pa[i]) * sc->softcap;
-                tile_max = fmaxf(tile_max, pa[i]);
+                /* fmaxf's result without its libm call (a NaN score is skipped alike) */
+                if (pa[i] > tile_max) tile_max = pa[i];
             }
             const float m_new = fmaxf(M[a], tile_max);
             if (m_new > M[a]) {

@@ -64,7 +64,8 @@ AVX512 static inline __attribute__((always_inline)) void scores_512_nq(const uin
         if (d < hd) { /* odd head size: the last element alone (a pair would read past the row) */
             float v[16];
             for (int l = 0; l < 16; l++) v[l] = umi_fp16_to_fp32(kc[off[i + l] + d]);
-            for (int a = 0; a < nq; a++) acc[a] = _mm512_fmadd_ps(_mm512_loadu_ps(v), _mm512_set1_ps(q[a * hd + d]), acc[a]);
+            const __m512 kv = _mm512_loadu_ps(v);
+            for (int a = 0; a < nq; a++) acc[a] = _mm512_fmadd_ps(kv, _mm512_set1_ps(q[a * hd + d]), acc[a]);
         }
         for (int a = 0; a < nq; a++) _mm512_storeu_ps(s + (size_t)a * s_stride + i, acc[a]);
     }
