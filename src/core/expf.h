@@ -6,6 +6,7 @@
 #define UMI_CORE_EXPF_H
 
 #include <math.h>
+#include <stdint.h>
 
 static inline float umi_expf_poly(float x) {
     const float shift = 0x1.8p23f;
@@ -17,6 +18,10 @@ static inline float umi_expf_poly(float x) {
     const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
                               fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
                          u, fmaf(0x1.ffffecp-1f, b, 1.0f));
+    if (fabsf(n) <= 126.0f) { /* 2^n is a normal float: j * 2^n rounds once, as ldexpf does */
+        const union { uint32_t u; float f; } s = {.u = (uint32_t)((int)n + 127) << 23};
+        return j * s.f;
+    }
     return ldexpf(j, (int)n);
 }
 

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "core/expf.h"
 #include "core/fp16.h"
 #include "infer/infer.h"
@@ -56,50 +57,62 @@ static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
  * multiply-adds. Positions after the query's are masked (weight 0). */
 enum { KV_TILE = 64 };
 
+/* Up to GROUP_Q query rows that read the same K/V rows (the heads of one
+ * KV head, for one token) share each tile's key loads. */
+enum { GROUP_Q = 8 };
+
 static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride,
-                       int hd_k, int hd_v, int first, int n_kv, int cells, const float *q,
-                       const umi_att_scores *sc, float *out, float *p) {
-    float M = -INFINITY, S = 0.0f;
-    int cell[KV_TILE]; /* each tile position's cell (position % cells) */
-    memset(out, 0, (size_t)hd_v * sizeof *out);
+                       int hd_k, int hd_v, int first, int n_kv, int cells, const float *q, int nq,
+                       const umi_att_scores *sc, float *out) {
+    float M[GROUP_Q], S[GROUP_Q], p[GROUP_Q][KV_TILE];
+    int32_t koff[KV_TILE], voff[KV_TILE]; /* each tile position's K and V row (cell position % cells) */
+    /* The SIMD chains address rows by 32-bit byte offsets; a cache too big for them takes the scalar ones. */
+    const bool wide = (int64_t)cells * (int64_t)(k_stride > v_stride ? k_stride : v_stride) >= (INT64_C(1) << 30);
+    const umi_att_kernels att = umi_kernels_att(wide ? UMI_CPU_GENERIC : umi_cpu_level_get());
+    for (int a = 0; a < nq; a++) M[a] = -INFINITY, S[a] = 0.0f;
+    memset(out, 0, (size_t)nq * hd_v * sizeof *out);
     /* Tiles stay aligned to position 0; those wholly before a sliding
      * window's first position are skipped, as fully masked tiles are. */
     for (int t0 = first - first % KV_TILE; t0 < n_kv; t0 += KV_TILE) {
-        float tile_max = -INFINITY;
-        for (int i = 0; i < KV_TILE; i++) {
-            p[i] = -INFINITY;
-            cell[i] = (t0 + i) % cells;
-            if (t0 + i >= n_kv || t0 + i < first) continue;
-            const uint16_t *kr = kc + (size_t)cell[i] * k_stride;
-            float s = 0.0f;
-            for (int d = 0; d < hd_k; d++) s = fmaf(umi_fp16_to_fp32(kr[d]), q[d], s);
-            p[i] = s * sc->scale;
-            if (sc->softcap != 0.0f) p[i] = tanhf(p[i]) * sc->softcap;
-            tile_max = fmaxf(tile_max, p[i]);
-        }
-        const float m_new = fmaxf(M, tile_max);
-        if (m_new > M) {
-            const float ms = expf(M - m_new);
-            for (int d = 0; d < hd_v; d++) out[d] *= ms;
-            S *= ms;
-        }
-        M = m_new;
-        double sum = 0.0;
-        for (int g = 0; g < KV_TILE; g += UMI_LANES) {
-            for (int l = 0; l < UMI_LANES; l++) p[g + l] = umi_expf_poly(p[g + l] - M);
-            sum += (double)umi_reduce16(p + g);
-        }
-        S = (float)((double)S + sum);
         const int n_tile = n_kv - t0 < KV_TILE ? n_kv - t0 : KV_TILE;
-        for (int d = 0; d < hd_v; d++) {
-            float a = out[d];
-            for (int i = 0; i < n_tile; i++)
-                a = fmaf(umi_fp16_to_fp32(vc[(size_t)cell[i] * v_stride + d]), p[i], a);
-            out[d] = a;
+        for (int i = 0; i < n_tile; i++) {
+            const int c = (t0 + i) % cells;
+            koff[i] = (int32_t)((size_t)c * k_stride), voff[i] = (int32_t)((size_t)c * v_stride);
+        }
+        att.scores(kc, koff, n_tile, q, nq, hd_k, p[0], KV_TILE);
+        for (int a = 0; a < nq; a++) {
+            float *pa = p[a], *oa = out + (size_t)a * hd_v;
+            float tile_max = -INFINITY;
+            for (int i = 0; i < KV_TILE; i++) {
+                if (t0 + i >= n_kv || t0 + i < first) {
+                    pa[i] = -INFINITY;
+                    continue;
+                }
+                pa[i] = pa[i] * sc->scale;
+                if (sc->softcap != 0.0f) pa[i] = tanhf(pa[i]) * sc->softcap;
+                /* fmaxf's result without its libm call (a NaN score is skipped alike) */
+                if (pa[i] > tile_max) tile_max = pa[i];
+            }
+            const float m_new = fmaxf(M[a], tile_max);
+            if (m_new > M[a]) {
+                const float ms = expf(M[a] - m_new);
+                for (int d = 0; d < hd_v; d++) oa[d] *= ms;
+                S[a] *= ms;
+            }
+            M[a] = m_new;
+            double sum = 0.0;
+            for (int g = 0; g < KV_TILE; g += UMI_LANES) {
+                for (int l = 0; l < UMI_LANES; l++) pa[g + l] = umi_expf_poly(pa[g + l] - M[a]);
+                sum += (double)umi_reduce16(pa + g);
+            }
+            S[a] = (float)((double)S[a] + sum);
+            att.accum(vc, voff, n_tile, pa, hd_v, oa);
         }
     }
-    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
-    for (int d = 0; d < hd_v; d++) out[d] *= inv;
+    for (int a = 0; a < nq; a++) {
+        const float inv = S[a] == 0.0f ? 0.0f : 1.0f / S[a];
+        for (int d = 0; d < hd_v; d++) out[(size_t)a * hd_v + d] *= inv;
+    }
 }
 
 static void attention_rows(void *arg, int ith, int nth) {
@@ -117,10 +130,16 @@ static void attention_rows(void *arg, int ith, int nth) {
     if (sc.softcap != 0.0f) sc.scale /= sc.softcap;
     float *scratch = ctx->att_scratch + (size_t)ith * ctx->att_scratch_stride;
 
+    /* Large batches of one sequence over an F16 cache: the heads of one KV
+     * head of a token together (item = up to GROUP_Q heads of one KV head). */
+    const bool large = t->n >= LARGE_BATCH && !ctx->multi && ctx->kv_type == UMI_TYPE_F16;
+    int per = !large ? 1 : group < GROUP_Q ? group : GROUP_Q; /* heads per item, a divisor of group */
+    while (group % per) per--;
+    const int n_items = n_head / per;
     int64_t i0, i1;
-    umi_split_rows((int64_t)t->n * n_head, ith, nth, &i0, &i1);
+    umi_split_rows((int64_t)t->n * n_items, ith, nth, &i0, &i1);
     for (int64_t item = i0; item < i1; item++) {
-        const int tok = (int)(item / n_head), h = (int)(item % n_head), kvh = h / group;
+        const int tok = (int)(item / n_items), h = (int)(item % n_items) * per, kvh = h / group;
         const int n_kv = (int)umi_row_pos(ctx, tok) + 1; /* causal: positions 0..pos */
         /* a multi-sequence pass: the row's own cache, as a one-row batch */
         const umi_context *kv = umi_row_ctx(ctx, tok);
@@ -134,7 +153,10 @@ static void attention_rows(void *arg, int ith, int nth) {
         const float *q = ctx->q + ((size_t)tok * n_head + h) * hd_k;
         float *out = ctx->att + ((size_t)tok * n_head + h) * hd_v;
         const uint8_t *kh = kl + umi_kv_bytes(kv, (size_t)kvh * hd_k), *vh = vl + umi_kv_bytes(kv, (size_t)kvh * hd_v);
-        if (ctx->kv_type == UMI_TYPE_F16)
+        if (large)
+            head_large((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v, first, n_kv,
+                       cells, q, per, &sc, out);
+        else if (ctx->kv_type == UMI_TYPE_F16)
             umi_attention_head((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v,
                                first, n_kv, cells, q, &sc, n_rows, out, scratch);
         else
@@ -150,7 +172,7 @@ void umi_attention_head(const uint16_t *kc, size_t k_stride, const uint16_t *vc,
         uint16_t *q16 = (uint16_t *)scratch, *acc = q16 + hd_k;
         head_small(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, sc, out, q16, acc);
     } else {
-        head_large(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, sc, out, scratch);
+        head_large(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, 1, sc, out);
     }
 }
 

@@ -16,7 +16,7 @@
  * NULL for a dense model. An entry is one (token, slot) pair, token * n_used + slot. */
 typedef struct umi_moe_scratch {
     float *logits;   /* [n_batch][n_expert] router logits, then probabilities */
-    int32_t *sel;    /* [n_batch][n_used] chosen experts, best first */
+    int32_t *sel;    /* [n_batch][n_used] chosen experts, best first; once grouped, positions in rows */
     float *w;        /* [n_batch][n_used] their weights */
     int32_t *rows;   /* [n_batch * n_used] entries grouped by expert */
     int32_t *start;  /* [n_expert + 1] each expert's range in rows */

@@ -56,31 +56,6 @@ static void convert_rows(void *arg, int ith, int nth) {
         plan_for(t, (int)r).act(t->x + r * k, (char *)t->xq + r * t->xq_row, k);
 }
 
-/* Tokens per block when tiling: the block's converted activations should
- * stay in L2 while every weight row of this thread streams past them. */
-enum { L2_BUDGET = 512 * 1024 };
-
-/* Tiled product of rows [r0, r1) with tokens [0, n_tok), which one tile
- * kernel serves. */
-static void tile_rows(const matmul_task *t, const umi_kernel_plan *p, int64_t r0, int64_t r1,
-                      int n_tok) {
-    const int64_t k = t->w->ne[0], m = t->w->ne[1];
-    const size_t w_row = umi_type_row_size(t->w->type, k);
-    int tb = (int)(L2_BUDGET / t->xq_row);
-    tb = tb < p->tile_n ? p->tile_n : tb - tb % p->tile_n;
-    for (int j0 = 0; j0 < n_tok; j0 += tb) {
-        const int j1 = j0 + tb < n_tok ? j0 + tb : n_tok;
-        for (int64_t r = r0; r < r1; r += p->tile_m) {
-            const int rm = (int)(r1 - r < p->tile_m ? r1 - r : p->tile_m);
-            for (int j = j0; j < j1; j += p->tile_n) {
-                const int rn = j1 - j < p->tile_n ? j1 - j : p->tile_n;
-                p->tile((int)k, (const char *)t->w->data + r * w_row, w_row, rm,
-                        (const char *)t->xq + j * t->xq_row, t->xq_row, rn, t->y + j * m + r, (size_t)m);
-            }
-        }
-    }
-}
-
 static void dot_rows(void *arg, int ith, int nth) {
     (void)ith;
     matmul_task *t = arg;
@@ -100,7 +75,9 @@ static void dot_rows(void *arg, int ith, int nth) {
         const int64_t r0 = atomic_fetch_add(&t->next_chunk, chunk);
         if (r0 >= m) break;
         const int64_t r1 = r0 + chunk < m ? r0 + chunk : m;
-        if (n_tiled > 0) tile_rows(t, &tiled, r0, r1, n_tiled);
+        if (n_tiled > 0)
+            umi_kernels_tile_rows(&tiled, (int)k, t->w->data, w_row, r0, r1, t->xq, t->xq_row, n_tiled, t->y,
+                                  (size_t)m);
         for (int64_t r = r0; r < r1; r++) {
             const void *wr = (const char *)t->w->data + r * w_row;
             for (int i = n_tiled; i < t->n; i++) {

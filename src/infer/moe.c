@@ -16,9 +16,12 @@
  * only its n_used experts. The arithmetic follows the reference engine's
  * expert product (mul_mat_id), which never takes its batched (tinyBLAS /
  * repacked gemm) paths: every routed row goes through the single-token dot
- * of the weight type, so the kernel plan is asked as for one token. The
- * slot outputs are summed in slot order, as the reference adds them. */
+ * of the weight type, so the kernel plan is asked as for one token
+ * (umi_kernels_plan_solo), and its register tiles, which give that dot's
+ * bits, serve an expert's tokens several at a time. The slot outputs are
+ * summed in slot order, as the reference adds them. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,104 +164,186 @@ static void route(umi_context *ctx, const umi_layer *L, int n) {
 }
 
 /* Group the n * n_used (token, slot) entries by expert, in token order
- * within each expert: s->start[e] .. s->start[e + 1] index s->rows. */
+ * within each expert: s->start[e] .. s->start[e + 1] index s->rows. From
+ * here on s->sel[i] holds entry i's position in s->rows (its slot row). */
 static void group_by_expert(umi_moe_scratch *s, int n, int X, int U) {
     memset(s->start, 0, (size_t)(X + 1) * sizeof *s->start);
     for (int i = 0; i < n * U; i++) s->start[s->sel[i] + 1]++;
     for (int e = 0; e < X; e++) s->start[e + 1] += s->start[e];
     int32_t fill[256];
     memcpy(fill, s->start, (size_t)X * sizeof *fill);
-    for (int i = 0; i < n * U; i++) s->rows[fill[s->sel[i]]++] = i;
+    for (int i = 0; i < n * U; i++) {
+        const int32_t j = fill[s->sel[i]]++;
+        s->rows[j] = i;
+        s->sel[i] = j;
+    }
 }
 
-/* ---------------------------------------------------------------- expert products */
+/* ---------------------------------------------------------------- expert products
+ *
+ * Everything between routing and the weighted sum is in slot-row order
+ * (entries grouped by expert), so each expert's inputs and outputs are
+ * contiguous and its weight rows meet all of its tokens in register tiles.
+ * Work items are (expert, chunk of rows) pairs taken from a shared counter,
+ * so an expert with few tokens does not leave a thread idle. */
+
+enum { MAX_EXPERTS = 256 };
 
 typedef struct expert_task {
-    const umi_tensor *w;   /* [k, m, n_expert] */
+    const umi_tensor *w; /* [k, m, n_expert] */
     const umi_moe_scratch *s;
-    int n_expert;
-    int in_div;            /* input row of entry i is i / in_div (1: the entry itself) */
-    const float *x;        /* input rows [.][k] */
-    int n_in;              /* number of input rows */
-    void *xq;              /* converted input rows */
-    size_t xq_row;
-    umi_act_fn act;
-    umi_dot_fn dot;
+    umi_kernel_plan p;
     umi_vec_dot_fn vec_dot;
-    float *y;              /* [entry][m] */
+    float *x;       /* input rows [.][k] */
+    bool gather;    /* input of slot row j: x row rows[j] / n_used (else x row j) */
+    const float *up; /* when set, x row j becomes silu(x row j) * up row j first (SwiGLU) */
+    int n_used;
+    int n_rows;     /* slot rows to convert */
+    void *xq;       /* converted inputs, one per slot row */
+    size_t xq_row;
+    float *y;       /* [slot row][m] */
+    int64_t chunk;  /* weight rows per work item */
+    int n_chunks;   /* work items per expert */
+    int n_active, active[MAX_EXPERTS]; /* experts with tokens */
 } expert_task;
+
+static void copy_f32(const float *x, void *y, int64_t k) {
+    memcpy(y, x, (size_t)k * sizeof *x);
+}
 
 static void expert_convert(void *arg, int ith, int nth) {
     expert_task *t = arg;
     const int64_t k = t->w->ne[0];
     int64_t r0, r1;
-    umi_split_rows(t->n_in, ith, nth, &r0, &r1);
-    for (int64_t r = r0; r < r1; r++) t->act(t->x + r * k, (char *)t->xq + r * t->xq_row, k);
+    umi_split_rows(t->n_rows, ith, nth, &r0, &r1);
+    for (int64_t j = r0; j < r1; j++) {
+        const int64_t src = t->gather ? t->s->rows[j] / t->n_used : j;
+        if (t->up) umi_swiglu(t->x + src * k, t->up + j * k, 1, (int)k);
+        if (t->xq != t->x) t->p.act(t->x + src * k, (char *)t->xq + j * t->xq_row, k);
+    }
 }
 
-/* Each thread takes a slice of every expert's rows and dots it against the
- * entries routed to that expert: each weight row is read once. */
-static void expert_dots(void *arg, int ith, int nth) {
-    const expert_task *t = arg;
+/* Products run together (gate and up share a pass: one wait fewer, and
+ * their items balance each other); items numbered task by task. */
+typedef struct expert_pass {
+    expert_task *t[2];
+    int n_tasks;
+    atomic_int next;
+} expert_pass;
+
+/* Work item `item` of task t: one chunk of one expert's rows against all
+ * of that expert's slot rows. */
+static void expert_item(const expert_task *t, int item) {
     const int64_t k = t->w->ne[0], m = t->w->ne[1];
     const size_t w_row = umi_type_row_size(t->w->type, k);
-    int64_t r0, r1;
-    umi_split_rows(m, ith, nth, &r0, &r1);
-    for (int e = 0; e < t->n_expert; e++) {
-        const int32_t j0 = t->s->start[e], j1 = t->s->start[e + 1];
-        if (j0 == j1) continue;
-        const char *we = (const char *)t->w->data + (size_t)e * m * w_row;
-        for (int64_t r = r0; r < r1; r++) {
-            const void *wr = we + r * w_row;
-            for (int32_t j = j0; j < j1; j++) {
-                const int32_t entry = t->s->rows[j];
-                const void *xr = (const char *)t->xq + (size_t)(entry / t->in_div) * t->xq_row;
-                float *yr = t->y + (size_t)entry * m + r;
-                if (t->dot) *yr = t->dot((int)k, wr, xr);
-                else t->vec_dot((int)k, yr, wr, xr);
-            }
+    const int e = t->active[item / t->n_chunks];
+    const int64_t r0 = (item % t->n_chunks) * t->chunk, r1 = r0 + t->chunk < m ? r0 + t->chunk : m;
+    const int32_t j0 = t->s->start[e], nj = t->s->start[e + 1] - j0;
+    const char *we = (const char *)t->w->data + (size_t)e * m * w_row;
+    const char *xe = (const char *)t->xq + (size_t)j0 * t->xq_row;
+    float *ye = t->y + (size_t)j0 * m;
+    if (t->p.tile && nj >= 2) {
+        umi_kernels_tile_rows(&t->p, (int)k, we, w_row, r0, r1, xe, t->xq_row, nj, ye, (size_t)m);
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++)
+        for (int32_t j = 0; j < nj; j++) {
+            const void *xr = xe + (size_t)j * t->xq_row;
+            if (t->p.dot) ye[(size_t)j * m + r] = t->p.dot((int)k, we + r * w_row, xr);
+            else t->vec_dot((int)k, &ye[(size_t)j * m + r], we + r * w_row, xr);
         }
+}
+
+static void expert_dots(void *arg, int ith, int nth) {
+    (void)ith, (void)nth;
+    expert_pass *ps = arg;
+    for (;;) {
+        int item = atomic_fetch_add(&ps->next, 1), i = 0;
+        while (i < ps->n_tasks && item >= ps->t[i]->n_active * ps->t[i]->n_chunks)
+            item -= ps->t[i]->n_active * ps->t[i]->n_chunks, i++;
+        if (i == ps->n_tasks) break;
+        expert_item(ps->t[i], item);
     }
 }
 
-/* y[entry] = W_{expert(entry)} · x[entry / in_div] for every routed entry. */
-static void expert_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n_in, int in_div,
-                          float *y) {
+/* The task of one expert product, inputs not yet converted. */
+static void expert_setup(umi_context *ctx, expert_task *t, const umi_tensor *w, float *x, bool gather,
+                         float *y) {
+    const umi_moe_scratch *s = &ctx->moe;
     const umi_type_traits *wt = umi_type_traits_get(w->type);
-    const umi_type_traits *at = umi_type_traits_get(wt->vec_dot_type);
-    const umi_kernel_plan p = umi_kernels_plan(w->type, w->ne[0], w->ne[1], 1, 0);
-    expert_task t = {.w = w, .s = &ctx->moe, .n_expert = (int)w->ne[2], .in_div = in_div, .x = x,
-                     .n_in = n_in, .act = p.act ? p.act : at->from_float, .dot = p.dot,
-                     .vec_dot = wt->vec_dot, .y = y};
-    if (wt->vec_dot_type == UMI_TYPE_F32) {
-        t.xq = (void *)x;
-        t.xq_row = (size_t)w->ne[0] * sizeof(float);
-    } else {
-        t.xq = ctx->moe.xq;
-        t.xq_row = umi_type_row_size(wt->vec_dot_type, w->ne[0]);
-        umi_pool_run(ctx->pool, expert_convert, &t);
-    }
-    umi_pool_run(ctx->pool, expert_dots, &t);
+    const int X = (int)w->ne[2];
+    const int64_t k = w->ne[0], m = w->ne[1];
+    memset(t, 0, sizeof *t);
+    t->w = w, t->s = s, t->x = x, t->gather = gather, t->y = y, t->n_used = (int)ctx->model->hp.n_expert_used;
+    t->p = umi_kernels_plan_solo(w->type, k, m);
+    t->vec_dot = wt->vec_dot;
+    if (!t->p.act)
+        t->p.act = wt->vec_dot_type == UMI_TYPE_F32 ? copy_f32 : umi_type_traits_get(wt->vec_dot_type)->from_float;
+    t->n_rows = s->start[X];
+    t->xq_row = umi_type_row_size(wt->vec_dot_type, k);
+    /* Rows per item: whole 16-row tiles, about an eighth of the matrix so
+     * that even a single expert splits over the threads. */
+    t->chunk = m / 8 < 16 ? 16 : m / 8 - (m / 8) % 16;
+    t->n_chunks = (int)((m + t->chunk - 1) / t->chunk);
+    for (int e = 0; e < X && e < MAX_EXPERTS; e++)
+        if (s->start[e + 1] > s->start[e]) t->active[t->n_active++] = e;
+}
+
+/* True when task b can read task a's converted inputs. */
+static bool same_inputs(const expert_task *a, const expert_task *b) {
+    return a->x == b->x && a->gather == b->gather && a->p.act == b->p.act && a->xq_row == b->xq_row;
+}
+
+/* Converts the task's inputs into xq (F32 inputs already in slot-row
+ * order are read in place), after the SwiGLU when the task has one. */
+static void expert_convert_inputs(umi_context *ctx, expert_task *t, void *xq) {
+    t->xq = t->p.act == copy_f32 && !t->gather ? (void *)t->x : xq;
+    if (t->xq == t->x && !t->up) return;
+    /* a few rows convert faster than waking the workers for them */
+    if (t->n_rows <= 4) expert_convert(t, 0, 1);
+    else umi_pool_run(ctx->pool, expert_convert, t);
+}
+
+static void expert_run(umi_context *ctx, expert_task *a, expert_task *b) {
+    expert_pass ps = {.t = {a, b}, .n_tasks = b ? 2 : 1};
+    atomic_init(&ps.next, 0);
+    umi_pool_run(ctx->pool, expert_dots, &ps);
 }
 
 void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
     const umi_hparams *hp = &ctx->model->hp;
     umi_moe_scratch *s = &ctx->moe;
     const int X = (int)hp->n_expert, U = (int)hp->n_expert_used;
-    const int E = (int)hp->n_embd, FX = (int)hp->n_ff_exp;
+    const int E = (int)hp->n_embd;
     route(ctx, L, n);
     group_by_expert(s, n, X, U);
-    expert_matmul(ctx, L->ffn_up_exps, ctx->xb, n, U, s->up);
-    expert_matmul(ctx, L->ffn_gate_exps, ctx->xb, n, U, s->gate);
-    umi_swiglu(s->gate, s->up, n * U, FX);
-    expert_matmul(ctx, L->ffn_down_exps, s->gate, n * U, 1, s->out);
+    /* The gate and up inputs (each token once per slot row) are converted
+     * into s->out, unused until the down product writes it; the down input
+     * into s->xq. */
+    expert_task up, gate, down;
+    expert_setup(ctx, &up, L->ffn_up_exps, ctx->xb, true, s->up);
+    expert_setup(ctx, &gate, L->ffn_gate_exps, ctx->xb, true, s->gate);
+    expert_convert_inputs(ctx, &up, s->out);
+    if (same_inputs(&up, &gate)) {
+        gate.xq = up.xq;
+        expert_run(ctx, &up, &gate);
+    } else { /* gate and up of different types: one after the other */
+        expert_run(ctx, &up, NULL);
+        expert_convert_inputs(ctx, &gate, s->out);
+        expert_run(ctx, &gate, NULL);
+    }
+    expert_setup(ctx, &down, L->ffn_down_exps, s->gate, false, s->out);
+    down.up = s->up; /* SwiGLU row by row in the conversion pass, on every thread */
+    expert_convert_inputs(ctx, &down, s->xq);
+    expert_run(ctx, &down, NULL);
     for (int t = 0; t < n; t++) {
         const float *w = s->w + (size_t)t * U;
+        const int32_t *pos = s->sel + (size_t)t * U; /* slot rows, after grouping */
         float *o = out + (size_t)t * E;
-        const float *e0 = s->out + (size_t)t * U * E;
+        const float *e0 = s->out + (size_t)pos[0] * E;
         for (int i = 0; i < E; i++) o[i] = e0[i] * w[0];
         for (int j = 1; j < U; j++) {
-            const float *ej = e0 + (size_t)j * E;
+            const float *ej = s->out + (size_t)pos[j] * E;
             for (int i = 0; i < E; i++) o[i] += ej[i] * w[j];
         }
     }

@@ -17,9 +17,9 @@ static umi_tile_fn find_tile(umi_dot_fn dot, int level, int *tm, int *tn) {
     return t;
 }
 
-/* wide_tile: any tile of the chosen dot, else (single tokens) only those
- * that keep rn = 1 in registers. */
-static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok, bool wide_tile) {
+/* The family's scalar plan, then its tile (looked up by the scalar dot)
+ * and the SIMD twins for this CPU. */
+static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok, bool many) {
     umi_kernel_plan p = {0};
     if (umi_kernels_plan_float(wtype, k, m, n_tok, tok, &p) ||
         umi_kernels_plan_legacy(wtype, k, m, n_tok, tok, &p) ||
@@ -27,7 +27,7 @@ static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int
         const int level = umi_cpu_level_get();
         /* Single tokens: only tiles that keep rn = 1 in registers (the
          * legacy family's blocks tile: 16 rows at once). */
-        if (p.dot && wide_tile) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
+        if (p.dot && many) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
         else if (p.dot) p.tile = umi_kernels_tile_for_legacy(p.dot, level, &p.tile_m, &p.tile_n);
         if (p.dot) p.dot = find_twin(p.dot, level);
         if (p.act) {
@@ -45,4 +45,30 @@ umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok
 
 umi_kernel_plan umi_kernels_plan_solo(uint32_t wtype, int64_t k, int64_t m) {
     return plan(wtype, k, m, 1, 0, true);
+}
+
+/* Register tiles (at most this many rows or tokens) serve partial tiles by
+ * single dots; recomputing a few outputs of a whole tile (the same bits)
+ * is cheaper. Larger tiles take any remainder themselves. */
+enum { SMALL_TILE = 8 };
+
+void umi_kernels_tile_rows(const umi_kernel_plan *p, int k, const void *w, size_t w_row, int64_t r0, int64_t r1,
+                           const void *xq, size_t xq_row, int n_tok, float *y, size_t y_stride) {
+    int tb = (int)(UMI_TILE_L2_BUDGET / xq_row);
+    tb = tb < p->tile_n ? p->tile_n : tb - tb % p->tile_n;
+    for (int j0 = 0; j0 < n_tok; j0 += tb) {
+        const int j1 = j0 + tb < n_tok ? j0 + tb : n_tok;
+        for (int64_t r = r0; r < r1; r += p->tile_m) {
+            int64_t rs = r; /* a short last tile of small tiles overlaps the previous one instead */
+            if (r1 - r < p->tile_m && p->tile_m <= SMALL_TILE && r1 - r0 >= p->tile_m) rs = r1 - p->tile_m;
+            const int rm = (int)(r1 - rs < p->tile_m ? r1 - rs : p->tile_m);
+            for (int j = j0; j < j1; j += p->tile_n) {
+                int js = j;
+                if (j1 - j < p->tile_n && p->tile_n <= SMALL_TILE && j1 - j0 >= p->tile_n) js = j1 - p->tile_n;
+                const int rn = j1 - js < p->tile_n ? j1 - js : p->tile_n;
+                p->tile(k, (const char *)w + rs * w_row, w_row, rm, (const char *)xq + js * xq_row, xq_row, rn,
+                        y + js * y_stride + rs, y_stride);
+            }
+        }
+    }
 }

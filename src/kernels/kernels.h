@@ -75,11 +75,19 @@ typedef struct umi_kernel_plan {
 } umi_kernel_plan;
 
 umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok);
-/* The plan of a single-token product (n_tok 1) for many tokens at once:
- * its dot and act, with the widest tile of that dot, so every token gets
- * the bits a 1-token call gives it while weights load once per tile (a
- * multi-sequence decode, src/infer/multi.c). */
+/* The plan of a product in which every token takes the single-token dot
+ * (n_tok 1): its dot and act, with the widest tile of that dot, so every
+ * token gets the bits a 1-token call gives it while weights load once per
+ * tile — the reference's expert products (mul_mat_id: moe.c) and a
+ * multi-sequence decode (src/infer/multi.c). */
 umi_kernel_plan umi_kernels_plan_solo(uint32_t wtype, int64_t k, int64_t m);
+/* Rows [r0, r1) of weight w (rows of w_row bytes, w at row 0) times tokens
+ * [0, n_tok) of xq through the plan's tile: y[j * y_stride + r]. Tokens go
+ * in blocks whose converted activations stay in L2 while the rows stream
+ * past them. */
+enum { UMI_TILE_L2_BUDGET = 512 * 1024 };
+void umi_kernels_tile_rows(const umi_kernel_plan *p, int k, const void *w, size_t w_row, int64_t r0, int64_t r1,
+                           const void *xq, size_t xq_row, int n_tok, float *y, size_t y_stride);
 
 /* The float dots of generic.c with the plan signature. */
 float umi_plan_dot_f32_vec(int k, const void *w, const void *x);
@@ -111,5 +119,22 @@ bool umi_kernels_plan_legacy(uint32_t wtype, int64_t k, int64_t m, int n_tok, in
                              umi_kernel_plan *p); /* Q4_0 .. Q8_0, IQ4_NL (legacy.c) */
 bool umi_kernels_plan_kquant(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,
                              umi_kernel_plan *p); /* Q2_K .. Q6_K, IQ4_XS (kquant.c) */
+
+/* ---------------------------------------------------------------- attention (att.c)
+ *
+ * Large-batch attention over an F16 KV cache, the reference's tiled order:
+ * for nq queries q_a (rows of hd floats), s[a * s_stride + i] = fused
+ * multiply-add chain over d ascending of k_i[d] * q_a[d] from 0, k_i =
+ * kc + off[i]; out[d] = chain over i ascending of v_i[d] * p[i], starting
+ * from out[d]. The SIMD kernels give identical bits. */
+void umi_att_scores_f16(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
+                        int s_stride);
+void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out);
+typedef struct umi_att_kernels {
+    void (*scores)(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
+                   int s_stride);
+    void (*accum)(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out);
+} umi_att_kernels;
+umi_att_kernels umi_kernels_att(int cpu_level);
 
 #endif

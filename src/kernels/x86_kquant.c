@@ -609,9 +609,11 @@ AVX512 static void k4_lay_out(const char *blk0, size_t ws, k4_layout *L) {
     L->dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(hdr, 16)));
 }
 
-/* One super-block of NT (1 or 2) tokens against the laid-out rows. */
+/* One super-block of NT (1 or 2) tokens against the laid-out rows: one
+ * float step per 64 elements (gemm order) or per super-block (`whole`, the
+ * gemv order, whose integer sums are the same steps added exactly). */
 AVX512 static inline void k4_tokens(const k4_layout *L, const umi_block_q8_K *const a[2], int nt, __m512 *acc[2],
-                                    __m512 *accm[2]) {
+                                    __m512 *accm[2], bool whole) {
     __m512i isum[2][4];
 #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) { /* sub-blocks of 32: 16 products per 16-bit lane, no overflow */
@@ -638,22 +640,33 @@ AVX512 static inline void k4_tokens(const k4_layout *L, const umi_block_q8_K *co
         const __m512 da = _mm512_set1_ps(a[j]->d);
         const __m512 dd = _mm512_mul_ps(L->d, da), dm = _mm512_mul_ps(L->dmin, da);
         __m512 ac = *acc[j], am = *accm[j];
+        __m512i it = _mm512_setzero_si512(), mt = _mm512_setzero_si512();
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
             const int b0 = a[j]->bsums[4 * c] + a[j]->bsums[4 * c + 1];
             const int b1 = a[j]->bsums[4 * c + 2] + a[j]->bsums[4 * c + 3];
             const __m512i bp = _mm512_set1_epi32((int)((uint32_t)(uint16_t)b0 | (uint32_t)(uint16_t)b1 << 16));
-            ac = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j][c]), dd, ac);
-            am = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(L->mn[c], bp)), dm, am);
+            const __m512i ms = _mm512_madd_epi16(L->mn[c], bp);
+            if (whole) {
+                it = _mm512_add_epi32(it, isum[j][c]);
+                mt = _mm512_add_epi32(mt, ms);
+            } else {
+                ac = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j][c]), dd, ac);
+                am = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), dm, am);
+            }
+        }
+        if (whole) {
+            ac = _mm512_fmadd_ps(_mm512_cvtepi32_ps(it), dd, ac);
+            am = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mt), dm, am);
         }
         *acc[j] = ac, *accm[j] = am;
     }
 }
 
-AVX512 static void tile_q4_K_gemm_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
-                                      float *y, size_t ys) {
-    if (rm != K4_ROWS) {
-        edge(q4_K_gemm_512, k, w, ws, rm, x, xs, rn, y, ys);
+AVX512 static inline void tile_q4_K_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                        float *y, size_t ys, bool whole) {
+    if (rm != K4_ROWS || (whole && rn < 2)) { /* one gemv token is faster as a dot */
+        edge(whole ? q4_K_gemv_512 : q4_K_gemm_512, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     __m512 acc[K4_TOKS], accm[K4_TOKS];
@@ -666,15 +679,26 @@ AVX512 static void tile_q4_K_gemm_512(int k, const void *w, size_t ws, int rm, c
             const umi_block_q8_K *a[2] = {(const umi_block_q8_K *)(const void *)((const char *)x + j * xs) + b,
                                           (const umi_block_q8_K *)(const void *)((const char *)x + (j + 1) * xs) + b};
             __m512 *pa[2] = {&acc[j], &acc[j + 1]}, *pm[2] = {&accm[j], &accm[j + 1]};
-            k4_tokens(&L, a, 2, pa, pm);
+            k4_tokens(&L, a, 2, pa, pm, whole);
         }
         if (j < rn) {
             const umi_block_q8_K *a[2] = {(const umi_block_q8_K *)(const void *)((const char *)x + j * xs) + b, NULL};
             __m512 *pa[2] = {&acc[j], NULL}, *pm[2] = {&accm[j], NULL};
-            k4_tokens(&L, a, 1, pa, pm);
+            k4_tokens(&L, a, 1, pa, pm, whole);
         }
     }
     for (int j = 0; j < rn; j++) _mm512_storeu_ps(y + j * ys, _mm512_sub_ps(acc[j], accm[j]));
+}
+
+AVX512 static void tile_q4_K_gemm_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                      float *y, size_t ys) {
+    tile_q4_K_512(k, w, ws, rm, x, xs, rn, y, ys, false);
+}
+
+/* The gemv order serves every token of an expert's group (moe.c). */
+AVX512 static void tile_q4_K_gemv_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                      float *y, size_t ys) {
+    tile_q4_K_512(k, w, ws, rm, x, xs, rn, y, ys, true);
 }
 
 /* Q6_K, lanes8 order, 4 rows x 4 tokens in registers: each 64-element step
@@ -783,9 +807,9 @@ umi_dot_fn umi_kernels_simd_twin_kquant(umi_dot_fn scalar, int cpu_level) {
 
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
     if (cpu_level != UMI_CPU_AVX512) return NULL;
-    if (dot == umi_dot_q4_K_gemm) {
+    if (dot == umi_dot_q4_K_gemm || dot == umi_dot_q4_K_gemv) {
         *tile_m = K4_ROWS, *tile_n = K4_TOKS;
-        return tile_q4_K_gemm_512;
+        return dot == umi_dot_q4_K_gemm ? tile_q4_K_gemm_512 : tile_q4_K_gemv_512;
     }
     if (dot == umi_dot_q6_K_lanes8) {
         *tile_m = Q6_ROWS, *tile_n = Q6_TOKS;

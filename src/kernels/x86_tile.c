@@ -28,6 +28,19 @@ AVX512 static inline float hsum16(__m512 v) {
     return hsum8(_mm256_add_ps(hi, lo));
 }
 
+/* The SIMD twins of the dots the tiles stand for, for the edges. */
+AVX512 static float f32_gemm_dot_512(int k, const void *w, const void *x) {
+    return umi_dot_f32_gemm_avx512(k, w, x);
+}
+
+AVX512 static float f16_gemm_dot_512(int k, const void *w, const void *x) {
+    return umi_dot_f16_gemm_avx512(k, w, x);
+}
+
+AVX512 static float f16_vec_dot_512(int k, const void *w, const void *x) {
+    return umi_dot_f16_vec_avx512(k, w, x);
+}
+
 /* Partial tiles (edges) fall back to the single dot, which is bit-identical. */
 static void edge(umi_dot_fn dot, int k, const char *w, size_t ws, int rm, const char *x, size_t xs,
                  int rn, float *y, size_t ys) {
@@ -40,7 +53,7 @@ static void edge(umi_dot_fn dot, int k, const char *w, size_t ws, int rm, const 
 AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(umi_plan_dot_f32_gemm, k, w, ws, rm, x, xs, rn, y, ys);
+        edge(f32_gemm_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
@@ -69,7 +82,7 @@ AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const v
 AVX512 static void tile_f16_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(umi_plan_dot_f16_gemm, k, w, ws, rm, x, xs, rn, y, ys);
+        edge(f16_gemm_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
@@ -97,12 +110,62 @@ AVX512 static void tile_f16_512(int k, const void *w, size_t ws, int rm, const v
         for (int i = 0; i < TM; i++) y[j * ys + i] = hsum16(acc[i][j]);
 }
 
+/* F16 in "vec" order (the single-token dot, which the reference's expert
+ * products use for every token): each output has 4 accumulators, class a
+ * taking the 16-element chunks 4i + a of the row. The classes are
+ * independent chains, so they are run one after another (16 registers for
+ * the 4 x 4 outputs instead of 64), each pass reading a quarter of every
+ * row, which the previous pass left in L1. Missing rows and tokens of an
+ * edge tile repeat the last one (outputs are independent) and are not
+ * stored; one token alone goes to the single dot. */
+enum { VEC_STEP = 64, VTM = 4, VTN = 6 };
+
+AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
+                                    int rn, float *y, size_t ys) {
+    if (rn < 2 || k % VEC_STEP) {
+        edge(f16_vec_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const uint16_t *wr[VTM], *xr[VTN];
+    for (int i = 0; i < VTM; i++) wr[i] = (const uint16_t *)((const char *)w + (i < rm ? i : rm - 1) * ws);
+    for (int j = 0; j < VTN; j++) xr[j] = (const uint16_t *)((const char *)x + (j < rn ? j : rn - 1) * xs);
+    __m512 part[4][VTM][VTN];
+    for (int a = 0; a < 4; a++) {
+        __m512 acc[VTM][VTN];
+        _Pragma("GCC unroll 4")
+        for (int i = 0; i < VTM; i++)
+            _Pragma("GCC unroll 6")
+            for (int j = 0; j < VTN; j++) acc[i][j] = _mm512_setzero_ps();
+        for (int l = 16 * a; l < k; l += VEC_STEP) {
+            __m512 wv[VTM];
+            _Pragma("GCC unroll 4")
+            for (int i = 0; i < VTM; i++) wv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wr[i] + l)));
+            _Pragma("GCC unroll 6")
+            for (int j = 0; j < VTN; j++) {
+                const __m512 xv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(xr[j] + l)));
+                _Pragma("GCC unroll 4")
+                for (int i = 0; i < VTM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
+            }
+        }
+        _Pragma("GCC unroll 4")
+        for (int i = 0; i < VTM; i++)
+            _Pragma("GCC unroll 6")
+            for (int j = 0; j < VTN; j++) part[a][i][j] = acc[i][j];
+    }
+    for (int j = 0; j < rn; j++)
+        for (int i = 0; i < rm; i++) {
+            const __m512 v = _mm512_add_ps(_mm512_add_ps(part[0][i][j], part[2][i][j]),
+                                           _mm512_add_ps(part[1][i][j], part[3][i][j]));
+            y[j * ys + i] = hsum16(v);
+        }
+}
+
 /* ---------------------------------------------------------------- Q8_0 (8 lanes) */
 
 AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(umi_dot_q8_0_lanes8, k, w, ws, rm, x, xs, rn, y, ys);
+        edge(umi_dot_q8_0_avx2, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
@@ -145,12 +208,12 @@ AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const v
 
 /* The same Q8_0 order with AVX512-VNNI: the byte dot-product instruction
  * wants unsigned x signed bytes, so activations are offset by 128 (x ^ 0x80)
- * and 128 x (the lane's sum of weights) is subtracted again; the lane sums
+ * and each lane sum starts from -128 x (its sum of weights); the lane sums
  * are the same exact integers, so the float steps are unchanged. */
 VNNI static void tile_q8_0_vnni(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(umi_dot_q8_0_lanes8, k, w, ws, rm, x, xs, rn, y, ys);
+        edge(umi_dot_q8_0_avx2, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
@@ -161,24 +224,26 @@ VNNI static void tile_q8_0_vnni(int k, const void *w, size_t ws, int rm, const v
         _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) acc[i][j] = _mm256_setzero_ps();
     for (int b = 0; b < k / UMI_QK8_0; b++) {
-        __m256i wq[TM], wsum[TM];
-        float wd[TM];
+        __m256i wq[TM], wneg[TM];
+        __m256 wd[TM];
         _Pragma("GCC unroll 4")
         for (int i = 0; i < TM; i++) {
             const umi_block_q8_0 *blk = (const umi_block_q8_0 *)(wc + i * ws) + b;
             wq[i] = _mm256_loadu_si256((const __m256i *)blk->qs);
-            wsum[i] = _mm256_slli_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, wq[i]), 7);
-            wd[i] = umi_fp16_to_fp32(blk->d);
+            /* -128 x the lane's weight sum: the starting value of each product's sum */
+            wneg[i] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                       _mm256_slli_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, wq[i]), 7));
+            wd[i] = _mm256_set1_ps(umi_fp16_to_fp32(blk->d));
         }
         _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) {
             const umi_block_q8_0 *xb = (const umi_block_q8_0 *)(xc + j * xs) + b;
             const __m256i xu = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)xb->qs), flip);
-            const float xd = umi_fp16_to_fp32(xb->d);
+            const __m256 xd = _mm256_set1_ps(umi_fp16_to_fp32(xb->d));
             _Pragma("GCC unroll 4")
             for (int i = 0; i < TM; i++) {
-                const __m256i s = _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), xu, wq[i]), wsum[i]);
-                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(wd[i] * xd), _mm256_cvtepi32_ps(s), acc[i][j]);
+                const __m256i s = _mm256_dpbusd_epi32(wneg[i], xu, wq[i]);
+                acc[i][j] = _mm256_fmadd_ps(_mm256_mul_ps(wd[i], xd), _mm256_cvtepi32_ps(s), acc[i][j]);
             }
         }
     }
@@ -193,6 +258,10 @@ umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int
     *tile_n = TN;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f32_gemm) return tile_f32_512;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_gemm) return tile_f16_512;
+    if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_vec) {
+        *tile_m = VTM, *tile_n = VTN;
+        return tile_f16_vec_512;
+    }
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_dot_q8_0_lanes8 && umi_cpu_features_get()->avx512vnni)
         return tile_q8_0_vnni;
     if ((cpu_level == UMI_CPU_AVX512 || cpu_level == UMI_CPU_AVX2) && dot == umi_dot_q8_0_lanes8)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/cpu.h"
+#include "core/expf.h"
 #include "core/fp16.h"
 #include "kernels/kernels.h"
 #include "quant/blocks.h"
@@ -28,6 +29,20 @@ static float frand(void) {
 }
 
 static bool same(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* umi_expf_poly as first written, scaling by ldexpf: the power-of-two
+ * shortcut must give the same bits. */
+static float expf_poly_ldexpf(float x) {
+    const float shift = 0x1.8p23f;
+    const float z = fmaf(x, 0x1.715476p+0f, shift);
+    const float n = z - shift;
+    if (fabsf(n) > 192.0f) return n > 0.0f ? INFINITY : 0.0f;
+    const float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x));
+    const float u = b * b;
+    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                         u, fmaf(0x1.ffffecp-1f, b, 1.0f));
+    return ldexpf(j, (int)n);
+}
 
 int main(int argc, char **argv) {
     (void)argc, (void)argv;
@@ -91,6 +106,7 @@ int main(int argc, char **argv) {
         const struct { umi_dot_fn dot; const void *w, *x; size_t row; const char *name; } cases[] = {
             {umi_plan_dot_f32_gemm, w32, x32, K * sizeof(float), "f32 tile"},
             {umi_plan_dot_f16_gemm, w16, x16, K * sizeof(uint16_t), "f16 tile"},
+            {umi_plan_dot_f16_vec, w16, x16, K * sizeof(uint16_t), "f16 vec tile"},
             {umi_dot_q8_0_lanes8, w8, x8, K / 32 * sizeof(umi_block_q8_0), "q8_0 tile"},
         };
         for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -119,6 +135,59 @@ int main(int argc, char **argv) {
     check(p1.dot == umi_kernels_simd_twin(umi_plan_dot_f32_vec, top), "plan f32 decode", top, 256);
     check(p2.dot == umi_kernels_simd_twin(umi_plan_dot_f32_gemm, top), "plan f32 batch", top, 256);
     check(p3.dot == umi_kernels_simd_twin(umi_plan_dot_f32_vec, top), "plan f32 k%16", top, 172);
+    /* exp: every float step from -150 to 150 by 2^-12, plus the edges of the
+     * normal range (results near 2^-126, subnormal, overflowing). */
+    {
+        int bad = 0;
+        for (float xv = -150.0f; xv <= 150.0f; xv += 0x1p-12f) bad += !same(umi_expf_poly(xv), expf_poly_ldexpf(xv));
+        for (int i = 0; i < 200000; i++) {
+            const float xv = -88.5f + frand() * 2.0f, xw = 88.0f + frand() * 1.5f;
+            bad += !same(umi_expf_poly(xv), expf_poly_ldexpf(xv)) + !same(umi_expf_poly(xw), expf_poly_ldexpf(xw));
+        }
+        check(bad == 0, "expf_poly scaling", top, bad);
+    }
+
+    /* Attention chains over an F16 cache, rows in scrambled cell order. */
+    for (int li_ = 0; li_ < n_levels; li_++) {
+        const int level = levels[li_];
+        enum { CELLS = 80, STRIDE = 136 };
+        static uint16_t cache[CELLS * STRIDE];
+        static float q[5 * STRIDE], s0[64], s1[5 * 64], o0[STRIDE], o1[STRIDE];
+        for (int i = 0; i < CELLS * STRIDE; i++) cache[i] = umi_fp32_to_fp16(frand());
+        const umi_att_kernels att = umi_kernels_att(level);
+        const int hds[] = {7, 16, 63, 64, 80, 128, 136}, ns[] = {1, 5, 16, 37, 64};
+        for (size_t h = 0; h < sizeof hds / sizeof *hds; h++)
+            for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
+                const int hd = hds[h], n = ns[c];
+                int32_t off[64];
+                for (int i = 0; i < n; i++) off[i] = ((i * 37 + 11) % CELLS) * STRIDE;
+                for (int d = 0; d < 5 * hd; d++) q[d] = frand();
+                for (int d = 0; d < hd; d++) o0[d] = o1[d] = frand();
+                for (int i = 0; i < n; i++) s0[i] = frand() * 0.1f;
+                bool ok = true;
+                for (int nq = 1; nq <= 5; nq++) { /* query sets of 1, 2, 4 and mixes */
+                    umi_att_scores_f16(cache, off, n, q, nq, hd, s1, 64);
+                    float sv[5 * 64];
+                    att.scores(cache, off, n, q, nq, hd, sv, 64);
+                    for (int a = 0; a < nq; a++)
+                        for (int i = 0; i < n; i++) ok &= same(sv[a * 64 + i], s1[a * 64 + i]);
+                }
+                check(ok, "att scores", level, hd * 100 + n);
+                umi_att_accum_f16(cache, off, n, s0, hd, o0);
+                att.accum(cache, off, n, s0, hd, o1);
+                ok = true;
+                for (int d = 0; d < hd; d++) ok &= same(o0[d], o1[d]);
+                check(ok, "att accum", level, hd * 100 + n);
+            }
+    }
+
+    /* Routed (expert) products: the single-token dot for every token, and
+     * a tile only if it is that same dot's. */
+    const umi_kernel_plan r1 = umi_kernels_plan_solo(UMI_TYPE_F16, 256, 64);
+    check(r1.dot == umi_kernels_simd_twin(umi_plan_dot_f16_vec, top), "routed f16 dot", top,
+          256);
+    int rtm = 0, rtn = 0;
+    check(r1.tile == umi_kernels_tile_for(umi_plan_dot_f16_vec, top, &rtm, &rtn), "routed f16 tile", top, 256);
     printf("cpu level %s\n%d passed, %d failed\n", umi_cpu_level_name((umi_cpu_level)top), passed,
            failed);
     return failed ? 1 : 0;

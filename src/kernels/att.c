@@ -1,0 +1,179 @@
+/* The two inner loops of large-batch attention over an F16 KV cache, in the
+ * reference's tiled flash-attention order (attention.c):
+ *  - scores: per key row, a fused multiply-add chain over the head
+ *    dimension, d ascending, from 0;
+ *  - accumulation: per output element, a fused multiply-add chain over the
+ *    tile's positions, ascending.
+ * Each chain is sequential, so the SIMD versions put independent chains in
+ * lanes (16 key rows; 16 output elements) and keep every chain's order:
+ * identical bits (tests/unit/test_kernels.c). */
+#include "kernels/kernels.h"
+
+#include <math.h>
+
+#include "core/cpu.h"
+#include "core/fp16.h"
+
+void umi_att_scores_f16(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
+                        int s_stride) {
+    for (int a = 0; a < nq; a++)
+        for (int i = 0; i < n; i++) {
+            const uint16_t *kr = kc + off[i];
+            float acc = 0.0f;
+            for (int d = 0; d < hd; d++) acc = fmaf(umi_fp16_to_fp32(kr[d]), q[(size_t)a * hd + d], acc);
+            s[(size_t)a * s_stride + i] = acc;
+        }
+}
+
+void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
+    for (int d = 0; d < hd; d++) {
+        float a = out[d];
+        for (int i = 0; i < n; i++) a = fmaf(umi_fp16_to_fp32(vc[off[i] + d]), p[i], a);
+        out[d] = a;
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+/* 16 rows at a time: one gather fetches elements d and d + 1 of every row
+ * (as the low and high halves of a 32-bit lane), for NQ queries at once. */
+enum { MAX_NQ = 8 };
+
+AVX512 static inline __attribute__((always_inline)) void scores_512_nq(const uint16_t *kc, const int32_t *off,
+                                                                       int n, const float *q, const int nq, int hd,
+                                                                       float *s, int s_stride) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i idx = _mm512_slli_epi32(_mm512_loadu_si512(off + i), 1); /* bytes */
+        __m512 acc[MAX_NQ];
+        for (int a = 0; a < nq; a++) acc[a] = _mm512_setzero_ps();
+        int d = 0;
+        for (; d + 2 <= hd; d += 2) {
+            const __m512i g = _mm512_i32gather_epi32(idx, (const void *)(kc + d), 1);
+            const __m512 lo = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+            const __m512 hi = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
+            for (int a = 0; a < nq; a++) {
+                acc[a] = _mm512_fmadd_ps(lo, _mm512_set1_ps(q[a * hd + d]), acc[a]);
+                acc[a] = _mm512_fmadd_ps(hi, _mm512_set1_ps(q[a * hd + d + 1]), acc[a]);
+            }
+        }
+        if (d < hd) { /* odd head size: the last element alone (a pair would read past the row) */
+            float v[16];
+            for (int l = 0; l < 16; l++) v[l] = umi_fp16_to_fp32(kc[off[i + l] + d]);
+            const __m512 kv = _mm512_loadu_ps(v);
+            for (int a = 0; a < nq; a++) acc[a] = _mm512_fmadd_ps(kv, _mm512_set1_ps(q[a * hd + d]), acc[a]);
+        }
+        for (int a = 0; a < nq; a++) _mm512_storeu_ps(s + (size_t)a * s_stride + i, acc[a]);
+    }
+    if (i < n)
+        for (int a = 0; a < nq; a++)
+            umi_att_scores_f16(kc, off + i, n - i, q + (size_t)a * hd, 1, hd, s + (size_t)a * s_stride + i, 0);
+}
+
+AVX512 static void scores_512(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
+                              int s_stride) {
+    for (int a = 0; a < nq;) { /* whole register sets of 8, 4, 2 or 1 queries */
+        const float *qa = q + (size_t)a * hd;
+        float *sa = s + (size_t)a * s_stride;
+        if (nq - a >= 8) scores_512_nq(kc, off, n, qa, 8, hd, sa, s_stride), a += 8;
+        else if (nq - a >= 4) scores_512_nq(kc, off, n, qa, 4, hd, sa, s_stride), a += 4;
+        else if (nq - a >= 2) scores_512_nq(kc, off, n, qa, 2, hd, sa, s_stride), a += 2;
+        else scores_512_nq(kc, off, n, qa, 1, hd, sa, s_stride), a += 1;
+    }
+}
+
+/* Output elements 16 at a time, up to 8 vectors held in registers across
+ * the tile's positions; a partial last vector is masked. */
+AVX512 static void accum_512(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
+    enum { NV = 8 };
+    for (int d0 = 0; d0 < hd; d0 += 16 * NV) {
+        const int nd = hd - d0 < 16 * NV ? hd - d0 : 16 * NV;
+        const int nv = (nd + 15) / 16;
+        const __mmask16 last = (__mmask16)(nd % 16 ? (1u << (nd % 16)) - 1 : 0xffff);
+        __m512 acc[NV];
+        for (int v = 0; v < nv; v++)
+            acc[v] = _mm512_maskz_loadu_ps(v == nv - 1 ? last : 0xffff, out + d0 + 16 * v);
+        for (int i = 0; i < n; i++) {
+            const uint16_t *vr = vc + off[i] + d0;
+            const __m512 pv = _mm512_set1_ps(p[i]);
+            for (int v = 0; v < nv; v++) {
+                const __m256i h = _mm256_maskz_loadu_epi16(v == nv - 1 ? last : 0xffff, vr + 16 * v);
+                acc[v] = _mm512_fmadd_ps(_mm512_cvtph_ps(h), pv, acc[v]);
+            }
+        }
+        for (int v = 0; v < nv; v++) _mm512_mask_storeu_ps(out + d0 + 16 * v, v == nv - 1 ? last : 0xffff, acc[v]);
+    }
+}
+
+/* AVX2: 8 rows per gather, 8 output elements per vector (the tail scalar). */
+AVX2 static void scores_avx2_one(const uint16_t *kc, const int32_t *off, int n, const float *q, int hd, float *s) {
+    int i = 0;
+    const __m256i lo16 = _mm256_set1_epi32(0xffff);
+    for (; i + 8 <= n; i += 8) {
+        const __m256i idx = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(off + i)), 1);
+        __m256 acc = _mm256_setzero_ps();
+        int d = 0;
+        for (; d + 2 <= hd; d += 2) {
+            const __m256i g = _mm256_i32gather_epi32((const int *)(const void *)(kc + d), idx, 1);
+            /* each half widened to a float's bits: a half in the low 16 bits of a lane */
+            const __m256i l = _mm256_and_si256(g, lo16), h = _mm256_srli_epi32(g, 16);
+            const __m128i l16 = _mm_packus_epi32(_mm256_castsi256_si128(l), _mm256_extracti128_si256(l, 1));
+            const __m128i h16 = _mm_packus_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+            acc = _mm256_fmadd_ps(_mm256_cvtph_ps(l16), _mm256_set1_ps(q[d]), acc);
+            acc = _mm256_fmadd_ps(_mm256_cvtph_ps(h16), _mm256_set1_ps(q[d + 1]), acc);
+        }
+        if (d < hd) {
+            float v[8];
+            for (int l = 0; l < 8; l++) v[l] = umi_fp16_to_fp32(kc[off[i + l] + d]);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(v), _mm256_set1_ps(q[d]), acc);
+        }
+        _mm256_storeu_ps(s + i, acc);
+    }
+    if (i < n) umi_att_scores_f16(kc, off + i, n - i, q, 1, hd, s + i, 0);
+}
+
+AVX2 static void scores_avx2(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
+                             int s_stride) {
+    for (int a = 0; a < nq; a++) scores_avx2_one(kc, off, n, q + (size_t)a * hd, hd, s + (size_t)a * s_stride);
+}
+
+AVX2 static void accum_avx2(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
+    enum { NV = 8 };
+    const int hd8 = hd - hd % 8;
+    for (int d0 = 0; d0 < hd8; d0 += 8 * NV) {
+        const int nv = (hd8 - d0) / 8 < NV ? (hd8 - d0) / 8 : NV;
+        __m256 acc[NV];
+        for (int v = 0; v < nv; v++) acc[v] = _mm256_loadu_ps(out + d0 + 8 * v);
+        for (int i = 0; i < n; i++) {
+            const uint16_t *vr = vc + off[i] + d0;
+            const __m256 pv = _mm256_set1_ps(p[i]);
+            for (int v = 0; v < nv; v++)
+                acc[v] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vr + 8 * v))), pv, acc[v]);
+        }
+        for (int v = 0; v < nv; v++) _mm256_storeu_ps(out + d0 + 8 * v, acc[v]);
+    }
+    for (int d = hd8; d < hd; d++) { /* the last hd % 8 elements, as the scalar loop */
+        float a = out[d];
+        for (int i = 0; i < n; i++) a = fmaf(umi_fp16_to_fp32(vc[off[i] + d]), p[i], a);
+        out[d] = a;
+    }
+}
+
+umi_att_kernels umi_kernels_att(int cpu_level) {
+    if (cpu_level == UMI_CPU_AVX512) return (umi_att_kernels){scores_512, accum_512};
+    if (cpu_level == UMI_CPU_AVX2) return (umi_att_kernels){scores_avx2, accum_avx2};
+    return (umi_att_kernels){umi_att_scores_f16, umi_att_accum_f16};
+}
+
+#else
+
+umi_att_kernels umi_kernels_att(int cpu_level) {
+    (void)cpu_level;
+    return (umi_att_kernels){umi_att_scores_f16, umi_att_accum_f16};
+}
+
+#endif
