@@ -139,7 +139,7 @@ int cmd_bench(int argc, char **argv) {
         return bw > 0 ? EXIT_OK : EXIT_RUNTIME;
     }
     if (!model) model = cli_default_model();
-    /* The probes (bandwidth; the planner's kernel rates on first use) run in
+    /* The probes (bandwidth, and the planner's own on its first run) run in
      * a child process, so their buffers never count in this one's peak RSS. */
     const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
     probes pr;

@@ -40,7 +40,7 @@ int cli_guard(const char *path, int n_ctx, const char *kv_type, bool force, doub
     pp.kv_type = kv_type;
     pp.hw = "this";
     pp.mem_gb = mem_gb;
-    pp.memory_only = true; /* no bandwidth or kernel probes before a load */
+    pp.memory_only = true; /* no bandwidth probe before a load */
     umi_plan_result r;
     umi_error err = {0};
     if (umi_plan_compute(&pp, &r, &err) != UMI_OK) {

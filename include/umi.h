@@ -354,8 +354,6 @@ typedef struct umi_plan_result {
                                  needed or not enough memory even then */
     /* Speed. */
     uint64_t bytes_per_token; /* weight bytes one decode step reads (active experts only) */
-    bool tg_calibrated;       /* decode speed from this machine's measured kernel rates (the
-                                 `this` profile), not from bandwidth alone */
     double tg_tps;            /* decode tokens/s on an empty context */
     double tg_tps_full;       /* decode tokens/s with the context full */
     double pp_tps;            /* prompt tokens/s */

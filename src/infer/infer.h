@@ -124,18 +124,6 @@ size_t umi_kv_regions(const umi_context *ctx, umi_kv_region *out, size_t max);
  * Converts x to the vec_dot_type into ctx->qbuf first. Multithreaded. */
 void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, float *y);
 
-/* Seconds one single-token umi_matmul of a k x m matrix of GGML `type`
- * takes with n_threads threads: the best of reps timings of back-to-back calls (probe.c).
- * Allocates its own buffers and pool and frees them. */
-umi_status umi_probe_matmul(uint32_t type, int64_t k, int64_t m, int n_threads, int reps,
-                            double *seconds, umi_error *err);
-/* Seconds per cached position of one head's decode-step attention (the
- * small-batch path) with keys of hd_k and values of hd_v, over n_kv positions,
- * on one thread: the best of reps timings (probe.c). */
-umi_status umi_probe_attention(int hd_k, int hd_v, int n_kv, int reps, double *seconds, umi_error *err);
-/* Seconds a small one-token matmul costs when, as in a decode step, serial
- * work comes between calls: dispatch to the workers and back (probe.c). */
-umi_status umi_probe_dispatch(int n_threads, int reps, double *seconds, umi_error *err);
 
 /* out[n][dim] = x / rms(x) * w (w may be NULL); the sum of squares in double
  * as the reference does, so near-ties resolve the same way. */

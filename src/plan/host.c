@@ -86,26 +86,6 @@ static void save_bandwidth(double gbps) {
     fclose(f);
 }
 
-/* Linux names each cache level in sysfs ("32768K"); sysconf's
- * _SC_LEVEL3_CACHE_SIZE is not reliable in virtual machines. */
-uint64_t umi_plan_llc_bytes(void) {
-    uint64_t best = 0;
-    for (int i = 0; i < 8; i++) {
-        char path[96];
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        unsigned long long v = 0;
-        char unit = 0;
-        if (fscanf(f, "%llu%c", &v, &unit) >= 1) {
-            const uint64_t b = unit == 'M' ? v << 20 : unit == 'K' ? v << 10 : v;
-            if (b > best) best = b;
-        }
-        fclose(f);
-    }
-    return best ? best : 8u << 20; /* unknown: a small desktop L3 */
-}
-
 void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
     memset(hw, 0, sizeof *hw);
     snprintf(hw->name, sizeof hw->name, "this");

@@ -269,53 +269,6 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
     *matmul_params = (uint64_t)mm;
 }
 
-/* Seconds of matrix work per decoded token. On this machine (a CPU) each
- * matrix costs what the engine's kernel was measured to take for its type —
- * in cache when all the weights a token reads fit the last-level cache,
- * streamed otherwise — plus a call; elsewhere the profile's bandwidth. */
-static double matrix_seconds(const plan_model *pm, const umi_plan_hw *hw, int n_threads, double bw,
-                             double bytes_per_token, bool *calibrated) {
-    /* --bw describes other hardware: then bandwidth alone, no probes here. */
-    const bool measured = strcmp(hw->name, "this") == 0 && strcmp(hw->kind, "cpu") == 0 && hw->bw_measured;
-    const bool in_cache = bytes_per_token <= (double)umi_plan_llc_bytes();
-    bool tied = true;
-    for (size_t i = 0; i < pm->n; i++)
-        if (strcmp(pm->t[i].name, "output.weight") == 0) tied = false;
-    const double used = pm->hp.n_expert ? (double)pm->hp.n_expert_used : 1.0;
-    double s = 0;
-    for (size_t i = 0; i < pm->n; i++) {
-        const umi_cat_tensor *t = &pm->t[i];
-        if (t->n_dims < 2 || (strcmp(t->name, "token_embd.weight") == 0 && !tied)) continue;
-        const double slices = t->expert ? used : 1.0; /* experts: the chosen ones */
-        const double nel = (double)t->ne[0] * t->ne[1] * slices;
-        const double bytes = (double)umi_type_row_size(t->type, t->ne[0]) * t->ne[1] * slices;
-        umi_decode_cost c;
-        if (measured && umi_plan_decode_cost(n_threads, t->type, &c)) {
-            s += nel * (in_cache ? c.cached_s : c.streamed_s) + c.call_s * slices;
-            *calibrated = true;
-        } else if (bw > 0) {
-            s += bytes / bw;
-        }
-    }
-    return s;
-}
-
-/* This machine: seconds of a decode step's attention with `depth` cached
- * positions — every head of every layer visits each position it sees (a
- * sliding-window layer at most its window), the heads shared by the threads. */
-static double attention_seconds(const umi_hparams *hp, uint32_t depth, int n_threads) {
-    const uint32_t mla = umi_mem_mla_width(hp);
-    const int hd_k = (int)(mla ? mla : hp->head_dim_k), hd_v = (int)(mla ? hp->n_lora_kv : hp->head_dim_v);
-    double per_pos;
-    if (!umi_plan_attention_cost(hd_k, hd_v, &per_pos)) return 0;
-    double positions = 0;
-    for (uint32_t il = 0; il < hp->n_layer; il++) {
-        const uint32_t w = umi_hparams_layer_swa(hp, il);
-        positions += (double)hp->n_head * (w && w < depth ? w : depth);
-    }
-    return positions * per_pos / (n_threads > 0 ? n_threads : 1);
-}
-
 static void predict_speed(const plan_model *pm, const mem_setup *ms, uint64_t matmul_params,
                           umi_plan_result *r) {
     const umi_plan_hw *hw = &r->hw;
@@ -328,13 +281,8 @@ static void predict_speed(const plan_model *pm, const mem_setup *ms, uint64_t ma
     umi_mem_layout full;
     umi_mem_context_layout(&pm->hp, &one, &full);
     if (bw > 0) {
-        const double mm = matrix_seconds(pm, hw, ms->mp.n_threads, bw, (double)r->bytes_per_token,
-                                         &r->tg_calibrated);
-        const double att = r->tg_calibrated ? attention_seconds(&pm->hp, r->n_ctx, ms->mp.n_threads) : 0;
-        /* Measured here, the cache read is inside the attention rate. */
-        const double kv_read = r->tg_calibrated ? 0 : (double)full.kv_bytes / bw;
-        r->tg_tps = 1.0 / (mm + fixed_s);
-        r->tg_tps_full = 1.0 / (mm + att + kv_read + fixed_s);
+        r->tg_tps = 1.0 / ((double)r->bytes_per_token / bw + fixed_s);
+        r->tg_tps_full = 1.0 / ((double)(r->bytes_per_token + full.kv_bytes) / bw + fixed_s);
     }
     /* Two FLOPs per multiply-add, plus attention over half a 512-token batch. */
     const double attn = 4.0 * pm->hp.n_layer * 256.0 * pm->hp.n_head * pm->hp.head_dim_k;

@@ -140,29 +140,10 @@ const umi_hw_profile *umi_hw_find(const char *name);
  * exists, measure it (about a second) and cache it; otherwise guess. */
 void umi_plan_host_profile(umi_plan_hw *hw, bool measure);
 
-/* Bytes of this machine's last-level cache (a guess when the OS won't say). */
-uint64_t umi_plan_llc_bytes(void);
-
 /* path = <config dir>/name, the user's umi config dir ($XDG_CONFIG_HOME/umi,
  * else ~/.config/umi), made first when create_dir. False without a home or
  * when the dir cannot be made. */
 bool umi_plan_config_file(const char *name, bool create_dir, char *path, size_t cap);
 
-/* What a one-token matmul of a GGML type costs on this machine with a given
- * thread count, in seconds: per weight with the matrix in cache, per weight
- * streamed from memory, and per call. */
-typedef struct umi_decode_cost {
-    double cached_s, streamed_s, call_s;
-} umi_decode_cost;
-
-/* Measured with the engine's own kernels the first time a type is asked for
- * (about a second), then read from the config dir's decode-<level>-t<N>
- * file. False when the type cannot be probed. */
-bool umi_plan_decode_cost(int n_threads, uint32_t type, umi_decode_cost *out);
-
-/* Seconds per cached position of one head's decode attention (keys of hd_k,
- * values of hd_v) on one thread of this machine; measured once, cached as
- * a line "att<hd_k>x<hd_v>" of the decode-<level>-t1 file. */
-bool umi_plan_attention_cost(int hd_k, int hd_v, double *s_per_pos);
 
 #endif

@@ -117,7 +117,7 @@ void lifecycle_init(registry *r) {
     umi_plan_params pp = umi_plan_default_params();
     pp.catalog = ce.name;
     pp.hw = "this";
-    pp.memory_only = true; /* no bandwidth or kernel probes before a load */
+    pp.memory_only = true; /* no bandwidth probe before a load */
     umi_plan_result res;
     umi_error err = {0};
     if (umi_plan_compute(&pp, &res, &err) == UMI_OK) r->budget = res.budget_bytes / 10 * 9;
