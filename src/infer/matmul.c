@@ -13,6 +13,8 @@
 #include "kernels/kernels.h"
 #include "quant/quant.h"
 
+enum { MAX_PLANNED = 512 }; /* tokens whose dot a call looks up before it starts */
+
 typedef struct matmul_task {
     const umi_tensor *w;
     const umi_type_traits *wt;
@@ -24,7 +26,13 @@ typedef struct matmul_task {
     int n;
     bool solo; /* every row as its own single-token product (a multi-sequence pass) */
     atomic_int_fast64_t next_chunk; /* rows handed out so far (chunk stealing) */
+    /* The kernel plan, looked up once per call rather than per row: the
+     * leading tokens that share token 0's tile, and the dot of each later one. */
+    umi_kernel_plan tiled;
+    int n_tiled;
+    umi_dot_fn dots[MAX_PLANNED]; /* tokens [n_tiled, MAX_PLANNED); any beyond look theirs up */
 } matmul_task;
+
 
 /* Rows per chunk that threads take from the shared counter: small enough
  * that a thread slowed down (by the OS, a hyperthread sibling, a page
@@ -62,15 +70,9 @@ static void dot_rows(void *arg, int ith, int nth) {
     const int64_t k = t->w->ne[0], m = t->w->ne[1];
     const size_t w_row = umi_type_row_size(t->w->type, k);
     const int64_t chunk = chunk_rows(m, nth);
-    /* The leading tokens that share token 0's tile and dot go through the
-     * tile (for repacked layouts: all but the n % 4 remainder, which the
-     * reference sends to its gemv); the rest dot by dot. */
-    const umi_kernel_plan tiled = plan_for(t, 0);
-    int n_tiled = 0; /* a plan offers a single-token tile only where it beats the dot */
-    while (tiled.tile && n_tiled < t->n && plan_for(t, n_tiled).dot == tiled.dot) n_tiled++;
-    enum { MAX_PLANNED = 64 };
-    umi_dot_fn dots[MAX_PLANNED];
-    for (int i = n_tiled; i < t->n && i < MAX_PLANNED; i++) dots[i] = plan_for(t, i).dot;
+    const umi_kernel_plan tiled = t->tiled;
+    const int n_tiled = t->n_tiled;
+    const umi_dot_fn *dots = t->dots;
     for (;;) {
         const int64_t r0 = atomic_fetch_add(&t->next_chunk, chunk);
         if (r0 >= m) break;
@@ -105,5 +107,12 @@ void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, fl
         if (n == 1) convert_rows(&t, 0, 1);
         else umi_pool_run(ctx->pool, convert_rows, &t);
     }
+    /* The leading tokens that share token 0's tile and dot go through the
+     * tile (for repacked layouts: all but the n % 4 remainder, which the
+     * reference sends to its gemv); the rest dot by dot. A plan offers a
+     * single-token tile only where it beats the dot. */
+    t.tiled = plan_for(&t, 0);
+    while (t.tiled.tile && t.n_tiled < n && plan_for(&t, t.n_tiled).dot == t.tiled.dot) t.n_tiled++;
+    for (int i = t.n_tiled; i < n && i < MAX_PLANNED; i++) t.dots[i] = plan_for(&t, i).dot;
     umi_pool_run(ctx->pool, dot_rows, &t);
 }
