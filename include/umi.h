@@ -155,6 +155,13 @@ void umi_context_reset(umi_context *ctx);
  * position n attends to; then everything must be decoded again. */
 uint32_t umi_context_truncate(umi_context *ctx, uint32_t n);
 
+/* Make dst hold src's first n cached positions (n <= src's n_past), copying
+ * the KV rows instead of recomputing them: two requests that share a prompt
+ * prefix in different server slots. Both contexts must be of one model and
+ * cache type with caches laid out alike (sliding-window rings of one size);
+ * otherwise UMI_ERR_ARG and dst is unchanged. dst's n_past becomes n. */
+umi_status umi_context_copy_prefix(umi_context *dst, const umi_context *src, uint32_t n, umi_error *err);
+
 /* Run n_tokens tokens through the model at positions n_past..n_past+n-1,
  * appending them to the KV cache. Prompts longer than n_batch are split
  * internally. When all_logits is true, logits for every token are kept

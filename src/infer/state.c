@@ -220,3 +220,36 @@ umi_status umi_context_state_load(umi_context *ctx, const char *path, umi_token 
     *n_out = h.n_tokens;
     return UMI_OK;
 }
+
+umi_status umi_context_copy_prefix(umi_context *dst, const umi_context *src, uint32_t n, umi_error *err) {
+    if (dst == src) return umi_err(err, UMI_ERR_ARG, "copy prefix: the same context");
+    if (dst->model != src->model || dst->kv_type != src->kv_type)
+        return umi_err(err, UMI_ERR_ARG, "copy prefix: another model or cache type");
+    if (n > src->n_past || n > dst->n_ctx)
+        return umi_err(err, UMI_ERR_ARG, "copy prefix: %u positions asked, %u cached, room for %u", n,
+                       src->n_past, dst->n_ctx);
+    /* A ring holds the last positions modulo its size: copyable while it
+     * has not wrapped, or when it ends exactly at n (then both rings must
+     * be of one size, which the region shapes below check). */
+    if (src->ring_cells && src->ring_lo > 0 && src->n_past != n)
+        return umi_err(err, UMI_ERR_ARG, "copy prefix: the sliding-window rings have moved past position %u", n);
+    umi_kv_region *rs, *rd;
+    size_t ns, nd;
+    umi_status st = regions_of(src, &rs, &ns, err);
+    if (st) return st;
+    if ((st = regions_of(dst, &rd, &nd, err))) {
+        free(rs);
+        return st;
+    }
+    for (size_t i = 0; !st && i < ns; i++)
+        if (nd != ns || rd[i].row_bytes != rs[i].row_bytes || rows_of(&rd[i], n) != rows_of(&rs[i], n))
+            st = umi_err(err, UMI_ERR_ARG, "copy prefix: caches laid out differently");
+    for (size_t i = 0; !st && i < ns; i++) memcpy(rd[i].data, rs[i].data, (size_t)rows_of(&rs[i], n) * rs[i].row_bytes);
+    if (!st) {
+        dst->n_past = n;
+        dst->ring_lo = dst->ring_cells && n > dst->ring_cells ? n - dst->ring_cells : 0;
+    }
+    free(rs);
+    free(rd);
+    return st;
+}

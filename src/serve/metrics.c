@@ -93,6 +93,7 @@ typedef struct snapshot {
     int batch_last;
     uint64_t batch_bucket[N_BATCH_LE + 1], batch_sum;
     double gen_seconds, ttft_sum;
+    uint64_t borrowed;
 } snapshot;
 
 static void family(text *t, const char *name, const char *type, const char *help) {
@@ -126,6 +127,7 @@ http_result route_metrics(http_req *r) {
         s[i] = (snapshot){.loaded = e->loaded, .busy = e->n_active, .queued = e->q_len,
                           .memory = e->resident_bytes, .requests = e->m_requests,
                           .prompt = e->m_prompt_tokens, .cached = e->m_cached_tokens,
+                          .borrowed = e->m_borrowed_tokens,
                           .gen = e->m_gen_tokens, .gen_seconds = e->m_gen_seconds,
                           .ttft_sum = e->m_ttft_sum, .batch_last = e->m_batch_last,
                           .batch_sum = e->m_batch_sum};
@@ -142,6 +144,9 @@ http_result route_metrics(http_req *r) {
     for (int i = 0; i < n; i++) put(&t, "umi_prompt_tokens_total{model=\"%s\"} %llu\n", s[i].name, (unsigned long long)s[i].prompt);
     family(&t, "umi_prompt_tokens_cached_total", "counter", "Prompt tokens served from the prefix cache.");
     for (int i = 0; i < n; i++) put(&t, "umi_prompt_tokens_cached_total{model=\"%s\"} %llu\n", s[i].name, (unsigned long long)s[i].cached);
+    family(&t, "umi_prompt_tokens_borrowed_total", "counter",
+           "Prompt tokens whose KV rows were copied from another slot sharing the prefix.");
+    for (int i = 0; i < n; i++) put(&t, "umi_prompt_tokens_borrowed_total{model=\"%s\"} %llu\n", s[i].name, (unsigned long long)s[i].borrowed);
     family(&t, "umi_generated_tokens_total", "counter", "Tokens generated.");
     for (int i = 0; i < n; i++) put(&t, "umi_generated_tokens_total{model=\"%s\"} %llu\n", s[i].name, (unsigned long long)s[i].gen);
     family(&t, "umi_generation_tokens_per_second", "gauge", "Generated tokens per second of generation time, since start.");

@@ -211,6 +211,7 @@ typedef struct model_entry {
 
     /* /metrics counters (metrics.c), updated when a slot lets its job go */
     uint64_t m_requests, m_prompt_tokens, m_cached_tokens, m_gen_tokens;
+    uint64_t m_borrowed_tokens; /* prefix tokens copied from another slot's cache (worker.c) */
     double m_gen_seconds, m_ttft_sum;
     uint64_t m_ttft_bucket[9]; /* time to first token <= 0.05 .. 10 s, then +Inf */
     /* ... and by the worker after each decode pass (metrics_batch) */

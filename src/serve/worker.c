@@ -250,6 +250,35 @@ static int common_prefix(const slot *s, const job *j) {
     return p;
 }
 
+/* Another slot (busy or not) may already hold more of j's prompt than the
+ * one j got (several users with one system prompt): copy its KV rows rather
+ * than recompute them. Returns the prefix s now holds. */
+static int borrow_prefix(model_entry *e, slot *s, const job *j, int p) {
+    enum { WORTH = 32 }; /* fewer tokens decode about as fast as they copy */
+    slot *donor = NULL;
+    int best = p;
+    for (int i = 0; i < e->n_slots; i++) {
+        slot *d = &e->slots[i];
+        if (d == s || !d->ctx) continue;
+        int q = common_prefix(d, j);
+        const int held = (int)umi_context_n_past(d->ctx); /* rows with their KV computed */
+        if (q > held) q = held;
+        if (q > best) {
+            best = q;
+            donor = d;
+        }
+    }
+    if (!donor || best < p + WORTH) return p;
+    umi_error err = {0};
+    if (umi_context_copy_prefix(s->ctx, donor->ctx, (uint32_t)best, &err) != UMI_OK) return p;
+    memcpy(s->cache, donor->cache, (size_t)best * sizeof *s->cache);
+    s->n_cache = best;
+    pthread_mutex_lock(&e->mu);
+    e->m_borrowed_tokens += (uint64_t)(best - p);
+    pthread_mutex_unlock(&e->mu);
+    return best;
+}
+
 /* Give pending jobs free slots: the longest shared prefix wins, then the
  * least recently used slot (its cache is the least likely to be wanted). */
 static void assign(model_entry *e) {
@@ -283,6 +312,7 @@ static void assign(model_entry *e) {
             continue;
         }
         int p = j->p.cache_prompt ? common_prefix(s, j) : 0;
+        if (j->p.cache_prompt) p = borrow_prefix(e, s, j, p);
         if (p == j->n_toks && p > 0) p--; /* decode at least one token to have logits */
         p = (int)umi_context_truncate(s->ctx, (uint32_t)p); /* 0 when a window ring cannot go back */
         s->n_cache = p;

@@ -5,7 +5,8 @@
 # with --parallel 4 (half of them wait for a slot and join between steps)
 # for a k-quant llama and a gemma2 with sliding-window rings (past its
 # 32-token window), and with --parallel 8 for the llama; /metrics shows
-# decode passes that carried several sequences.
+# decode passes that carried several sequences; a request sharing a busy
+# slot's prompt prefix copies those KV rows into its own slot.
 # usage: test_serve_batching.sh UMI SRC_DIR SHARED_DIR
 set -u
 umi=$1 src=$2 shared=$3
@@ -65,6 +66,26 @@ for par in 4 8; do
         && ok "batch-size gauge" || bad "batch-size gauge"
     stop_server "$server_pid" && ok "--parallel $par: clean shutdown" || bad "--parallel $par: shutdown"
 done
+
+# Prefix sharing across slots: while one slot generates a long reply after a
+# long prompt, a request with the same prompt prefix lands in the other slot
+# and copies the prefix's KV rows from it instead of recomputing them.
+start_server share --models-dir "$tmp/models" --parallel 2 --ctx-size 2048 -t 1
+long=$(prompt 7)
+http POST /v1/completions '{"model":"rnd-llama-q4_k_m","prompt":"'"$long"' one","max_tokens":1,"temperature":0}' >/dev/null
+curl -s -N --max-time 120 -o "$tmp/busy.sse" "$base/v1/completions" \
+    --data-binary '{"model":"rnd-llama-q4_k_m","prompt":"'"$long"' two","max_tokens":1500,"temperature":0,"stream":true}' &
+busy=$!
+for _ in $(seq 500); do grep -q '^data: {' "$tmp/busy.sse" 2>/dev/null && break; sleep 0.01; done
+is "shared prefix: a second request while the first generates" \
+    "$(http POST /v1/completions '{"model":"rnd-llama-q4_k_m","prompt":"'"$long"' three","max_tokens":2,"temperature":0}')" 200
+cached=$(json "j['usage']['prompt_tokens_details']['cached_tokens']")
+borrowed=$(curl -s --max-time 10 "$base/metrics" | sed -n 's/^umi_prompt_tokens_borrowed_total{model="rnd-llama-q4_k_m"} //p')
+[ "${cached:-0}" -ge 32 ] && [ "${borrowed:-0}" -ge 32 ] \
+    && ok "shared prefix copied from the busy slot ($borrowed tokens, $cached cached)" \
+    || bad "shared prefix not copied from the busy slot" "cached=$cached borrowed=$borrowed $(tail -c 300 "$tmp/busy.sse")"
+wait "$busy"
+stop_server "$server_pid" && ok "prefix sharing: clean shutdown" || bad "prefix sharing: shutdown"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

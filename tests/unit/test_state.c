@@ -103,6 +103,26 @@ static void roundtrip(const char *path, const char *state, umi_model *m, umi_mod
     umi_context_free(a);
 }
 
+/* A prefix copied from another context continues as if decoded there. */
+static void copy_prefix(const char *path, umi_model *m) {
+    const int32_t nv = umi_vocab_size(m);
+    umi_token toks[20];
+    for (int i = 0; i < 20; i++) toks[i] = (umi_token)((i * 53 + 11) % nv);
+    umi_error err = {0};
+    umi_context *a = make_ctx(m, 64), *b = make_ctx(m, 64);
+    check(umi_decode(a, toks, 20, false, &err) == UMI_OK, "%s: decode", path);
+    check(umi_context_copy_prefix(b, a, 21, &err) == UMI_ERR_ARG, "%s: more than cached refused", path);
+    check(umi_context_copy_prefix(a, a, 4, &err) == UMI_ERR_ARG, "%s: copy onto itself refused", path);
+    check(umi_context_copy_prefix(b, a, 12, &err) == UMI_OK && umi_context_n_past(b) == 12, "%s: copy: %s", path, err.msg);
+    check(umi_decode(b, toks + 12, 1, false, &err) == UMI_OK, "%s: next after copy", path);
+    /* The source, cut back to the same 12 positions, takes the same step. */
+    umi_context_truncate(a, 12);
+    check(umi_decode(a, toks + 12, 1, false, &err) == UMI_OK, "%s: next in the source", path);
+    check(same_logits(umi_get_logits(b, -1), umi_get_logits(a, -1), nv), "%s: logits after a copied prefix", path);
+    umi_context_free(b);
+    umi_context_free(a);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: test_state SRC_DIR SHARED_DIR\n");
@@ -128,6 +148,7 @@ int main(int argc, char **argv) {
             continue;
         }
         roundtrip(models[i], state, m, other);
+        copy_prefix(models[i], m);
         umi_model_free(m);
     }
     remove(state);
