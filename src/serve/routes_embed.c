@@ -2,6 +2,7 @@
  * legacy POST /api/embeddings. The worker pools each input's final-norm
  * hidden states (umi_embed: the model's pooling type, mean for decoder LLMs)
  * and L2-normalizes them, as both services return them. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +122,19 @@ static cJSON *base64_floats(const float *v, int n) {
 }
 
 static const float *vec(const job *j, int i) { return j->embd + (size_t)i * j->n_embd; }
-static cJSON *vector(const job *j, int i) { return cJSON_CreateFloatArray(vec(j, i), j->n_embd); }
+static cJSON *vector(const job *j, int i, int n) { return cJSON_CreateFloatArray(vec(j, i), n); }
+
+/* OpenAI's `dimensions`: the first n components, scaled back to unit length
+ * (the vectors are L2-normalized; a shortened one is renormalized). */
+static void shorten(job *j, int n) {
+    for (int i = 0; i < j->n_inputs; i++) {
+        float *v = j->embd + (size_t)i * j->n_embd;
+        double ss = 0.0;
+        for (int d = 0; d < n; d++) ss += (double)v[d] * v[d];
+        const float inv = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
+        for (int d = 0; d < n; d++) v[d] *= inv;
+    }
+}
 
 typedef enum { API_OPENAI, API_OLLAMA, API_OLLAMA_LEGACY } api;
 
@@ -132,6 +145,7 @@ static http_result embed(http_req *r, api which) {
     char msg[300];
     model_entry *e = NULL;
     bool b64 = false;
+    int dims = 0; /* OpenAI `dimensions`: 0 = the model's */
     job *j = job_new(JOB_EMBED);
     if (!j) {
         res = http_error(r, 500, "server_error", "out of memory");
@@ -142,16 +156,18 @@ static http_result embed(http_req *r, api which) {
     bool ok;
     if (which == API_OPENAI) {
         const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(b, "encoding_format");
-        const cJSON *dims = cJSON_GetObjectItemCaseSensitive(b, "dimensions");
+        const cJSON *dims_j = cJSON_GetObjectItemCaseSensitive(b, "dimensions");
         ok = parse_inputs(cJSON_GetObjectItemCaseSensitive(b, "input"), true, j, msg, sizeof msg);
         if (ok && fmt && !cJSON_IsNull(fmt)) {
             b64 = cJSON_IsString(fmt) && strcmp(fmt->valuestring, "base64") == 0;
             ok = b64 || (cJSON_IsString(fmt) && strcmp(fmt->valuestring, "float") == 0);
             if (!ok) snprintf(msg, sizeof msg, "'encoding_format' must be \"float\" or \"base64\"");
         }
-        if (ok && dims && !cJSON_IsNull(dims)) {
-            ok = false;
-            snprintf(msg, sizeof msg, "'dimensions' is not supported (vectors have the model's size)");
+        if (ok && dims_j && !cJSON_IsNull(dims_j)) {
+            ok = cJSON_IsNumber(dims_j) && dims_j->valuedouble >= 1 && dims_j->valuedouble <= 1e6 &&
+                 dims_j->valuedouble == (double)(int)dims_j->valuedouble;
+            if (ok) dims = (int)dims_j->valuedouble;
+            else snprintf(msg, sizeof msg, "'dimensions' must be a positive integer");
         }
     } else if (which == API_OLLAMA) {
         ok = parse_inputs(cJSON_GetObjectItemCaseSensitive(b, "input"), false, j, msg, sizeof msg) &&
@@ -168,6 +184,12 @@ static http_result embed(http_req *r, api which) {
         goto out;
     }
     if (!job_run(r, e, j, &res)) goto out;
+    if (dims > j->n_embd) {
+        res = http_error(r, 400, "invalid_value", "'dimensions' %d exceeds the model's %d", dims, j->n_embd);
+        goto out;
+    }
+    const int n_out = dims ? dims : j->n_embd;
+    if (dims) shorten(j, dims);
     cJSON *o = cJSON_CreateObject();
     if (which == API_OPENAI) {
         cJSON_AddStringToObject(o, "object", "list");
@@ -176,7 +198,7 @@ static http_result embed(http_req *r, api which) {
             cJSON *d = cJSON_CreateObject();
             cJSON_AddStringToObject(d, "object", "embedding");
             cJSON_AddNumberToObject(d, "index", i);
-            cJSON *v = b64 ? base64_floats(vec(j, i), j->n_embd) : vector(j, i);
+            cJSON *v = b64 ? base64_floats(vec(j, i), n_out) : vector(j, i, n_out);
             cJSON_AddItemToObject(d, "embedding", v);
             cJSON_AddItemToArray(data, d);
         }
@@ -187,12 +209,12 @@ static http_result embed(http_req *r, api which) {
     } else if (which == API_OLLAMA) {
         cJSON_AddStringToObject(o, "model", e->name);
         cJSON *arr = cJSON_AddArrayToObject(o, "embeddings");
-        for (int i = 0; i < j->n_inputs; i++) cJSON_AddItemToArray(arr, vector(j, i));
+        for (int i = 0; i < j->n_inputs; i++) cJSON_AddItemToArray(arr, vector(j, i, n_out));
         cJSON_AddNumberToObject(o, "total_duration", (double)(j->t_end - j->t_queued) * 1e3);
         cJSON_AddNumberToObject(o, "load_duration", (double)j->load_us * 1e3);
         cJSON_AddNumberToObject(o, "prompt_eval_count", j->n_prompt);
     } else {
-        cJSON_AddItemToObject(o, "embedding", vector(j, 0));
+        cJSON_AddItemToObject(o, "embedding", vector(j, 0, n_out));
     }
     res = http_json(r, 200, o);
 out:

@@ -169,7 +169,9 @@ expect POST $E '{"model":"'$M'","input":5}'                          400
 expect POST $E '{"model":"'$M'","input":[[]]}'                       400
 expect POST $E '{"model":"'$M'","input":[[1,99999999]]}'             400
 expect POST $E '{"model":"'$M'","input":"hi","encoding_format":"hex"}' 400
-expect POST $E '{"model":"'$M'","input":"hi","dimensions":8}'        400
+expect POST $E '{"model":"'$M'","input":"hi","dimensions":0}'        400
+expect POST $E '{"model":"'$M'","input":"hi","dimensions":"8"}'      400
+expect POST $E '{"model":"'$M'","input":"hi","dimensions":99999}'    400
 expect POST $E '{"model":"no-such-model","input":"hi"}'              404
 expect POST /api/embed '{"model":"'$M'","input":""}'                 400
 expect POST /api/embed '{"model":"'$M'","input":[1]}'                400

@@ -26,6 +26,15 @@ is "openai embeddings: identical inputs, identical vectors; different ones diffe
 json "j['data'][0]['embedding']" > "$tmp/vec"
 http POST /v1/embeddings '{"model":"'$M'","input":"Once upon a time"}' >/dev/null
 is "openai embeddings: the same alone as in a batch" "$(json "j['data'][0]['embedding']")" "$(cat "$tmp/vec")"
+is "openai embeddings: dimensions 16" \
+   "$(http POST /v1/embeddings '{"model":"'$M'","input":"Once upon a time","dimensions":16}')" 200
+is "openai embeddings: dimensions gives the first 16 components, renormalized" \
+   "$(python3 -c "
+import json,sys
+full = json.load(open(sys.argv[1])); short = json.load(open(sys.argv[2]))['data'][0]['embedding']
+n = sum(x*x for x in full[:16]) ** 0.5
+print(len(short), abs(sum(x*x for x in short) - 1) < 1e-4, all(abs(a - b / n) < 1e-5 for a, b in zip(short, full)))" "$tmp/vec" "$tmp/body")" \
+   "16 True True"
 http POST /v1/embeddings '{"model":"'$M'","input":"Once upon a time","encoding_format":"base64"}' >/dev/null
 is "openai embeddings: base64 is the float32 little-endian vector" \
    "$(python3 -c "
