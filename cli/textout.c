@@ -1,20 +1,13 @@
 #include "textout.h"
 
+#include "umi.h"
+
 static const char REPLACEMENT[] = "\xEF\xBF\xBD";
 
 void textout_init(textout *t, FILE *f) {
     t->f = f;
     t->n_pend = 0;
     t->need = 0;
-}
-
-/* Length of a character from its lead byte; 0 for a byte that cannot lead. */
-static int utf8_len(unsigned char c) {
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return 2;
-    if (c >= 0xE0 && c <= 0xEF) return 3;
-    if (c >= 0xF0 && c <= 0xF4) return 4;
-    return 0;
 }
 
 void textout_write(textout *t, const char *bytes, int n) {
@@ -32,7 +25,7 @@ void textout_write(textout *t, const char *bytes, int n) {
             fputs(REPLACEMENT, t->f); /* character cut short */
             t->n_pend = 0;
         }
-        const int len = utf8_len(c);
+        const int len = umi_utf8_char_len(c);
         if (len == 1) {
             fputc(c, t->f);
         } else if (len == 0) {

@@ -120,6 +120,12 @@ int32_t umi_tokenize(const umi_model *model, const char *text, size_t len, umi_t
 int32_t umi_token_to_piece(const umi_model *model, umi_token tok, char *buf, int32_t buf_len,
                            bool special);
 
+/* Bytes of the UTF-8 character a lead byte starts (1-4), 0 for a byte that
+ * cannot start one (a continuation byte, 0xC0/0xC1, above 0xF4). A token's
+ * piece may end inside a character: a program streaming pieces holds the
+ * bytes back until the character is whole. */
+int umi_utf8_char_len(unsigned char lead);
+
 /* ---------------------------------------------------------------- context */
 
 typedef struct umi_context umi_context;

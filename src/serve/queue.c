@@ -92,15 +92,6 @@ void job_fail(job *j, int http_status, const char *code, const char *fmt, ...) {
 
 /* ------------------------------------------------------------ committing text */
 
-/* Length of the UTF-8 sequence a lead byte starts, 0 for a byte that cannot lead. */
-static int utf8_len(unsigned char c) {
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return 2;
-    if (c >= 0xE0 && c <= 0xEF) return 3;
-    if (c >= 0xF0 && c <= 0xF4) return 4;
-    return 0;
-}
-
 static bool out_put(job *j, const char *b, size_t n) {
     if (j->out_len + n + 1 > j->out_cap) {
         size_t cap = (j->out_len + n + 1) * 2;
@@ -122,7 +113,7 @@ static void commit(job *j, size_t n, bool flush) {
     const unsigned char *p = (const unsigned char *)j->pend;
     size_t i = 0;
     while (i < n) {
-        int len = utf8_len(p[i]);
+        int len = umi_utf8_char_len(p[i]);
         bool ok = len > 0;
         if (ok && i + (size_t)len > n) {
             /* Unfinished: wait for more bytes, unless they can never come. */

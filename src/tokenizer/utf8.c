@@ -1,5 +1,6 @@
 /* utf8.c — UTF-8 encode/decode for the tokenizers (see utf8.h). */
 #include "tokenizer/utf8.h"
+#include "umi.h"
 
 size_t umi_utf8_encode(uint32_t cp, char out[4]) {
     if (cp < 0x80) {
@@ -64,4 +65,12 @@ size_t umi_utf8_decode(const char *s, size_t n, uint32_t *cp) {
     }
     *cp = c;
     return len;
+}
+
+int umi_utf8_char_len(unsigned char c) {
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return 2;
+    if (c >= 0xE0 && c <= 0xEF) return 3;
+    if (c >= 0xF0 && c <= 0xF4) return 4;
+    return 0;
 }
