@@ -54,11 +54,11 @@ static double peak_rss_bytes(void) {
 }
 
 /* What the planner predicts for this very run (same context, batch,
- * threads and cache type, on the `this` profile with its measured kernel
- * rates): the calibration check of `umi plan` against reality. Zeroed
- * when the plan fails. */
+ * threads and cache type, on the `this` profile with the bandwidth this run
+ * measured): the check of `umi plan` against reality. Zeroed when the plan
+ * fails. */
 static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, int threads,
-                                     const char *kv_type) {
+                                     const char *kv_type, double bw) {
     umi_plan_params pp = umi_plan_default_params();
     pp.model_path = model;
     pp.n_ctx = (uint32_t)n_ctx;
@@ -66,6 +66,7 @@ static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, 
     pp.n_threads = threads;
     pp.kv_type = kv_type;
     pp.hw = "this";
+    pp.bw_gbps = bw > 0 ? bw : 0; /* the bandwidth just measured, not a second probe */
     umi_plan_result r;
     umi_error err = {0};
     if (umi_plan_compute(&pp, &r, &err) != UMI_OK) memset(&r, 0, sizeof r);
@@ -80,6 +81,12 @@ typedef struct probes {
 /* Bandwidth and the plan of this run, measured in a forked child (this
  * process has no threads yet) that sends them back through a pipe; in
  * this process when fork is not available. */
+static void measure_probes(const char *model, int n_ctx, int n_batch, int threads, const char *kv_type,
+                           probes *out) {
+    out->bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
+    out->plan = plan_this_run(model, n_ctx, n_batch, threads, kv_type, out->bw);
+}
+
 static void run_probes(const char *model, int n_ctx, int n_batch, int threads, const char *kv_type,
                        probes *out) {
     memset(out, 0, sizeof *out);
@@ -87,8 +94,8 @@ static void run_probes(const char *model, int n_ctx, int n_batch, int threads, c
     const pid_t pid = pipe(fd) == 0 ? fork() : -1;
     if (pid == 0) {
         close(fd[0]);
-        probes p = {.bw = umi_measure_bandwidth(threads, (size_t)256 << 20)};
-        p.plan = plan_this_run(model, n_ctx, n_batch, threads, kv_type);
+        probes p;
+        measure_probes(model, n_ctx, n_batch, threads, kv_type, &p);
         const ssize_t w = write(fd[1], &p, sizeof p); /* the parent checks the length */
         (void)w;
         _exit(0);
@@ -103,8 +110,7 @@ static void run_probes(const char *model, int n_ctx, int n_batch, int threads, c
         if (got == sizeof *out) return; /* the plan's strings are static: valid here too */
         memset(out, 0, sizeof *out);
     }
-    out->bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
-    out->plan = plan_this_run(model, n_ctx, n_batch, threads, kv_type);
+    measure_probes(model, n_ctx, n_batch, threads, kv_type, out);
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -139,8 +145,8 @@ int cmd_bench(int argc, char **argv) {
         return bw > 0 ? EXIT_OK : EXIT_RUNTIME;
     }
     if (!model) model = cli_default_model();
-    /* The probes (bandwidth, and the planner's own on its first run) run in
-     * a child process, so their buffers never count in this one's peak RSS. */
+    /* The bandwidth probe and the plan run in a child process, so their
+     * buffers never count in this one's peak RSS. */
     const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
     probes pr;
     run_probes(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, kv_type, &pr);
