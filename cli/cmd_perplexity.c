@@ -83,7 +83,7 @@ static int evaluate(umi_model *m, umi_context *ctx, const umi_token *toks, int n
 int cmd_perplexity(int argc, char **argv) {
     const char *model = NULL, *file = NULL, *kv_type = NULL;
     int n_ctx = 512, chunks = -1, threads = 0, n_batch = 0;
-    bool no_mmap = false;
+    bool no_mmap = false, no_repack = false;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "FILE", "GGUF model (default: the bundled stories260K)"},
         {"file", 'f', OPT_STR, &file, "TEXT", "text file to score"},
@@ -93,6 +93,7 @@ int cmd_perplexity(int argc, char **argv) {
         {"threads", 't', OPT_INT, &threads, "N", "threads (default: physical cores)"},
         {"kv-type", 0, OPT_STR, &kv_type, "T", CLI_KV_TYPE_HELP},
         {"no-mmap", 0, OPT_FLAG, &no_mmap, NULL, "read the model instead of mapping it"},
+        {"no-repack", 0, OPT_FLAG, &no_repack, NULL, CLI_NO_REPACK_HELP},
     };
     const cli_cmd cmd = {"umi perplexity [-m MODEL] -f TEXT [-c N] [--chunks N] [--kv-type T]",
                          "Perplexity of a model over a text file, computed as llama-perplexity does.",
@@ -117,7 +118,7 @@ int cmd_perplexity(int argc, char **argv) {
     umi_model *m = NULL;
     umi_context *ctx = NULL;
     umi_token *toks = NULL;
-    if ((rc = cli_load_model(model, !no_mmap, false, &m))) goto done;
+    if ((rc = cli_load_model(model, !no_mmap, !no_repack, false, &m))) goto done;
     toks = malloc((len + 2) * sizeof *toks);
     if (!toks) { rc = EXIT_RUNTIME; goto done; }
     int n_toks = umi_tokenize(m, text, len, toks, (int32_t)(len + 2), true, false);

@@ -16,7 +16,7 @@ typedef struct run_opts {
     bool prompt_cache_ro;
     int n_predict, threads, n_ctx;
     umi_sampler_params sp; /* the sampling options write straight into it */
-    bool ids, no_bos, ignore_eos, no_mmap, force, json;
+    bool ids, no_bos, ignore_eos, no_mmap, no_repack, force, json;
     float mem_gb;
 } run_opts;
 
@@ -190,6 +190,7 @@ int cmd_run(int argc, char **argv) {
         {"ignore-eos", 0, OPT_FLAG, &o.ignore_eos, NULL, "keep generating past end-of-sequence"},
         {"json", 0, OPT_FLAG, &o.json, NULL, "output one valid JSON object (constrained), printed alone"},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model into memory instead of mapping it"},
+        {"no-repack", 0, OPT_FLAG, &o.no_repack, NULL, CLI_NO_REPACK_HELP},
         {"force", 0, OPT_FLAG, &o.force, NULL, "load even when the planner says it will not fit"},
         {"mem", 0, OPT_FLOAT, &o.mem_gb, "GB", "memory budget for the load guard (default: detected)"},
     };
@@ -209,7 +210,7 @@ int cmd_run(int argc, char **argv) {
     const int64_t t0 = umi_time_us();
     umi_model *m = NULL;
     umi_context *ctx = NULL;
-    if ((rc = cli_load_model(o.model, !o.no_mmap, false, &m))) return rc;
+    if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, false, &m))) return rc;
     umi_model_info info;
     umi_model_get_info(m, &info);
     int n_ctx = o.n_ctx > 0 ? o.n_ctx : (info.n_ctx_train < DEFAULT_CTX ? (int)info.n_ctx_train : DEFAULT_CTX);

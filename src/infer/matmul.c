@@ -6,11 +6,14 @@
  * token, so each weight row is read from memory once per call. Which dot
  * (and which activation conversion) serves a token is the kernel plan's
  * choice (src/kernels/dispatch.c). */
+#include <assert.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "infer/infer.h"
+#include "core/cpu.h"
 #include "kernels/kernels.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 
 enum { MAX_PLANNED = 512 }; /* tokens whose dot a call looks up before it starts */
@@ -112,6 +115,14 @@ void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, fl
      * reference sends to its gemv); the rest dot by dot. A plan offers a
      * single-token tile only where it beats the dot. */
     t.tiled = plan_for(&t, 0);
+    if (w->layout != UMI_LAYOUT_GGUF) {
+        /* Interleaved weights are read only by their layout's tile, which
+         * gives every token the bits of the plan's dot (kernels.h). */
+        t.tiled.tile = umi_kernels_layout_tile(w->type, w->layout, umi_cpu_level_get(), &t.tiled.tile_m,
+                                               &t.tiled.tile_n);
+        assert(t.tiled.tile && w->ne[1] % t.tiled.tile_m == 0);
+        t.n_tiled = n;
+    }
     while (t.tiled.tile && t.n_tiled < n && plan_for(&t, t.n_tiled).dot == t.tiled.dot) t.n_tiled++;
     for (int i = t.n_tiled; i < n && i < MAX_PLANNED; i++) t.dots[i] = plan_for(&t, i).dot;
     umi_pool_run(ctx->pool, dot_rows, &t);

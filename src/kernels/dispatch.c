@@ -2,6 +2,9 @@
 #include "kernels/kernels.h"
 
 #include "core/cpu.h"
+#include "kernels/legacy.h"
+#include "quant/interleave.h"
+#include "quant/quant.h"
 
 static umi_dot_fn find_twin(umi_dot_fn scalar, int level) {
     umi_dot_fn f = umi_kernels_simd_twin(scalar, level);
@@ -71,4 +74,26 @@ void umi_kernels_tile_rows(const umi_kernel_plan *p, int k, const void *w, size_
             }
         }
     }
+}
+
+/* The X16 layout's scalar tile for a type (the oracle the SIMD tile is
+ * found by), or NULL. */
+static umi_tile_fn x16_oracle(uint32_t wtype) {
+    return wtype == UMI_TYPE_Q4_0 ? umi_tile_q4_0_x16 : wtype == UMI_TYPE_IQ4_NL ? umi_tile_iq4_nl_x16 : NULL;
+}
+
+umi_tile_fn umi_kernels_layout_tile(uint32_t wtype, int layout, int cpu_level, int *tile_m, int *tile_n) {
+    if (layout != UMI_LAYOUT_X16 || !x16_oracle(wtype)) return NULL;
+    return umi_kernels_layout_tile_legacy(x16_oracle(wtype), cpu_level, tile_m, tile_n);
+}
+
+/* X16 only where a SIMD tile reads it: the scalar tile is an oracle, slower
+ * than the dots on the file's layout. Rows in whole groups, and a multiple
+ * of 8 so the plan's dot is the blocks order the tile reproduces. */
+int umi_kernels_layout(uint32_t wtype, int64_t k, int64_t m, int cpu_level) {
+    int tm, tn;
+    if (umi_x16_supported(wtype) && m % UMI_X16_ROWS == 0 && k % 32 == 0 &&
+        umi_kernels_layout_tile(wtype, UMI_LAYOUT_X16, cpu_level, &tm, &tn))
+        return UMI_LAYOUT_X16;
+    return UMI_LAYOUT_GGUF;
 }

@@ -46,6 +46,7 @@
 #include "kernels/kernels.h"
 #include "kernels/legacy.h"
 #include "quant/blocks.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 
 enum { QK = 32, LANES8 = 8 };
@@ -228,6 +229,38 @@ float umi_dot_iq4_nl_lanes8(int k, const void *w, const void *x) {
 
 float umi_dot_iq4_nl_blocks(int k, const void *w, const void *x) {
     return blocks_0(k, w, sizeof(umi_block_iq4_nl), unpack_iq4_nl, x);
+}
+
+/* The blocks order on an X16 group (quant/interleave.h): rows [0, rm) of
+ * the group against rn tokens, each output exactly blocks_0 of that row. */
+static inline void blocks_x16(int k, const void *group, int rm, unpack0_fn unpack, const void *vx, size_t xs,
+                              int rn, float *y, size_t ys) {
+    const int64_t nb = k / QK;
+    for (int r = 0; r < rm; r++)
+        for (int j = 0; j < rn; j++) {
+            const umi_block_q8_0 *x = (const umi_block_q8_0 *)((const char *)vx + j * xs);
+            float acc = 0.0f;
+            for (int64_t b = 0; b < nb; b++) {
+                uint8_t blk[sizeof(umi_block_q4_0)];
+                int8_t q[QK];
+                umi_x16_get_block(group, nb, r, b, blk);
+                const float d = unpack(blk, q) * half(x[b].d);
+                acc = fmaf((float)block_sum(q, x[b].qs), d, acc);
+            }
+            y[j * ys + r] = acc;
+        }
+}
+
+void umi_tile_q4_0_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                       size_t ys) {
+    (void)ws;
+    blocks_x16(k, w, rm, unpack_q4_0, x, xs, rn, y, ys);
+}
+
+void umi_tile_iq4_nl_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                         size_t ys) {
+    (void)ws;
+    blocks_x16(k, w, rm, unpack_iq4_nl, x, xs, rn, y, ys);
 }
 
 /* ggml_vec_dot_iq4_nl_q8_0 (AVX2 branch): blocks in pairs, even blocks to

@@ -8,6 +8,7 @@
 #ifndef UMI_KERNELS_LEGACY_H
 #define UMI_KERNELS_LEGACY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 float umi_dot_q4_0_lanes8(int k, const void *w, const void *x);
@@ -18,6 +19,15 @@ float umi_dot_iq4_nl_blocks(int k, const void *w, const void *x);
 float umi_dot_iq4_nl_vec(int k, const void *w, const void *x);
 float umi_dot_q4_1_lanes8(int k, const void *w, const void *x); /* x: Q8_1 */
 float umi_dot_q5_1_lanes8(int k, const void *w, const void *x); /* x: Q8_1 */
+
+/* The "blocks" order on weights in the X16 layout (quant/interleave.h): w is
+ * a group of 16 rows (ws unused), outputs y[j * ys + r] for rows r < rm and
+ * tokens j < rn; each equals the matching blocks dot of the row before the
+ * rearrangement. The oracle of the SIMD tiles on that layout. */
+void umi_tile_q4_0_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                       size_t ys);
+void umi_tile_iq4_nl_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                         size_t ys);
 
 /* The x86 run-time activation quantizers (round half to even), k % 32 == 0. */
 void umi_act_q8_0(const float *x, void *y, int64_t k);

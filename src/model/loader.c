@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "model/model.h"
 #include "quant/quant.h"
@@ -304,6 +305,7 @@ void umi_model_free(umi_model *m) {
     umi_vocab_free(m->vocab);
     free(m->layers);
     free(m->tensors);
+    if (m->repacked) munmap(m->repacked, m->repacked_bytes);
     umi_gguf_close(m->gguf);
     free(m);
 }
@@ -401,6 +403,7 @@ umi_status umi_model_load(const char *path, const umi_model_params *params, umi_
     if (!st) {
         m->hp.n_vocab = (uint32_t)umi_vocab_n_tokens(m->vocab);
         if (!p.vocab_only) st = load_weights(m, err);
+        if (!st && !p.vocab_only && !p.no_repack) st = umi_model_repack(m, err);
     }
     if (st) {
         umi_model_free(m);

@@ -17,6 +17,7 @@ typedef struct umi_tensor {
     uint32_t type;   /* GGML type id */
     int64_t ne[4];
     const void *data;
+    int layout;      /* enum umi_layout: UMI_LAYOUT_GGUF, or rearranged at load (model/repack.c) */
 } umi_tensor;
 
 enum umi_rope_type {
@@ -159,6 +160,8 @@ struct umi_model {
     const umi_tensor *output;      /* [n_embd, n_vocab]; tok_embd when tied */
     const umi_tensor *rope_freqs;  /* [n_rot/2] frequency divisors (llama 3.1), optional */
     umi_layer *layers;             /* [n_layer] */
+    void *repacked;                /* anonymous mapping holding repacked weights (model/repack.c), or NULL */
+    size_t repacked_bytes;
 };
 
 /* An architecture: reads its hyperparameters and binds its tensors. The
@@ -212,6 +215,10 @@ uint32_t umi_hparams_layer_swa(const umi_hparams *hp, uint32_t il);
  * (n_ff_exp defaults to feed_forward_length) and check them. No experts is
  * fine (n_expert stays 0). */
 umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err);
+
+/* Rewrite the matmul weights this CPU's kernels read faster in an
+ * interleaved layout, in place (model/repack.c); sets their layout. */
+umi_status umi_model_repack(umi_model *m, umi_error *err);
 
 /* hp.yarn_attn_factor from the rope scaling settings read so far (1 without
  * YaRN); an architecture that sets hp.yarn_log_mul recomputes it. */

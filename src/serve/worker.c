@@ -68,6 +68,7 @@ static void update_resident(model_entry *e) {
  * fit is refused with 507 and the numbers, never loaded into a swap storm. */
 static bool load(model_entry *e, char *msg, size_t len, int *status) {
     umi_model_params mp = umi_model_default_params();
+    mp.no_repack = e->cfg->no_repack;
     umi_error err = {0};
     if (!lifecycle_admit(e, msg, len, status)) return false;
     if (umi_model_load(e->path, &mp, &e->model, &err) != UMI_OK) {

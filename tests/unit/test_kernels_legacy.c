@@ -9,6 +9,9 @@
  *   3. The activation quantizers against the traits' from_float: the same
  *      scales, and the same levels except where x * 127 / amax lies at (or
  *      within rounding of) a half-way point; exact ties round to even.
+ *   5. The X16 layout (quant/interleave.h): packing then reading a block
+ *      back gives the file's bytes, and the layout's scalar tiles give the
+ *      bits of the blocks dot on the rows before packing.
  *   4. Pinned: on fixed inputs every variant gives, bit for bit, what the
  *      reference engine's mul_mat gave (values recorded from llama.cpp
  *      34af94cd9ab2's CPU backend, -march=native, AVX-512 VNNI machine,
@@ -25,7 +28,9 @@
 
 #include "core/fp16.h"
 #include "kernels/kernels.h"
+#include "kernels/legacy.h"
 #include "quant/blocks.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 
 #include "unit/testkit.h"
@@ -380,8 +385,50 @@ static void test_pinned(void) {
     }
 }
 
+/* ---------------------------------------------------------------- 5. X16 layout */
+
+static void test_x16(void) {
+    static const struct {
+        uint32_t type;
+        umi_dot_fn dot;
+        umi_tile_fn tile;
+    } CASES[] = {{UMI_TYPE_Q4_0, umi_dot_q4_0_blocks, umi_tile_q4_0_x16},
+                 {UMI_TYPE_IQ4_NL, umi_dot_iq4_nl_blocks, umi_tile_iq4_nl_x16}};
+    for (size_t ci = 0; ci < sizeof CASES / sizeof *CASES; ci++) {
+        int bad_bytes = 0, bad_bits = 0;
+        for (int64_t k = 32; k <= 32 * 70; k += 32 * 23) {
+            const size_t row = umi_type_row_size(CASES[ci].type, k), xrow = umi_type_row_size(UMI_TYPE_Q8_0, k);
+            uint8_t *w = xmalloc(16 * row), *g = xmalloc(16 * row), blk[18];
+            void *xq = xmalloc(3 * xrow);
+            float *x = xmalloc(sizeof(float) * k), y[3 * 16];
+            fill_weights(CASES[ci].type, w, k, 16);
+            for (int j = 0; j < 3; j++) {
+                fill_acts(x, k, 1);
+                umi_act_q8_0(x, (char *)xq + j * xrow, k);
+            }
+            umi_x16_pack_group(g, w, k / 32);
+            for (int r = 0; r < 16; r++)
+                for (int64_t b = 0; b < k / 32; b++) {
+                    umi_x16_get_block(g, k / 32, r, b, blk);
+                    bad_bytes += memcmp(blk, w + r * row + b * 18, 18) != 0;
+                }
+            CASES[ci].tile((int)k, g, row, 16, xq, xrow, 3, y, 16);
+            for (int j = 0; j < 3; j++)
+                for (int r = 0; r < 16; r++) {
+                    const float want = CASES[ci].dot((int)k, w + r * row, (char *)xq + j * xrow);
+                    bad_bits += memcmp(&want, &y[j * 16 + r], sizeof want) != 0;
+                }
+            free(w), free(g), free(xq), free(x);
+        }
+        check(bad_bytes == 0, "%s X16: every block reads back as packed", tname(CASES[ci].type));
+        check(bad_bits == 0, "%s X16 scalar tile: the blocks dot's bits (%d differ)", tname(CASES[ci].type),
+              bad_bits);
+    }
+}
+
 int main(int argc, char **argv) {
     (void)argc, (void)argv;
+    test_x16();
     test_plans();
     test_dots_vs_traits();
     test_act_quantizers();

@@ -9,6 +9,8 @@
  *      writes exactly the scalar dot's bits into its rm x rn outputs and
  *      nothing outside them; with the last weight row at the end of its
  *      buffer, so reads past a row show up under the sanitizers.
+ *   4. The tiles on the X16 layout (quant/interleave.h) write the bits of
+ *      the layout's scalar tile, for 1..8 tokens and partial row counts.
  *   3. The activation quantizers write the scalar quantizer's bytes, on
  *      blocks of every magnitude, all-zero blocks and exact ties.
  *
@@ -26,6 +28,7 @@
 #include "kernels/kernels.h"
 #include "kernels/legacy.h"
 #include "quant/blocks.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 
 #define TESTKIT_SEED 12345
@@ -196,6 +199,51 @@ static void test_acts(int level) {
     free(x);
 }
 
+/* ---------------------------------------------------------------- 4. X16 tiles */
+
+static void test_layout_tiles(int level) {
+    static const struct {
+        uint32_t type;
+        umi_tile_fn oracle;
+    } CASES[] = {{UMI_TYPE_Q4_0, umi_tile_q4_0_x16}, {UMI_TYPE_IQ4_NL, umi_tile_iq4_nl_x16}};
+    for (size_t ci = 0; ci < sizeof CASES / sizeof *CASES; ci++) {
+        int tm = 0, tn = 0;
+        const umi_tile_fn tile = umi_kernels_layout_tile_legacy(CASES[ci].oracle, level, &tm, &tn);
+        const char *name = umi_type_traits_get(CASES[ci].type)->name;
+        if (!tile) continue; /* only where the CPU has one (AVX-512 VNNI) */
+        check(umi_kernels_layout(CASES[ci].type, 2048, 64, level) == UMI_LAYOUT_X16 &&
+                  umi_kernels_layout(CASES[ci].type, 2048, 72, level) == UMI_LAYOUT_GGUF,
+              "%s: X16 chosen for whole groups of rows only", name);
+        int bad = 0, outside = 0, shapes = 0;
+        static const int64_t KS[] = {32, 96, 1024 + 32, 32 * 67};
+        for (size_t ki = 0; ki < sizeof KS / sizeof *KS; ki++) {
+            const int64_t k = KS[ki];
+            const size_t row = umi_type_row_size(CASES[ci].type, k), xrow = umi_type_row_size(UMI_TYPE_Q8_0, k);
+            uint8_t *w = xmalloc(16 * row), *g = xmalloc(16 * row);
+            void *xq = xmalloc(xrow * tn);
+            fill_weights(CASES[ci].type, w, k / 32 * 16);
+            fill_acts(umi_act_q8_0, xrow, xq, k, tn);
+            umi_x16_pack_group(g, w, k / 32);
+            float *want = xmalloc(sizeof(float) * 16 * tn), *got = xmalloc(sizeof(float) * 17 * (tn + 1));
+            CASES[ci].oracle((int)k, g, row, 16, xq, xrow, tn, want, 16);
+            for (int rm = 1; rm <= 16; rm += 5)
+                for (int rn = 1; rn <= tn; rn++) {
+                    for (int i = 0; i < 17 * (tn + 1); i++) got[i] = -1234.5f;
+                    tile((int)k, g, row, rm, xq, xrow, rn, got, 17);
+                    shapes++;
+                    for (int j = 0; j <= tn; j++)
+                        for (int i = 0; i < 17; i++) {
+                            if (j < rn && i < rm) bad += !same_bits(got[j * 17 + i], want[j * 16 + i]);
+                            else outside += got[j * 17 + i] != -1234.5f;
+                        }
+                }
+            free(w), free(g), free(xq), free(want), free(got);
+        }
+        check(bad == 0 && outside == 0, "%s X16 tile %dx%d (%s): the scalar tile's bits on %d shapes, %d wrong, "
+              "%d writes outside", name, tm, tn, level_name(level), shapes, bad, outside);
+    }
+}
+
 int main(int argc, char **argv) {
     (void)argc, (void)argv;
     const int top = umi_cpu_level_get();
@@ -203,6 +251,7 @@ int main(int argc, char **argv) {
         test_twins(level);
         test_tiles(level);
         test_acts(level);
+        test_layout_tiles(level);
     }
     printf("test_kernels_x86_legacy: %d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;

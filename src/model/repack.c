@@ -1,0 +1,160 @@
+/* Load-time repack: matmul weights rewritten into the interleaved layout the
+ * CPU's kernels read fastest (quant/interleave.h, kernels.h). Issue 4: the
+ * decode tile on the file's layout gathers 16 rows and transposes them in
+ * registers for every block, which costs more than reading them.
+ *
+ * Memory stays the same. A mapped file's tensors are rewritten into one
+ * anonymous mapping (huge pages where the kernel gives them) slab by slab,
+ * and each slab's file pages are dropped from the process (MADV_DONTNEED on
+ * the private mapping) as soon as it is done, so the process holds each
+ * weight once, plus one slab, at any time; the file is never modified. A
+ * file read into a buffer is rewritten in place, one 16-row group at a
+ * time (a group takes exactly its rows' bytes).
+ *
+ * Only tensors read by nothing but the matrix product are repacked:
+ * token_embd (row lookups) and a tied output that is token_embd stay as
+ * they are, as do MLA's absorbed wk_b / wv_b (read row by row) and expert
+ * stacks. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/cpu.h"
+#include "core/threadpool.h"
+#include "kernels/kernels.h"
+#include "model/model.h"
+#include "quant/interleave.h"
+#include "quant/quant.h"
+#include "umi.h"
+
+enum { SLAB_BYTES = 8 << 20, MAX_PER_LAYER = 16 };
+
+/* The tensors read only through umi_matmul. */
+static int matmul_weights(const umi_model *m, const umi_layer *L, const umi_tensor *out[MAX_PER_LAYER]) {
+    const umi_tensor *w[] = {L->wq,           L->wk,           L->wv,           L->wo,
+                             L->wqkv,         L->ffn_gate,     L->ffn_up,       L->ffn_down,
+                             L->ffn_gate_inp, L->ffn_gate_shexp, L->ffn_up_shexp, L->ffn_down_shexp,
+                             L->wq_a,         L->wq_b,         L->wkv_a_mqa};
+    int n = 0;
+    for (size_t i = 0; i < sizeof w / sizeof *w; i++)
+        if (w[i] && w[i] != m->tok_embd) out[n++] = w[i];
+    return n;
+}
+
+static bool eligible(const umi_tensor *t, int level) {
+    return t->layout == UMI_LAYOUT_GGUF && t->ne[2] == 1 && t->ne[3] == 1 &&
+           umi_kernels_layout(t->type, t->ne[0], t->ne[1], level) == UMI_LAYOUT_X16;
+}
+
+/* Every tensor to repack, once (a tensor may be bound twice). */
+static int collect(umi_model *m, int level, umi_tensor **list, int cap) {
+    int n = 0;
+    const umi_tensor *cand[MAX_PER_LAYER];
+    for (uint32_t il = 0; il <= m->hp.n_layer; il++) {
+        int nc = 0;
+        if (il < m->hp.n_layer) nc = matmul_weights(m, &m->layers[il], cand);
+        else if (m->output && m->output != m->tok_embd) cand[nc++] = m->output;
+        for (int i = 0; i < nc; i++) {
+            umi_tensor *t = &m->tensors[cand[i] - m->tensors]; /* bound pointers point into m->tensors */
+            bool seen = false;
+            for (int j = 0; j < n; j++) seen |= list[j] == t;
+            if (!seen && eligible(t, level) && n < cap) list[n++] = t;
+        }
+    }
+    return n;
+}
+
+typedef struct pack_task {
+    char *dst;       /* NULL: in place */
+    const char *src; /* groups [g0, g1) of this slab */
+    int64_t g0, g1, nb;
+    size_t group;    /* bytes per group */
+    char *tmp;       /* in place: one group of scratch per thread */
+} pack_task;
+
+static void pack_groups(void *arg, int ith, int nth) {
+    const pack_task *t = arg;
+    int64_t a, b;
+    umi_split_rows(t->g1 - t->g0, ith, nth, &a, &b);
+    for (int64_t g = t->g0 + a; g < t->g0 + b; g++) {
+        const char *src = t->src + g * t->group;
+        if (t->dst) {
+            umi_x16_pack_group(t->dst + g * t->group, src, t->nb);
+        } else {
+            char *tmp = t->tmp + (size_t)ith * t->group;
+            memcpy(tmp, src, t->group);
+            umi_x16_pack_group((char *)(uintptr_t)src, tmp, t->nb); /* the model's own buffer */
+        }
+    }
+}
+
+/* Drop the whole pages of [p, p + n) from the process (a private file
+ * mapping reads them back from the file if touched again). */
+static void drop_pages(const void *p, size_t n) {
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + n) & ~(page - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool, char *tmp) {
+    const size_t row = umi_type_row_size(t->type, t->ne[0]);
+    pack_task pt = {.dst = dst, .src = t->data, .nb = t->ne[0] / 32, .group = UMI_X16_ROWS * row, .tmp = tmp};
+    const int64_t n_groups = t->ne[1] / UMI_X16_ROWS;
+    int64_t per_slab = (int64_t)(SLAB_BYTES / pt.group);
+    if (per_slab < 1) per_slab = 1;
+    for (int64_t g = 0; g < n_groups; g += per_slab) {
+        pt.g0 = g, pt.g1 = g + per_slab < n_groups ? g + per_slab : n_groups;
+        umi_pool_run(pool, pack_groups, &pt);
+        if (mapped) drop_pages(pt.src + pt.g0 * pt.group, (size_t)(pt.g1 - pt.g0) * pt.group);
+    }
+    if (dst) t->data = dst;
+    t->layout = UMI_LAYOUT_X16;
+}
+
+umi_status umi_model_repack(umi_model *m, umi_error *err) {
+    const int level = umi_cpu_level_get();
+    const int cap = (int)m->hp.n_layer * MAX_PER_LAYER + 1;
+    umi_tensor **list = malloc(sizeof *list * (size_t)cap);
+    if (!list) return umi_err(err, UMI_ERR_NOMEM, "out of memory (repack)");
+    const int n = collect(m, level, list, cap);
+    size_t total = 0, max_group = 0;
+    for (int i = 0; i < n; i++) {
+        const size_t row = umi_type_row_size(list[i]->type, list[i]->ne[0]);
+        total += ((size_t)list[i]->ne[1] * row + 63) & ~(size_t)63;
+        if (UMI_X16_ROWS * row > max_group) max_group = UMI_X16_ROWS * row;
+    }
+    umi_status st = UMI_OK;
+    const bool mapped = m->gguf->mapped;
+    umi_pool *pool = NULL;
+    char *tmp = NULL;
+    const int nth = umi_cpu_physical_cores();
+    if (n == 0) goto done;
+    if ((st = umi_pool_init(nth, &pool, err))) goto done;
+    if (mapped) {
+        void *region = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (region == MAP_FAILED) {
+            st = umi_err(err, UMI_ERR_NOMEM, "cannot map %zu bytes for repacked weights (--no-repack avoids it)",
+                         total);
+            goto done;
+        }
+#ifdef MADV_HUGEPAGE
+        madvise(region, total, MADV_HUGEPAGE); /* fewer faults while writing, fewer TLB misses reading */
+#endif
+        m->repacked = region, m->repacked_bytes = total;
+    } else if (!(tmp = malloc(max_group * (size_t)nth))) {
+        st = umi_err(err, UMI_ERR_NOMEM, "out of memory (repack scratch)");
+        goto done;
+    }
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        const size_t bytes = (size_t)list[i]->ne[1] * umi_type_row_size(list[i]->type, list[i]->ne[0]);
+        repack_tensor(list[i], mapped ? (char *)m->repacked + off : NULL, mapped, pool, tmp);
+        off += (bytes + 63) & ~(size_t)63;
+    }
+done:
+    umi_pool_free(pool);
+    free(tmp);
+    free(list);
+    return st;
+}
