@@ -75,6 +75,17 @@ void logprobs_record(const umi_model *model, job *j, const float *logits, umi_to
     pthread_mutex_unlock(&j->mu);
 }
 
+void logprobs_trim_locked(job *j, size_t end) {
+    while (j->n_lp > 0 && j->lp[j->n_lp - 1].text_offset >= end) j->n_lp--;
+}
+
+int logprobs_ready_locked(const job *j) {
+    if (j->state == JOB_DONE) return j->n_lp;
+    int n = j->n_lp;
+    while (n > 0 && j->lp[n - 1].text_offset >= j->raw_committed) n--; /* none of its text out yet */
+    return n;
+}
+
 /* ---------------------------------------------------------------- JSON */
 
 /* The token's text as valid UTF-8 (a piece may be part of a character:

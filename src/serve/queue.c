@@ -154,6 +154,8 @@ bool job_append(job *j, const char *bytes, size_t n) {
     memcpy(j->pend + j->pend_len, bytes, n);
     j->pend_len += n;
     j->pend[j->pend_len] = 0;
+    j->gen_raw += n;
+    const size_t base = j->gen_raw - j->pend_len; /* raw offset of pend[0] */
 
     /* A stop string found: everything before it is the answer. */
     size_t cut = j->pend_len, hold = 0;
@@ -171,8 +173,13 @@ bool job_append(job *j, const char *bytes, size_t n) {
     if (stopped) {
         j->pend_len = cut;
         commit(j, cut, true);
+        /* The stop string is not part of the answer, nor are the tokens
+         * that begin inside it (or after it) part of the logprobs. */
+        j->raw_committed = base + cut;
+        logprobs_trim_locked(j, j->raw_committed);
     } else {
         commit(j, j->pend_len - hold, false);
+        j->raw_committed = j->gen_raw - j->pend_len;
     }
     pthread_cond_broadcast(&j->cv);
     pthread_mutex_unlock(&j->mu);
@@ -182,6 +189,7 @@ bool job_append(job *j, const char *bytes, size_t n) {
 void job_finish(job *j, const char *reason) {
     pthread_mutex_lock(&j->mu);
     commit(j, j->pend_len, true);
+    j->raw_committed = j->gen_raw;
     j->finish = reason;
     j->t_end = umi_time_us();
     if (!j->t_prompt_done) j->t_prompt_done = j->t_end;

@@ -102,10 +102,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
         char *text = n ? malloc(n) : NULL;
         if (text) memcpy(text, j->out + s->seen, n);
         s->seen = j->out_len;
-        if (s->fmt->logprobs && j->n_lp > s->lp_seen && (text || j->state == JOB_DONE)) {
+        const int lp_ready = logprobs_ready_locked(j);
+        if (s->fmt->logprobs && lp_ready > s->lp_seen && (text || j->state == JOB_DONE)) {
             cJSON_Delete(s->lp_pending);
-            s->lp_pending = s->fmt->logprobs(j, s->lp_seen, j->n_lp);
-            s->lp_seen = j->n_lp;
+            s->lp_pending = s->fmt->logprobs(j, s->lp_seen, lp_ready);
+            s->lp_seen = lp_ready;
         }
         job_state st = j->state;
         pthread_mutex_unlock(&j->mu);

@@ -102,6 +102,30 @@ for t, l, top, o in zip(lp["tokens"], lp["token_logprobs"], lp["top_logprobs"], 
     assert o == off and l <= 0 and max(top.values()) == l and top[t] == l
     off += len(t.encode())
 EOF
+# A stop string: the tokens from the one it begins in are not in the logprobs,
+# streamed or not (the stop string is a later token's text, found nowhere earlier).
+stop=$(python3 -c "
+import json,sys
+t=json.load(open(sys.argv[1]))['choices'][0]['logprobs']['tokens']
+print(json.dumps(next(x for i, x in enumerate(t) if i >= 3 and x.strip() and x not in ''.join(t[:i]))))" "$tmp/body")
+is "completions logprobs with a stop string" "$(http POST /v1/completions '{"model":"'$M'","prompt":"Once upon a time","max_tokens":6,"temperature":0,"logprobs":2,"stop":['"$stop"']}')" 200
+cp "$tmp/body" "$tmp/lpstop"
+python3 - "$tmp/body" "$stop" <<'EOF' && ok "logprobs end where the stop string begins" || bad "logprobs with a stop string" "$(head -c 600 "$tmp/body")"
+import json, sys
+c = json.load(open(sys.argv[1]))["choices"][0]
+assert c["finish_reason"] == "stop" and json.loads(sys.argv[2]) not in c["text"]
+assert "".join(c["logprobs"]["tokens"]) == c["text"], (c["logprobs"]["tokens"], c["text"])
+EOF
+curl -sN --max-time 60 -o "$tmp/sse" "$base/v1/completions" -d '{"model":"'$M'","prompt":"Once upon a time","max_tokens":6,"temperature":0,"logprobs":2,"stream":true,"stop":['"$stop"']}'
+python3 - "$tmp/sse" "$tmp/lpstop" <<'EOF' && ok "logprobs with a stop string, streamed: the same tokens" || bad "streamed logprobs with a stop string" "$(head -c 600 "$tmp/sse")"
+import json, sys
+got = []
+for ev in open(sys.argv[1]).read().split("\n\n"):
+    if ev.startswith("data: {"):
+        c = json.loads(ev[6:])["choices"][0]
+        if c.get("logprobs"): got += c["logprobs"]["tokens"]
+assert got == json.load(open(sys.argv[2]))["choices"][0]["logprobs"]["tokens"], got
+EOF
 is "ollama generate logprobs" "$(http POST /api/generate '{"model":"'$M'","prompt":"Once upon a time","stream":false,"logprobs":true,"top_logprobs":1,"options":{"temperature":0,"num_predict":5}}'; echo " $(json "len(j['logprobs']), all(e['logprob'] <= 0 and e['top_logprobs'][0]['token'] == e['token'] for e in j['logprobs']), ''.join(e['token'] for e in j['logprobs']) == j['response']")")" "200 5 True True"
 
 # ---------------------------------------------------------------- JSON output
