@@ -779,6 +779,75 @@ AVX512 static void tile_q6_K_lanes8_512(int k, const void *w, size_t ws, int rm,
         for (int i = 0; i < Q6_ROWS; i++) y[j * ys + i] = hsum8(accf[i][j]);
 }
 
+/* Q5_K, lanes8 order, 4 rows x 4 tokens, as the Q6_K tile: each 64-element
+ * step decodes the 4 rows once; every (row, token) keeps the dot's own
+ * integer lanes, fused multiply-adds and separate mins sum. */
+enum { Q5_ROWS = 4, Q5_TOKS = 4 };
+
+/* Q5_K step c: the Q4_K nibbles plus 16 where bit 2c (low half: group 2c)
+ * or bit 2c + 1 (high half) of qh[e % 32] is set. */
+AVX512 static inline __m512i q5_K_chunk_512(const umi_block_q5_K *x, int c) {
+    const __m256i qh = _mm256_loadu_si256((const __m256i *)x->qh), sixteen = _mm256_set1_epi8(16);
+    const __m256i lo = _mm256_maskz_mov_epi8(_mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(1 << 2 * c))), sixteen);
+    const __m256i hi =
+        _mm256_maskz_mov_epi8(_mm256_test_epi8_mask(qh, _mm256_set1_epi8((char)(1 << (2 * c + 1)))), sixteen);
+    return _mm512_or_si512(q4_K_chunk_512(x->qs, c), _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+}
+
+AVX512 static void tile_q5_K_lanes8_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                        float *y, size_t ys) {
+    if (rm != Q5_ROWS || rn != Q5_TOKS) {
+        edge(q5_K_lanes8_avx2, k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const char *wc = w, *xc = x;
+    __m256 accf[Q5_ROWS][Q5_TOKS];
+    float summs[Q5_ROWS][Q5_TOKS] = {{0}};
+    for (int i = 0; i < Q5_ROWS; i++)
+        for (int j = 0; j < Q5_TOKS; j++) accf[i][j] = _mm256_setzero_ps();
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        const umi_block_q5_K *wb[Q5_ROWS];
+        const umi_block_q8_K *ab[Q5_TOKS];
+        __m256i sc16[Q5_ROWS];
+        __m512i acc[Q5_ROWS][Q5_TOKS];
+        for (int j = 0; j < Q5_TOKS; j++) ab[j] = (const umi_block_q8_K *)(const void *)(xc + j * xs) + b;
+        for (int i = 0; i < Q5_ROWS; i++) {
+            wb[i] = (const umi_block_q5_K *)(const void *)(wc + i * ws) + b;
+            uint8_t sc[8], mn[8];
+            scales_k4(wb[i]->scales, sc, mn);
+            sc16[i] = dup16_epu8(sc);
+            const __m256i mn16 = dup16_epu8(mn);
+            for (int j = 0; j < Q5_TOKS; j++) {
+                const int32_t m = hsum8_epi32(_mm256_madd_epi16(load_bsums(ab[j]), mn16));
+                summs[i][j] = fma1(-ab[j]->d * half(wb[i]->dmin), (float)m, summs[i][j]);
+            }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m512i wq[Q5_ROWS], scv[Q5_ROWS];
+#pragma GCC unroll 4
+            for (int i = 0; i < Q5_ROWS; i++) {
+                wq[i] = q5_K_chunk_512(wb[i], c);
+                scv[i] = step_scales(sc16[i], c);
+            }
+#pragma GCC unroll 4
+            for (int j = 0; j < Q5_TOKS; j++) {
+                const __m512i q = _mm512_loadu_si512(ab[j]->qs + 64 * c);
+#pragma GCC unroll 4
+                for (int i = 0; i < Q5_ROWS; i++) {
+                    const __m512i p = _mm512_madd_epi16(_mm512_maddubs_epi16(wq[i], q), scv[i]);
+                    acc[i][j] = c ? _mm512_add_epi32(acc[i][j], p) : p;
+                }
+            }
+        }
+        for (int i = 0; i < Q5_ROWS; i++)
+            for (int j = 0; j < Q5_TOKS; j++)
+                accf[i][j] = fma_lanes(ab[j]->d * half(wb[i]->d), fold512(acc[i][j]), accf[i][j]);
+    }
+    for (int j = 0; j < Q5_TOKS; j++)
+        for (int i = 0; i < Q5_ROWS; i++) y[j * ys + i] = hsum8(accf[i][j]) + summs[i][j];
+}
+
 /* ---------------------------------------------------------------- lookups */
 
 static const struct {
@@ -814,6 +883,10 @@ umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile
     if (dot == umi_dot_q6_K_lanes8) {
         *tile_m = Q6_ROWS, *tile_n = Q6_TOKS;
         return tile_q6_K_lanes8_512;
+    }
+    if (dot == umi_dot_q5_K_lanes8) {
+        *tile_m = Q5_ROWS, *tile_n = Q5_TOKS;
+        return tile_q5_K_lanes8_512;
     }
     return NULL;
 }

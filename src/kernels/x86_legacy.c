@@ -9,7 +9,9 @@
  * without -march=native and runs only where the CPU has the features.
  *
  *   twins (AVX2, used at both x86 levels): every dot of legacy.c
- *   tiles: "blocks" order (repacked-layout Q4_0 / IQ4_NL), AVX-512 VNNI,
+ *   tiles: "lanes8" order, AVX-512 VNNI, 4 rows x 8 tokens (two tokens per
+ *          register), also for Q8_0;
+ *          "blocks" order (repacked-layout Q4_0 / IQ4_NL), AVX-512 VNNI,
  *          16 rows x up to 8 tokens, on the file's layout or on X16 groups
  *          (quant/interleave.h), which skip the gather and transpose; "lanes8" order, AVX2, 4 rows x 4 tokens */
 #include "kernels/kernels.h"
@@ -31,7 +33,7 @@
 
 enum { QK = 32 };
 
-typedef enum kind { Q4_0, Q5_0, IQ4_NL, Q4_1, Q5_1 } kind;
+typedef enum kind { Q4_0, Q5_0, IQ4_NL, Q4_1, Q5_1, Q8_0 } kind;
 
 static size_t block_size(kind t) {
     switch (t) {
@@ -40,6 +42,7 @@ static size_t block_size(kind t) {
     case IQ4_NL: return sizeof(umi_block_iq4_nl);
     case Q4_1: return sizeof(umi_block_q4_1);
     case Q5_1: return sizeof(umi_block_q5_1);
+    case Q8_0: return sizeof(umi_block_q8_0);
     }
     return 0;
 }
@@ -133,6 +136,11 @@ AVX2 INLINE __m256i unpack(kind t, const void *vb, float *d, float *m) {
         const umi_block_q5_1 *b = vb;
         *d = umi_fp16_to_fp32(b->d), *m = umi_fp16_to_fp32(b->m);
         return _mm256_or_si256(nibbles32(b->qs), high_bits32(b->qh));
+    }
+    case Q8_0: {
+        const umi_block_q8_0 *b = vb;
+        *d = umi_fp16_to_fp32(b->d);
+        return _mm256_loadu_si256((const __m256i *)b->qs);
     }
     }
     return _mm256_setzero_si256();
@@ -330,6 +338,95 @@ TILE_LANES8(tile_q5_0_lanes8, Q5_0, dot_q5_0_lanes8)
 TILE_LANES8(tile_iq4_nl_lanes8, IQ4_NL, dot_iq4_nl_lanes8)
 TILE_LANES8(tile_q4_1_lanes8, Q4_1, dot_q4_1_lanes8)
 TILE_LANES8(tile_q5_1_lanes8, Q5_1, dot_q5_1_lanes8)
+
+/* ---------------------------------------------------------------- tiles: lanes8 order (AVX-512 VNNI)
+ *
+ * 4 rows x 8 tokens: a register holds one row's 8 lanes for two tokens
+ * (tokens 2p and 2p+1 in its 256-bit halves), so each dpbusd serves two
+ * (row, token) pairs. Every type's levels enter as signed bytes w (unpack)
+ * and the activations as unsigned a + 128, each lane starting from -128 x
+ * (its 4 weights' sum): the same exact integer lane sums as lane_sums(), so
+ * the float steps, fma(dw*dx, lanes, acc) per lane and hsum8 per token
+ * (plus the _1 types' summs), are lanes8()'s. */
+
+enum { LV_M = 4, LV_N = 8 };
+
+VNNI512 INLINE void tile_lanes8_vnni(kind t, umi_dot_fn dot, int k, const char *w, size_t ws, int rm,
+                                     const char *x, size_t xs, int rn, float *y, size_t ys) {
+    if (rm != LV_M || rn != LV_N) {
+        edge(dot, k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const size_t bs = block_size(t);
+    const size_t xbs = is_type_1(t) ? sizeof(umi_block_q8_1) : sizeof(umi_block_q8_0);
+    const __m256i ones = _mm256_set1_epi8(1);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512 acc[LV_M][LV_N / 2];
+    float summs[LV_M][LV_N] = {{0}};
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < LV_M; i++)
+        _Pragma("GCC unroll 4")
+        for (int p = 0; p < LV_N / 2; p++) acc[i][p] = _mm512_setzero_ps();
+    for (int b = 0; b < k / QK; b++) {
+        __m512i wq[LV_M], wneg[LV_M];
+        __m512 dwv[LV_M];
+        float m[LV_M] = {0};
+        _Pragma("GCC unroll 4")
+        for (int i = 0; i < LV_M; i++) {
+            float dw;
+            const __m256i q = unpack(t, w + i * ws + b * bs, &dw, &m[i]);
+            const __m256i sum = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, q);
+            wq[i] = _mm512_broadcast_i64x4(q);
+            wneg[i] = _mm512_broadcast_i64x4(_mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sum, 7)));
+            dwv[i] = _mm512_set1_ps(dw);
+        }
+        _Pragma("GCC unroll 4")
+        for (int p = 0; p < LV_N / 2; p++) {
+            const char *x0 = x + (size_t)(2 * p) * xs + b * xbs, *x1 = x0 + xs;
+            const __m512i a = _mm512_xor_si512(
+                _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(x0 + xbs - QK))),
+                                   _mm256_loadu_si256((const __m256i *)(x1 + xbs - QK)), 1),
+                flip);
+            const __m512 dx = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(half(x0))),
+                                                                  _mm256_castps_pd(_mm256_set1_ps(half(x1))), 1));
+            if (is_type_1(t)) {
+                const float s0 = half(x0 + 2), s1 = half(x1 + 2);
+                _Pragma("GCC unroll 4")
+                for (int i = 0; i < LV_M; i++) {
+                    summs[i][2 * p] = fmaf(m[i], s0, summs[i][2 * p]);
+                    summs[i][2 * p + 1] = fmaf(m[i], s1, summs[i][2 * p + 1]);
+                }
+            }
+            _Pragma("GCC unroll 4")
+            for (int i = 0; i < LV_M; i++) {
+                const __m512i s = _mm512_dpbusd_epi32(wneg[i], a, wq[i]);
+                acc[i][p] = _mm512_fmadd_ps(_mm512_mul_ps(dwv[i], dx), _mm512_cvtepi32_ps(s), acc[i][p]);
+            }
+        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int p = 0; p < LV_N / 2; p++)
+        _Pragma("GCC unroll 4")
+        for (int i = 0; i < LV_M; i++)
+            _Pragma("GCC unroll 2")
+            for (int h = 0; h < 2; h++) {
+                const __m256 v = h ? _mm512_extractf32x8_ps(acc[i][p], 1) : _mm512_castps512_ps256(acc[i][p]);
+                const float r = hsum8_ps(v);
+                y[(2 * p + h) * ys + i] = is_type_1(t) ? r + summs[i][2 * p + h] : r;
+            }
+}
+
+#define TILE_LANES8_VNNI(name, t, dot)                                                                   \
+    VNNI512 static void name(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, \
+                             float *y, size_t ys) {                                                      \
+        tile_lanes8_vnni(t, dot, k, w, ws, rm, x, xs, rn, y, ys);                                        \
+    }
+TILE_LANES8_VNNI(tile_q4_0_lanes8_vnni, Q4_0, dot_q4_0_lanes8)
+TILE_LANES8_VNNI(tile_q5_0_lanes8_vnni, Q5_0, dot_q5_0_lanes8)
+TILE_LANES8_VNNI(tile_iq4_nl_lanes8_vnni, IQ4_NL, dot_iq4_nl_lanes8)
+TILE_LANES8_VNNI(tile_q4_1_lanes8_vnni, Q4_1, dot_q4_1_lanes8)
+TILE_LANES8_VNNI(tile_q5_1_lanes8_vnni, Q5_1, dot_q5_1_lanes8)
+TILE_LANES8_VNNI(tile_q8_0_lanes8_vnni, Q8_0, umi_dot_q8_0_avx2)
 
 /* ---------------------------------------------------------------- tiles: blocks order (AVX-512 VNNI)
  *
@@ -536,16 +633,20 @@ umi_tile_fn umi_kernels_tile_for_legacy(umi_dot_fn dot, int cpu_level, int *tile
     const bool vnni = cpu_level == UMI_CPU_AVX512 && umi_cpu_features_get()->avx512vnni;
     static const struct {
         umi_dot_fn scalar;
-        umi_tile_fn tile;
+        umi_tile_fn tile, vnni;
     } LANES8[] = {
-        {umi_dot_q4_0_lanes8, tile_q4_0_lanes8},     {umi_dot_q5_0_lanes8, tile_q5_0_lanes8},
-        {umi_dot_iq4_nl_lanes8, tile_iq4_nl_lanes8}, {umi_dot_q4_1_lanes8, tile_q4_1_lanes8},
-        {umi_dot_q5_1_lanes8, tile_q5_1_lanes8},
+        {umi_dot_q4_0_lanes8, tile_q4_0_lanes8, tile_q4_0_lanes8_vnni},
+        {umi_dot_q5_0_lanes8, tile_q5_0_lanes8, tile_q5_0_lanes8_vnni},
+        {umi_dot_iq4_nl_lanes8, tile_iq4_nl_lanes8, tile_iq4_nl_lanes8_vnni},
+        {umi_dot_q4_1_lanes8, tile_q4_1_lanes8, tile_q4_1_lanes8_vnni},
+        {umi_dot_q5_1_lanes8, tile_q5_1_lanes8, tile_q5_1_lanes8_vnni},
+        {umi_dot_q8_0_lanes8, NULL, tile_q8_0_lanes8_vnni}, /* AVX2: x86_tile.c */
     };
     for (size_t i = 0; i < sizeof LANES8 / sizeof *LANES8; i++)
-        if (LANES8[i].scalar == dot) {
-            *tile_m = L8_M, *tile_n = L8_N;
-            return LANES8[i].tile;
+        if (LANES8[i].scalar == dot && (vnni || LANES8[i].tile)) {
+            if (vnni) *tile_m = LV_M, *tile_n = LV_N;
+            else *tile_m = L8_M, *tile_n = L8_N;
+            return vnni ? LANES8[i].vnni : LANES8[i].tile;
         }
     if (vnni && (dot == umi_dot_q4_0_blocks || dot == umi_dot_iq4_nl_blocks)) {
         *tile_m = BT_M, *tile_n = BT_N;

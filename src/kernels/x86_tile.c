@@ -204,55 +204,6 @@ AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const v
         for (int i = 0; i < TM; i++) y[j * ys + i] = hsum8(acc[i][j]);
 }
 
-#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
-
-/* The same Q8_0 order with AVX512-VNNI: the byte dot-product instruction
- * wants unsigned x signed bytes, so activations are offset by 128 (x ^ 0x80)
- * and each lane sum starts from -128 x (its sum of weights); the lane sums
- * are the same exact integers, so the float steps are unchanged. */
-VNNI static void tile_q8_0_vnni(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
-                                int rn, float *y, size_t ys) {
-    if (rm != TM || rn != TN) {
-        edge(umi_dot_q8_0_avx2, k, w, ws, rm, x, xs, rn, y, ys);
-        return;
-    }
-    const char *wc = w, *xc = x;
-    const __m256i ones = _mm256_set1_epi8(1), flip = _mm256_set1_epi8((char)0x80);
-    __m256 acc[TM][TN];
-    _Pragma("GCC unroll 4")
-    for (int i = 0; i < TM; i++)
-        _Pragma("GCC unroll 4")
-        for (int j = 0; j < TN; j++) acc[i][j] = _mm256_setzero_ps();
-    for (int b = 0; b < k / UMI_QK8_0; b++) {
-        __m256i wq[TM], wneg[TM];
-        __m256 wd[TM];
-        _Pragma("GCC unroll 4")
-        for (int i = 0; i < TM; i++) {
-            const umi_block_q8_0 *blk = (const umi_block_q8_0 *)(wc + i * ws) + b;
-            wq[i] = _mm256_loadu_si256((const __m256i *)blk->qs);
-            /* -128 x the lane's weight sum: the starting value of each product's sum */
-            wneg[i] = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                       _mm256_slli_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, wq[i]), 7));
-            wd[i] = _mm256_set1_ps(umi_fp16_to_fp32(blk->d));
-        }
-        _Pragma("GCC unroll 4")
-        for (int j = 0; j < TN; j++) {
-            const umi_block_q8_0 *xb = (const umi_block_q8_0 *)(xc + j * xs) + b;
-            const __m256i xu = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)xb->qs), flip);
-            const __m256 xd = _mm256_set1_ps(umi_fp16_to_fp32(xb->d));
-            _Pragma("GCC unroll 4")
-            for (int i = 0; i < TM; i++) {
-                const __m256i s = _mm256_dpbusd_epi32(wneg[i], xu, wq[i]);
-                acc[i][j] = _mm256_fmadd_ps(_mm256_mul_ps(wd[i], xd), _mm256_cvtepi32_ps(s), acc[i][j]);
-            }
-        }
-    }
-    _Pragma("GCC unroll 4")
-    for (int j = 0; j < TN; j++)
-        _Pragma("GCC unroll 4")
-        for (int i = 0; i < TM; i++) y[j * ys + i] = hsum8(acc[i][j]);
-}
-
 umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
     *tile_m = TM;
     *tile_n = TN;
@@ -262,9 +213,9 @@ umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int
         *tile_m = VTM, *tile_n = VTN;
         return tile_f16_vec_512;
     }
-    if (cpu_level == UMI_CPU_AVX512 && dot == umi_dot_q8_0_lanes8 && umi_cpu_features_get()->avx512vnni)
-        return tile_q8_0_vnni;
-    if ((cpu_level == UMI_CPU_AVX512 || cpu_level == UMI_CPU_AVX2) && dot == umi_dot_q8_0_lanes8)
+    /* With AVX-512 VNNI, Q8_0's tile is the legacy family's (x86_legacy.c). */
+    if ((cpu_level == UMI_CPU_AVX2 || (cpu_level == UMI_CPU_AVX512 && !umi_cpu_features_get()->avx512vnni)) &&
+        dot == umi_dot_q8_0_lanes8)
         return tile_q8_0_avx2;
     return NULL;
 }
