@@ -136,9 +136,10 @@ static void attention_rows(void *arg, int ith, int nth) {
     int per = !large ? 1 : group < GROUP_Q ? group : GROUP_Q; /* heads per item, a divisor of group */
     while (group % per) per--;
     const int n_items = n_head / per;
-    int64_t i0, i1;
-    umi_split_rows((int64_t)t->n * n_items, ith, nth, &i0, &i1);
-    for (int64_t item = i0; item < i1; item++) {
+    /* Items dealt round-robin: a causal batch's later tokens attend over
+     * more positions, so contiguous halves would leave one thread ~3x the
+     * other's work. Each item's result does not depend on who computes it. */
+    for (int64_t item = ith; item < (int64_t)t->n * n_items; item += nth) {
         const int tok = (int)(item / n_items), h = (int)(item % n_items) * per, kvh = h / group;
         const int n_kv = (int)umi_row_pos(ctx, tok) + 1; /* causal: positions 0..pos */
         /* a multi-sequence pass: the row's own cache, as a one-row batch */
