@@ -146,9 +146,8 @@ static void latent_rows(void *arg, int ith, int nth) {
     const latent_task *t = arg;
     umi_context *ctx = t->ctx;
     float *scratch = ctx->att_scratch + (size_t)ith * ctx->att_scratch_stride;
-    int64_t i0, i1;
-    umi_split_rows((int64_t)t->n * t->n_head, ith, nth, &i0, &i1);
-    for (int64_t item = i0; item < i1; item++) {
+    /* round-robin: later tokens attend over more positions (attention.c) */
+    for (int64_t item = ith; item < (int64_t)t->n * t->n_head; item += nth) {
         const int tok = (int)(item / t->n_head);
         const int n_kv = (int)ctx->n_past + tok + 1; /* causal: positions 0..pos */
         /* the first kv_lora columns of each cached row are its value */
