@@ -176,6 +176,32 @@ static void layer_forward(umi_context *ctx, int il, int n, int keep) {
     trace(ctx, "l_out", il, ctx->x, (int64_t)n * E);
 }
 
+/* The gated activation of rows, split between the threads in a batch (a
+ * 512-token prompt's 512 x n_ff values would otherwise run on one thread
+ * while the others wait). Per row the same arithmetic as umi_swiglu. */
+typedef struct glu_task {
+    float *gate;
+    const float *up;
+    int n, dim;
+    bool gelu;
+} glu_task;
+
+static void glu_rows(void *arg, int ith, int nth) {
+    const glu_task *t = arg;
+    int64_t r0, r1;
+    umi_split_rows(t->n, ith, nth, &r0, &r1);
+    float *g = t->gate + r0 * t->dim;
+    const float *u = t->up + r0 * t->dim;
+    if (t->gelu) umi_geglu(g, u, (int)(r1 - r0), t->dim);
+    else umi_swiglu(g, u, (int)(r1 - r0), t->dim);
+}
+
+static void glu(umi_context *ctx, float *gate, const float *up, int n, int dim, bool gelu) {
+    glu_task t = {gate, up, n, dim, gelu};
+    if (n == 1) glu_rows(&t, 0, 1);
+    else umi_pool_run(ctx->pool, glu_rows, &t);
+}
+
 /* SwiGLU feed-forward of n rows of ctx->xb into ctx->xb2. */
 static void dense_ffn(umi_context *ctx, const umi_layer *L, int n) {
     const umi_hparams *hp = &ctx->model->hp;
@@ -193,13 +219,8 @@ static void dense_ffn(umi_context *ctx, const umi_layer *L, int n) {
     umi_matmul(ctx, L->ffn_up, ctx->xb, n, ctx->hb2);
     trace(ctx, "ffn_gate", il, ctx->hb, F);
     trace(ctx, "ffn_up", il, ctx->hb2, F);
-    if (hp->ffn_act == UMI_FFN_GELU) {
-        umi_geglu(ctx->hb, ctx->hb2, n, (int)hp->n_ff);
-        trace(ctx, "ffn_geglu", il, ctx->hb, F);
-    } else {
-        umi_swiglu(ctx->hb, ctx->hb2, n, (int)hp->n_ff);
-        trace(ctx, "ffn_swiglu", il, ctx->hb, F);
-    }
+    glu(ctx, ctx->hb, ctx->hb2, n, (int)hp->n_ff, hp->ffn_act == UMI_FFN_GELU);
+    trace(ctx, hp->ffn_act == UMI_FFN_GELU ? "ffn_geglu" : "ffn_swiglu", il, ctx->hb, F);
     umi_matmul(ctx, L->ffn_down, ctx->hb, n, ctx->xb2);
 }
 
