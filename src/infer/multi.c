@@ -13,9 +13,10 @@
  * matmuls take the 1-token plan's dot for every row, through a tile of
  * that dot (matmul.c `solo`; a tile equals its dot element for element),
  * the attention the small-batch path over the row's own cache, and the
- * other steps are per-row already. Expert layers (moe.c groups tokens by expert)
- * and latent attention (mla.c) are not row-separable that way yet: such
- * models decode each sequence on its own. */
+ * other steps are per-row already. Expert layers are too: the routing is
+ * per row, and the expert products take the 1-token dot for every row
+ * anyway, as the reference's do (moe.c). Latent attention (mla.c) is not
+ * row-separable that way yet: such models decode each sequence on its own. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,10 +31,11 @@ void umi_multi_rope(umi_context *ctx, const umi_hparams *hp, const float *freq_f
     }
 }
 
-/* Whether every layer can run as independent rows of one pass. */
+/* Whether every layer can run as independent rows of one pass (all but
+ * multi-head latent attention). */
 static bool row_separable(const umi_model *m) {
     for (uint32_t il = 0; il < m->hp.n_layer; il++)
-        if (m->layers[il].ffn_gate_inp || m->layers[il].wkv_a_mqa) return false;
+        if (m->layers[il].wkv_a_mqa) return false;
     return true;
 }
 

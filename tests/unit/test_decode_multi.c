@@ -10,8 +10,9 @@
  * sequence decoded alone. Covers the single-token tiles (q4_0, q8_0), the
  * k-quants, f16, biases (qwen2), fused qkv (phi3), q/k norms (qwen3),
  * sliding-window rings past the window (gemma2, gemma3), quantized KV
- * caches (q8_0, q4_0), and the one-by-one fallback of expert and
- * latent-attention models. */
+ * caches (q8_0, q4_0), expert layers (Mixtral-style, qwen3moe's normalized
+ * top-k, qwen2moe's gated shared expert; k-quant experts), and the
+ * one-by-one fallback of latent-attention models. */
 #include <string.h>
 
 #include "testkit.h"
@@ -124,12 +125,15 @@ int main(int argc, char **argv) {
     }
     static const char *const shared_models[] = {
         "rnd-llama-q8_0", "rnd-llama-q4_0", "rnd-llama-q4_k_m", "rnd-llama-f16", "rnd-qwen2-q8_0",
-        "rnd-phi3-q8_0",  "rnd-qwen3-q8_0", "rnd-gemma2-q8_0",  "rnd-moe-q8_0",  "rnd-deepseek2-q8_0"};
+        "rnd-phi3-q8_0",  "rnd-qwen3-q8_0", "rnd-gemma2-q8_0",  "rnd-moe-q8_0",  "rnd-deepseek2-q8_0",
+        "rnd-moe-q4_k_m", "rnd-qwen3moe-q8_0"};
     for (size_t i = 0; i < sizeof shared_models / sizeof *shared_models; i++) {
         snprintf(path, sizeof path, "%s/models/%s.gguf", shared, shared_models[i]);
         run(path, text, len);
     }
     snprintf(path, sizeof path, "%s/tests/models/rnd-gemma3-q8_0.gguf", src);
+    run(path, text, len);
+    snprintf(path, sizeof path, "%s/tests/models/rnd-qwen2moe-q8_0.gguf", src);
     run(path, text, len);
     /* quantized KV caches (rotated rows, their own attention path) */
     snprintf(path, sizeof path, "%s/models/rnd-llama-q4_k_m.gguf", shared);
