@@ -186,8 +186,7 @@ umi_status umi_decode(umi_context *ctx, const umi_token *tokens, int32_t n_token
  * umi_decode(ctxs[i], &tokens[i], 1, false) would have made them — bit for
  * bit. The n tokens share one forward pass, so each weight row is read once
  * per step; the pass runs in ctxs[0]'s scratch and thread pool (groups of
- * its n_batch). Models with latent-attention layers (deepseek2) decode the
- * contexts one after another. The contexts must be distinct; fails before
+ * its n_batch). The contexts must be distinct; fails before
  * touching any of them (UMI_ERR_ARG, UMI_ERR_CONTEXT_FULL). */
 umi_status umi_decode_multi(umi_context *const *ctxs, const umi_token *tokens, int32_t n,
                             umi_error *err);

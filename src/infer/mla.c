@@ -137,10 +137,16 @@ static void absorb_rows(void *arg, int ith, int nth) {
 
 typedef struct latent_task {
     umi_context *ctx;
-    const uint16_t *cache; /* this layer's rows, [n_ctx][width] */
-    int n, n_head, width, kv_lora;
+    int il, n, n_head, width, kv_lora;
     umi_att_scores sc;
 } latent_task;
+
+/* Layer il's latent rows ([n_ctx][width], F16) of the context row t reads:
+ * in a multi-sequence pass, its own sequence's. */
+static uint16_t *latent_cache(umi_context *ctx, int t, int il, int width) {
+    const umi_context *kv = umi_row_ctx(ctx, t);
+    return (uint16_t *)kv->k_data + kv->kv_first[il] * (size_t)width; /* always F16 (kvquant.c) */
+}
 
 static void latent_rows(void *arg, int ith, int nth) {
     const latent_task *t = arg;
@@ -149,11 +155,13 @@ static void latent_rows(void *arg, int ith, int nth) {
     /* round-robin: later tokens attend over more positions (attention.c) */
     for (int64_t item = ith; item < (int64_t)t->n * t->n_head; item += nth) {
         const int tok = (int)(item / t->n_head);
-        const int n_kv = (int)ctx->n_past + tok + 1; /* causal: positions 0..pos */
-        /* the first kv_lora columns of each cached row are its value */
-        umi_attention_head(t->cache, (size_t)t->width, t->cache, (size_t)t->width, t->width, t->kv_lora,
-                           0, n_kv, n_kv, ctx->q + item * t->width, &t->sc, t->n,
-                           ctx->v + item * t->kv_lora, scratch);
+        const int n_kv = (int)umi_row_pos(ctx, tok) + 1; /* causal: positions 0..pos */
+        const uint16_t *cache = latent_cache(ctx, tok, t->il, t->width);
+        /* the first kv_lora columns of each cached row are its value; a row
+         * of a multi-sequence pass attends as a one-row batch */
+        umi_attention_head(cache, (size_t)t->width, cache, (size_t)t->width, t->width, t->kv_lora, 0, n_kv, n_kv,
+                           ctx->q + item * t->width, &t->sc, ctx->multi ? 1 : t->n, ctx->v + item * t->kv_lora,
+                           scratch);
     }
 }
 
@@ -190,8 +198,11 @@ void umi_mla_attention(umi_context *ctx, int il, int n) {
      * normalize the latent. */
     umi_matmul(ctx, L->wkv_a_mqa, ctx->xb, n, ctx->k);
     umi_trace(ctx, "kv_cmpr_pe", il, ctx->k, (int64_t)n * W);
-    umi_rope(hp, NULL, ctx->v + NOPE, n, H, HK, ctx->n_past);
-    umi_rope(hp, NULL, ctx->k + KVL, n, 1, W, ctx->n_past);
+    for (int t = 0; t < n; t += ctx->multi ? 1 : n) { /* a multi-sequence pass: each row at its position */
+        const int rows = ctx->multi ? 1 : n;
+        umi_rope(hp, NULL, ctx->v + (size_t)t * H * HK + NOPE, rows, H, HK, umi_row_pos(ctx, t));
+        umi_rope(hp, NULL, ctx->k + (size_t)t * W + KVL, rows, 1, W, umi_row_pos(ctx, t));
+    }
     for (int t = 0; t < n; t++)
         umi_rmsnorm(ctx->k + (size_t)t * W, ctx->k + (size_t)t * W, (const float *)L->attn_kv_a_norm->data,
                     1, KVL, hp->norm_eps);
@@ -213,12 +224,13 @@ void umi_mla_attention(umi_context *ctx, int il, int n) {
     umi_trace(ctx, "Qcur", il, ctx->q, (int64_t)n * H * W);
 
     /* MLA layers never slide: a full cache of n_ctx latent rows. */
-    uint16_t *layer = (uint16_t *)ctx->k_data + ctx->kv_first[il] * W; /* always F16 (kvquant.c) */
-    uint16_t *rows = layer + (size_t)ctx->n_past * W;
-    for (size_t i = 0; i < (size_t)n * W; i++) rows[i] = umi_fp32_to_fp16(ctx->k[i]);
+    for (int t = 0; t < n; t++) {
+        uint16_t *row = latent_cache(ctx, t, il, W) + (size_t)umi_row_pos(ctx, t) * W;
+        for (int i = 0; i < W; i++) row[i] = umi_fp32_to_fp16(ctx->k[(size_t)t * W + i]);
+    }
 
     /* Per-head latent outputs [n][H][kv_lora] into ctx->v, then the values. */
-    latent_task lt = {.ctx = ctx, .cache = layer, .n = n, .n_head = H, .width = W, .kv_lora = KVL,
+    latent_task lt = {.ctx = ctx, .il = il, .n = n, .n_head = H, .width = W, .kv_lora = KVL,
                       .sc = {.scale = score_scale(hp), .softcap = 0.0f}};
     umi_pool_run(ctx->pool, latent_rows, &lt);
     const head_rows vb = L->wv_b ? stacked(L->wv_b) : (head_rows){L->wkv_b, H, HV, NOPE + HV, NOPE};

@@ -15,8 +15,8 @@
  * the attention the small-batch path over the row's own cache, and the
  * other steps are per-row already. Expert layers are too: the routing is
  * per row, and the expert products take the 1-token dot for every row
- * anyway, as the reference's do (moe.c). Latent attention (mla.c) is not
- * row-separable that way yet: such models decode each sequence on its own. */
+ * anyway, as the reference's do (moe.c), and latent attention (mla.c)
+ * stores and reads each row's latent in its own sequence's cache. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,14 +29,6 @@ void umi_multi_rope(umi_context *ctx, const umi_hparams *hp, const float *freq_f
         umi_rope(hp, freq_factors, ctx->q + (size_t)t * nq * hd, 1, nq, hd, pos);
         umi_rope(hp, freq_factors, ctx->k + (size_t)t * nk * hd, 1, nk, hd, pos);
     }
-}
-
-/* Whether every layer can run as independent rows of one pass (all but
- * multi-head latent attention). */
-static bool row_separable(const umi_model *m) {
-    for (uint32_t il = 0; il < m->hp.n_layer; il++)
-        if (m->layers[il].wkv_a_mqa) return false;
-    return true;
 }
 
 static umi_status check(umi_context *const *ctxs, const umi_token *tokens, int32_t n, umi_error *err) {
@@ -89,7 +81,7 @@ static umi_status pass(umi_context *const *ctxs, const umi_token *tokens, int n,
 umi_status umi_decode_multi(umi_context *const *ctxs, const umi_token *tokens, int32_t n, umi_error *err) {
     umi_status st = check(ctxs, tokens, n, err);
     if (st) return st;
-    if (n == 1 || !row_separable(ctxs[0]->model)) {
+    if (n == 1) {
         for (int32_t i = 0; i < n && !st; i++) st = umi_decode(ctxs[i], &tokens[i], 1, false, err);
         return st;
     }

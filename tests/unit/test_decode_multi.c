@@ -11,8 +11,8 @@
  * k-quants, f16, biases (qwen2), fused qkv (phi3), q/k norms (qwen3),
  * sliding-window rings past the window (gemma2, gemma3), quantized KV
  * caches (q8_0, q4_0), expert layers (Mixtral-style, qwen3moe's normalized
- * top-k, qwen2moe's gated shared expert; k-quant experts), and the
- * one-by-one fallback of latent-attention models. */
+ * top-k, qwen2moe's gated shared expert; k-quant experts) and latent
+ * attention (deepseek2: V2 and V2-Lite with YaRN, the fused attn_kv_b). */
 #include <string.h>
 
 #include "testkit.h"
@@ -134,6 +134,10 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/tests/models/rnd-gemma3-q8_0.gguf", src);
     run(path, text, len);
     snprintf(path, sizeof path, "%s/tests/models/rnd-qwen2moe-q8_0.gguf", src);
+    run(path, text, len);
+    snprintf(path, sizeof path, "%s/tests/models/rnd-deepseek2-lite-yarn-f32.gguf", src);
+    run(path, text, len);
+    snprintf(path, sizeof path, "%s/tests/models/rnd-deepseek2-fused-f32.gguf", src);
     run(path, text, len);
     /* quantized KV caches (rotated rows, their own attention path) */
     snprintf(path, sizeof path, "%s/models/rnd-llama-q4_k_m.gguf", shared);
