@@ -10,6 +10,7 @@
 
 #include "core/cpu.h"
 #include "core/fp16.h"
+#include "kernels/neon.h"
 #include "quant/blocks.h"
 
 typedef struct f32x16 {
@@ -21,10 +22,8 @@ static inline f32x16 zero16(void) {
     return (f32x16){{z, z, z, z}};
 }
 
-/* (0+2) + (1+3) of four lanes. */
 static inline float hsum4(float32x4_t h4) {
-    const float32x4_t t = vaddq_f32(h4, vextq_f32(h4, h4, 2));
-    return vgetq_lane_f32(t, 0) + vgetq_lane_f32(t, 1);
+    return umi_neon_hsum4(h4);
 }
 
 /* v[l+8] + v[l], then the 4-lane halves, as umi_reduce16. */
@@ -89,25 +88,13 @@ static float dot_f16_gemm(int k, const void *w, const void *x) {
     return hsum16(acc);
 }
 
-/* Lane l = sum of byte products 4l..4l+3 of 16 bytes, as int32x4. */
-static inline int32x4_t quad_sums(int8x16_t a, int8x16_t b) {
-#if defined(__ARM_FEATURE_DOTPROD)
-    return vdotq_s32(vdupq_n_s32(0), a, b);
-#else
-    const int16x8_t lo = vmull_s8(vget_low_s8(a), vget_low_s8(b));
-    const int16x8_t hi = vmull_s8(vget_high_s8(a), vget_high_s8(b));
-    const int32x4_t pairs_lo = vpaddlq_s16(lo), pairs_hi = vpaddlq_s16(hi); /* 2 products each */
-    return vpaddq_s32(pairs_lo, pairs_hi);                                 /* 4 adjacent */
-#endif
-}
-
 static float dot_q8_0(int k, const void *vx, const void *vy) {
     const umi_block_q8_0 *x = vx, *y = vy;
     float32x4_t lo = vdupq_n_f32(0.0f), hi = vdupq_n_f32(0.0f);
     for (int b = 0; b < k / UMI_QK8_0; b++) {
         const float32x4_t d = vdupq_n_f32(umi_fp16_to_fp32(x[b].d) * umi_fp16_to_fp32(y[b].d));
-        const int32x4_t s0 = quad_sums(vld1q_s8(x[b].qs), vld1q_s8(y[b].qs));
-        const int32x4_t s1 = quad_sums(vld1q_s8(x[b].qs + 16), vld1q_s8(y[b].qs + 16));
+        const int32x4_t s0 = umi_neon_quad_sums(vld1q_s8(x[b].qs), vld1q_s8(y[b].qs));
+        const int32x4_t s1 = umi_neon_quad_sums(vld1q_s8(x[b].qs + 16), vld1q_s8(y[b].qs + 16));
         lo = vfmaq_f32(lo, d, vcvtq_f32_s32(s0));
         hi = vfmaq_f32(hi, d, vcvtq_f32_s32(s1));
     }

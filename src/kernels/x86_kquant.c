@@ -893,10 +893,12 @@ umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile
 
 #else
 
+#if !(defined(__aarch64__) && defined(__ARM_NEON)) /* neon_quant.c has the ARM twins */
 umi_dot_fn umi_kernels_simd_twin_kquant(umi_dot_fn scalar, int cpu_level) {
     (void)scalar, (void)cpu_level;
     return NULL;
 }
+#endif
 
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
     (void)dot, (void)cpu_level, (void)tile_m, (void)tile_n;

@@ -1,6 +1,7 @@
 /* Every SIMD kernel against its scalar twin: identical bits, for lengths
  * with and without a tail, on random data. Also the plan's choices. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "core/expf.h"
 #include "core/fp16.h"
 #include "kernels/kernels.h"
+#include "kernels/kquant.h"
+#include "kernels/legacy.h"
 #include "quant/blocks.h"
 #include "quant/quant.h"
 
@@ -42,6 +45,121 @@ static float expf_poly_ldexpf(float x) {
     const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
                          u, fmaf(0x1.ffffecp-1f, b, 1.0f));
     return ldexpf(j, (int)n);
+}
+
+/* ---------------------------------------------------------------- quantized twins
+ *
+ * Every quantized dot's SIMD twin at each level (x86_legacy.c /
+ * x86_kquant.c on x86, neon_quant.c on ARM) against the scalar order, bit
+ * for bit: random weight bytes with finite fp16 scales, activations from
+ * the plans' quantizers, many block counts; plus all-ones weights against
+ * +-amax activations (the largest integer sums). */
+
+enum { ACT_Q8_0, ACT_Q8_1, ACT_Q8_K };
+
+typedef struct quant_case {
+    const char *name;
+    uint32_t type;
+    umi_dot_fn dot;
+    int act;
+    int n_halves;
+    size_t halves[2]; /* byte offsets of the block's fp16 scales */
+} quant_case;
+
+static const quant_case QUANT_CASES[] = {
+    {"q4_0 lanes8", UMI_TYPE_Q4_0, umi_dot_q4_0_lanes8, ACT_Q8_0, 1, {offsetof(umi_block_q4_0, d)}},
+    {"q4_0 blocks", UMI_TYPE_Q4_0, umi_dot_q4_0_blocks, ACT_Q8_0, 1, {offsetof(umi_block_q4_0, d)}},
+    {"q5_0 lanes8", UMI_TYPE_Q5_0, umi_dot_q5_0_lanes8, ACT_Q8_0, 1, {offsetof(umi_block_q5_0, d)}},
+    {"iq4_nl lanes8", UMI_TYPE_IQ4_NL, umi_dot_iq4_nl_lanes8, ACT_Q8_0, 1, {offsetof(umi_block_iq4_nl, d)}},
+    {"iq4_nl blocks", UMI_TYPE_IQ4_NL, umi_dot_iq4_nl_blocks, ACT_Q8_0, 1, {offsetof(umi_block_iq4_nl, d)}},
+    {"iq4_nl vec", UMI_TYPE_IQ4_NL, umi_dot_iq4_nl_vec, ACT_Q8_0, 1, {offsetof(umi_block_iq4_nl, d)}},
+    {"q4_1 lanes8", UMI_TYPE_Q4_1, umi_dot_q4_1_lanes8, ACT_Q8_1, 2,
+     {offsetof(umi_block_q4_1, d), offsetof(umi_block_q4_1, m)}},
+    {"q5_1 lanes8", UMI_TYPE_Q5_1, umi_dot_q5_1_lanes8, ACT_Q8_1, 2,
+     {offsetof(umi_block_q5_1, d), offsetof(umi_block_q5_1, m)}},
+    {"q2_K lanes8", UMI_TYPE_Q2_K, umi_dot_q2_K_lanes8, ACT_Q8_K, 2,
+     {offsetof(umi_block_q2_K, d), offsetof(umi_block_q2_K, dmin)}},
+    {"q2_K gemv", UMI_TYPE_Q2_K, umi_dot_q2_K_gemv, ACT_Q8_K, 2,
+     {offsetof(umi_block_q2_K, d), offsetof(umi_block_q2_K, dmin)}},
+    {"q2_K gemm", UMI_TYPE_Q2_K, umi_dot_q2_K_gemm, ACT_Q8_K, 2,
+     {offsetof(umi_block_q2_K, d), offsetof(umi_block_q2_K, dmin)}},
+    {"q3_K lanes8", UMI_TYPE_Q3_K, umi_dot_q3_K_lanes8, ACT_Q8_K, 1, {offsetof(umi_block_q3_K, d)}},
+    {"q4_K lanes8", UMI_TYPE_Q4_K, umi_dot_q4_K_lanes8, ACT_Q8_K, 2,
+     {offsetof(umi_block_q4_K, d), offsetof(umi_block_q4_K, dmin)}},
+    {"q4_K gemv", UMI_TYPE_Q4_K, umi_dot_q4_K_gemv, ACT_Q8_K, 2,
+     {offsetof(umi_block_q4_K, d), offsetof(umi_block_q4_K, dmin)}},
+    {"q4_K gemm", UMI_TYPE_Q4_K, umi_dot_q4_K_gemm, ACT_Q8_K, 2,
+     {offsetof(umi_block_q4_K, d), offsetof(umi_block_q4_K, dmin)}},
+    {"q5_K lanes8", UMI_TYPE_Q5_K, umi_dot_q5_K_lanes8, ACT_Q8_K, 2,
+     {offsetof(umi_block_q5_K, d), offsetof(umi_block_q5_K, dmin)}},
+    {"q6_K lanes8", UMI_TYPE_Q6_K, umi_dot_q6_K_lanes8, ACT_Q8_K, 1, {offsetof(umi_block_q6_K, d)}},
+    {"iq4_xs lanes8", UMI_TYPE_IQ4_XS, umi_dot_iq4_xs_lanes8, ACT_Q8_K, 1, {offsetof(umi_block_iq4_xs, d)}},
+};
+
+/* A finite half of either sign, 2^-14 .. 2^2. */
+static uint16_t rand_half(void) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (uint16_t)((rng >> 40 & 0x8000) | (1 + (rng >> 20) % 17) << 10 | (rng & 0x3ff));
+}
+
+static uint8_t rand_byte(void) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (uint8_t)(rng >> 32);
+}
+
+/* One row of activations for the case's dot, from k floats. Q8_K comes from
+ * either of its quantizers (the 4-row one may store negative scales). */
+static void quantize_act(int act, const float *x, void *a, int k, bool x4) {
+    if (act == ACT_Q8_0) umi_act_q8_0(x, a, k);
+    else if (act == ACT_Q8_1) umi_act_q8_1(x, a, k);
+    else if (x4) umi_quant_from_float_q8_K_x4(x, a, k);
+    else umi_type_traits_get(UMI_TYPE_Q8_K)->from_float(x, a, k);
+}
+
+static void test_quant_twins(int level) {
+    enum { MAXK = 64 * 256 };
+    static uint8_t w[MAXK]; /* every type stores < 1 byte per element */
+    static float x[MAXK];
+    static umi_block_q8_K a[MAXK / 256];
+    const int blocks[] = {1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 64};
+    for (size_t c = 0; c < sizeof QUANT_CASES / sizeof *QUANT_CASES; c++) {
+        const quant_case *qc = &QUANT_CASES[c];
+        umi_dot_fn twin = umi_kernels_simd_twin_legacy(qc->dot, level);
+        if (!twin) twin = umi_kernels_simd_twin_kquant(qc->dot, level);
+        check(twin != NULL && twin != qc->dot, qc->name, level, 0);
+        if (!twin) continue;
+        const umi_type_traits *t = umi_type_traits_get(qc->type);
+        for (size_t bi = 0; bi < sizeof blocks / sizeof *blocks; bi++) {
+            const int k = blocks[bi] * (int)t->blck_size;
+            if (k > MAXK) continue;
+            bool ok = true;
+            for (int rep = 0; rep < 12; rep++) {
+                const bool extreme = rep == 0;
+                const size_t bytes = umi_type_row_size(qc->type, k);
+                for (size_t i = 0; i < bytes; i++) w[i] = extreme ? 0xff : rand_byte();
+                for (size_t b = 0; b < bytes / t->type_size; b++)
+                    for (int h = 0; h < qc->n_halves; h++) {
+                        const uint16_t v = rand_half();
+                        memcpy(w + b * t->type_size + qc->halves[h], &v, sizeof v);
+                    }
+                const float scale = (float)(1 << rep % 5);
+                for (int i = 0; i < k; i++) x[i] = extreme ? (i % 3 ? scale : -scale) : frand() * scale;
+                quantize_act(qc->act, x, a, k, rep % 2);
+                ok &= same(twin(k, w, a), qc->dot(k, w, a));
+            }
+            check(ok, qc->name, level, k);
+        }
+    }
+}
+
+/* The dispatcher hands out the twins at the CPU's level: a decode product's dot. */
+static void test_quant_plans(int level) {
+    const umi_kernel_plan q4k = umi_kernels_plan(UMI_TYPE_Q4_K, 256, 8, 1, 0);
+    const umi_kernel_plan q6k = umi_kernels_plan(UMI_TYPE_Q6_K, 256, 8, 1, 0);
+    const umi_kernel_plan q41 = umi_kernels_plan(UMI_TYPE_Q4_1, 256, 8, 1, 0);
+    check(q4k.dot == umi_kernels_simd_twin_kquant(umi_dot_q4_K_gemv, level), "plan q4_K twin", level, 256);
+    check(q6k.dot == umi_kernels_simd_twin_kquant(umi_dot_q6_K_lanes8, level), "plan q6_K twin", level, 256);
+    check(q41.dot == umi_kernels_simd_twin_legacy(umi_dot_q4_1_lanes8, level), "plan q4_1 twin", level, 256);
 }
 
 int main(int argc, char **argv) {
@@ -91,6 +209,8 @@ int main(int argc, char **argv) {
             }
         }
     }
+    for (int li_ = 0; li_ < n_levels; li_++) test_quant_twins(levels[li_]);
+    if (n_levels > 0) test_quant_plans(top);
     /* Tiles: every element equals the single dot, for full and edge tiles. */
     for (int li_ = 0; li_ < n_levels; li_++) {
         const int level = levels[li_];

@@ -1,0 +1,522 @@
+/* ARM NEON twins of the quantized ordered dots: the legacy types (legacy.c:
+ * lanes8, blocks and IQ4_NL's vec order) and the K-quants / IQ4_XS
+ * (kquant_lanes.c lanes8, kquant_repack.c gemv and gemm), each giving
+ * exactly the bits of its scalar twin (tests/unit/test_kernels.c, run under
+ * qemu by tests/cli/test_arm.sh).
+ *
+ * Integer sums are exact in any order, so the weights are decoded into
+ * signed bytes in element order and multiplied 16 at a time: 32-bit lane l
+ * of umi_neon_quad_sums holds elements 4l..4l+3 of its 16, which is lane l
+ * (first 16) or l+4 (second 16) of the scalar code's 8 lanes of a 32-element
+ * group. The float steps (scale products, fused multiply-adds as fmaf /
+ * vfmaq, the unfused adds, the reductions) follow the scalar code one for
+ * one. The activation quantizers stay the plan's (scalar) ones. */
+#include "kernels/kernels.h"
+
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#include <math.h>
+
+#include "core/cpu.h"
+#include "core/fp16.h"
+#include "kernels/kquant.h"
+#include "kernels/kquant_decode.h"
+#include "kernels/legacy.h"
+#include "kernels/neon.h"
+#include "quant/blocks.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+enum { QK = 32 };
+
+INLINE float half(uint16_t h) {
+    return umi_fp16_to_fp32(h);
+}
+
+/* The 8 float lanes of the scalar code: lanes 0-3 and 4-7. */
+typedef struct f32x8 {
+    float32x4_t lo, hi;
+} f32x8;
+
+INLINE f32x8 zero8(void) {
+    return (f32x8){vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+}
+
+/* acc[l] = fma(d, (float)s[l], acc[l]) for the 8 lanes. */
+INLINE f32x8 fma8(f32x8 acc, float d, int32x4_t s_lo, int32x4_t s_hi) {
+    const float32x4_t dv = vdupq_n_f32(d);
+    return (f32x8){vfmaq_f32(acc.lo, dv, vcvtq_f32_s32(s_lo)), vfmaq_f32(acc.hi, dv, vcvtq_f32_s32(s_hi))};
+}
+
+/* (l + l+4), then (0+2) + (1+3): hsum8 / reduce8 of the scalar code. */
+INLINE float hsum8(f32x8 a) {
+    return umi_neon_hsum4(vaddq_f32(a.hi, a.lo));
+}
+
+/* ================================================================ legacy types */
+
+/* One 32-element block as signed bytes: elements 0-15 and 16-31. */
+typedef struct bytes32 {
+    int8x16_t lo, hi;
+} bytes32;
+
+INLINE bytes32 nibbles(const uint8_t *qs) {
+    const uint8x16_t v = vld1q_u8(qs);
+    return (bytes32){vreinterpretq_s8_u8(vandq_u8(v, vdupq_n_u8(0x0f))), vreinterpretq_s8_u8(vshrq_n_u8(v, 4))};
+}
+
+/* 0x10 at byte j where bit j of the little-endian 32-bit qh is set. */
+INLINE bytes32 fifth_bits(const uint8_t qh[4]) {
+    static const uint8_t BIT[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    const uint8x16_t bit = vld1q_u8(BIT), ten = vdupq_n_u8(0x10);
+    const uint8x16_t lo = vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1]));
+    const uint8x16_t hi = vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3]));
+    return (bytes32){vreinterpretq_s8_u8(vandq_u8(vtstq_u8(lo, bit), ten)),
+                     vreinterpretq_s8_u8(vandq_u8(vtstq_u8(hi, bit), ten))};
+}
+
+INLINE bytes32 or32(bytes32 a, bytes32 b) {
+    return (bytes32){vorrq_s8(a.lo, b.lo), vorrq_s8(a.hi, b.hi)};
+}
+
+INLINE bytes32 sub32(bytes32 a, int8_t c) {
+    return (bytes32){vsubq_s8(a.lo, vdupq_n_s8(c)), vsubq_s8(a.hi, vdupq_n_s8(c))};
+}
+
+/* Each unpacks a block (as legacy.c's unpack_*) and returns its d; the _1
+ * types also set *m. */
+INLINE float unpack_q4_0(const void *vb, bytes32 *w, float *m) {
+    const umi_block_q4_0 *b = vb;
+    (void)m;
+    *w = sub32(nibbles(b->qs), 8);
+    return half(b->d);
+}
+
+INLINE float unpack_q5_0(const void *vb, bytes32 *w, float *m) {
+    const umi_block_q5_0 *b = vb;
+    (void)m;
+    *w = sub32(or32(nibbles(b->qs), fifth_bits(b->qh)), 16);
+    return half(b->d);
+}
+
+INLINE float unpack_iq4_nl(const void *vb, bytes32 *w, float *m) {
+    const umi_block_iq4_nl *b = vb;
+    (void)m;
+    const int8x16_t table = vld1q_s8(umi_iq4nl_values);
+    const bytes32 n = nibbles(b->qs);
+    *w = (bytes32){vqtbl1q_s8(table, vreinterpretq_u8_s8(n.lo)), vqtbl1q_s8(table, vreinterpretq_u8_s8(n.hi))};
+    return half(b->d);
+}
+
+INLINE float unpack_q4_1(const void *vb, bytes32 *w, float *m) {
+    const umi_block_q4_1 *b = vb;
+    *w = nibbles(b->qs);
+    *m = half(b->m);
+    return half(b->d);
+}
+
+INLINE float unpack_q5_1(const void *vb, bytes32 *w, float *m) {
+    const umi_block_q5_1 *b = vb;
+    *w = or32(nibbles(b->qs), fifth_bits(b->qh));
+    *m = half(b->m);
+    return half(b->d);
+}
+
+typedef float (*unpack_fn)(const void *block, bytes32 *w, float *m);
+
+/* The block's integer sum (blocks order and the vec order's odd tail). */
+INLINE int32_t block_sum(bytes32 w, const int8_t *a) {
+    return vaddvq_s32(vaddq_s32(umi_neon_quad_sums(w.lo, vld1q_s8(a)), umi_neon_quad_sums(w.hi, vld1q_s8(a + 16))));
+}
+
+/* One block's 8 lanes times d into acc. */
+INLINE f32x8 block_lanes(f32x8 acc, float d, bytes32 w, const int8_t *a) {
+    return fma8(acc, d, umi_neon_quad_sums(w.lo, vld1q_s8(a)), umi_neon_quad_sums(w.hi, vld1q_s8(a + 16)));
+}
+
+INLINE float lanes8_0(int k, const void *vw, size_t bsize, unpack_fn unpack, const umi_block_q8_0 *y) {
+    const char *w = vw;
+    f32x8 acc = zero8();
+    for (int b = 0; b < k / QK; b++) {
+        bytes32 q;
+        float m;
+        const float d = unpack(w + b * bsize, &q, &m) * half(y[b].d);
+        acc = block_lanes(acc, d, q, y[b].qs);
+    }
+    return hsum8(acc);
+}
+
+INLINE float blocks_0(int k, const void *vw, size_t bsize, unpack_fn unpack, const umi_block_q8_0 *y) {
+    const char *w = vw;
+    float acc = 0.0f;
+    for (int b = 0; b < k / QK; b++) {
+        bytes32 q;
+        float m;
+        const float d = unpack(w + b * bsize, &q, &m) * half(y[b].d);
+        acc = fmaf((float)block_sum(q, y[b].qs), d, acc);
+    }
+    return acc;
+}
+
+INLINE float lanes8_1(int k, const void *vw, size_t bsize, unpack_fn unpack, const umi_block_q8_1 *y) {
+    const char *w = vw;
+    f32x8 acc = zero8();
+    float summs = 0.0f;
+    for (int b = 0; b < k / QK; b++) {
+        bytes32 q;
+        float m;
+        const float d = unpack(w + b * bsize, &q, &m) * half(y[b].d);
+        summs = fmaf(m, half(y[b].s), summs);
+        acc = block_lanes(acc, d, q, y[b].qs);
+    }
+    return hsum8(acc) + summs;
+}
+
+static float q4_0_lanes8(int k, const void *w, const void *x) {
+    return lanes8_0(k, w, sizeof(umi_block_q4_0), unpack_q4_0, x);
+}
+
+static float q5_0_lanes8(int k, const void *w, const void *x) {
+    return lanes8_0(k, w, sizeof(umi_block_q5_0), unpack_q5_0, x);
+}
+
+static float iq4_nl_lanes8(int k, const void *w, const void *x) {
+    return lanes8_0(k, w, sizeof(umi_block_iq4_nl), unpack_iq4_nl, x);
+}
+
+static float q4_0_blocks(int k, const void *w, const void *x) {
+    return blocks_0(k, w, sizeof(umi_block_q4_0), unpack_q4_0, x);
+}
+
+static float iq4_nl_blocks(int k, const void *w, const void *x) {
+    return blocks_0(k, w, sizeof(umi_block_iq4_nl), unpack_iq4_nl, x);
+}
+
+static float q4_1_lanes8(int k, const void *w, const void *x) {
+    return lanes8_1(k, w, sizeof(umi_block_q4_1), unpack_q4_1, x);
+}
+
+static float q5_1_lanes8(int k, const void *w, const void *x) {
+    return lanes8_1(k, w, sizeof(umi_block_q5_1), unpack_q5_1, x);
+}
+
+/* umi_dot_iq4_nl_vec: even and odd blocks into two sets of lanes, added
+ * lane by lane before the reduction; an odd last block added unfused. */
+static float iq4_nl_vec(int k, const void *vw, const void *vx) {
+    const umi_block_iq4_nl *w = vw;
+    const umi_block_q8_0 *y = vx;
+    const int nb = k / QK;
+    f32x8 acc[2] = {zero8(), zero8()};
+    int b = 0;
+    for (; b + 1 < nb; b += 2)
+        for (int h = 0; h < 2; h++) {
+            bytes32 q;
+            float m;
+            const float dw = unpack_iq4_nl(&w[b + h], &q, &m);
+            acc[h] = block_lanes(acc[h], half(y[b + h].d) * dw, q, y[b + h].qs);
+        }
+    float sum = hsum8((f32x8){vaddq_f32(acc[0].lo, acc[1].lo), vaddq_f32(acc[0].hi, acc[1].hi)});
+    if (b < nb) {
+        bytes32 q;
+        float m;
+        const float dw = unpack_iq4_nl(&w[b], &q, &m);
+        const float d = half(y[b].d) * dw;
+        sum = sum + (float)block_sum(q, y[b].qs) * d;
+    }
+    return sum;
+}
+
+/* ================================================================ K-quants, IQ4_XS
+ *
+ * A super-block is decoded into a kq_unpacked (kquant_decode.h: w in element
+ * order, the per-16 scales sc and mins mn), the weights with vector code. */
+
+INLINE void store2(int8_t *dst, uint8x16_t lo, uint8x16_t hi) {
+    vst1q_s8(dst, vreinterpretq_s8_u8(lo));
+    vst1q_s8(dst + 16, vreinterpretq_s8_u8(hi));
+}
+
+/* Bit pair j of each byte of 16 (variable shift: negative counts shift right). */
+INLINE uint8x16_t pair(uint8x16_t v, int j) {
+    return vandq_u8(vshlq_u8(v, vdupq_n_s8((int8_t)(-2 * j))), vdupq_n_u8(3));
+}
+
+/* Q2_K / Q3_K low bits: element 128h + 32j + l is bit pair j of qs[32h + l]. */
+INLINE void low2(const uint8_t *qs, kq_unpacked *u) {
+    for (int h = 0; h < 2; h++) {
+        const uint8x16_t v0 = vld1q_u8(qs + 32 * h), v1 = vld1q_u8(qs + 32 * h + 16);
+        for (int j = 0; j < 4; j++) store2(u->w + 128 * h + 32 * j, pair(v0, j), pair(v1, j));
+    }
+}
+
+INLINE void decode_q2_K(const umi_block_q2_K *b, kq_unpacked *u) {
+    low2(b->qs, u);
+    for (int s = 0; s < KQ_GROUPS; s++) u->sc[s] = b->scales[s] & 0x0f, u->mn[s] = b->scales[s] >> 4;
+}
+
+/* Q3_K: minus 4 unless bit e/32 of hmask[e % 32] is set. */
+INLINE void decode_q3_K(const umi_block_q3_K *b, kq_unpacked *u) {
+    low2(b->qs, u);
+    const uint8x16_t m0 = vld1q_u8(b->hmask), m1 = vld1q_u8(b->hmask + 16);
+    for (int g = 0; g < 8; g++) {
+        const uint8x16_t bit = vdupq_n_u8((uint8_t)(1u << g)), four = vdupq_n_u8(4);
+        for (int i = 0; i < 2; i++) {
+            const uint8x16_t hm = vandq_u8(vtstq_u8(i ? m1 : m0, bit), four); /* 4 if set */
+            int8_t *p = u->w + 32 * g + 16 * i;
+            vst1q_s8(p, vsubq_s8(vaddq_s8(vld1q_s8(p), vreinterpretq_s8_u8(hm)), vdupq_n_s8(4)));
+        }
+    }
+    for (int s = 0; s < KQ_GROUPS; s++) u->sc[s] = umi_q3_K_scale(b->scales, s), u->mn[s] = 0;
+}
+
+/* 64-element chunk c: low nibbles of qs[32c ..] then the high nibbles. */
+INLINE void decode_q4_K(const umi_block_q4_K *b, kq_unpacked *u) {
+    const uint8x16_t lo = vdupq_n_u8(0x0f);
+    for (int c = 0; c < 4; c++) {
+        const uint8x16_t v0 = vld1q_u8(b->qs + 32 * c), v1 = vld1q_u8(b->qs + 32 * c + 16);
+        store2(u->w + 64 * c, vandq_u8(v0, lo), vandq_u8(v1, lo));
+        store2(u->w + 64 * c + 32, vshrq_n_u8(v0, 4), vshrq_n_u8(v1, 4));
+    }
+    kq_scales_k4(b->scales, u);
+}
+
+/* Q5_K: as Q4_K plus 16 where bit g of qh[e % 32] is set (group g = e / 32). */
+INLINE void decode_q5_K(const umi_block_q5_K *b, kq_unpacked *u) {
+    const uint8x16_t lo = vdupq_n_u8(0x0f), ten = vdupq_n_u8(0x10);
+    const uint8x16_t h0 = vld1q_u8(b->qh), h1 = vld1q_u8(b->qh + 16);
+    for (int g = 0; g < 8; g++) {
+        const uint8x16_t v0 = vld1q_u8(b->qs + 32 * (g / 2)), v1 = vld1q_u8(b->qs + 32 * (g / 2) + 16);
+        const uint8x16_t bit = vdupq_n_u8((uint8_t)(1u << g));
+        const uint8x16_t n0 = g % 2 ? vshrq_n_u8(v0, 4) : vandq_u8(v0, lo);
+        const uint8x16_t n1 = g % 2 ? vshrq_n_u8(v1, 4) : vandq_u8(v1, lo);
+        store2(u->w + 32 * g, vorrq_u8(n0, vandq_u8(vtstq_u8(h0, bit), ten)),
+               vorrq_u8(n1, vandq_u8(vtstq_u8(h1, bit), ten)));
+    }
+    kq_scales_k4(b->scales, u);
+}
+
+/* Q6_K code of element 128h + 32g + l: nibble (low for g < 2) of
+ * ql[64h + 32(g%2) + l], plus bit pair g of qh[32h + l] as bits 4-5. */
+INLINE void decode_q6_K(const umi_block_q6_K *b, kq_unpacked *u) {
+    const uint8x16_t lo = vdupq_n_u8(0x0f), top = vdupq_n_u8(0x30);
+    for (int h = 0; h < 2; h++)
+        for (int g = 0; g < 4; g++)
+            for (int i = 0; i < 2; i++) {
+                const uint8x16_t l = vld1q_u8(b->ql + 64 * h + 32 * (g % 2) + 16 * i);
+                const uint8x16_t q = vld1q_u8(b->qh + 32 * h + 16 * i);
+                const uint8x16_t n = g < 2 ? vandq_u8(l, lo) : vshrq_n_u8(l, 4);
+                const uint8x16_t t = vandq_u8(vshlq_u8(q, vdupq_n_s8((int8_t)(4 - 2 * g))), top);
+                vst1q_s8(u->w + 128 * h + 32 * g + 16 * i, vreinterpretq_s8_u8(vorrq_u8(n, t)));
+            }
+    for (int s = 0; s < KQ_GROUPS; s++) u->sc[s] = b->scales[s], u->mn[s] = 0;
+}
+
+INLINE void decode_iq4_xs(const umi_block_iq4_xs *b, kq_unpacked *u) {
+    const int8x16_t table = vld1q_s8(umi_iq4nl_values);
+    for (int s = 0; s < UMI_QK_K / 32; s++) {
+        const uint8x16_t v = vld1q_u8(b->qs + 16 * s);
+        vst1q_s8(u->w + 32 * s, vqtbl1q_s8(table, vandq_u8(v, vdupq_n_u8(0x0f))));
+        vst1q_s8(u->w + 32 * s + 16, vqtbl1q_s8(table, vshrq_n_u8(v, 4)));
+    }
+    for (int s = 0; s < KQ_GROUPS; s++) u->sc[s] = umi_iq4_xs_scale(b, s / 2), u->mn[s] = 0;
+}
+
+/* sc of 16-group c times its 4 quad sums. */
+INLINE int32x4_t scaled_quads(const kq_unpacked *u, const int8_t *q8, int c, int32x4_t acc) {
+    return vmlaq_n_s32(acc, umi_neon_quad_sums(vld1q_s8(u->w + 16 * c), vld1q_s8(q8 + 16 * c)), u->sc[c]);
+}
+
+/* The super-block's 8 integer lanes (kquant_lanes.c lane_sums): even
+ * 16-groups feed lanes 0-3, odd ones lanes 4-7. */
+INLINE void sb_lanes(const kq_unpacked *u, const int8_t *q8, int32x4_t *lo, int32x4_t *hi) {
+    int32x4_t l = vdupq_n_s32(0), h = vdupq_n_s32(0);
+    for (int g = 0; g < UMI_QK_K / 32; g++) l = scaled_quads(u, q8, 2 * g, l), h = scaled_quads(u, q8, 2 * g + 1, h);
+    *lo = l, *hi = h;
+}
+
+INLINE f32x8 sb_fma(f32x8 acc, float d, const kq_unpacked *u, const int8_t *q8) {
+    int32x4_t lo, hi;
+    sb_lanes(u, q8, &lo, &hi);
+    return fma8(acc, d, lo, hi);
+}
+
+INLINE int bsum32(const umi_block_q8_K *a, int j) {
+    return a->bsums[2 * j] + a->bsums[2 * j + 1];
+}
+
+static float q2_K_lanes8(int k, const void *vw, const void *va) {
+    const umi_block_q2_K *w = vw;
+    const umi_block_q8_K *a = va;
+    f32x8 acc = zero8();
+    kq_unpacked u;
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        decode_q2_K(&w[b], &u);
+        const float d = a[b].d * half(w[b].d);
+        const float dmin = -a[b].d * half(w[b].dmin);
+        int32_t s[8];
+        for (int l = 0; l < 8; l++)
+            s[l] = u.mn[2 * l] * a[b].bsums[2 * l] + u.mn[2 * l + 1] * a[b].bsums[2 * l + 1];
+        acc = fma8(acc, dmin, vld1q_s32(s), vld1q_s32(s + 4));
+        acc = sb_fma(acc, d, &u, a[b].qs);
+    }
+    return hsum8(acc);
+}
+
+static float q3_K_lanes8(int k, const void *vw, const void *va) {
+    const umi_block_q3_K *w = vw;
+    const umi_block_q8_K *a = va;
+    f32x8 acc = zero8();
+    kq_unpacked u;
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        decode_q3_K(&w[b], &u);
+        acc = sb_fma(acc, a[b].d * half(w[b].d), &u, a[b].qs);
+    }
+    return hsum8(acc);
+}
+
+/* The mins in 4 lanes (sub-blocks 2l, 2l+1), reduced (0+2) + (1+3). */
+static float q4_K_lanes8(int k, const void *vw, const void *va) {
+    const umi_block_q4_K *w = vw;
+    const umi_block_q8_K *a = va;
+    f32x8 acc = zero8();
+    float32x4_t acc_m = vdupq_n_f32(0.0f);
+    kq_unpacked u;
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        decode_q4_K(&w[b], &u);
+        const float dmin = -a[b].d * half(w[b].dmin);
+        int32_t m[4];
+        for (int l = 0; l < 4; l++)
+            m[l] = u.mn[4 * l] * bsum32(&a[b], 2 * l) + u.mn[4 * l + 2] * bsum32(&a[b], 2 * l + 1);
+        acc_m = vfmaq_f32(acc_m, vdupq_n_f32(dmin), vcvtq_f32_s32(vld1q_s32(m)));
+        acc = sb_fma(acc, a[b].d * half(w[b].d), &u, a[b].qs);
+    }
+    return hsum8(acc) + umi_neon_hsum4(acc_m);
+}
+
+static float q5_K_lanes8(int k, const void *vw, const void *va) {
+    const umi_block_q5_K *w = vw;
+    const umi_block_q8_K *a = va;
+    f32x8 acc = zero8();
+    float summs = 0.0f;
+    kq_unpacked u;
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        decode_q5_K(&w[b], &u);
+        const float dmin = -a[b].d * half(w[b].dmin);
+        int32_t m = 0;
+        for (int j = 0; j < 8; j++) m += u.mn[2 * j] * bsum32(&a[b], j);
+        summs = fmaf(dmin, (float)m, summs);
+        acc = sb_fma(acc, a[b].d * half(w[b].d), &u, a[b].qs);
+    }
+    return hsum8(acc) + summs;
+}
+
+/* The -32 offset per lane from the bsums of 16-groups 2l and 2l+1. */
+static float q6_K_lanes8(int k, const void *vw, const void *va) {
+    const umi_block_q6_K *w = vw;
+    const umi_block_q8_K *a = va;
+    f32x8 acc = zero8();
+    kq_unpacked u;
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        decode_q6_K(&w[b], &u);
+        int32x4_t lo, hi;
+        sb_lanes(&u, a[b].qs, &lo, &hi);
+        int32_t off[8];
+        for (int l = 0; l < 8; l++)
+            off[l] = 32 * (a[b].bsums[2 * l] * u.sc[2 * l] + a[b].bsums[2 * l + 1] * u.sc[2 * l + 1]);
+        acc = fma8(acc, a[b].d * half(w[b].d), vsubq_s32(lo, vld1q_s32(off)), vsubq_s32(hi, vld1q_s32(off + 4)));
+    }
+    return hsum8(acc);
+}
+
+static float iq4_xs_lanes8(int k, const void *vw, const void *va) {
+    const umi_block_iq4_xs *w = vw;
+    const umi_block_q8_K *a = va;
+    f32x8 acc = zero8();
+    kq_unpacked u;
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        decode_iq4_xs(&w[b], &u);
+        acc = sb_fma(acc, half(w[b].d) * a[b].d, &u, a[b].qs);
+    }
+    return hsum8(acc);
+}
+
+/* ---------------------------------------------------------------- repacked orders (kquant_repack.c) */
+
+/* One super-block in steps of `span` elements: acc[0] takes the scaled
+ * quants, acc[1] the mins, each fma(float(partial sum), d * d_a, acc). */
+INLINE void sb_steps(const kq_unpacked *u, const umi_block_q8_K *a, float d, float dmin, int span, float acc[2]) {
+    for (int e = 0; e < UMI_QK_K; e += span) {
+        int32x4_t s = vdupq_n_s32(0);
+        int32_t mins = 0;
+        for (int c = e / 16; c < (e + span) / 16; c++) s = scaled_quads(u, a->qs, c, s), mins += u->mn[c] * a->bsums[c];
+        acc[0] = fmaf((float)vaddvq_s32(s), d * a->d, acc[0]);
+        acc[1] = fmaf((float)mins, dmin * a->d, acc[1]);
+    }
+}
+
+INLINE float q2_K_repacked(int k, const void *vw, const void *va, int span) {
+    const umi_block_q2_K *w = vw;
+    const umi_block_q8_K *a = va;
+    float acc[2] = {0.0f, 0.0f};
+    kq_unpacked u;
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        decode_q2_K(&w[b], &u);
+        sb_steps(&u, &a[b], half(w[b].d), half(w[b].dmin), span, acc);
+    }
+    return acc[0] - acc[1];
+}
+
+INLINE float q4_K_repacked(int k, const void *vw, const void *va, int span) {
+    const umi_block_q4_K *w = vw;
+    const umi_block_q8_K *a = va;
+    float acc[2] = {0.0f, 0.0f};
+    kq_unpacked u;
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        decode_q4_K(&w[b], &u);
+        sb_steps(&u, &a[b], half(w[b].d), half(w[b].dmin), span, acc);
+    }
+    return acc[0] - acc[1];
+}
+
+static float q2_K_gemv(int k, const void *w, const void *a) { return q2_K_repacked(k, w, a, UMI_QK_K); }
+static float q2_K_gemm(int k, const void *w, const void *a) { return q2_K_repacked(k, w, a, 128); }
+static float q4_K_gemv(int k, const void *w, const void *a) { return q4_K_repacked(k, w, a, UMI_QK_K); }
+static float q4_K_gemm(int k, const void *w, const void *a) { return q4_K_repacked(k, w, a, 64); }
+
+/* ================================================================ lookups */
+
+typedef struct twin {
+    umi_dot_fn scalar, simd;
+} twin;
+
+static const twin LEGACY[] = {
+    {umi_dot_q4_0_lanes8, q4_0_lanes8},     {umi_dot_q5_0_lanes8, q5_0_lanes8},
+    {umi_dot_iq4_nl_lanes8, iq4_nl_lanes8}, {umi_dot_q4_1_lanes8, q4_1_lanes8},
+    {umi_dot_q5_1_lanes8, q5_1_lanes8},     {umi_dot_q4_0_blocks, q4_0_blocks},
+    {umi_dot_iq4_nl_blocks, iq4_nl_blocks}, {umi_dot_iq4_nl_vec, iq4_nl_vec},
+};
+
+static const twin KQUANT[] = {
+    {umi_dot_q2_K_lanes8, q2_K_lanes8}, {umi_dot_q3_K_lanes8, q3_K_lanes8},
+    {umi_dot_q4_K_lanes8, q4_K_lanes8}, {umi_dot_q5_K_lanes8, q5_K_lanes8},
+    {umi_dot_q6_K_lanes8, q6_K_lanes8}, {umi_dot_iq4_xs_lanes8, iq4_xs_lanes8},
+    {umi_dot_q2_K_gemv, q2_K_gemv},     {umi_dot_q2_K_gemm, q2_K_gemm},
+    {umi_dot_q4_K_gemv, q4_K_gemv},     {umi_dot_q4_K_gemm, q4_K_gemm},
+};
+
+static umi_dot_fn find(const twin *t, size_t n, umi_dot_fn scalar, int cpu_level) {
+    if (cpu_level != UMI_CPU_NEON) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].scalar == scalar) return t[i].simd;
+    return NULL;
+}
+
+umi_dot_fn umi_kernels_simd_twin_legacy(umi_dot_fn scalar, int cpu_level) {
+    return find(LEGACY, sizeof LEGACY / sizeof *LEGACY, scalar, cpu_level);
+}
+
+umi_dot_fn umi_kernels_simd_twin_kquant(umi_dot_fn scalar, int cpu_level) {
+    return find(KQUANT, sizeof KQUANT / sizeof *KQUANT, scalar, cpu_level);
+}
+
+#endif
