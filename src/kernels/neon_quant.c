@@ -228,12 +228,15 @@ static float iq4_nl_vec(int k, const void *vw, const void *vx) {
 
 /* ================================================================ K-quants, IQ4_XS
  *
- * A super-block is decoded into a kq_unpacked (kquant_decode.h: w in element
- * order, the per-16 scales sc and mins mn), the weights with vector code. */
+ * A super-block is read as 8 groups of 32 elements (group g = elements
+ * 32g .. 32g+31), each decoded straight into two byte vectors in element
+ * order; the per-16 scales sc and mins mn go to a kq_unpacked
+ * (kquant_decode.h), whose w is left unused. */
 
-INLINE void store2(int8_t *dst, uint8x16_t lo, uint8x16_t hi) {
-    vst1q_s8(dst, vreinterpretq_s8_u8(lo));
-    vst1q_s8(dst + 16, vreinterpretq_s8_u8(hi));
+typedef bytes32 (*group_fn)(const void *block, int g);
+
+INLINE bytes32 as_bytes(uint8x16_t lo, uint8x16_t hi) {
+    return (bytes32){vreinterpretq_s8_u8(lo), vreinterpretq_s8_u8(hi)};
 }
 
 /* Bit pair j of each byte of 16 (variable shift: negative counts shift right). */
@@ -242,101 +245,99 @@ INLINE uint8x16_t pair(uint8x16_t v, int j) {
 }
 
 /* Q2_K / Q3_K low bits: element 128h + 32j + l is bit pair j of qs[32h + l]. */
-INLINE void low2(const uint8_t *qs, kq_unpacked *u) {
-    for (int h = 0; h < 2; h++) {
-        const uint8x16_t v0 = vld1q_u8(qs + 32 * h), v1 = vld1q_u8(qs + 32 * h + 16);
-        for (int j = 0; j < 4; j++) store2(u->w + 128 * h + 32 * j, pair(v0, j), pair(v1, j));
-    }
+INLINE bytes32 low2(const uint8_t *qs, int g) {
+    const uint8_t *p = qs + 32 * (g / 4);
+    return as_bytes(pair(vld1q_u8(p), g % 4), pair(vld1q_u8(p + 16), g % 4));
 }
 
-INLINE void decode_q2_K(const umi_block_q2_K *b, kq_unpacked *u) {
-    low2(b->qs, u);
+INLINE bytes32 group_q2_K(const void *vb, int g) {
+    return low2(((const umi_block_q2_K *)vb)->qs, g);
+}
+
+/* Q3_K: minus 4 unless bit g of hmask[e % 32] is set. */
+INLINE bytes32 group_q3_K(const void *vb, int g) {
+    const umi_block_q3_K *b = vb;
+    const uint8x16_t bit = vdupq_n_u8((uint8_t)(1u << g)), four = vdupq_n_u8(4);
+    const bytes32 low = low2(b->qs, g);
+    const uint8x16_t h0 = vandq_u8(vtstq_u8(vld1q_u8(b->hmask), bit), four); /* 4 if set */
+    const uint8x16_t h1 = vandq_u8(vtstq_u8(vld1q_u8(b->hmask + 16), bit), four);
+    return (bytes32){vsubq_s8(vaddq_s8(low.lo, vreinterpretq_s8_u8(h0)), vdupq_n_s8(4)),
+                     vsubq_s8(vaddq_s8(low.hi, vreinterpretq_s8_u8(h1)), vdupq_n_s8(4))};
+}
+
+/* Q4_K / Q5_K low bits: group g is the low (g even) or high nibbles of
+ * qs[32(g/2) ..]. */
+INLINE bytes32 nibble_group(const uint8_t *qs, int g) {
+    const uint8x16_t v0 = vld1q_u8(qs + 32 * (g / 2)), v1 = vld1q_u8(qs + 32 * (g / 2) + 16);
+    const uint8x16_t lo = vdupq_n_u8(0x0f);
+    return g % 2 ? as_bytes(vshrq_n_u8(v0, 4), vshrq_n_u8(v1, 4)) : as_bytes(vandq_u8(v0, lo), vandq_u8(v1, lo));
+}
+
+INLINE bytes32 group_q4_K(const void *vb, int g) {
+    return nibble_group(((const umi_block_q4_K *)vb)->qs, g);
+}
+
+/* Q5_K: plus 16 where bit g of qh[e % 32] is set. */
+INLINE bytes32 group_q5_K(const void *vb, int g) {
+    const umi_block_q5_K *b = vb;
+    const uint8x16_t bit = vdupq_n_u8((uint8_t)(1u << g)), ten = vdupq_n_u8(0x10);
+    const uint8x16_t h0 = vandq_u8(vtstq_u8(vld1q_u8(b->qh), bit), ten);
+    const uint8x16_t h1 = vandq_u8(vtstq_u8(vld1q_u8(b->qh + 16), bit), ten);
+    return or32(nibble_group(b->qs, g), as_bytes(h0, h1));
+}
+
+/* Q6_K code of element 128h + 32j + l: nibble (low for j < 2) of
+ * ql[64h + 32(j%2) + l], plus bit pair j of qh[32h + l] as bits 4-5. */
+INLINE bytes32 group_q6_K(const void *vb, int g) {
+    const umi_block_q6_K *b = vb;
+    const int h = g / 4, j = g % 4;
+    const uint8x16_t lo = vdupq_n_u8(0x0f), top = vdupq_n_u8(0x30);
+    const int8x16_t shift = vdupq_n_s8((int8_t)(4 - 2 * j));
+    uint8x16_t r[2];
+    for (int i = 0; i < 2; i++) {
+        const uint8x16_t l = vld1q_u8(b->ql + 64 * h + 32 * (j % 2) + 16 * i);
+        const uint8x16_t n = j < 2 ? vandq_u8(l, lo) : vshrq_n_u8(l, 4);
+        r[i] = vorrq_u8(n, vandq_u8(vshlq_u8(vld1q_u8(b->qh + 32 * h + 16 * i), shift), top));
+    }
+    return as_bytes(r[0], r[1]);
+}
+
+/* IQ4_XS: sub-block g's 16 bytes, low nibbles first, through the table. */
+INLINE bytes32 group_iq4_xs(const void *vb, int g) {
+    const umi_block_iq4_xs *b = vb;
+    const int8x16_t table = vld1q_s8(umi_iq4nl_values);
+    const uint8x16_t v = vld1q_u8(b->qs + 16 * g);
+    return (bytes32){vqtbl1q_s8(table, vandq_u8(v, vdupq_n_u8(0x0f))), vqtbl1q_s8(table, vshrq_n_u8(v, 4))};
+}
+
+INLINE void scales_q2_K(const umi_block_q2_K *b, kq_unpacked *u) {
     for (int s = 0; s < KQ_GROUPS; s++) u->sc[s] = b->scales[s] & 0x0f, u->mn[s] = b->scales[s] >> 4;
 }
 
-/* Q3_K: minus 4 unless bit e/32 of hmask[e % 32] is set. */
-INLINE void decode_q3_K(const umi_block_q3_K *b, kq_unpacked *u) {
-    low2(b->qs, u);
-    const uint8x16_t m0 = vld1q_u8(b->hmask), m1 = vld1q_u8(b->hmask + 16);
-    for (int g = 0; g < 8; g++) {
-        const uint8x16_t bit = vdupq_n_u8((uint8_t)(1u << g)), four = vdupq_n_u8(4);
-        for (int i = 0; i < 2; i++) {
-            const uint8x16_t hm = vandq_u8(vtstq_u8(i ? m1 : m0, bit), four); /* 4 if set */
-            int8_t *p = u->w + 32 * g + 16 * i;
-            vst1q_s8(p, vsubq_s8(vaddq_s8(vld1q_s8(p), vreinterpretq_s8_u8(hm)), vdupq_n_s8(4)));
-        }
-    }
-    for (int s = 0; s < KQ_GROUPS; s++) u->sc[s] = umi_q3_K_scale(b->scales, s), u->mn[s] = 0;
+INLINE void scales_only(kq_unpacked *u, const int sc[KQ_GROUPS]) {
+    for (int s = 0; s < KQ_GROUPS; s++) u->sc[s] = sc[s], u->mn[s] = 0;
 }
 
-/* 64-element chunk c: low nibbles of qs[32c ..] then the high nibbles. */
-INLINE void decode_q4_K(const umi_block_q4_K *b, kq_unpacked *u) {
-    const uint8x16_t lo = vdupq_n_u8(0x0f);
-    for (int c = 0; c < 4; c++) {
-        const uint8x16_t v0 = vld1q_u8(b->qs + 32 * c), v1 = vld1q_u8(b->qs + 32 * c + 16);
-        store2(u->w + 64 * c, vandq_u8(v0, lo), vandq_u8(v1, lo));
-        store2(u->w + 64 * c + 32, vshrq_n_u8(v0, 4), vshrq_n_u8(v1, 4));
-    }
-    kq_scales_k4(b->scales, u);
-}
-
-/* Q5_K: as Q4_K plus 16 where bit g of qh[e % 32] is set (group g = e / 32). */
-INLINE void decode_q5_K(const umi_block_q5_K *b, kq_unpacked *u) {
-    const uint8x16_t lo = vdupq_n_u8(0x0f), ten = vdupq_n_u8(0x10);
-    const uint8x16_t h0 = vld1q_u8(b->qh), h1 = vld1q_u8(b->qh + 16);
-    for (int g = 0; g < 8; g++) {
-        const uint8x16_t v0 = vld1q_u8(b->qs + 32 * (g / 2)), v1 = vld1q_u8(b->qs + 32 * (g / 2) + 16);
-        const uint8x16_t bit = vdupq_n_u8((uint8_t)(1u << g));
-        const uint8x16_t n0 = g % 2 ? vshrq_n_u8(v0, 4) : vandq_u8(v0, lo);
-        const uint8x16_t n1 = g % 2 ? vshrq_n_u8(v1, 4) : vandq_u8(v1, lo);
-        store2(u->w + 32 * g, vorrq_u8(n0, vandq_u8(vtstq_u8(h0, bit), ten)),
-               vorrq_u8(n1, vandq_u8(vtstq_u8(h1, bit), ten)));
-    }
-    kq_scales_k4(b->scales, u);
-}
-
-/* Q6_K code of element 128h + 32g + l: nibble (low for g < 2) of
- * ql[64h + 32(g%2) + l], plus bit pair g of qh[32h + l] as bits 4-5. */
-INLINE void decode_q6_K(const umi_block_q6_K *b, kq_unpacked *u) {
-    const uint8x16_t lo = vdupq_n_u8(0x0f), top = vdupq_n_u8(0x30);
-    for (int h = 0; h < 2; h++)
-        for (int g = 0; g < 4; g++)
-            for (int i = 0; i < 2; i++) {
-                const uint8x16_t l = vld1q_u8(b->ql + 64 * h + 32 * (g % 2) + 16 * i);
-                const uint8x16_t q = vld1q_u8(b->qh + 32 * h + 16 * i);
-                const uint8x16_t n = g < 2 ? vandq_u8(l, lo) : vshrq_n_u8(l, 4);
-                const uint8x16_t t = vandq_u8(vshlq_u8(q, vdupq_n_s8((int8_t)(4 - 2 * g))), top);
-                vst1q_s8(u->w + 128 * h + 32 * g + 16 * i, vreinterpretq_s8_u8(vorrq_u8(n, t)));
-            }
-    for (int s = 0; s < KQ_GROUPS; s++) u->sc[s] = b->scales[s], u->mn[s] = 0;
-}
-
-INLINE void decode_iq4_xs(const umi_block_iq4_xs *b, kq_unpacked *u) {
-    const int8x16_t table = vld1q_s8(umi_iq4nl_values);
-    for (int s = 0; s < UMI_QK_K / 32; s++) {
-        const uint8x16_t v = vld1q_u8(b->qs + 16 * s);
-        vst1q_s8(u->w + 32 * s, vqtbl1q_s8(table, vandq_u8(v, vdupq_n_u8(0x0f))));
-        vst1q_s8(u->w + 32 * s + 16, vqtbl1q_s8(table, vshrq_n_u8(v, 4)));
-    }
-    for (int s = 0; s < KQ_GROUPS; s++) u->sc[s] = umi_iq4_xs_scale(b, s / 2), u->mn[s] = 0;
-}
-
-/* sc of 16-group c times its 4 quad sums. */
-INLINE int32x4_t scaled_quads(const kq_unpacked *u, const int8_t *q8, int c, int32x4_t acc) {
-    return vmlaq_n_s32(acc, umi_neon_quad_sums(vld1q_s8(u->w + 16 * c), vld1q_s8(q8 + 16 * c)), u->sc[c]);
+/* Group g's two 16-groups: sc times the quad sums, into lo (16-group 2g) and hi. */
+INLINE void group_quads(const void *blk, group_fn group, const kq_unpacked *u, const int8_t *q8, int g,
+                        int32x4_t *lo, int32x4_t *hi) {
+    const bytes32 w = group(blk, g);
+    *lo = vmlaq_n_s32(*lo, umi_neon_quad_sums(w.lo, vld1q_s8(q8 + 32 * g)), u->sc[2 * g]);
+    *hi = vmlaq_n_s32(*hi, umi_neon_quad_sums(w.hi, vld1q_s8(q8 + 32 * g + 16)), u->sc[2 * g + 1]);
 }
 
 /* The super-block's 8 integer lanes (kquant_lanes.c lane_sums): even
  * 16-groups feed lanes 0-3, odd ones lanes 4-7. */
-INLINE void sb_lanes(const kq_unpacked *u, const int8_t *q8, int32x4_t *lo, int32x4_t *hi) {
-    int32x4_t l = vdupq_n_s32(0), h = vdupq_n_s32(0);
-    for (int g = 0; g < UMI_QK_K / 32; g++) l = scaled_quads(u, q8, 2 * g, l), h = scaled_quads(u, q8, 2 * g + 1, h);
-    *lo = l, *hi = h;
+INLINE void sb_lanes(const void *blk, group_fn group, const kq_unpacked *u, const int8_t *q8, int32x4_t *lo,
+                     int32x4_t *hi) {
+    *lo = vdupq_n_s32(0), *hi = vdupq_n_s32(0);
+#pragma GCC unroll 8
+    for (int g = 0; g < UMI_QK_K / 32; g++) group_quads(blk, group, u, q8, g, lo, hi);
 }
 
-INLINE f32x8 sb_fma(f32x8 acc, float d, const kq_unpacked *u, const int8_t *q8) {
+INLINE f32x8 sb_fma(f32x8 acc, float d, const void *blk, group_fn group, const kq_unpacked *u, const int8_t *q8) {
     int32x4_t lo, hi;
-    sb_lanes(u, q8, &lo, &hi);
+    sb_lanes(blk, group, u, q8, &lo, &hi);
     return fma8(acc, d, lo, hi);
 }
 
@@ -350,14 +351,14 @@ static float q2_K_lanes8(int k, const void *vw, const void *va) {
     f32x8 acc = zero8();
     kq_unpacked u;
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        decode_q2_K(&w[b], &u);
+        scales_q2_K(&w[b], &u);
         const float d = a[b].d * half(w[b].d);
         const float dmin = -a[b].d * half(w[b].dmin);
         int32_t s[8];
         for (int l = 0; l < 8; l++)
             s[l] = u.mn[2 * l] * a[b].bsums[2 * l] + u.mn[2 * l + 1] * a[b].bsums[2 * l + 1];
         acc = fma8(acc, dmin, vld1q_s32(s), vld1q_s32(s + 4));
-        acc = sb_fma(acc, d, &u, a[b].qs);
+        acc = sb_fma(acc, d, &w[b], group_q2_K, &u, a[b].qs);
     }
     return hsum8(acc);
 }
@@ -368,8 +369,10 @@ static float q3_K_lanes8(int k, const void *vw, const void *va) {
     f32x8 acc = zero8();
     kq_unpacked u;
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        decode_q3_K(&w[b], &u);
-        acc = sb_fma(acc, a[b].d * half(w[b].d), &u, a[b].qs);
+        int sc[KQ_GROUPS];
+        for (int s = 0; s < KQ_GROUPS; s++) sc[s] = umi_q3_K_scale(w[b].scales, s);
+        scales_only(&u, sc);
+        acc = sb_fma(acc, a[b].d * half(w[b].d), &w[b], group_q3_K, &u, a[b].qs);
     }
     return hsum8(acc);
 }
@@ -382,13 +385,13 @@ static float q4_K_lanes8(int k, const void *vw, const void *va) {
     float32x4_t acc_m = vdupq_n_f32(0.0f);
     kq_unpacked u;
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        decode_q4_K(&w[b], &u);
+        kq_scales_k4(w[b].scales, &u);
         const float dmin = -a[b].d * half(w[b].dmin);
         int32_t m[4];
         for (int l = 0; l < 4; l++)
             m[l] = u.mn[4 * l] * bsum32(&a[b], 2 * l) + u.mn[4 * l + 2] * bsum32(&a[b], 2 * l + 1);
         acc_m = vfmaq_f32(acc_m, vdupq_n_f32(dmin), vcvtq_f32_s32(vld1q_s32(m)));
-        acc = sb_fma(acc, a[b].d * half(w[b].d), &u, a[b].qs);
+        acc = sb_fma(acc, a[b].d * half(w[b].d), &w[b], group_q4_K, &u, a[b].qs);
     }
     return hsum8(acc) + umi_neon_hsum4(acc_m);
 }
@@ -400,12 +403,12 @@ static float q5_K_lanes8(int k, const void *vw, const void *va) {
     float summs = 0.0f;
     kq_unpacked u;
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        decode_q5_K(&w[b], &u);
+        kq_scales_k4(w[b].scales, &u);
         const float dmin = -a[b].d * half(w[b].dmin);
         int32_t m = 0;
         for (int j = 0; j < 8; j++) m += u.mn[2 * j] * bsum32(&a[b], j);
         summs = fmaf(dmin, (float)m, summs);
-        acc = sb_fma(acc, a[b].d * half(w[b].d), &u, a[b].qs);
+        acc = sb_fma(acc, a[b].d * half(w[b].d), &w[b], group_q5_K, &u, a[b].qs);
     }
     return hsum8(acc) + summs;
 }
@@ -417,9 +420,11 @@ static float q6_K_lanes8(int k, const void *vw, const void *va) {
     f32x8 acc = zero8();
     kq_unpacked u;
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        decode_q6_K(&w[b], &u);
+        int sc[KQ_GROUPS];
+        for (int s = 0; s < KQ_GROUPS; s++) sc[s] = w[b].scales[s];
+        scales_only(&u, sc);
         int32x4_t lo, hi;
-        sb_lanes(&u, a[b].qs, &lo, &hi);
+        sb_lanes(&w[b], group_q6_K, &u, a[b].qs, &lo, &hi);
         int32_t off[8];
         for (int l = 0; l < 8; l++)
             off[l] = 32 * (a[b].bsums[2 * l] * u.sc[2 * l] + a[b].bsums[2 * l + 1] * u.sc[2 * l + 1]);
@@ -434,8 +439,10 @@ static float iq4_xs_lanes8(int k, const void *vw, const void *va) {
     f32x8 acc = zero8();
     kq_unpacked u;
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        decode_iq4_xs(&w[b], &u);
-        acc = sb_fma(acc, half(w[b].d) * a[b].d, &u, a[b].qs);
+        int sc[KQ_GROUPS];
+        for (int s = 0; s < KQ_GROUPS; s++) sc[s] = umi_iq4_xs_scale(&w[b], s / 2);
+        scales_only(&u, sc);
+        acc = sb_fma(acc, half(w[b].d) * a[b].d, &w[b], group_iq4_xs, &u, a[b].qs);
     }
     return hsum8(acc);
 }
@@ -444,12 +451,16 @@ static float iq4_xs_lanes8(int k, const void *vw, const void *va) {
 
 /* One super-block in steps of `span` elements: acc[0] takes the scaled
  * quants, acc[1] the mins, each fma(float(partial sum), d * d_a, acc). */
-INLINE void sb_steps(const kq_unpacked *u, const umi_block_q8_K *a, float d, float dmin, int span, float acc[2]) {
+INLINE void sb_steps(const void *blk, group_fn group, const kq_unpacked *u, const umi_block_q8_K *a, float d,
+                     float dmin, int span, float acc[2]) {
+#pragma GCC unroll 4
     for (int e = 0; e < UMI_QK_K; e += span) {
-        int32x4_t s = vdupq_n_s32(0);
+        int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(0);
+#pragma GCC unroll 8
+        for (int g = e / 32; g < (e + span) / 32; g++) group_quads(blk, group, u, a->qs, g, &lo, &hi);
         int32_t mins = 0;
-        for (int c = e / 16; c < (e + span) / 16; c++) s = scaled_quads(u, a->qs, c, s), mins += u->mn[c] * a->bsums[c];
-        acc[0] = fmaf((float)vaddvq_s32(s), d * a->d, acc[0]);
+        for (int c = e / 16; c < (e + span) / 16; c++) mins += u->mn[c] * a->bsums[c];
+        acc[0] = fmaf((float)vaddvq_s32(vaddq_s32(lo, hi)), d * a->d, acc[0]);
         acc[1] = fmaf((float)mins, dmin * a->d, acc[1]);
     }
 }
@@ -460,8 +471,8 @@ INLINE float q2_K_repacked(int k, const void *vw, const void *va, int span) {
     float acc[2] = {0.0f, 0.0f};
     kq_unpacked u;
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        decode_q2_K(&w[b], &u);
-        sb_steps(&u, &a[b], half(w[b].d), half(w[b].dmin), span, acc);
+        scales_q2_K(&w[b], &u);
+        sb_steps(&w[b], group_q2_K, &u, &a[b], half(w[b].d), half(w[b].dmin), span, acc);
     }
     return acc[0] - acc[1];
 }
@@ -472,8 +483,8 @@ INLINE float q4_K_repacked(int k, const void *vw, const void *va, int span) {
     float acc[2] = {0.0f, 0.0f};
     kq_unpacked u;
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        decode_q4_K(&w[b], &u);
-        sb_steps(&u, &a[b], half(w[b].d), half(w[b].dmin), span, acc);
+        kq_scales_k4(w[b].scales, &u);
+        sb_steps(&w[b], group_q4_K, &u, &a[b], half(w[b].d), half(w[b].dmin), span, acc);
     }
     return acc[0] - acc[1];
 }
