@@ -4,6 +4,7 @@
 #define UMI_SAMPLE_SAMPLER_PRIVATE_H
 
 #include "sample/json_constraint.h"
+#include "sample/json_schema.h"
 #include "umi.h"
 
 typedef struct cand {
@@ -26,9 +27,12 @@ struct umi_sampler {
     umi_token *recent; /* ring of the last repeat_last_n accepted tokens */
     int32_t n_recent, recent_head;
     uint64_t rng;
-    /* JSON constraint (json_vocab.c); json is NULL when there is none */
+    /* JSON constraint (json_vocab.c); json is NULL when there is none. With
+     * a schema, ss (its state) replaces js. */
     json_vocab *json;
     umi_json_state js;
+    umi_schema *schema;
+    umi_schema_state *ss;
     umi_token json_eos;
 };
 
