@@ -236,7 +236,12 @@ static bool prepare(model_entry *e, job *j) {
         return false;
     }
     for (int i = 0; i < n; i++) umi_sampler_accept(j->smp, j->toks[i]);
-    if (j->p.json && umi_sampler_set_json(j->smp, e->model, &err) != UMI_OK) { /* after the prompt */
+    /* after the prompt */
+    const umi_status js = j->p.json_schema ? umi_sampler_set_json_schema(j->smp, e->model, j->p.json_schema,
+                                                                         strlen(j->p.json_schema), &err)
+                          : j->p.json      ? umi_sampler_set_json(j->smp, e->model, &err)
+                                           : UMI_OK;
+    if (js != UMI_OK) {
         job_fail(j, 400, "json_unsupported", "JSON output: %s", err.msg);
         return false;
     }
