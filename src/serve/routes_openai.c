@@ -127,9 +127,9 @@ static bool json_schema_format(http_req *r, const cJSON *rf, job *j, http_result
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(js, "name");
     const cJSON *strict = cJSON_GetObjectItemCaseSensitive(js, "strict");
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(js, "schema");
-    if ((name && !cJSON_IsString(name)) || (strict && !cJSON_IsBool(strict) && !cJSON_IsNull(strict))) {
-        *res = http_error(r, 400, "invalid_type",
-                          "'response_format.json_schema': 'name' must be a string and 'strict' a boolean");
+    if (!cJSON_IsString(name) || (strict && !cJSON_IsBool(strict) && !cJSON_IsNull(strict))) {
+        *res = http_error(r, 400, "invalid_type", /* OpenAI requires the name too */
+                          "'response_format.json_schema' needs a string 'name'; 'strict' is a boolean");
         return false;
     }
     j->p.json = true;

@@ -137,12 +137,7 @@ is "response_format json_object: the content parses as a JSON object" \
    "$(json "type(json.loads(j['choices'][0]['message']['content'])).__name__")" dict
 json "j['choices'][0]['message']['content']" > "$tmp/jwhole"
 curl -sN --max-time 60 -o "$tmp/sse" "$base/v1/chat/completions" -d "$jchat"',"stream":true}'
-is "response_format json_object streamed: the same object" "$(python3 -c "
-import json,sys
-t=''
-for ev in open(sys.argv[1]).read().split('\n\n'):
-    if ev.startswith('data: {'): t += json.loads(ev[6:])['choices'][0]['delta'].get('content') or ''
-print(t)" "$tmp/sse")" "$(cat "$tmp/jwhole")"
+is "response_format json_object streamed: the same object" "$(sse_text "$tmp/sse")" "$(cat "$tmp/jwhole")"
 is "response_format json_object with temperature parses" \
    "$(http POST /v1/chat/completions '{"model":"'$J'","messages":[{"role":"user","content":"JSON"}],"max_tokens":900,"temperature":0.7,"top_k":5,"seed":3,"response_format":{"type":"json_object"}}'; echo " $(json "type(json.loads(j['choices'][0]['message']['content'])).__name__ if j['choices'][0]['finish_reason'] == 'stop' else 'length'")")" "200 dict"
 is "ollama format json" "$(http POST /api/chat '{"model":"'$J'","messages":[{"role":"user","content":"JSON please"}],"format":"json","stream":false,"options":{"temperature":0,"num_predict":600}}'; echo " $(json "j['done_reason'], type(json.loads(j['message']['content'])).__name__")")" "200 stop dict"
@@ -156,12 +151,7 @@ is "response_format json_schema" "$(http POST /v1/chat/completions "$schat}"; ec
 json "j['choices'][0]['message']['content']" > "$tmp/swhole"
 is "response_format json_schema: the content validates" "$(valid "$S" "$(cat "$tmp/swhole")")" valid
 curl -sN --max-time 60 -o "$tmp/sse" "$base/v1/chat/completions" -d "$schat"',"stream":true}'
-is "response_format json_schema streamed: the same value" "$(python3 -c "
-import json,sys
-t=''
-for ev in open(sys.argv[1]).read().split('\n\n'):
-    if ev.startswith('data: {'): t += json.loads(ev[6:])['choices'][0]['delta'].get('content') or ''
-print(t)" "$tmp/sse")" "$(cat "$tmp/swhole")"
+is "response_format json_schema streamed: the same value" "$(sse_text "$tmp/sse")" "$(cat "$tmp/swhole")"
 for seed in 1 2; do
     http POST /v1/chat/completions '{"model":"'$J'","messages":[{"role":"user","content":"JSON"}],"max_tokens":900,"temperature":0.8,"seed":'$seed',"response_format":{"type":"json_schema","json_schema":{"name":"p","schema":'"$S"'}}}' >/dev/null
     is "response_format json_schema, temperature 0.8 seed $seed: validates (or stops at the limit)" \
