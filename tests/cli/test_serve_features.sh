@@ -182,6 +182,13 @@ is "ollama format neither json nor a schema is 400" \
    "$(http POST /api/generate '{"model":"'$J'","prompt":"x","stream":false,"format":"yaml"}'; echo " $(json "j['error']")")" "400 'format' must be \"json\" or a JSON schema object"
 is "umi run --json prints one JSON object" \
    "$("$umi" run -m "$shared/models/$J.gguf" -p "JSON:" --json -n 600 --temp 0 -t 1 2>/dev/null | python3 -c "import json,sys; print(type(json.load(sys.stdin)).__name__)")" dict
+echo "$E" > "$tmp/schema.json"
+is "umi run --json-schema prints one value that validates" \
+   "$(valid "$E" "$("$umi" run -m "$shared/models/$J.gguf" -p "JSON:" --json-schema "$tmp/schema.json" -n 600 --temp 0 -t 1 2>/dev/null)")" valid
+echo '{"type":"string","format":"email"}' > "$tmp/bad.json"
+is "umi run --json-schema outside the subset: a usage error naming the keyword" \
+   "$("$umi" run -p x --json-schema "$tmp/bad.json" 2>&1 >/dev/null; echo "rc=$?")" "umi: --json-schema $tmp/bad.json: schema at '/': 'format' is not supported
+rc=2"
 
 if stop_server "$server_pid"; then ok "server exits cleanly on SIGTERM"; else bad "server shutdown" "$(tail -20 "$tmp/feat.log")"; fi
 if grep -q "ERROR: AddressSanitizer\|runtime error" "$tmp"/*.log; then bad "sanitizer reports" "$(grep -h -A5 'ERROR\|runtime error' "$tmp"/*.log)"; fi
