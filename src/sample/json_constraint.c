@@ -314,3 +314,5 @@ bool umi_json_complete(const umi_json_state *st) {
 }
 
 bool umi_json_in_string(const umi_json_state *st) { return !st->dead && st->mode == M_STR; }
+
+bool umi_json_closed(const umi_json_state *st) { return !st->dead && st->mode == M_DONE; }

@@ -39,6 +39,8 @@ bool umi_json_feed(umi_json_state *st, const char *bytes, size_t n);
 /* The text so far is one complete JSON value (a top-level number counts as
  * complete when it could end here). */
 bool umi_json_complete(const umi_json_state *st);
+/* Complete, and no byte may follow (a number may still grow while complete). */
+bool umi_json_closed(const umi_json_state *st);
 /* JSON's four whitespace bytes. */
 bool umi_json_is_ws(unsigned c);
 /* One more whitespace byte c in a run counted by *ws and *nl (zero them

@@ -99,5 +99,8 @@ void umi_schema_state_copy(umi_schema_state *dst, const umi_schema_state *src);
 bool umi_schema_feed(umi_schema_state *st, const char *bytes, size_t n);
 /* The text so far is one complete value valid against the schema. */
 bool umi_schema_complete(const umi_schema_state *st);
+/* Complete, yet more bytes could still extend the value (a top-level
+ * number or number literal: "1" may become "12"). */
+bool umi_schema_open_ended(const umi_schema_state *st);
 
 #endif

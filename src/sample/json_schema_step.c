@@ -294,3 +294,8 @@ bool umi_schema_complete(const umi_schema_state *st) {
     default: return false;
     }
 }
+
+bool umi_schema_open_ended(const umi_schema_state *st) {
+    if (!umi_schema_complete(st)) return false;
+    return st->lex == LEX_LIT || ((st->lex == LEX_NUM || st->lex == LEX_ANY) && !umi_json_closed(&st->sub));
+}

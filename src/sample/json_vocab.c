@@ -179,7 +179,11 @@ static bool allowed(const umi_sampler *s, umi_token t) {
 }
 
 int32_t umi_sampler_json_filter(umi_sampler *s) {
-    if (dead(s) || umi_sampler_json_done(s)) return 0;
+    if (dead(s)) return 0;
+    /* A complete value ends the output, unless it could go on (a top-level
+     * number): then end-of-sequence competes with the tokens that extend it. */
+    const bool done = umi_sampler_json_done(s);
+    if (done && !(s->ss && umi_schema_open_ended(s->ss))) return 0;
     /* Tokens that cannot even begin here leave first, in one pass: inside a
      * key or an enum value that is nearly the whole vocabulary, which the
      * widening below would otherwise sort. */
@@ -224,6 +228,15 @@ int32_t umi_sampler_json_filter(umi_sampler *s) {
     if (found > want) {
         umi_cand_select_top(s->c, found, want);
         found = want;
+    }
+    if (done) { /* end-of-sequence is never in c[0, found): bring it there */
+        int32_t i = found;
+        while (i < s->n_vocab && s->c[i].id != s->json_eos) i++;
+        if (i < s->n_vocab) {
+            cand t = s->c[found];
+            s->c[found++] = s->c[i];
+            s->c[i] = t;
+        }
     }
     qsort(s->c, (size_t)found, sizeof *s->c, umi_cand_by_logit_desc);
     return found;

@@ -42,7 +42,8 @@ int umi_cand_by_logit_desc(const void *a, const void *b);
 void umi_cand_select_top(cand *c, int32_t n, int32_t k);
 
 /* Narrow s->c (all n_vocab candidates, logits final) to the tokens the
- * automaton accepts, best first, at most the number the draw can use.
+ * automaton accepts, best first, at most the number the draw can use (plus
+ * s->json_eos when a complete top-level number could also go on).
  * Returns how many; 0 when the value is complete (or nothing can continue):
  * the caller ends with s->json_eos. */
 int32_t umi_sampler_json_filter(umi_sampler *s);
