@@ -3,7 +3,8 @@
  *      and complete exactly at their end; documents it rejects die or never
  *      complete;
  *   2. schemas outside the subset are refused with a message naming the
- *      keyword;
+ *      keyword; random walks never dead-end and finished ones validate;
+ *      randomly damaged schemas compile or are refused cleanly;
  *   3. sampling under a schema on real vocabularies (up to llama 3's 128k
  *      tokens) with random logits always ends in text that parses and
  *      validates (a small validator for the subset below), and the time one
@@ -265,6 +266,112 @@ static void sample_runs(const char *path, int runs) {
     ck_free(&v);
 }
 
+/* ---------------------------------------------------------------- random walks */
+
+/* Walk the automaton byte by byte, each time picking at random among the
+ * bytes it accepts (closing ones more often as the walk grows, so walks
+ * end; no \u escape unless nothing else fits: cJSON cuts strings at a
+ * \u0000). Every
+ * live state must accept some byte or be complete: that is the promise
+ * that any prefix can be finished. Returns 1 when the walk completed (the
+ * text in out), 0 when it ran out of steps, -1 at a dead end. */
+static int walk(const umi_schema *sc, char *out, size_t cap) {
+    umi_schema_state st;
+    umi_schema_state_init(&st, sc);
+    size_t n = 0;
+    while (n + 1 < cap) {
+        const bool complete = umi_schema_complete(&st);
+        if (complete && (!umi_schema_open_ended(&st) || rng_next() % 4 == 0)) break;
+        unsigned ok[256], n_ok = 0, closers[8], n_close = 0;
+        bool u_ok = false;
+        for (unsigned c = 1; c < 256; c++) {
+            umi_schema_state t;
+            umi_schema_state_copy(&t, &st);
+            const char b = (char)c;
+            if (!umi_schema_feed(&t, &b, 1)) continue;
+            if (c == 'u' && n && out[n - 1] == '\\') {
+                u_ok = true;
+                continue;
+            }
+            ok[n_ok++] = c;
+            if (strchr("\"]},", (int)c) && n_close < 8) closers[n_close++] = c;
+        }
+        if (n_ok == 0 && u_ok) ok[n_ok++] = 'u';
+        if (n_ok == 0) {
+            out[n] = 0;
+            return complete ? 1 : -1;
+        }
+        const bool close = n_close && rng_next() % 100 < (n < 40 ? 10 : 80);
+        const char b = (char)(close ? closers[rng_next() % n_close] : ok[rng_next() % n_ok]);
+        umi_schema_feed(&st, &b, 1);
+        out[n++] = b;
+    }
+    out[n] = 0;
+    return umi_schema_complete(&st) ? 1 : 0;
+}
+
+/* Walks on every schema of the corpus and of the sampling runs: no dead
+ * end, and every completed walk validates. */
+static void test_walks(void) {
+    const char *schemas[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof CORPUS / sizeof *CORPUS; i++) schemas[n++] = CORPUS[i].schema;
+    for (size_t i = 0; i < sizeof SAMPLED / sizeof *SAMPLED; i++) schemas[n++] = SAMPLED[i];
+    int done = 0, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        umi_error err = {0};
+        umi_schema *sc = compile_str(schemas[i], &err);
+        cJSON *sj = cJSON_Parse(schemas[i]);
+        for (int w = 0; sc && w < 40; w++) {
+            static char out[8192];
+            const int r = walk(sc, out, sizeof out);
+            total++;
+            if (!check(r >= 0, "%s: dead end after %s", schemas[i], out) || r == 0) continue;
+            cJSON *j = cJSON_Parse(out);
+            check(j && valid(j, sj, sj), "%s: walk gave %s, which does not validate", schemas[i], out);
+            cJSON_Delete(j);
+            done++;
+        }
+        cJSON_Delete(sj);
+        umi_schema_free(sc);
+    }
+    printf("random walks: %d/%d completed and validated\n", done, total);
+}
+
+/* Schemas damaged at random (bytes changed, dropped): compiling must
+ * refuse or succeed cleanly, and walks on what compiles never dead-end. */
+static void test_mutations(void) {
+    int compiled = 0, tried = 0;
+    for (size_t i = 0; i < sizeof CORPUS / sizeof *CORPUS; i++)
+        for (int k = 0; k < 60; k++) {
+            char text[1024];
+            snprintf(text, sizeof text, "%s", CORPUS[i].schema);
+            size_t len = strlen(text);
+            for (int e = 0; e < 1 + (int)(rng_next() % 3) && len > 1; e++) {
+                size_t at = rng_next() % len;
+                if (rng_next() % 2) memmove(text + at, text + at + 1, len-- - at);
+                else text[at] = "{}[]\":,0-aeq"[rng_next() % 13];
+            }
+            cJSON *doc = cJSON_Parse(text);
+            if (!doc) continue;
+            tried++;
+            umi_schema *sc = NULL;
+            umi_error err = {0};
+            if (umi_schema_compile(doc, &sc, &err) == UMI_OK) {
+                compiled++;
+                for (int w = 0; w < 5; w++) {
+                    char out[4096];
+                    check(walk(sc, out, sizeof out) >= 0, "mutated %s: dead end after %s", text, out);
+                }
+            } else {
+                check(err.msg[0] != 0, "mutated %s: refused without a message", text);
+            }
+            umi_schema_free(sc);
+            cJSON_Delete(doc);
+        }
+    printf("mutated schemas: %d parsed, %d compiled\n", tried, compiled);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s SRC_DIR SHARED_DIR\n", argv[0]);
@@ -272,6 +379,8 @@ int main(int argc, char **argv) {
     }
     test_corpus();
     test_refused();
+    test_walks();
+    test_mutations();
     char path[4096];
     snprintf(path, sizeof path, "%s/models/stories260K.gguf", argv[1]);
     sample_runs(path, 15);
