@@ -368,7 +368,9 @@ static int32_t compile(compiler *c, const cJSON *s) {
         if (!alone(c, s, "$ref")) return -1;
         if (!cJSON_IsString(v)) return fail(c, "'$ref' must be a string");
         const cJSON *t = resolve_ref(c, v->valuestring);
-        if (!t || (alt = compile_at(c, t, v->valuestring + 2)) < 0) return -1;
+        char seg[300];
+        snprintf(seg, sizeof seg, "$ref(%s)", v->valuestring);
+        if (!t || (alt = compile_at(c, t, seg)) < 0) return -1;
         return add_union(c, node, &alt, 1);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(s, "allOf"))) { /* Pydantic wraps a $ref so */

@@ -128,6 +128,8 @@ static void test_refused(void) {
         {"{\"$ref\":\"#\",\"type\":\"object\"}", "'$ref' together with 'type'"},
         {"{\"type\":\"object\",\"properties\":{\"s\":{\"$ref\":\"#\"}},\"required\":[\"s\"]}", "no value satisfies it"},
         {"{\"not\":{}}", "'not' is not supported"},
+        {"{\"$defs\":{\"a\":{\"type\":\"string\",\"pattern\":\"x\"}},\"$ref\":\"#/$defs/a\"}", "at '/$ref(#/$defs/a)': 'pattern'"},
+        {"{\"type\":\"object\",\"properties\":{\"r\":{\"$ref\":\"#\"},\"x\":{\"minimum\":1}}}", "at '/properties/x': 'minimum'"},
         {"false", "admits no value"},
     };
     for (size_t i = 0; i < sizeof R / sizeof *R; i++) {
