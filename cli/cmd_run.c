@@ -139,6 +139,11 @@ static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi
     while (st == UMI_OK && (o->n_predict < 0 || n_gen < o->n_predict)) {
         umi_token tok = umi_sampler_sample(smp, umi_get_logits(ctx, -1));
         if (n_gen == 0) t_first = umi_time_us() - t0;
+        if (o->json && !umi_sampler_json_done(smp) && umi_token_is_eog(m, tok)) { /* see umi.h */
+            cli_error("--json: no token of the vocabulary can continue the output");
+            rc = EXIT_RUNTIME;
+            break;
+        }
         if ((!o->ignore_eos || umi_sampler_json_done(smp)) && umi_token_is_eog(m, tok)) break;
         umi_sampler_accept(smp, tok);
         n_gen++;

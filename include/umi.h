@@ -256,7 +256,9 @@ void umi_sampler_accept(umi_sampler *s, umi_token tok);
  * keep the output a prefix of valid JSON (RFC 8259; strict UTF-8, paired
  * surrogate escapes, bounded whitespace and nesting), best logits first
  * (without top_k, among the 256 best valid tokens), and once the top-level
- * object is closed it returns the end-of-sequence token. The tokens accepted
+ * object is closed it returns the end-of-sequence token (also, before that,
+ * when no token can continue the text: umi_sampler_json_done then says
+ * false, which callers should report as an error). The tokens accepted
  * after this call must be the generated ones: accept the prompt first. Reads
  * every token's text once (a few ms for a 128k vocabulary). */
 umi_status umi_sampler_set_json(umi_sampler *s, const umi_model *model, umi_error *err);

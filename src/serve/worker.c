@@ -413,6 +413,13 @@ static umi_token slot_step(model_entry *e, slot *s, int *prompt_budget) {
     }
     const float *logits = umi_get_logits(s->ctx, -1);
     umi_token tok = umi_sampler_sample(j->smp, logits);
+    if (j->p.json && !umi_sampler_json_done(j->smp) && umi_token_is_eog(e->model, tok)) {
+        /* The constrained sampler ends an unfinished value only when no token
+         * of the vocabulary continues it: an error, never "stop". */
+        job_fail(j, 500, "json_dead_end", "constrained JSON output: no token of the vocabulary can continue it");
+        slot_release(e, s);
+        return -1;
+    }
     if ((!j->p.ignore_eos || umi_sampler_json_done(j->smp)) && umi_token_is_eog(e->model, tok)) {
         job_finish(j, "stop");
         slot_release(e, s);
