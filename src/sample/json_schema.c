@@ -6,6 +6,7 @@
  * ignoring one would let output through that the schema rejects.
  * Annotations (title, description, default, ...) change no validity and are
  * skipped. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,7 +233,7 @@ static bool literal_has_type(const cJSON *v, const char *type) {
     if (!type) return true;
     if (strcmp(type, "string") == 0) return cJSON_IsString(v);
     if (strcmp(type, "number") == 0) return cJSON_IsNumber(v);
-    if (strcmp(type, "integer") == 0) return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
+    if (strcmp(type, "integer") == 0) return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble);
     if (strcmp(type, "boolean") == 0) return cJSON_IsBool(v);
     if (strcmp(type, "null") == 0) return cJSON_IsNull(v);
     if (strcmp(type, "object") == 0) return cJSON_IsObject(v);

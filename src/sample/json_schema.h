@@ -71,7 +71,7 @@ static inline bool schema_starts(const schema_node *n, unsigned c) { return (n->
 
 typedef struct schema_frame {
     int32_t node;   /* an SK_OBJECT or SK_ARRAY */
-    uint16_t count; /* object: the next property's index; array: items so far */
+    int32_t count;  /* object: the next property's index; array: items so far */
     uint8_t phase;
     uint8_t prop;   /* object: the property whose key was read */
 } schema_frame;

@@ -199,7 +199,7 @@ static bool object_byte(umi_schema_state *st, schema_frame *f, unsigned c) {
         return c == ':';
     case P_VALUE:
         f->phase = P_AFTER;
-        f->count = (uint16_t)(f->prop + 1);
+        f->count = f->prop + 1;
         return start_value(st, st->sc->props[node(st, f->node)->first + f->prop].node, c);
     case P_AFTER:
         if (c == ',') {
