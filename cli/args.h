@@ -5,6 +5,7 @@
 #define UMI_CLI_ARGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit codes every subcommand uses. */
@@ -40,5 +41,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The bundled demo model: $UMI_MODEL, ./models/stories260K.gguf, or the copy
  * beside the executable's source tree. Never NULL. */
 const char *cli_default_model(void);
+
+/* A whole file, NUL-terminated (*len bytes when len is not NULL); NULL when
+ * it cannot be read or memory runs out. The caller frees it. */
+char *cli_read_file(const char *path, size_t *len);
 
 #endif

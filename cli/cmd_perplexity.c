@@ -13,28 +13,6 @@
 #include "args.h"
 #include "commands.h"
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 65536 > cap) {
-            cap = cap ? cap * 2 : 1 << 20;
-            char *b = realloc(buf, cap + 1);
-            if (!b) { free(buf); fclose(f); return NULL; }
-            buf = b;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 /* -log p(target) from raw logits, in double. */
 static double nll(const float *logits, int n_vocab, umi_token target) {
     float max = logits[0];
@@ -110,7 +88,7 @@ int cmd_perplexity(int argc, char **argv) {
     }
     if (!model) model = cli_default_model();
     size_t len = 0;
-    char *text = read_file(file, &len);
+    char *text = cli_read_file(file, &len);
     if (!text) {
         cli_error("%s: cannot read the file", file);
         return EXIT_RUNTIME;

@@ -17,6 +17,9 @@ typedef struct run_opts {
     int n_predict, threads, n_ctx;
     umi_sampler_params sp; /* the sampling options write straight into it */
     bool ids, no_bos, ignore_eos, no_mmap, no_repack, force, json;
+    const char *json_schema; /* --json-schema FILE */
+    char *schema_text;       /* its contents, checked */
+    size_t schema_len;
     float mem_gb;
 } run_opts;
 
@@ -106,8 +109,12 @@ static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi
     }
     for (int i = 0; i < n_prompt; i++) umi_sampler_accept(smp, prompt[i]);
     umi_error err = {0};
-    if (o->json && umi_sampler_set_json(smp, m, &err) != UMI_OK) { /* after the prompt: see umi.h */
-        cli_error("--json: %s", err.msg);
+    /* after the prompt: see umi.h */
+    const umi_status js = o->schema_text ? umi_sampler_set_json_schema(smp, m, o->schema_text, o->schema_len, &err)
+                          : o->json      ? umi_sampler_set_json(smp, m, &err)
+                                         : UMI_OK;
+    if (js != UMI_OK) {
+        cli_error("%s: %s", o->schema_text ? "--json-schema" : "--json", err.msg);
         umi_sampler_free(smp);
         return EXIT_RUNTIME;
     }
@@ -132,6 +139,11 @@ static int generate(umi_model *m, umi_context *ctx, const run_opts *o, const umi
     while (st == UMI_OK && (o->n_predict < 0 || n_gen < o->n_predict)) {
         umi_token tok = umi_sampler_sample(smp, umi_get_logits(ctx, -1));
         if (n_gen == 0) t_first = umi_time_us() - t0;
+        if (o->json && !umi_sampler_json_done(smp) && umi_token_is_eog(m, tok)) { /* see umi.h */
+            cli_error("--json: no token of the vocabulary can continue the output");
+            rc = EXIT_RUNTIME;
+            break;
+        }
         if ((!o->ignore_eos || umi_sampler_json_done(smp)) && umi_token_is_eog(m, tok)) break;
         umi_sampler_accept(smp, tok);
         n_gen++;
@@ -189,6 +201,7 @@ int cmd_run(int argc, char **argv) {
         {"no-bos", 0, OPT_FLAG, &o.no_bos, NULL, "do not add the BOS token"},
         {"ignore-eos", 0, OPT_FLAG, &o.ignore_eos, NULL, "keep generating past end-of-sequence"},
         {"json", 0, OPT_FLAG, &o.json, NULL, "output one valid JSON object (constrained), printed alone"},
+        {"json-schema", 0, OPT_STR, &o.json_schema, "FILE", "as --json, a value valid against the JSON schema in FILE (subset: docs/SERVER.md)"},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model into memory instead of mapping it"},
         {"no-repack", 0, OPT_FLAG, &o.no_repack, NULL, CLI_NO_REPACK_HELP},
         {"force", 0, OPT_FLAG, &o.force, NULL, "load even when the planner says it will not fit"},
@@ -205,16 +218,29 @@ int cmd_run(int argc, char **argv) {
         return EXIT_USAGE;
     }
     if (!o.model) o.model = cli_default_model();
+    if (o.json_schema) { /* checked before the model loads: a bad schema is a usage error */
+        umi_error err = {0};
+        if (!(o.schema_text = cli_read_file(o.json_schema, &o.schema_len))) {
+            cli_error("--json-schema %s: cannot read it", o.json_schema);
+            return EXIT_USAGE;
+        }
+        if (umi_json_schema_check(o.schema_text, o.schema_len, &err) != UMI_OK) {
+            cli_error("--json-schema %s: %s", o.json_schema, err.msg);
+            free(o.schema_text);
+            return EXIT_USAGE;
+        }
+        o.json = true;
+    }
 
-    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb))) return rc;
     const int64_t t0 = umi_time_us();
     umi_model *m = NULL;
     umi_context *ctx = NULL;
-    if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, false, &m))) return rc;
+    umi_token *prompt = NULL;
+    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb))) goto done;
+    if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, false, &m))) goto done;
     umi_model_info info;
     umi_model_get_info(m, &info);
     int n_ctx = o.n_ctx > 0 ? o.n_ctx : (info.n_ctx_train < DEFAULT_CTX ? (int)info.n_ctx_train : DEFAULT_CTX);
-    umi_token *prompt = NULL;
     int n_prompt = 0;
     if ((rc = tokenize_prompt(m, &o, &prompt, &n_prompt))) goto done;
     if (n_prompt >= n_ctx) {
@@ -232,6 +258,7 @@ int cmd_run(int argc, char **argv) {
     int n_cached = o.prompt_cache ? prompt_cache_load(ctx, o.prompt_cache, prompt, n_prompt) : 0;
     rc = generate(m, ctx, &o, prompt, n_prompt, n_cached, umi_time_us() - t0);
 done:
+    free(o.schema_text);
     free(prompt);
     umi_context_free(ctx);
     umi_model_free(m);

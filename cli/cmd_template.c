@@ -13,27 +13,6 @@
  * (2026-11-21 12:00:00 UTC); `--now real` uses the clock. */
 static const int64_t CASES_NOW = 1795262400;
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0, got;
-    do {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *b = realloc(buf, cap);
-            if (!b) { free(buf); fclose(f); return NULL; }
-            buf = b;
-        }
-        got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-    } while (got > 0);
-    fclose(f);
-    buf[n] = 0;
-    if (len) *len = n;
-    return buf;
-}
-
 /* The case's `input` as template variables: every member but `extra`, the
  * members of `extra` at top level, and tools/documents as none when absent. */
 static char *case_vars(const char *case_text) {
@@ -75,7 +54,7 @@ int cmd_template(int argc, char **argv) {
     int64_t now = CASES_NOW;
     if (now_arg) now = strcmp(now_arg, "real") == 0 ? 0 : strtoll(now_arg, NULL, 10);
     size_t tlen = 0;
-    char *tmpl = slurp(tmpl_path, &tlen), *case_text = slurp(input_path, NULL);
+    char *tmpl = cli_read_file(tmpl_path, &tlen), *case_text = cli_read_file(input_path, NULL);
     char *vars = case_text ? case_vars(case_text) : NULL, *out = NULL;
     rc = EXIT_RUNTIME;
     if (!tmpl) cli_error("%s: cannot read", tmpl_path);

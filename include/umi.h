@@ -255,11 +255,25 @@ void umi_sampler_accept(umi_sampler *s, umi_token tok);
  * keep the output a prefix of valid JSON (RFC 8259; strict UTF-8, paired
  * surrogate escapes, bounded whitespace and nesting), best logits first
  * (without top_k, among the 256 best valid tokens), and once the top-level
- * object is closed it returns the end-of-sequence token. The tokens accepted
+ * object is closed it returns the end-of-sequence token (also, before that,
+ * when no token can continue the text: umi_sampler_json_done then says
+ * false, which callers should report as an error). The tokens accepted
  * after this call must be the generated ones: accept the prompt first. Reads
  * every token's text once (a few ms for a 128k vocabulary). */
 umi_status umi_sampler_set_json(umi_sampler *s, const umi_model *model, umi_error *err);
-/* A JSON constraint is set and its object is complete. */
+/* Constrained decoding to a value of a JSON schema (OpenAI's json_schema
+ * response format, Ollama's format given as a schema), schema being JSON
+ * text: as umi_sampler_set_json, but every prefix can still be finished as a
+ * value that validates. Objects get their properties in the schema's order
+ * (optional ones may be left out, no others); the subset of JSON Schema is
+ * listed in docs/SERVER.md. A keyword outside it is refused with
+ * UMI_ERR_UNSUPPORTED and a message naming it and where it is (never
+ * ignored); text that is not JSON with UMI_ERR_ARG. */
+umi_status umi_sampler_set_json_schema(umi_sampler *s, const umi_model *model, const char *schema, size_t len,
+                                       umi_error *err);
+/* Whether umi_sampler_set_json_schema would take this schema (same errors). */
+umi_status umi_json_schema_check(const char *schema, size_t len, umi_error *err);
+/* A JSON constraint is set and its value is complete. */
 bool umi_sampler_json_done(const umi_sampler *s);
 
 /* ---------------------------------------------------------------- chat */

@@ -36,7 +36,7 @@ void umi_json_init(umi_json_state *st, bool object_only) {
     *st = (umi_json_state){.mode = M_VALUE, .object_only = object_only};
 }
 
-static bool is_ws(unsigned c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool umi_json_is_ws(unsigned c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 static bool is_digit(unsigned c) { return c >= '0' && c <= '9'; }
 
 static int hex_val(unsigned c) {
@@ -193,17 +193,17 @@ static bool number_byte(umi_json_state *st, unsigned c, bool *again) {
     return true;
 }
 
-/* Whitespace where the grammar allows it: at most UMI_JSON_MAX_WS bytes in a
- * row with one line break among them (enough for any indentation style, not
- * enough for a model to stall on blank lines). */
-static bool ws_byte(umi_json_state *st, unsigned c) {
+/* Whitespace where the grammar allows it (the bound: json_constraint.h). */
+bool umi_json_ws_run(uint8_t *ws, uint8_t *nl, unsigned c) {
     if (c == '\n' || c == '\r') {
         const uint8_t bit = c == '\n' ? 1 : 2;
-        if (st->nl & bit) return false;
-        st->nl |= bit;
+        if (*nl & bit) return false;
+        *nl |= bit;
     }
-    return ++st->ws <= UMI_JSON_MAX_WS;
+    return ++*ws <= UMI_JSON_MAX_WS;
 }
+
+static bool ws_byte(umi_json_state *st, unsigned c) { return umi_json_ws_run(&st->ws, &st->nl, c); }
 
 static bool step(umi_json_state *st, unsigned c) {
     bool again = false;
@@ -211,7 +211,7 @@ static bool step(umi_json_state *st, unsigned c) {
         bool ok;
         const bool structural = st->mode <= M_AFTER;
         /* An object-only document starts at its '{' (as llama.cpp's json grammar does). */
-        if (structural && is_ws(c)) return !(st->object_only && st->depth == 0) && ws_byte(st, c);
+        if (structural && umi_json_is_ws(c)) return !(st->object_only && st->depth == 0) && ws_byte(st, c);
         if (structural) st->ws = st->nl = 0;
         switch (st->mode) {
         case M_VALUE: ok = start_value(st, c); break;
@@ -285,7 +285,7 @@ static bool step(umi_json_state *st, unsigned c) {
             ok = number_byte(st, c, &again);
             if (ok && again) {
                 again = false;
-                if (st->mode == M_DONE && !is_ws(c)) return false;
+                if (st->mode == M_DONE && !umi_json_is_ws(c)) return false;
                 if (st->mode == M_DONE) return ws_byte(st, c); /* a space after a top-level number */
                 continue;
             }
@@ -312,3 +312,7 @@ bool umi_json_complete(const umi_json_state *st) {
                          st->mode == M_NUM_EXP;
     return st->depth == 0 && num_end;
 }
+
+bool umi_json_in_string(const umi_json_state *st) { return !st->dead && st->mode == M_STR; }
+
+bool umi_json_closed(const umi_json_state *st) { return !st->dead && st->mode == M_DONE; }

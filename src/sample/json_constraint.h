@@ -39,5 +39,17 @@ bool umi_json_feed(umi_json_state *st, const char *bytes, size_t n);
 /* The text so far is one complete JSON value (a top-level number counts as
  * complete when it could end here). */
 bool umi_json_complete(const umi_json_state *st);
+/* Complete, and no byte may follow (a number may still grow while complete). */
+bool umi_json_closed(const umi_json_state *st);
+/* JSON's four whitespace bytes. */
+bool umi_json_is_ws(unsigned c);
+/* One more whitespace byte c in a run counted by *ws and *nl (zero them
+ * when the run starts): false past UMI_JSON_MAX_WS bytes or a second line
+ * break, enough for any indentation style, not enough for a model to stall
+ * on blank lines. */
+bool umi_json_ws_run(uint8_t *ws, uint8_t *nl, unsigned c);
+/* Inside a string, between characters: the next byte begins a character
+ * (or is the closing quote). The schema automaton counts lengths by it. */
+bool umi_json_in_string(const umi_json_state *st);
 
 #endif

@@ -1,12 +1,16 @@
 /* The JSON constraint over a vocabulary: which tokens may come next.
  *
  * A token is allowed when the automaton (json_constraint.c) survives its
- * bytes. Checking all of a 128k vocabulary every step would cost more than
- * the draw, so candidates are checked lazily in logit order: the best few
- * hundred first, more only when too few of them are valid. */
+ * bytes (json_schema_step.c's with a schema). Checking all of a 128k
+ * vocabulary every step would cost more than the draw, so candidates are
+ * checked lazily in logit order: those whose first byte cannot come next
+ * leave at once, then the best few first, more only when too few of them
+ * are valid. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "core/error.h"
 #include "sample/sampler_private.h"
@@ -16,6 +20,10 @@
 enum { JSON_DEFAULT_POOL = 256 };
 
 void umi_sampler_json_free(umi_sampler *s) {
+    umi_schema_free(s->schema);
+    free(s->ss);
+    s->schema = NULL;
+    s->ss = NULL;
     if (!s->json) return;
     free(s->json->off);
     free(s->json->bytes);
@@ -62,7 +70,8 @@ static umi_status load_pieces(json_vocab *v, const umi_model *model, int32_t nv,
     return umi_err(err, UMI_ERR_NOMEM, "out of memory (token pieces for the JSON constraint)");
 }
 
-umi_status umi_sampler_set_json(umi_sampler *s, const umi_model *model, umi_error *err) {
+/* The token pieces and the checks both JSON modes need. */
+static umi_status load_vocab(umi_sampler *s, const umi_model *model, umi_error *err) {
     if (umi_vocab_size(model) != s->n_vocab)
         return umi_err(err, UMI_ERR_ARG, "the sampler has %d tokens but the model %d", s->n_vocab,
                        umi_vocab_size(model));
@@ -90,42 +99,146 @@ umi_status umi_sampler_set_json(umi_sampler *s, const umi_model *model, umi_erro
                            "the vocabulary has no token for '%c': it cannot write JSON", *c);
         }
     }
-    umi_json_init(&s->js, true);
     s->json_eos = eos;
     return UMI_OK;
 }
 
-bool umi_sampler_json_done(const umi_sampler *s) { return s->json && umi_json_complete(&s->js); }
+umi_status umi_sampler_set_json(umi_sampler *s, const umi_model *model, umi_error *err) {
+    umi_status st = load_vocab(s, model, err);
+    if (st == UMI_OK) umi_json_init(&s->js, true);
+    return st;
+}
+
+/* Parse and compile a schema text; the caller frees *out. */
+static umi_status compile_text(const char *schema, size_t len, umi_schema **out, umi_error *err) {
+    cJSON *doc = cJSON_ParseWithLength(schema, len);
+    if (!doc) return umi_err(err, UMI_ERR_ARG, "the schema is not valid JSON");
+    umi_status st = umi_schema_compile(doc, out, err);
+    cJSON_Delete(doc);
+    return st;
+}
+
+umi_status umi_json_schema_check(const char *schema, size_t len, umi_error *err) {
+    umi_schema *sc = NULL;
+    umi_status st = compile_text(schema, len, &sc, err);
+    umi_schema_free(sc);
+    return st;
+}
+
+umi_status umi_sampler_set_json_schema(umi_sampler *s, const umi_model *model, const char *schema, size_t len,
+                                       umi_error *err) {
+    umi_schema *sc = NULL;
+    umi_status st = compile_text(schema, len, &sc, err);
+    if (st != UMI_OK) return st;
+    if ((st = load_vocab(s, model, err)) != UMI_OK) {
+        umi_schema_free(sc);
+        return st;
+    }
+    s->schema = sc;
+    if (!(s->ss = malloc(sizeof *s->ss))) {
+        umi_sampler_json_free(s);
+        return umi_err(err, UMI_ERR_NOMEM, "out of memory (schema state)");
+    }
+    umi_schema_state_init(s->ss, sc);
+    return UMI_OK;
+}
+
+bool umi_sampler_json_done(const umi_sampler *s) {
+    if (!s->json) return false;
+    return s->ss ? umi_schema_complete(s->ss) : umi_json_complete(&s->js);
+}
+
+static bool dead(const umi_sampler *s) { return s->ss ? s->ss->dead : s->js.dead; }
+
+static bool feed(umi_sampler *s, const char *bytes, size_t n) {
+    return s->ss ? umi_schema_feed(s->ss, bytes, n) : umi_json_feed(&s->js, bytes, n);
+}
+
+/* Whether the automaton survives these bytes, on a copy of its state. */
+static bool survives(const umi_sampler *s, const char *bytes, size_t n) {
+    if (s->ss) {
+        umi_schema_state st;
+        umi_schema_state_copy(&st, s->ss);
+        return umi_schema_feed(&st, bytes, n);
+    }
+    umi_json_state st = s->js;
+    return umi_json_feed(&st, bytes, n);
+}
+
+/* The bytes a token may begin with now: 256 one-byte trials per step. */
+static void first_bytes(const umi_sampler *s, bool ok[256]) {
+    for (unsigned c = 0; c < 256; c++) {
+        const char b = (char)c;
+        ok[c] = survives(s, &b, 1);
+    }
+}
 
 static bool allowed(const umi_sampler *s, umi_token t) {
     const json_vocab *v = s->json;
-    if (v->never[t]) return false;
-    umi_json_state st = s->js;
-    return umi_json_feed(&st, v->bytes + v->off[t], v->off[t + 1] - v->off[t]);
+    return survives(s, v->bytes + v->off[t], v->off[t + 1] - v->off[t]);
 }
 
 int32_t umi_sampler_json_filter(umi_sampler *s) {
-    if (s->js.dead || umi_json_complete(&s->js)) return 0;
-    const int32_t nv = s->n_vocab;
+    if (dead(s)) return 0;
+    /* A complete value ends the output, unless it could go on (a top-level
+     * number): then end-of-sequence competes with the tokens that extend it. */
+    const bool done = umi_sampler_json_done(s);
+    if (done && !(s->ss && umi_schema_open_ended(s->ss))) return 0;
+    /* Tokens that cannot even begin here leave first, in one pass: inside a
+     * key or an enum value that is nearly the whole vocabulary, which the
+     * widening below would otherwise sort. */
+    bool first_ok[256];
+    first_bytes(s, first_ok);
+    const json_vocab *v = s->json;
+    int32_t nv = 0;
+    for (int32_t i = 0; i < s->n_vocab; i++) {
+        const umi_token t = s->c[i].id;
+        if (v->never[t] || !first_ok[(unsigned char)v->bytes[v->off[t]]]) continue;
+        cand keep = s->c[nv];
+        s->c[nv++] = s->c[i];
+        s->c[i] = keep;
+    }
+    if (nv == 0) return 0;
     int32_t want = s->p.temp <= 0.0f ? 1 : s->p.top_k > 0 ? s->p.top_k : JSON_DEFAULT_POOL;
     if (want > nv) want = nv;
-    /* Take the m best, sorted; keep the valid ones at the front; widen m
-     * fourfold while too few are valid. The array stays a permutation, so a
-     * wider pass sees every candidate again. */
-    int32_t found = 0;
-    for (int32_t m = want * 4 < 1024 ? 1024 : want * 4;; m *= 4) {
-        if (m >= nv) m = nv;
-        if (m < nv) umi_cand_select_top(s->c, nv, m);
-        qsort(s->c, (size_t)m, sizeof *s->c, umi_cand_by_logit_desc);
-        found = 0;
-        for (int32_t i = 0; i < m && found < want; i++)
+    /* Check candidates in batches, best first, each token once: c[0, found)
+     * is valid, c[found, n) not yet checked, c[n, nv) refused. Every valid
+     * token of a batch beats every unchecked one, so once want are found
+     * (or none is left) the best valid ones are the want best found. */
+    int32_t found = 0, n = nv;
+    for (int32_t k = want * 2 < 64 ? 64 : want * 2; found < want && found < n; k *= 4) {
+        if (k >= n - found) k = n - found;
+        else umi_cand_select_top(s->c + found, n - found, k);
+        const int32_t end = found + k;
+        for (int32_t i = found; i < end; i++)
             if (allowed(s, s->c[i].id)) {
                 cand t = s->c[found];
                 s->c[found++] = s->c[i];
                 s->c[i] = t;
             }
-        if (found >= want || m == nv) break;
+        /* [found, end) are refused: move them behind the unchecked rest. */
+        const int32_t bad = end - found, rest = n - end, swap = bad < rest ? bad : rest;
+        for (int32_t q = 0; q < swap; q++) {
+            cand t = s->c[found + q];
+            s->c[found + q] = s->c[found + bad + rest - 1 - q];
+            s->c[found + bad + rest - 1 - q] = t;
+        }
+        n = found + rest;
     }
+    if (found > want) {
+        umi_cand_select_top(s->c, found, want);
+        found = want;
+    }
+    if (done) { /* end-of-sequence is never in c[0, found): bring it there */
+        int32_t i = found;
+        while (i < s->n_vocab && s->c[i].id != s->json_eos) i++;
+        if (i < s->n_vocab) {
+            cand t = s->c[found];
+            s->c[found++] = s->c[i];
+            s->c[i] = t;
+        }
+    }
+    qsort(s->c, (size_t)found, sizeof *s->c, umi_cand_by_logit_desc);
     return found;
 }
 
@@ -133,8 +246,9 @@ void umi_sampler_json_accept(umi_sampler *s, umi_token tok) {
     if (tok < 0 || tok >= s->n_vocab || tok == s->json_eos) return;
     const json_vocab *v = s->json;
     if (v->never[tok]) {
-        s->js.dead = true;
+        if (s->ss) s->ss->dead = true;
+        else s->js.dead = true;
         return;
     }
-    umi_json_feed(&s->js, v->bytes + v->off[tok], v->off[tok + 1] - v->off[tok]);
+    feed(s, v->bytes + v->off[tok], v->off[tok + 1] - v->off[tok]);
 }

@@ -4,6 +4,7 @@
 #define UMI_SAMPLE_SAMPLER_PRIVATE_H
 
 #include "sample/json_constraint.h"
+#include "sample/json_schema.h"
 #include "umi.h"
 
 typedef struct cand {
@@ -26,9 +27,12 @@ struct umi_sampler {
     umi_token *recent; /* ring of the last repeat_last_n accepted tokens */
     int32_t n_recent, recent_head;
     uint64_t rng;
-    /* JSON constraint (json_vocab.c); json is NULL when there is none */
+    /* JSON constraint (json_vocab.c); json is NULL when there is none. With
+     * a schema, ss (its state) replaces js. */
     json_vocab *json;
     umi_json_state js;
+    umi_schema *schema;
+    umi_schema_state *ss;
     umi_token json_eos;
 };
 
@@ -38,7 +42,8 @@ int umi_cand_by_logit_desc(const void *a, const void *b);
 void umi_cand_select_top(cand *c, int32_t n, int32_t k);
 
 /* Narrow s->c (all n_vocab candidates, logits final) to the tokens the
- * automaton accepts, best first, at most the number the draw can use.
+ * automaton accepts, best first, at most the number the draw can use (plus
+ * s->json_eos when a complete top-level number could also go on).
  * Returns how many; 0 when the value is complete (or nothing can continue):
  * the caller ends with s->json_eos. */
 int32_t umi_sampler_json_filter(umi_sampler *s);

@@ -32,6 +32,8 @@ void job_free_params(job_params *p) {
     free(p->stop);
     p->stop = NULL;
     p->n_stop = 0;
+    free(p->json_schema);
+    p->json_schema = NULL;
 }
 
 void job_release(job *j) {

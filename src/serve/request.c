@@ -213,3 +213,20 @@ bool req_logprobs(const cJSON *o, job_params *p, char *msg, size_t len) {
     p->top_logprobs = 0;
     return req_top_logprobs(o, "top_logprobs", p, msg, len);
 }
+
+bool req_json_schema(const cJSON *schema, job_params *p, char *msg, size_t len) {
+    char *text = cJSON_PrintUnformatted(schema);
+    if (!text) return fail(msg, len, "%s", "out of memory");
+    umi_error err = {0};
+    if (umi_json_schema_check(text, strlen(text), &err) != UMI_OK) {
+        snprintf(msg, len, "JSON schema not supported: %s", err.msg);
+        cJSON_free(text);
+        return false;
+    }
+    free(p->json_schema);
+    p->json_schema = strdup(text);
+    cJSON_free(text);
+    if (!p->json_schema) return fail(msg, len, "%s", "out of memory");
+    p->json = true;
+    return true;
+}

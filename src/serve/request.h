@@ -22,6 +22,10 @@ bool req_ollama_params(const cJSON *body, job_params *p, char *msg, size_t len);
 bool req_top_logprobs(const cJSON *o, const char *key, job_params *p, char *msg, size_t len);
 /* OpenAI chat's and Ollama's "logprobs": true with "top_logprobs": 0..20. */
 bool req_logprobs(const cJSON *o, job_params *p, char *msg, size_t len);
+/* A JSON schema for constrained output (OpenAI's response_format
+ * json_schema.schema, Ollama's format object): checked against the
+ * supported subset, kept as text in p->json_schema. */
+bool req_json_schema(const cJSON *schema, job_params *p, char *msg, size_t len);
 bool req_bool(const cJSON *o, const char *key, bool *dst, char *msg, size_t len);
 bool req_string(const cJSON *o, const char *key, bool required, char **dst, char *msg, size_t len);
 

@@ -91,19 +91,21 @@ static const stream_fmt CHAT_ND = {"application/x-ndjson", chat_delta, chat_done
 static const stream_fmt GEN_ND = {"application/x-ndjson", gen_delta, gen_done, nd_error,
                                   ollama_logprobs};
 
-/* "format": "json" constrains the output to a JSON object; a JSON schema
- * object is refused (not supported), "" or null means plain text. The
+/* "format": "json" constrains the output to a JSON object, a JSON schema
+ * object to a value of that schema, "" or null means plain text. The
  * logprobs fields follow Ollama (its Python client, late 2025): "logprobs"
  * true, "top_logprobs" 0..20. */
 static bool format_and_logprobs(const cJSON *b, job_params *p, char *msg, size_t len) {
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(b, "format");
     if (fmt && !cJSON_IsNull(fmt) && !(cJSON_IsString(fmt) && !fmt->valuestring[0])) {
         if (cJSON_IsObject(fmt)) {
-            snprintf(msg, len, "'format' as a JSON schema is not supported; use \"json\"");
-            return false;
-        }
-        if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "json") != 0) {
-            snprintf(msg, len, "'format' must be \"json\"");
+            char why[600];
+            if (!req_json_schema(fmt, p, why, sizeof why)) {
+                snprintf(msg, len, "'format': %s", why);
+                return false;
+            }
+        } else if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "json") != 0) {
+            snprintf(msg, len, "'format' must be \"json\" or a JSON schema object");
             return false;
         }
         p->json = true;
@@ -117,7 +119,7 @@ static http_result run(http_req *r, bool chat) {
     http_result res = MHD_NO;
     cJSON *b = http_body_object(r, &res);
     if (!b) return res;
-    char msg[300];
+    char msg[700]; /* room for a schema error with its path */
     bool stream_on = true, raw = false;
     model_entry *e = NULL;
     job *j = job_new(chat ? JOB_CHAT : JOB_GENERATE);

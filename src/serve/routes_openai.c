@@ -115,6 +115,33 @@ static const stream_fmt TEXT_SSE = {"text/event-stream", text_delta, text_done, 
 
 /* ---------------------------------------------------------------- shared request part */
 
+/* response_format {"type":"json_schema","json_schema":{"name":..,"schema":{..},"strict":..}}:
+ * output constrained to the schema ("strict" changes nothing: it always is);
+ * without "schema", any JSON object as with json_object. */
+static bool json_schema_format(http_req *r, const cJSON *rf, job *j, http_result *res) {
+    const cJSON *js = cJSON_GetObjectItemCaseSensitive(rf, "json_schema");
+    if (!cJSON_IsObject(js)) {
+        *res = http_error(r, 400, "invalid_type", "'response_format.json_schema' must be an object");
+        return false;
+    }
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(js, "name");
+    const cJSON *strict = cJSON_GetObjectItemCaseSensitive(js, "strict");
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(js, "schema");
+    if (!cJSON_IsString(name) || (strict && !cJSON_IsBool(strict) && !cJSON_IsNull(strict))) {
+        *res = http_error(r, 400, "invalid_type", /* OpenAI requires the name too */
+                          "'response_format.json_schema' needs a string 'name'; 'strict' is a boolean");
+        return false;
+    }
+    j->p.json = true;
+    if (!schema || cJSON_IsNull(schema)) return true;
+    char msg[600];
+    if (!req_json_schema(schema, &j->p, msg, sizeof msg)) {
+        *res = http_error(r, 400, "invalid_value", "response_format.json_schema.schema: %s", msg);
+        return false;
+    }
+    return true;
+}
+
 /* Fields both endpoints take; false after answering 400. */
 static bool common(http_req *r, const cJSON *b, job *j, bool chat, bool *stream_on, bool *usage,
                    http_result *res) {
@@ -153,9 +180,7 @@ static bool common(http_req *r, const cJSON *b, job *j, bool chat, bool *stream_
         if (strcmp(t->valuestring, "json_object") == 0) {
             j->p.json = true;
         } else if (strcmp(t->valuestring, "json_schema") == 0) {
-            *res = http_error(r, 400, "unsupported_parameter",
-                              "response_format json_schema is not supported; use json_object");
-            return false;
+            return json_schema_format(r, rf, j, res);
         } else if (strcmp(t->valuestring, "text") != 0) {
             *res = http_error(r, 400, "invalid_value",
                               "response_format type must be text, json_object or json_schema");

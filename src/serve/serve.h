@@ -92,6 +92,7 @@ typedef struct job_params {
     bool cache_prompt;   /* reuse the slot's cached prefix (default true) */
     bool ignore_eos;
     bool json;           /* constrain the output to one JSON object */
+    char *json_schema;   /* owned; or constrain it to a value of this JSON schema (text) */
     int top_logprobs;    /* -1: no logprobs; else record the chosen token and this many alternatives */
     bool truncate;       /* embeddings: cut inputs longer than the context instead of failing */
 } job_params;

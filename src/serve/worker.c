@@ -236,7 +236,12 @@ static bool prepare(model_entry *e, job *j) {
         return false;
     }
     for (int i = 0; i < n; i++) umi_sampler_accept(j->smp, j->toks[i]);
-    if (j->p.json && umi_sampler_set_json(j->smp, e->model, &err) != UMI_OK) { /* after the prompt */
+    /* after the prompt */
+    const umi_status js = j->p.json_schema ? umi_sampler_set_json_schema(j->smp, e->model, j->p.json_schema,
+                                                                         strlen(j->p.json_schema), &err)
+                          : j->p.json      ? umi_sampler_set_json(j->smp, e->model, &err)
+                                           : UMI_OK;
+    if (js != UMI_OK) {
         job_fail(j, 400, "json_unsupported", "JSON output: %s", err.msg);
         return false;
     }
@@ -408,6 +413,13 @@ static umi_token slot_step(model_entry *e, slot *s, int *prompt_budget) {
     }
     const float *logits = umi_get_logits(s->ctx, -1);
     umi_token tok = umi_sampler_sample(j->smp, logits);
+    if (j->p.json && !umi_sampler_json_done(j->smp) && umi_token_is_eog(e->model, tok)) {
+        /* The constrained sampler ends an unfinished value only when no token
+         * of the vocabulary continues it: an error, never "stop". */
+        job_fail(j, 500, "json_dead_end", "constrained JSON output: no token of the vocabulary can continue it");
+        slot_release(e, s);
+        return -1;
+    }
     if ((!j->p.ignore_eos || umi_sampler_json_done(j->smp)) && umi_token_is_eog(e->model, tok)) {
         job_finish(j, "stop");
         slot_release(e, s);

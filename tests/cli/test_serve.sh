@@ -40,12 +40,7 @@ for ev in events[:-1]:
 last = json.loads(events[-2][6:])
 assert last["choices"][0]["finish_reason"] == "length"
 EOF
-stream_text=$(python3 -c "
-import json,sys
-t=''
-for ev in open(sys.argv[1]).read().split('\n\n'):
-    if ev.startswith('data: {'): t += json.loads(ev[6:])['choices'][0]['delta'].get('content') or ''
-print(t)" "$tmp/sse")
+stream_text=$(sse_text "$tmp/sse")
 http POST /v1/chat/completions "$chat}" >/dev/null
 is "SSE text equals the non-streaming reply" "$stream_text" "$(json "j['choices'][0]['message']['content']")"
 is "repeated prompt served from the prefix cache" "$(json "j['usage']['prompt_tokens_details']['cached_tokens'] > 0")" True
@@ -181,7 +176,7 @@ expect POST /api/chat '{'                                            400
 expect POST /api/chat '{"model":"'$M'","messages":[]}'               400
 expect POST /api/chat '{"model":"no-such-model",'"$msgs"'}'          404
 expect POST /api/chat '{"model":"'$M'",'"$msgs"',"format":"yaml"}'   400
-expect POST /api/chat '{"model":"'$M'",'"$msgs"',"format":{"type":"object"}}' 400
+expect POST /api/chat '{"model":"'$M'",'"$msgs"',"format":{"type":"object","patternProperties":{}}}' 400
 expect POST /api/chat '{"model":"'$M'",'"$msgs"',"logprobs":true,"top_logprobs":21}' 400
 expect POST /api/chat '{"model":"'$M'",'"$msgs"',"stream":1}'        400
 expect POST /api/generate '{"model":"'$M'","prompt":"hi","options":"x"}'                      400

@@ -3,7 +3,9 @@
 # and Ollama shapes, unit L2 norm, the same input giving the same vector,
 # base64), logprobs (chat, legacy completions, streaming, Ollama; greedy picks
 # the top alternative, every value <= 0), JSON output (response_format
-# json_object, Ollama format json, streaming) that parses, and `umi run --json`.
+# json_object, Ollama format json, streaming) that parses, JSON-schema output
+# (OpenAI json_schema, Ollama format as a schema, streamed and not) that
+# validates, unsupported schemas refused with 400, and `umi run --json`.
 # usage: test_serve_features.sh UMI SRC_DIR SHARED_DIR
 set -u
 umi=$1 src=$2 shared=$3
@@ -135,18 +137,58 @@ is "response_format json_object: the content parses as a JSON object" \
    "$(json "type(json.loads(j['choices'][0]['message']['content'])).__name__")" dict
 json "j['choices'][0]['message']['content']" > "$tmp/jwhole"
 curl -sN --max-time 60 -o "$tmp/sse" "$base/v1/chat/completions" -d "$jchat"',"stream":true}'
-is "response_format json_object streamed: the same object" "$(python3 -c "
-import json,sys
-t=''
-for ev in open(sys.argv[1]).read().split('\n\n'):
-    if ev.startswith('data: {'): t += json.loads(ev[6:])['choices'][0]['delta'].get('content') or ''
-print(t)" "$tmp/sse")" "$(cat "$tmp/jwhole")"
+is "response_format json_object streamed: the same object" "$(sse_text "$tmp/sse")" "$(cat "$tmp/jwhole")"
 is "response_format json_object with temperature parses" \
    "$(http POST /v1/chat/completions '{"model":"'$J'","messages":[{"role":"user","content":"JSON"}],"max_tokens":900,"temperature":0.7,"top_k":5,"seed":3,"response_format":{"type":"json_object"}}'; echo " $(json "type(json.loads(j['choices'][0]['message']['content'])).__name__ if j['choices'][0]['finish_reason'] == 'stop' else 'length'")")" "200 dict"
 is "ollama format json" "$(http POST /api/chat '{"model":"'$J'","messages":[{"role":"user","content":"JSON please"}],"format":"json","stream":false,"options":{"temperature":0,"num_predict":600}}'; echo " $(json "j['done_reason'], type(json.loads(j['message']['content'])).__name__")")" "200 stop dict"
 is "ollama generate format json" "$(http POST /api/generate '{"model":"'$J'","prompt":"JSON please","format":"json","stream":false,"options":{"temperature":0,"num_predict":600}}'; echo " $(json "type(json.loads(j['response'])).__name__")")" "200 dict"
+# ---------------------------------------------------------------- JSON schema output
+# The output must validate (tests/e2e/schema_valid.py checks the subset).
+S='{"type":"object","properties":{"name":{"type":"string","maxLength":20},"age":{"type":"integer"},"color":{"enum":["red","green","blue"]},"tags":{"type":"array","items":{"type":"string","maxLength":8},"maxItems":3},"ok":{"type":"boolean"},"score":{"type":["number","null"]},"pet":{"$ref":"#/$defs/pet"}},"required":["name","age","color","tags","ok","score","pet"],"additionalProperties":false,"$defs":{"pet":{"anyOf":[{"type":"object","properties":{"kind":{"const":"cat"},"lives":{"type":"integer"}},"required":["kind"]},{"type":"null"}]}}}'
+valid() { python3 "$src/tests/e2e/schema_valid.py" "$1" "$2"; }
+schat='{"model":"'$J'","messages":[{"role":"user","content":"Reply in JSON."}],"max_tokens":900,"temperature":0,"response_format":{"type":"json_schema","json_schema":{"name":"person","strict":true,"schema":'"$S"'}}'
+is "response_format json_schema" "$(http POST /v1/chat/completions "$schat}"; echo " $(json "j['choices'][0]['finish_reason']")")" "200 stop"
+json "j['choices'][0]['message']['content']" > "$tmp/swhole"
+is "response_format json_schema: the content validates" "$(valid "$S" "$(cat "$tmp/swhole")")" valid
+curl -sN --max-time 60 -o "$tmp/sse" "$base/v1/chat/completions" -d "$schat"',"stream":true}'
+is "response_format json_schema streamed: the same value" "$(sse_text "$tmp/sse")" "$(cat "$tmp/swhole")"
+for seed in 1 2; do
+    http POST /v1/chat/completions '{"model":"'$J'","messages":[{"role":"user","content":"JSON"}],"max_tokens":900,"temperature":0.8,"seed":'$seed',"response_format":{"type":"json_schema","json_schema":{"name":"p","schema":'"$S"'}}}' >/dev/null
+    is "response_format json_schema, temperature 0.8 seed $seed: validates (or stops at the limit)" \
+       "$(if [ "$(json "j['choices'][0]['finish_reason']")" = length ]; then echo valid; else valid "$S" "$(json "j['choices'][0]['message']['content']")"; fi)" valid
+done
+is "response_format json_schema without a schema: as json_object" \
+   "$(http POST /v1/chat/completions '{"model":"'$J'","messages":[{"role":"user","content":"Reply in JSON."}],"max_tokens":600,"temperature":0,"response_format":{"type":"json_schema","json_schema":{"name":"any"}}}'; echo " $(json "j['choices'][0]['message']['content']")")" "200 $(cat "$tmp/jwhole")"
+E='{"type":"object","properties":{"answer":{"enum":["yes","no",42,null]},"n":{"type":"array","items":{"type":"integer"},"minItems":2,"maxItems":2}},"required":["answer","n"]}'
+is "legacy completions with response_format json_schema" \
+   "$(http POST /v1/completions '{"model":"'$J'","prompt":"JSON:","max_tokens":600,"temperature":0,"response_format":{"type":"json_schema","json_schema":{"name":"e","schema":'"$E"'}}}'; echo " $(json "j['choices'][0]['finish_reason']") $(valid "$E" "$(json "j['choices'][0]['text']")")")" "200 stop valid"
+is "ollama chat format schema" "$(http POST /api/chat '{"model":"'$J'","messages":[{"role":"user","content":"JSON please"}],"format":'"$S"',"stream":false,"options":{"temperature":0,"num_predict":900}}'; echo " $(json "j['done_reason']") $(valid "$S" "$(json "j['message']['content']")")")" "200 stop valid"
+is "ollama generate format schema" "$(http POST /api/generate '{"model":"'$J'","prompt":"JSON please","format":'"$E"',"stream":false,"options":{"temperature":0,"num_predict":600}}'; echo " $(json "j['done_reason']") $(valid "$E" "$(json "j['response']")")")" "200 stop valid"
+curl -sN --max-time 60 -o "$tmp/nd" "$base/api/generate" -d '{"model":"'$J'","prompt":"JSON please","format":'"$E"',"options":{"temperature":0,"num_predict":600}}'
+is "ollama generate format schema streamed: the same value" "$(python3 -c "
+import json,sys
+print(''.join(json.loads(l).get('response','') for l in open(sys.argv[1]) if l.strip()))" "$tmp/nd")" "$(json "j['response']")"
+# Schemas outside the subset: 400 naming the keyword, in each API's error shape.
+is "json_schema with an unsupported keyword is 400 naming it" \
+   "$(http POST /v1/chat/completions '{"model":"'$J'","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","properties":{"a":{"type":"number","minimum":0}}}}}}'; echo " $(json "j['error']['type'], j['error']['code'], 'minimum' in j['error']['message'] and '/properties/a' in j['error']['message']")")" \
+   "400 invalid_request_error invalid_value True"
+is "json_schema that is not an object is 400" \
+   "$(http POST /v1/chat/completions '{"model":"'$J'","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":"x"}}'; echo " $(json "j['error']['code']")")" "400 invalid_type"
+is "json_schema with overlapping anyOf is 400" \
+   "$(http POST /v1/chat/completions '{"model":"'$J'","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"anyOf":[{"type":"integer"},{"type":"number"}]}}}}'; echo " $(json "'different JSON types' in j['error']['message']")")" "400 True"
+is "ollama format schema with an unsupported keyword is 400 naming it" \
+   "$(http POST /api/chat '{"model":"'$J'","messages":[{"role":"user","content":"x"}],"stream":false,"format":{"type":"string","pattern":"^a"}}'; echo " $(json "'pattern' in j['error']")")" "400 True"
+is "ollama format neither json nor a schema is 400" \
+   "$(http POST /api/generate '{"model":"'$J'","prompt":"x","stream":false,"format":"yaml"}'; echo " $(json "j['error']")")" "400 'format' must be \"json\" or a JSON schema object"
 is "umi run --json prints one JSON object" \
    "$("$umi" run -m "$shared/models/$J.gguf" -p "JSON:" --json -n 600 --temp 0 -t 1 2>/dev/null | python3 -c "import json,sys; print(type(json.load(sys.stdin)).__name__)")" dict
+echo "$E" > "$tmp/schema.json"
+is "umi run --json-schema prints one value that validates" \
+   "$(valid "$E" "$("$umi" run -m "$shared/models/$J.gguf" -p "JSON:" --json-schema "$tmp/schema.json" -n 600 --temp 0 -t 1 2>/dev/null)")" valid
+echo '{"type":"string","format":"email"}' > "$tmp/bad.json"
+is "umi run --json-schema outside the subset: a usage error naming the keyword" \
+   "$("$umi" run -p x --json-schema "$tmp/bad.json" 2>&1 >/dev/null; echo "rc=$?")" "umi: --json-schema $tmp/bad.json: schema at '/': 'format' is not supported
+rc=2"
 
 if stop_server "$server_pid"; then ok "server exits cleanly on SIGTERM"; else bad "server shutdown" "$(tail -20 "$tmp/feat.log")"; fi
 if grep -q "ERROR: AddressSanitizer\|runtime error" "$tmp"/*.log; then bad "sanitizer reports" "$(grep -h -A5 'ERROR\|runtime error' "$tmp"/*.log)"; fi

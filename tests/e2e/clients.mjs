@@ -1,5 +1,6 @@
 // The official `openai` and `ollama` npm clients against a running `umi serve`
-// (chat, completions, models, embeddings, logprobs; Ollama chat, generate, embed, tags, ps, show).
+// (chat, completions, models, embeddings, logprobs, json_schema; Ollama chat, format schema, generate, embed, tags, ps,
+// show).
 // usage: node clients.mjs BASE_URL MODEL   (exit 0 when every check passes)
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
@@ -77,6 +78,30 @@ await check('openai: chat with logprobs', async () => {
   assert(content.map((e) => e.token).join('') === r.choices[0].message.content, 'tokens spell the content');
   assert(content.every((e) => e.logprob <= 0 && e.top_logprobs.length === 2 && e.top_logprobs[0].token === e.token), 'greedy picks the top');
 });
+// Structured output: a schema without free text closes within a few hundred tokens even on this model.
+const schema = { type: 'object', properties: { answer: { enum: ['yes', 'no'] }, ok: { type: 'boolean' }, n: { type: 'integer' } },
+                 required: ['answer', 'ok'], additionalProperties: false };
+function schemaValid(text) {
+  const v = JSON.parse(text);
+  const keys = Object.keys(v);
+  return ['yes', 'no'].includes(v.answer) && typeof v.ok === 'boolean' && keys.every((k) => k in schema.properties) &&
+         (!('n' in v) || Number.isInteger(v.n));
+}
+await check('openai: chat with response_format json_schema', async () => {
+  const r = await openai.chat.completions.create({ model, messages, max_tokens: 400, temperature: 0,
+    response_format: { type: 'json_schema', json_schema: { name: 'verdict', strict: true, schema } } });
+  assert(r.choices[0].finish_reason === 'stop', `finish_reason ${r.choices[0].finish_reason}`);
+  assert(schemaValid(r.choices[0].message.content), `does not validate: ${r.choices[0].message.content}`);
+});
+await check('openai: json_schema outside the subset is a BadRequestError', async () => {
+  try {
+    await openai.chat.completions.create({ model, messages, response_format: { type: 'json_schema',
+      json_schema: { name: 'x', schema: { type: 'string', format: 'email' } } } });
+    throw new Error('no error');
+  } catch (e) {
+    assert(e instanceof OpenAI.BadRequestError && /format/.test(e.message), `got ${e}`);
+  }
+});
 await check('openai: unknown model is a NotFoundError', async () => {
   try {
     await openai.chat.completions.create({ model: 'no-such-model', messages });
@@ -90,6 +115,11 @@ await check('ollama: chat (non-streaming)', async () => {
   const r = await ollama.chat({ model, messages, stream: false, options: { temperature: 0, num_predict: 16 } });
   assert(r.message.content === whole, `${JSON.stringify(r.message.content)} != ${JSON.stringify(whole)}`);
   assert(r.done && r.eval_count === 16 && r.total_duration > 0, 'stats');
+});
+await check('ollama: chat with format as a JSON schema', async () => {
+  const r = await ollama.chat({ model, messages, stream: false, format: schema, options: { temperature: 0, num_predict: 400 } });
+  assert(r.done_reason === 'stop', `done_reason ${r.done_reason}`);
+  assert(schemaValid(r.message.content), `does not validate: ${r.message.content}`);
 });
 await check('ollama: chat (streaming)', async () => {
   const s = await ollama.chat({ model, messages, stream: true, options: { temperature: 0, num_predict: 16 } });

@@ -62,3 +62,13 @@ http() {
 
 # json EXPR: evaluate a Python expression over the JSON in $tmp/body (as `j`).
 json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($1)" "$tmp/body" 2>/dev/null; }
+
+# sse_text FILE: the content deltas of an OpenAI chat stream, joined.
+sse_text() {
+    python3 -c "
+import json,sys
+t=''
+for ev in open(sys.argv[1]).read().split('\n\n'):
+    if ev.startswith('data: {'): t += json.loads(ev[6:])['choices'][0]['delta'].get('content') or ''
+print(t)" "$1"
+}

@@ -11,6 +11,7 @@
 
 #include "sample/json_constraint.h"
 #include "testkit.h"
+#include "constrainkit.h"
 #include "umi.h"
 
 static const char *const VALID_OBJECTS[] = {
@@ -102,50 +103,18 @@ static void test_automaton(void) {
 
 /* ---------------------------------------------------------------- sampling */
 
-/* Run the constrained sampler on random logits until it ends; after `bias_from`
- * steps the tokens with closing characters get a boost so every run finishes
- * (without changing which tokens are allowed). */
 static void sample_runs(const char *path, int runs) {
-    umi_model_params mp = umi_model_default_params();
-    mp.vocab_only = true;
-    umi_model *m = NULL;
+    ck_vocab v;
+    if (!ck_load(&v, path)) return;
     umi_error err = {0};
-    if (!check(umi_model_load(path, &mp, &m, &err) == UMI_OK, "load %s: %s", path, err.msg)) return;
-    const int32_t nv = umi_vocab_size(m);
-    float *logits = xmalloc((size_t)nv * sizeof *logits);
-    bool *closer = xmalloc((size_t)nv);
-    for (int32_t t = 0; t < nv; t++) {
-        char p[256];
-        int32_t n = umi_token_to_piece(m, t, p, sizeof p - 1, false);
-        p[n > 0 ? n : 0] = 0;
-        closer[t] = n > 0 && strpbrk(p, "\"}]") != NULL;
-    }
-    const umi_token eos = umi_token_eos(m);
     int n_ok = 0;
     for (int r = 0; r < runs; r++) {
-        umi_sampler_params sp = umi_sampler_default_params();
-        sp.temp = r % 3 == 0 ? 0.0f : 1.0f;
-        sp.top_k = r % 3 == 2 ? 0 : 40;
-        sp.top_p = 1.0f;
-        sp.min_p = 0.0f;
-        sp.seed = (uint64_t)r;
-        umi_sampler *s = umi_sampler_init(&sp, nv);
-        if (!check(s && umi_sampler_set_json(s, m, &err) == UMI_OK, "sampler: %s", err.msg)) break;
+        const umi_sampler_params sp = ck_params(r);
+        umi_sampler *s = umi_sampler_init(&sp, v.nv);
+        if (!check(s && umi_sampler_set_json(s, v.m, &err) == UMI_OK, "sampler: %s", err.msg)) break;
         char out[65536];
         size_t len = 0;
-        bool ended = false;
-        for (int step = 0; step < 2000 && len < sizeof out - 300; step++) {
-            for (int32_t t = 0; t < nv; t++) logits[t] = rng_signed() * 8.0f + (step > 40 && closer[t] ? 12.0f : 0);
-            umi_token tok = umi_sampler_sample(s, logits);
-            if (tok == eos) {
-                ended = true;
-                break;
-            }
-            umi_sampler_accept(s, tok);
-            int32_t n = umi_token_to_piece(m, tok, out + len, 256, false);
-            if (n > 0) len += (size_t)n;
-        }
-        out[len] = 0;
+        const bool ended = ck_run(&v, s, 2000, out, sizeof out, &len, NULL, NULL);
         cJSON *j = cJSON_ParseWithLength(out, len);
         bool ok = ended && umi_sampler_json_done(s) && j && cJSON_IsObject(j);
         n_ok += check(ok, "%s run %d: constrained output is not a JSON object: %.300s", path, r, out);
@@ -153,9 +122,7 @@ static void sample_runs(const char *path, int runs) {
         umi_sampler_free(s);
     }
     printf("%s: %d/%d constrained runs gave JSON objects\n", path, n_ok, runs);
-    free(logits);
-    free(closer);
-    umi_model_free(m);
+    ck_free(&v);
 }
 
 int main(int argc, char **argv) {
