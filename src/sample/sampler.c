@@ -98,7 +98,30 @@ static void apply_repeat_penalty(umi_sampler *s) {
     }
 }
 
-static umi_token draw(umi_sampler *s, int32_t n);
+static umi_token draw(umi_sampler *s, int32_t n, double total);
+
+/* Without top-k, min-p alone bounds what can be drawn: a token below
+ * p_max * min_p is dropped whatever top-p keeps. So only the tokens within
+ * (a margin of) that bound are sorted; the normalization still counts every
+ * token, as top-p's mass must. Returns the survivors, best first, and their
+ * sum of exp(logit - max) over the whole vocabulary in *total. */
+static int32_t min_p_prefilter(umi_sampler *s, int32_t n, double *total) {
+    float lmax = s->c[0].logit;
+    for (int32_t i = 1; i < n; i++) lmax = s->c[i].logit > lmax ? s->c[i].logit : lmax;
+    const float cut = lmax + logf(s->p.min_p) - 1.0f; /* a margin below the exact test in draw() */
+    double sum = 0.0;
+    int32_t k = 0;
+    for (int32_t i = 0; i < n; i++) {
+        sum += expf(s->c[i].logit - lmax);
+        if (s->c[i].logit >= cut) {
+            const cand t = s->c[k];
+            s->c[k++] = s->c[i], s->c[i] = t;
+        }
+    }
+    qsort(s->c, (size_t)k, sizeof *s->c, umi_cand_by_logit_desc);
+    *total = sum;
+    return k;
+}
 
 umi_token umi_sampler_sample(umi_sampler *s, const float *logits) {
     const int32_t nv = s->n_vocab;
@@ -109,7 +132,7 @@ umi_token umi_sampler_sample(umi_sampler *s, const float *logits) {
         n = umi_sampler_json_filter(s);
         if (n <= 0) return s->json_eos;
         if (s->p.temp <= 0.0f) return s->c[0].id;
-        return draw(s, n);
+        return draw(s, n, -1.0);
     }
     if (s->p.temp <= 0.0f) {
         umi_token best = 0;
@@ -120,20 +143,26 @@ umi_token umi_sampler_sample(umi_sampler *s, const float *logits) {
     if (s->p.top_k > 0 && s->p.top_k < n) {
         umi_cand_select_top(s->c, n, s->p.top_k);
         n = s->p.top_k;
+    } else if (s->p.min_p > 0.0f && n > 1024) { /* a 128k vocabulary sorted per token costs ms */
+        double total;
+        n = min_p_prefilter(s, n, &total);
+        return draw(s, n, total);
     }
     qsort(s->c, (size_t)n, sizeof *s->c, umi_cand_by_logit_desc);
-    return draw(s, n);
+    return draw(s, n, -1.0);
 }
 
 /* top-p, min-p and temperature over the n best candidates (sorted, best
- * first), then the draw. */
-static umi_token draw(umi_sampler *s, int32_t n) {
+ * first), then the draw. total: the softmax normalization (sum of
+ * exp(logit - max)) over more tokens than these n, or < 0 for these n. */
+static umi_token draw(umi_sampler *s, int32_t n, double total) {
     /* Softmax over the survivors (max first, so exp never overflows). */
     double sum = 0.0;
     for (int32_t i = 0; i < n; i++) {
         s->c[i].p = expf(s->c[i].logit - s->c[0].logit);
         sum += s->c[i].p;
     }
+    if (total >= 0.0) sum = total;
     for (int32_t i = 0; i < n; i++) s->c[i].p = (float)(s->c[i].p / sum);
 
     if (s->p.top_p < 1.0f) { /* nucleus (Holtzman et al. 2019): smallest set with mass >= top_p */
