@@ -44,7 +44,7 @@ static int matmul_weights(const umi_model *m, const umi_layer *L, const umi_tens
 
 static bool eligible(const umi_tensor *t, int level) {
     return t->layout == UMI_LAYOUT_GGUF && t->ne[2] == 1 && t->ne[3] == 1 &&
-           umi_kernels_layout(t->type, t->ne[0], t->ne[1], level) == UMI_LAYOUT_X16;
+           umi_kernels_layout(t->type, t->ne[0], t->ne[1], level) != UMI_LAYOUT_GGUF;
 }
 
 /* Every tensor to repack, once (a tensor may be bound twice). */
@@ -68,7 +68,8 @@ static int collect(umi_model *m, int level, umi_tensor **list, int cap) {
 typedef struct pack_task {
     char *dst;       /* NULL: in place */
     const char *src; /* groups [g0, g1) of this slab */
-    int64_t g0, g1, nb;
+    int64_t g0, g1, k;
+    int layout;
     size_t group;    /* bytes per group */
     char *tmp;       /* in place: one group of scratch per thread */
 } pack_task;
@@ -80,11 +81,11 @@ static void pack_groups(void *arg, int ith, int nth) {
     for (int64_t g = t->g0 + a; g < t->g0 + b; g++) {
         const char *src = t->src + g * t->group;
         if (t->dst) {
-            umi_x16_pack_group(t->dst + g * t->group, src, t->nb);
+            umi_layout_pack_group(t->layout, t->dst + g * t->group, src, t->k);
         } else {
             char *tmp = t->tmp + (size_t)ith * t->group;
             memcpy(tmp, src, t->group);
-            umi_x16_pack_group((char *)(uintptr_t)src, tmp, t->nb); /* the model's own buffer */
+            umi_layout_pack_group(t->layout, (char *)(uintptr_t)src, tmp, t->k); /* the model's own buffer */
         }
     }
 }
@@ -99,7 +100,8 @@ static void drop_pages(const void *p, size_t n) {
 
 static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool, char *tmp) {
     const size_t row = umi_type_row_size(t->type, t->ne[0]);
-    pack_task pt = {.dst = dst, .src = t->data, .nb = t->ne[0] / 32, .group = UMI_X16_ROWS * row, .tmp = tmp};
+    pack_task pt = {.dst = dst, .src = t->data, .k = t->ne[0], .layout = umi_layout_for_type(t->type),
+                    .group = UMI_X16_ROWS * row, .tmp = tmp};
     const int64_t n_groups = t->ne[1] / UMI_X16_ROWS;
     int64_t per_slab = (int64_t)(SLAB_BYTES / pt.group);
     if (per_slab < 1) per_slab = 1;
@@ -109,7 +111,7 @@ static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool,
         if (mapped) drop_pages(pt.src + pt.g0 * pt.group, (size_t)(pt.g1 - pt.g0) * pt.group);
     }
     if (dst) t->data = dst;
-    t->layout = UMI_LAYOUT_X16;
+    t->layout = pt.layout;
 }
 
 umi_status umi_model_repack(umi_model *m, umi_error *err) {
