@@ -90,12 +90,15 @@ static void pack_groups(void *arg, int ith, int nth) {
     }
 }
 
-/* Drop the whole pages of [p, p + n) from the process (a private file
- * mapping reads them back from the file if touched again). */
+/* Drop the whole pages of [p, p + n) from the process, and close them:
+ * nothing reads them again (the tensor points into the copy), and the
+ * kernel's fault-around, which maps the cached pages near each page fault,
+ * would otherwise map them back whenever a neighbouring tensor is first
+ * read (a few percent more memory on small models). */
 static void drop_pages(const void *p, size_t n) {
     const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     const uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + n) & ~(page - 1);
-    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED), mprotect((void *)lo, hi - lo, PROT_NONE);
 }
 
 static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool, char *tmp) {
