@@ -117,6 +117,29 @@ static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool,
     t->layout = pt.layout;
 }
 
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+static int by_address(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    return x->p < y->p ? -1 : x->p > y->p;
+}
+
+/* After the last slab: the pages two repacked neighbours share (only the
+ * file's alignment padding between them) are dropped too, once both are
+ * done. spans: the repacked tensors' file bytes, reordered. */
+static void drop_shared_pages(span *spans, int n, size_t align) {
+    qsort(spans, (size_t)n, sizeof *spans, by_address);
+    for (int i = 0; i < n;) {
+        const char *lo = spans[i].p, *hi = lo + spans[i].n;
+        for (i++; i < n && spans[i].p <= hi + align; i++)
+            if (spans[i].p + spans[i].n > hi) hi = spans[i].p + spans[i].n;
+        drop_pages(lo, (size_t)(hi - lo));
+    }
+}
+
 umi_status umi_model_repack(umi_model *m, umi_error *err) {
     const int level = umi_cpu_level_get();
     const int cap = (int)m->hp.n_layer * MAX_PER_LAYER + 1;
@@ -133,6 +156,7 @@ umi_status umi_model_repack(umi_model *m, umi_error *err) {
     const bool mapped = m->gguf->mapped;
     umi_pool *pool = NULL;
     char *tmp = NULL;
+    span *spans = NULL;
     const int nth = umi_cpu_physical_cores();
     if (n == 0) goto done;
     if ((st = umi_pool_init(nth, &pool, err))) goto done;
@@ -151,15 +175,22 @@ umi_status umi_model_repack(umi_model *m, umi_error *err) {
         st = umi_err(err, UMI_ERR_NOMEM, "out of memory (repack scratch)");
         goto done;
     }
+    if (mapped && !(spans = malloc(sizeof *spans * (size_t)n))) {
+        st = umi_err(err, UMI_ERR_NOMEM, "out of memory (repack)");
+        goto done;
+    }
     size_t off = 0;
     for (int i = 0; i < n; i++) {
         const size_t bytes = (size_t)list[i]->ne[1] * umi_type_row_size(list[i]->type, list[i]->ne[0]);
+        if (mapped) spans[i] = (span){list[i]->data, bytes};
         repack_tensor(list[i], mapped ? (char *)m->repacked + off : NULL, mapped, pool, tmp);
         off += (bytes + 63) & ~(size_t)63;
     }
+    if (mapped) drop_shared_pages(spans, n, (size_t)m->gguf->alignment);
 done:
     umi_pool_free(pool);
     free(tmp);
+    free(spans);
     free(list);
     return st;
 }
