@@ -33,6 +33,7 @@ typedef struct matmul_task {
      * leading tokens that share token 0's tile, and the dot of each later one. */
     umi_kernel_plan tiled;
     int n_tiled;
+    umi_kernel_plan rest; /* interleaved weights: the tile of tokens [n_tiled, n), one dot (or no tile) */
     umi_dot_fn dots[MAX_PLANNED]; /* tokens [n_tiled, MAX_PLANNED); any beyond look theirs up */
 } matmul_task;
 
@@ -56,6 +57,13 @@ static umi_kernel_plan plan_for(const matmul_task *t, int tok) {
                                 : umi_kernels_plan(t->w->type, t->w->ne[0], t->w->ne[1], t->n, tok);
     if (!p.act) p.act = t->at->from_float;
     return p;
+}
+
+/* Interleaved weights are read only by their layout's tiles, which give
+ * every token the bits of the plan's dot (kernels.h). */
+static void layout_tile(const umi_tensor *w, umi_kernel_plan *p) {
+    p->tile = umi_kernels_layout_tile(w->type, w->layout, p->dot, umi_cpu_level_get(), &p->tile_m, &p->tile_n);
+    assert(p->tile && w->ne[1] % p->tile_m == 0);
 }
 
 static void convert_rows(void *arg, int ith, int nth) {
@@ -83,6 +91,12 @@ static void dot_rows(void *arg, int ith, int nth) {
         if (n_tiled > 0)
             umi_kernels_tile_rows(&tiled, (int)k, t->w->data, w_row, r0, r1, t->xq, t->xq_row, n_tiled, t->y,
                                   (size_t)m);
+        if (t->rest.tile) {
+            const char *xr = (const char *)t->xq + n_tiled * t->xq_row;
+            umi_kernels_tile_rows(&t->rest, (int)k, t->w->data, w_row, r0, r1, xr, t->xq_row, t->n - n_tiled,
+                                  t->y + n_tiled * m, (size_t)m);
+            continue;
+        }
         for (int64_t r = r0; r < r1; r++) {
             const void *wr = (const char *)t->w->data + r * w_row;
             for (int i = n_tiled; i < t->n; i++) {
@@ -115,15 +129,15 @@ void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, fl
      * reference sends to its gemv); the rest dot by dot. A plan offers a
      * single-token tile only where it beats the dot. */
     t.tiled = plan_for(&t, 0);
-    if (w->layout != UMI_LAYOUT_GGUF) {
-        /* Interleaved weights are read only by their layout's tile, which
-         * gives every token the bits of the plan's dot (kernels.h). */
-        t.tiled.tile = umi_kernels_layout_tile(w->type, w->layout, umi_cpu_level_get(), &t.tiled.tile_m,
-                                               &t.tiled.tile_n);
-        assert(t.tiled.tile && w->ne[1] % t.tiled.tile_m == 0);
-        t.n_tiled = n;
-    }
+    if (w->layout != UMI_LAYOUT_GGUF) layout_tile(w, &t.tiled);
     while (t.tiled.tile && t.n_tiled < n && plan_for(&t, t.n_tiled).dot == t.tiled.dot) t.n_tiled++;
+    if (w->layout != UMI_LAYOUT_GGUF && t.n_tiled < n) {
+        /* The plans of interleaved weights change dot at most once (Q4_K:
+         * gemm order, then the gemv remainder), so one more tile serves the rest. */
+        t.rest = plan_for(&t, t.n_tiled);
+        layout_tile(w, &t.rest);
+        for (int i = t.n_tiled; i < n; i++) assert(plan_for(&t, i).dot == t.rest.dot);
+    }
     for (int i = t.n_tiled; i < n && i < MAX_PLANNED; i++) t.dots[i] = plan_for(&t, i).dot;
     umi_pool_run(ctx->pool, dot_rows, &t);
 }

@@ -115,15 +115,18 @@ umi_act_fn umi_kernels_simd_act_legacy(umi_act_fn scalar, int cpu_level);
 /* Interleaved weight layouts (quant/interleave.h). umi_kernels_layout says
  * which layout the kernels of this CPU level read fastest for a [k, m]
  * weight of type wtype (UMI_LAYOUT_GGUF: none better, keep the file's);
- * umi_kernels_layout_tile gives the tile that reads it, or NULL. A weight in
- * an interleaved layout is only ever read through that tile, whole groups
- * of rows at a time; its outputs have the bits of the plan's dot on the
- * file's layout (tests/unit/test_kernels_x86_legacy.c). */
+ * umi_kernels_layout_tile gives the tile that reads it with the bits of the
+ * plan's dot `dot` (scalar or twin), or NULL. A weight in an interleaved
+ * layout is only ever read through such tiles, whole groups of rows at a
+ * time; their outputs have the bits of the plan's dot on the file's layout
+ * (tests/unit/test_kernels_x86_legacy.c, test_kernels_x86_kquant.c). */
 int umi_kernels_layout(uint32_t wtype, int64_t k, int64_t m, int cpu_level);
-umi_tile_fn umi_kernels_layout_tile(uint32_t wtype, int layout, int cpu_level, int *tile_m, int *tile_n);
+umi_tile_fn umi_kernels_layout_tile(uint32_t wtype, int layout, umi_dot_fn dot, int cpu_level, int *tile_m,
+                                    int *tile_n);
 /* The family's SIMD tile for an interleaved layout, keyed by the layout's
- * scalar tile (legacy.h), or NULL (x86_legacy.c). */
+ * scalar tile (legacy.h, kquant.h), or NULL (x86_legacy.c, x86_kquant_x16.c). */
 umi_tile_fn umi_kernels_layout_tile_legacy(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n);
+umi_tile_fn umi_kernels_layout_tile_kquant(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n);
 
 /* Per-family planners (dispatch.c asks each in turn); true when they set *p. */
 bool umi_kernels_plan_float(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,

@@ -22,6 +22,7 @@
 #ifndef UMI_KERNELS_KQUANT_H
 #define UMI_KERNELS_KQUANT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 float umi_dot_q2_K_lanes8(int k, const void *w, const void *a);
@@ -35,6 +36,16 @@ float umi_dot_q2_K_gemv(int k, const void *w, const void *a);
 float umi_dot_q2_K_gemm(int k, const void *w, const void *a);
 float umi_dot_q4_K_gemv(int k, const void *w, const void *a);
 float umi_dot_q4_K_gemm(int k, const void *w, const void *a);
+
+/* The gemv and gemm orders on Q4_K weights in the X16_Q4_K layout
+ * (quant/interleave.h), with the tile signature (kernels.h): w is one group
+ * of 16 rows (ws unused), y[j * ys + r] for rows r < rm and tokens j < rn,
+ * each the bits of umi_dot_q4_K_gemv / _gemm on row r before the packing.
+ * The oracles of the SIMD tiles on that layout. */
+void umi_tile_q4_K_x16_gemv(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                            size_t ys);
+void umi_tile_q4_K_x16_gemm(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                            size_t ys);
 
 /* Q8_K as the reference quantizes rows that go to its 4-row gemm: as the
  * traits' from_float except for the sign of the scale when +amax and -amax

@@ -18,6 +18,7 @@
 #include "kernels/kquant.h"
 #include "kernels/kquant_decode.h"
 #include "quant/blocks.h"
+#include "quant/interleave.h"
 
 static inline float half(uint16_t h) {
     return umi_fp16_to_fp32(h);
@@ -51,16 +52,35 @@ static float dot_q2_K(int k, const void *vw, const void *va, int span) {
     return acc[0] - acc[1];
 }
 
+static void block_q4_K(const umi_block_q4_K *w, const umi_block_q8_K *a, int span, float acc[2]) {
+    kq_unpacked u;
+    kq_unpack_q4_K(w, &u);
+    dot_steps(&u, a, half(w->d), half(w->dmin), span, acc);
+}
+
 static float dot_q4_K(int k, const void *vw, const void *va, int span) {
     const umi_block_q4_K *w = vw;
     const umi_block_q8_K *a = va;
     float acc[2] = {0.0f, 0.0f};
-    kq_unpacked u;
-    for (int b = 0; b < k / UMI_QK_K; b++) {
-        kq_unpack_q4_K(&w[b], &u);
-        dot_steps(&u, &a[b], half(w[b].d), half(w[b].dmin), span, acc);
-    }
+    for (int b = 0; b < k / UMI_QK_K; b++) block_q4_K(&w[b], &a[b], span, acc);
     return acc[0] - acc[1];
+}
+
+/* The same on an X16_Q4_K group: each row's blocks read back one by one. */
+static void tile_q4_K_x16(int k, const void *group, int rm, const void *x, size_t xs, int rn, float *y, size_t ys,
+                          int span) {
+    for (int j = 0; j < rn; j++) {
+        const umi_block_q8_K *a = (const umi_block_q8_K *)(const void *)((const char *)x + j * xs);
+        for (int r = 0; r < rm; r++) {
+            float acc[2] = {0.0f, 0.0f};
+            for (int b = 0; b < k / UMI_QK_K; b++) {
+                umi_block_q4_K w;
+                umi_x16_q4_K_get_block(group, r, b, &w);
+                block_q4_K(&w, &a[b], span, acc);
+            }
+            y[j * ys + r] = acc[0] - acc[1];
+        }
+    }
 }
 
 /* ggml_gemv_q2_K_8x8_q8_K / ggml_gemm_q2_K_8x8_q8_K (AVX-512 and AVX2 tails). */
@@ -70,6 +90,18 @@ float umi_dot_q2_K_gemm(int k, const void *w, const void *a) { return dot_q2_K(k
 /* ggml_gemv_q4_K_8x8_q8_K / ggml_gemm_q4_K_8x8_q8_K. */
 float umi_dot_q4_K_gemv(int k, const void *w, const void *a) { return dot_q4_K(k, w, a, UMI_QK_K); }
 float umi_dot_q4_K_gemm(int k, const void *w, const void *a) { return dot_q4_K(k, w, a, 64); }
+
+void umi_tile_q4_K_x16_gemv(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                            size_t ys) {
+    (void)ws;
+    tile_q4_K_x16(k, w, rm, x, xs, rn, y, ys, UMI_QK_K);
+}
+
+void umi_tile_q4_K_x16_gemm(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                            size_t ys) {
+    (void)ws;
+    tile_q4_K_x16(k, w, rm, x, xs, rn, y, ys, 64);
+}
 
 /* ---------------------------------------------------------------- 4-row activation quantizer */
 

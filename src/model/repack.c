@@ -44,7 +44,7 @@ static int matmul_weights(const umi_model *m, const umi_layer *L, const umi_tens
 
 static bool eligible(const umi_tensor *t, int level) {
     return t->layout == UMI_LAYOUT_GGUF && t->ne[2] == 1 && t->ne[3] == 1 &&
-           umi_kernels_layout(t->type, t->ne[0], t->ne[1], level) == UMI_LAYOUT_X16;
+           umi_kernels_layout(t->type, t->ne[0], t->ne[1], level) != UMI_LAYOUT_GGUF;
 }
 
 /* Every tensor to repack, once (a tensor may be bound twice). */
@@ -68,7 +68,8 @@ static int collect(umi_model *m, int level, umi_tensor **list, int cap) {
 typedef struct pack_task {
     char *dst;       /* NULL: in place */
     const char *src; /* groups [g0, g1) of this slab */
-    int64_t g0, g1, nb;
+    int64_t g0, g1, k;
+    int layout;
     size_t group;    /* bytes per group */
     char *tmp;       /* in place: one group of scratch per thread */
 } pack_task;
@@ -80,26 +81,30 @@ static void pack_groups(void *arg, int ith, int nth) {
     for (int64_t g = t->g0 + a; g < t->g0 + b; g++) {
         const char *src = t->src + g * t->group;
         if (t->dst) {
-            umi_x16_pack_group(t->dst + g * t->group, src, t->nb);
+            umi_layout_pack_group(t->layout, t->dst + g * t->group, src, t->k);
         } else {
             char *tmp = t->tmp + (size_t)ith * t->group;
             memcpy(tmp, src, t->group);
-            umi_x16_pack_group((char *)(uintptr_t)src, tmp, t->nb); /* the model's own buffer */
+            umi_layout_pack_group(t->layout, (char *)(uintptr_t)src, tmp, t->k); /* the model's own buffer */
         }
     }
 }
 
-/* Drop the whole pages of [p, p + n) from the process (a private file
- * mapping reads them back from the file if touched again). */
+/* Drop the whole pages of [p, p + n) from the process, and close them:
+ * nothing reads them again (the tensor points into the copy), and the
+ * kernel's fault-around, which maps the cached pages near each page fault,
+ * would otherwise map them back whenever a neighbouring tensor is first
+ * read (a few percent more memory on small models). */
 static void drop_pages(const void *p, size_t n) {
     const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     const uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + n) & ~(page - 1);
-    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED), mprotect((void *)lo, hi - lo, PROT_NONE);
 }
 
 static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool, char *tmp) {
     const size_t row = umi_type_row_size(t->type, t->ne[0]);
-    pack_task pt = {.dst = dst, .src = t->data, .nb = t->ne[0] / 32, .group = UMI_X16_ROWS * row, .tmp = tmp};
+    pack_task pt = {.dst = dst, .src = t->data, .k = t->ne[0], .layout = umi_layout_for_type(t->type),
+                    .group = UMI_X16_ROWS * row, .tmp = tmp};
     const int64_t n_groups = t->ne[1] / UMI_X16_ROWS;
     int64_t per_slab = (int64_t)(SLAB_BYTES / pt.group);
     if (per_slab < 1) per_slab = 1;
@@ -109,7 +114,30 @@ static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool,
         if (mapped) drop_pages(pt.src + pt.g0 * pt.group, (size_t)(pt.g1 - pt.g0) * pt.group);
     }
     if (dst) t->data = dst;
-    t->layout = UMI_LAYOUT_X16;
+    t->layout = pt.layout;
+}
+
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+static int by_address(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    return x->p < y->p ? -1 : x->p > y->p;
+}
+
+/* After the last slab: the pages two repacked neighbours share (only the
+ * file's alignment padding between them) are dropped too, once both are
+ * done. spans: the repacked tensors' file bytes, reordered. */
+static void drop_shared_pages(span *spans, int n, size_t align) {
+    qsort(spans, (size_t)n, sizeof *spans, by_address);
+    for (int i = 0; i < n;) {
+        const char *lo = spans[i].p, *hi = lo + spans[i].n;
+        for (i++; i < n && spans[i].p <= hi + align; i++)
+            if (spans[i].p + spans[i].n > hi) hi = spans[i].p + spans[i].n;
+        drop_pages(lo, (size_t)(hi - lo));
+    }
 }
 
 umi_status umi_model_repack(umi_model *m, umi_error *err) {
@@ -128,6 +156,7 @@ umi_status umi_model_repack(umi_model *m, umi_error *err) {
     const bool mapped = m->gguf->mapped;
     umi_pool *pool = NULL;
     char *tmp = NULL;
+    span *spans = NULL;
     const int nth = umi_cpu_physical_cores();
     if (n == 0) goto done;
     if ((st = umi_pool_init(nth, &pool, err))) goto done;
@@ -146,15 +175,22 @@ umi_status umi_model_repack(umi_model *m, umi_error *err) {
         st = umi_err(err, UMI_ERR_NOMEM, "out of memory (repack scratch)");
         goto done;
     }
+    if (mapped && !(spans = malloc(sizeof *spans * (size_t)n))) {
+        st = umi_err(err, UMI_ERR_NOMEM, "out of memory (repack)");
+        goto done;
+    }
     size_t off = 0;
     for (int i = 0; i < n; i++) {
         const size_t bytes = (size_t)list[i]->ne[1] * umi_type_row_size(list[i]->type, list[i]->ne[0]);
+        if (mapped) spans[i] = (span){list[i]->data, bytes};
         repack_tensor(list[i], mapped ? (char *)m->repacked + off : NULL, mapped, pool, tmp);
         off += (bytes + 63) & ~(size_t)63;
     }
+    if (mapped) drop_shared_pages(spans, n, (size_t)m->gguf->alignment);
 done:
     umi_pool_free(pool);
     free(tmp);
+    free(spans);
     free(list);
     return st;
 }

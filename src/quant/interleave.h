@@ -14,7 +14,19 @@
  * so one 64-byte load gives elements 4c..4c+3 (low nibbles) and
  * 16+4c..16+4c+3 (high nibbles) of all 16 rows, one row per 32-bit lane.
  * The scales come first so the quants start 64-byte aligned whenever the
- * group does. */
+ * group does.
+ *
+ * X16_Q4_K (Q4_K, 144-byte super-blocks: d, dmin, 12 bytes of packed scales
+ * and mins, 128 bytes of nibbles; quant/blocks.h): again 16 rows per group
+ * in the rows' own bytes, super-block b of the group at byte 2304 b, its 16
+ * rows' blocks transposed 4 bytes at a time:
+ *
+ *   36 chunks of 64 bytes; in chunk c, bytes 4p..4p+3 are bytes 4c..4c+3
+ *   of row p's block b
+ *
+ * so chunk 0 holds every row's (d, dmin), chunks 1-3 their scale words and
+ * chunks 4-35 their quants, each row in one 32-bit lane: one plain 64-byte
+ * load per 4 bytes of 16 rows, and the whole group one sequential stream. */
 #ifndef UMI_QUANT_INTERLEAVE_H
 #define UMI_QUANT_INTERLEAVE_H
 
@@ -24,6 +36,7 @@
 enum umi_layout {
     UMI_LAYOUT_GGUF = 0, /* rows as the file stores them */
     UMI_LAYOUT_X16 = 1,  /* 16-row groups, above */
+    UMI_LAYOUT_X16_Q4_K = 2, /* 16-row groups of Q4_K super-blocks, above */
 };
 
 enum { UMI_X16_ROWS = 16 };
@@ -38,5 +51,16 @@ void umi_x16_pack_group(void *dst, const void *src, int64_t nb);
 /* Block b of row r (0..15) of an X16 group, back in the file's 18-byte
  * form (the scalar kernels' and the tests' view of the layout). */
 void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block);
+
+/* The same two for X16_Q4_K: nb super-blocks per row (rows of nb * 144
+ * bytes), block b of row r as its 144 file bytes. */
+void umi_x16_q4_K_pack_group(void *dst, const void *src, int64_t nb);
+void umi_x16_q4_K_get_block(const void *group, int r, int64_t b, void *block);
+
+/* The layout an interleaved weight of this type takes (UMI_LAYOUT_GGUF: it
+ * has none), and one group of it packed from 16 rows of k elements (the
+ * loader's entry, model/repack.c). */
+int umi_layout_for_type(uint32_t type);
+void umi_layout_pack_group(int layout, void *dst, const void *src, int64_t k);
 
 #endif

@@ -11,6 +11,9 @@
  *   4. Whole products through the plans, pinned bit for bit to the reference
  *      engine's ggml mul_mat (x86 AVX-512 build, one thread, repacked
  *      buffers where it repacks; inputs from the generator below).
+ *   5. The X16_Q4_K layout (quant/interleave.h): every block reads back as
+ *      packed, and the layout's scalar tiles give the bits of the gemv and
+ *      gemm dots on the rows before packing.
  *
  * Usage: test_kernels_kquant <source_dir> <shared_dir> (both unused).
  */
@@ -27,6 +30,7 @@
 #include "kernels/kernels.h"
 #include "kernels/kquant.h"
 #include "quant/blocks.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 
 #include "unit/testkit.h"
@@ -326,8 +330,53 @@ static void test_pinned_products(void) {
     }
 }
 
+/* ---------------------------------------------------------------- 5. X16_Q4_K layout */
+
+static void test_x16_q4_K(void) {
+    static const struct {
+        umi_dot_fn dot;
+        umi_tile_fn tile;
+        bool x4;
+    } CASES[] = {{umi_dot_q4_K_gemv, umi_tile_q4_K_x16_gemv, false}, {umi_dot_q4_K_gemm, umi_tile_q4_K_x16_gemm, true}};
+    enum { ROWS = UMI_X16_ROWS, TOKS = 3 };
+    const size_t bs = sizeof(umi_block_q4_K);
+    for (int k = UMI_QK_K; k <= 5 * UMI_QK_K; k += 2 * UMI_QK_K) {
+        const size_t row = umi_type_row_size(UMI_TYPE_Q4_K, k), a_row = umi_type_row_size(UMI_TYPE_Q8_K, k);
+        uint8_t *w = random_weights(UMI_TYPE_Q4_K, k, ROWS), *g = xmalloc(ROWS * row), blk[sizeof(umi_block_q4_K)];
+        umi_layout_pack_group(umi_layout_for_type(UMI_TYPE_Q4_K), g, w, k);
+        int bad_bytes = 0;
+        for (int r = 0; r < ROWS; r++)
+            for (int b = 0; b < k / UMI_QK_K; b++) {
+                umi_x16_q4_K_get_block(g, r, b, blk);
+                bad_bytes += memcmp(blk, w + r * row + b * bs, bs) != 0;
+            }
+        check(bad_bytes == 0 && umi_layout_for_type(UMI_TYPE_Q4_K) == UMI_LAYOUT_X16_Q4_K,
+              "X16_Q4_K k %d: every block reads back as packed (%d differ)", k, bad_bytes);
+        float *x = xmalloc(sizeof(float) * (size_t)k), y[TOKS * ROWS];
+        uint8_t *a = xmalloc(TOKS * a_row);
+        for (size_t ci = 0; ci < sizeof CASES / sizeof *CASES; ci++) {
+            for (int j = 0; j < TOKS; j++) {
+                for (int e = 0; e < k; e++) x[e] = rng_signed();
+                if (CASES[ci].x4) umi_quant_from_float_q8_K_x4(x, a + j * a_row, k);
+                else umi_type_traits_get(UMI_TYPE_Q8_K)->from_float(x, a + j * a_row, k);
+            }
+            CASES[ci].tile(k, g, row, ROWS, a, a_row, TOKS, y, ROWS);
+            int bad = 0;
+            for (int j = 0; j < TOKS; j++)
+                for (int r = 0; r < ROWS; r++) {
+                    const float want = CASES[ci].dot(k, w + r * row, a + j * a_row);
+                    bad += umi_fp32_to_bits(want) != umi_fp32_to_bits(y[j * ROWS + r]);
+                }
+            check(bad == 0, "X16_Q4_K scalar %s tile, k %d: the dot's bits (%d differ)", ci ? "gemm" : "gemv", k,
+                  bad);
+        }
+        free(w), free(g), free(x), free(a);
+    }
+}
+
 int main(int argc, char **argv) {
     (void)argc, (void)argv;
+    test_x16_q4_K();
     test_plans();
     test_orders_vs_traits();
     test_quantizer_x4();

@@ -9,6 +9,10 @@
  *      included), with padded strides: each element equals the scalar dot.
  *   3. Extreme inputs: all-maximum codes and activations of +-127 (the
  *      16-bit pair sums closest to saturation), all-zero blocks.
+ *   4. The tiles on the X16_Q4_K layout (quant/interleave.h), gemv and gemm
+ *      orders: the bits of the layout's scalar tiles for every row count
+ *      and 1 .. 11 tokens (whole and partial groups of 4 in registers), and
+ *      no writes outside; and where the loader chooses that layout.
  *
  * Usage: test_kernels_x86_kquant <source_dir> <shared_dir> (both unused).
  */
@@ -24,6 +28,7 @@
 #include "kernels/kernels.h"
 #include "kernels/kquant.h"
 #include "quant/blocks.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 
 #define TESTKIT_SEED 0x5eed
@@ -196,6 +201,63 @@ static void test_tiles(int level) {
     }
 }
 
+/* ---------------------------------------------------------------- 4. X16_Q4_K tiles */
+
+static void test_layout_tiles(int level) {
+    static const struct {
+        const char *name;
+        umi_tile_fn oracle;
+        umi_dot_fn dot;
+    } CASES[] = {{"gemv", umi_tile_q4_K_x16_gemv, umi_dot_q4_K_gemv},
+                 {"gemm", umi_tile_q4_K_x16_gemm, umi_dot_q4_K_gemm}};
+    enum { ROWS = UMI_X16_ROWS, TOKS = 11, YS = ROWS + 1 };
+    for (size_t ci = 0; ci < sizeof CASES / sizeof *CASES; ci++) {
+        int tm = 0, tn = 0;
+        const umi_tile_fn tile = umi_kernels_layout_tile_kquant(CASES[ci].oracle, level, &tm, &tn);
+        const char *lv = umi_cpu_level_name((umi_cpu_level)level);
+        if (!tile) continue; /* only where the CPU has one (AVX-512 VNNI) */
+        check(tm == ROWS && tn >= TOKS && tn % 4 == 0, "X16_Q4_K %s tile %dx%d", CASES[ci].name, tm, tn);
+        check(umi_kernels_layout_tile(UMI_TYPE_Q4_K, UMI_LAYOUT_X16_Q4_K,
+                                      umi_kernels_simd_twin_kquant(CASES[ci].dot, level), level, &tm, &tn) == tile,
+              "X16_Q4_K: the %s dot's twin finds the %s tile", CASES[ci].name, CASES[ci].name);
+        check(umi_kernels_layout(UMI_TYPE_Q4_K, 2048, 64, level) == UMI_LAYOUT_X16_Q4_K &&
+                  umi_kernels_layout(UMI_TYPE_Q4_K, 2048, 72, level) == UMI_LAYOUT_GGUF &&
+                  umi_kernels_layout(UMI_TYPE_Q4_K, 2048 + 32, 64, level) == UMI_LAYOUT_GGUF,
+              "Q4_K: X16_Q4_K chosen for whole groups of rows and super-blocks only");
+        int bad = 0, outside = 0, shapes = 0;
+        static const int KS[] = {256, 768, 2048};
+        for (size_t ki = 0; ki < sizeof KS / sizeof *KS; ki++) {
+            const int k = KS[ki];
+            const size_t row = umi_type_row_size(UMI_TYPE_Q4_K, k), a_row = umi_type_row_size(UMI_TYPE_Q8_K, k);
+            uint8_t *w = xmalloc(ROWS * row), *g = xmalloc(ROWS * row), *a = xmalloc(TOKS * a_row);
+            float *x = xmalloc(sizeof(float) * (size_t)k);
+            for (int r = 0; r < ROWS; r++) fill_weights(UMI_TYPE_Q4_K, w + r * row, row, r == 3);
+            for (int t = 0; t < TOKS; t++) {
+                fill_acts(x, k, t == 2);
+                quantize(x, a + t * a_row, k, 1, t % 2);
+            }
+            umi_x16_q4_K_pack_group(g, w, k / UMI_QK_K);
+            float want[TOKS * ROWS], got[(TOKS + 1) * YS];
+            CASES[ci].oracle(k, g, row, ROWS, a, a_row, TOKS, want, ROWS);
+            for (int rm = 1; rm <= ROWS; rm += rm < 4 ? 1 : 4)
+                for (int rn = 1; rn <= TOKS; rn++) {
+                    for (int i = 0; i < (TOKS + 1) * YS; i++) got[i] = -1234.5f;
+                    tile(k, g, row, rm, a, a_row, rn, got, YS);
+                    shapes++;
+                    for (int j = 0; j <= TOKS; j++)
+                        for (int i = 0; i < YS; i++) {
+                            if (j < rn && i < rm) bad += !same_bits(got[j * YS + i], want[j * ROWS + i]);
+                            else outside += got[j * YS + i] != -1234.5f;
+                        }
+                }
+            free(w), free(g), free(a), free(x);
+        }
+        check(bad == 0 && outside == 0,
+              "X16_Q4_K %s tile (%s): the scalar tile's bits on %d shapes, %d wrong, %d writes outside",
+              CASES[ci].name, lv, shapes, bad, outside);
+    }
+}
+
 int main(int argc, char **argv) {
     (void)argc, (void)argv;
     const int top = umi_cpu_level_get();
@@ -203,6 +265,7 @@ int main(int argc, char **argv) {
     for (int level = UMI_CPU_AVX2; level <= top && level <= UMI_CPU_AVX512; level++, levels++) {
         test_twins(level);
         test_tiles(level);
+        test_layout_tiles(level);
     }
     if (!levels) printf("test_kernels_x86_kquant: no x86 SIMD level on this CPU; nothing to test\n");
     printf("test_kernels_x86_kquant: %d passed, %d failed\n", n_pass, n_fail);
