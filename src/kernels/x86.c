@@ -14,6 +14,10 @@
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+/* Unrolls the 4 accumulators of "vec" order into registers: as a loop at
+ * -O2, GCC keeps them on the stack and each step waits on a store and a
+ * reload (an F16 decode streamed its weights ~8% slower). Same order. */
+#define UNROLL4 _Pragma("GCC unroll 4")
 
 /* (0+2) + (1+3) of 4 lanes: the last steps of every horizontal sum. */
 AVX2 static inline float hsum4(__m128 h4) {
@@ -44,7 +48,7 @@ AVX512 float umi_dot_f32_vec_avx512(int n, const float *x, const float *y) {
     const int np = n & ~63;
     __m512 s[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     for (int i = 0; i < np; i += 64)
-        for (int j = 0; j < 4; j++)
+        UNROLL4 for (int j = 0; j < 4; j++)
             s[j] = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16 * j), _mm512_loadu_ps(y + i + 16 * j), s[j]);
     float sum = np > 0 ? hsum16(_mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3]))) : 0.0f;
     for (int i = np; i < n; i++) sum += x[i] * y[i];
@@ -61,7 +65,7 @@ AVX512 float umi_dot_f16_vec_avx512(int n, const uint16_t *x, const uint16_t *y)
     const int np = n & ~63;
     __m512 s[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     for (int i = 0; i < np; i += 64)
-        for (int j = 0; j < 4; j++)
+        UNROLL4 for (int j = 0; j < 4; j++)
             s[j] = _mm512_fmadd_ps(load_f16x16(x + i + 16 * j), load_f16x16(y + i + 16 * j), s[j]);
     double sum = np > 0 ? (double)hsum16(_mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3]))) : 0.0;
     for (int i = np; i < n; i++) sum += (double)(umi_fp16_to_fp32(x[i]) * umi_fp16_to_fp32(y[i]));
@@ -86,7 +90,7 @@ AVX2 float umi_dot_f32_vec_avx2(int n, const float *x, const float *y) {
     __m256 lo[4], hi[4];
     for (int j = 0; j < 4; j++) lo[j] = hi[j] = _mm256_setzero_ps();
     for (int i = 0; i < np; i += 64)
-        for (int j = 0; j < 4; j++) {
+        UNROLL4 for (int j = 0; j < 4; j++) {
             const int k = i + 16 * j;
             lo[j] = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(y + k), lo[j]);
             hi[j] = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 8), _mm256_loadu_ps(y + k + 8), hi[j]);
@@ -113,7 +117,7 @@ AVX2 float umi_dot_f16_vec_avx2(int n, const uint16_t *x, const uint16_t *y) {
     __m256 lo[4], hi[4];
     for (int j = 0; j < 4; j++) lo[j] = hi[j] = _mm256_setzero_ps();
     for (int i = 0; i < np; i += 64)
-        for (int j = 0; j < 4; j++) {
+        UNROLL4 for (int j = 0; j < 4; j++) {
             const int k = i + 16 * j;
             lo[j] = _mm256_fmadd_ps(load_f16x8(x + k), load_f16x8(y + k), lo[j]);
             hi[j] = _mm256_fmadd_ps(load_f16x8(x + k + 8), load_f16x8(y + k + 8), hi[j]);
