@@ -16,6 +16,7 @@
 #include "core/fp16.h"
 #include "infer/infer.h"
 #include "infer/kvquant.h"
+#include "kernels/att_small.h"
 #include "kernels/kernels.h"
 
 enum { LARGE_BATCH = 64 };
@@ -31,18 +32,16 @@ typedef struct att_task {
 static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
                        int hd_v, int first, int n_kv, int cells, const float *q, const umi_att_scores *sc,
                        float *out, uint16_t *q16, uint16_t *acc) {
+    const umi_att_small_kernels f = umi_kernels_att_small(umi_cpu_level_get());
     for (int i = 0; i < hd_k; i++) q16[i] = umi_fp32_to_fp16(q[i]);
     memset(acc, 0, (size_t)hd_v * sizeof *acc);
     float M = -INFINITY, S = 0.0f;
     for (int p = first, c = first % cells; p < n_kv; p++, c = c + 1 == cells ? 0 : c + 1) {
-        float s = umi_dot_f16_vec(hd_k, kc + c * k_stride, q16) * sc->scale;
+        float s = f.score(hd_k, kc + c * k_stride, q16) * sc->scale;
         if (sc->softcap != 0.0f) s = sc->softcap * tanhf(s);
         float ms, vs;
-        if (umi_softmax_step(s, &M, &ms, &vs))
-            for (int i = 0; i < hd_v; i++) acc[i] = umi_fp32_to_fp16(umi_fp16_to_fp32(acc[i]) * ms);
-        const uint16_t *vr = vc + c * v_stride;
-        for (int i = 0; i < hd_v; i++)
-            acc[i] = umi_fp32_to_fp16(fmaf(umi_fp16_to_fp32(vr[i]), vs, umi_fp16_to_fp32(acc[i])));
+        if (umi_softmax_step(s, &M, &ms, &vs)) f.scale(hd_v, acc, ms);
+        f.mad(hd_v, acc, vc + c * v_stride, vs);
         S = fmaf(S, ms, vs); /* contracted in the reference build */
     }
     const float inv = S == 0.0f ? 0.0f : 1.0f / S;
