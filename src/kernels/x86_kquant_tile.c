@@ -1,0 +1,318 @@
+/* x86 register tiles of the K-quant ordered dots (AVX-512): several weight
+ * rows times several tokens at once, every output exactly its row dot's bits
+ * (tests/unit/test_kernels_x86_kquant.c). Partial tiles take the row dots
+ * themselves, the SIMD twins of x86_kquant.c. */
+#include "kernels/kernels.h"
+
+#include "core/cpu.h"
+#include "kernels/kquant.h"
+
+#if defined(__x86_64__)
+#include "kernels/x86_kquant_simd.h"
+
+/* The SIMD twin of a K-quant row dot, for the edges. */
+static umi_dot_fn twin(umi_dot_fn scalar) {
+    return umi_kernels_simd_twin_kquant(scalar, UMI_CPU_AVX512);
+}
+
+/* ---------------------------------------------------------------- tiles (AVX-512) */
+
+/* Partial tiles fall back to the single dot (bit-identical by construction). */
+static void edge(umi_dot_fn dot, int k, const char *w, size_t ws, int rm, const char *x, size_t xs, int rn,
+                 float *y, size_t ys) {
+    for (int j = 0; j < rn; j++)
+        for (int i = 0; i < rm; i++) y[j * ys + i] = dot(k, w + i * ws, x + j * xs);
+}
+
+/* Q4_K, repacked gemm order, 16 rows x up to 64 tokens. Each super-block
+ * of the 16 rows is first laid out as 64 four-element groups, group q
+ * holding elements 4q .. 4q+3 of row r in bytes 4r .. 4r+3; one token's
+ * group q is then a single 4-byte broadcast, and every 32-bit lane of every
+ * product belongs to one row, so a 64-element step's partial sums (and the
+ * float steps after them) are plain per-lane operations. */
+enum { K4_ROWS = 16, K4_TOKS = 128 };
+
+typedef struct k4_layout {
+    __m512i q[UMI_QK_K / 4]; /* group q: 16 rows x 4 codes 0..15 */
+    __m512i sc[8];           /* sub-block s: sc[r][s] in both 16-bit halves of lane r */
+    __m512i mn[4];           /* step c: (mn[r][2c], mn[r][2c+1]) in lane r */
+    __m512 d, dmin;          /* per row */
+} k4_layout;
+
+AVX512 static void k4_lay_out(const char *blk0, size_t ws, k4_layout *L) {
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32((int)ws));
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    const char *qs = blk0 + offsetof(umi_block_q4_K, qs);
+#pragma GCC unroll 8
+    for (int p = 0; p < 32; p++) { /* dword p of qs: chunk p/8, low and high nibbles */
+        const __m512i v = _mm512_i32gather_epi32(rows, qs + 4 * p, 1);
+        L->q[16 * (p / 8) + p % 8] = _mm512_and_si512(v, m4);
+        L->q[16 * (p / 8) + 8 + p % 8] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+    }
+    /* Scales and mins of the 16 rows at once, by the bit layout of
+     * scales_k4 applied to 32-bit lanes (lane r = row r). */
+    const __m512i hdr = _mm512_i32gather_epi32(rows, blk0, 1); /* d | dmin << 16 */
+    const __m512i w0 = _mm512_i32gather_epi32(rows, blk0 + 4, 1);
+    const __m512i w1 = _mm512_i32gather_epi32(rows, blk0 + 8, 1);
+    const __m512i w2 = _mm512_i32gather_epi32(rows, blk0 + 12, 1);
+    const __m512i m63 = _mm512_set1_epi32(0x3f3f3f3f), m15 = _mm512_set1_epi32(0x0f0f0f0f);
+    const __m512i m3 = _mm512_set1_epi32(0x03030303), byte = _mm512_set1_epi32(0xff);
+    const __m512i sc_lo = _mm512_and_si512(w0, m63), mn_lo = _mm512_and_si512(w1, m63);
+    const __m512i sc_hi = _mm512_or_si512(_mm512_and_si512(w2, m15),
+                                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(w0, 6), m3), 4));
+    const __m512i mn_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(w2, 4), m15),
+                                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(w1, 6), m3), 4));
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) { /* sc[r][j] in both 16-bit halves */
+        const __m512i v = _mm512_and_si512(_mm512_srli_epi32(j < 4 ? sc_lo : sc_hi, 8 * (j % 4)), byte);
+        L->sc[j] = _mm512_or_si512(v, _mm512_slli_epi32(v, 16));
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) { /* (mn[r][2c], mn[r][2c+1]) */
+        const __m512i v = _mm512_srli_epi32(c < 2 ? mn_lo : mn_hi, 16 * (c % 2));
+        L->mn[c] = _mm512_or_si512(_mm512_and_si512(v, byte),
+                                   _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(v, 8), byte), 16));
+    }
+    L->d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(hdr));
+    L->dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(hdr, 16)));
+}
+
+/* One super-block of NT (1 or 2) tokens against the laid-out rows: one
+ * float step per 64 elements (gemm order) or per super-block (`whole`, the
+ * gemv order, whose integer sums are the same steps added exactly). */
+AVX512 static inline void k4_tokens(const k4_layout *L, const umi_block_q8_K *const a[2], int nt, __m512 *acc[2],
+                                    __m512 *accm[2], bool whole) {
+    __m512i isum[2][4];
+#pragma GCC unroll 8
+    for (int s = 0; s < 8; s++) { /* sub-blocks of 32: 16 products per 16-bit lane, no overflow */
+        __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; g++) {
+            const int q = 8 * s + g;
+            int32_t v0, v1;
+            memcpy(&v0, a[0]->qs + 4 * q, 4);
+            t0 = _mm512_add_epi16(t0, _mm512_maddubs_epi16(L->q[q], _mm512_set1_epi32(v0)));
+            if (nt == 2) {
+                memcpy(&v1, a[1]->qs + 4 * q, 4);
+                t1 = _mm512_add_epi16(t1, _mm512_maddubs_epi16(L->q[q], _mm512_set1_epi32(v1)));
+            }
+        }
+        const __m512i p0 = _mm512_madd_epi16(t0, L->sc[s]);
+        isum[0][s / 2] = s % 2 ? _mm512_add_epi32(isum[0][s / 2], p0) : p0;
+        if (nt == 2) {
+            const __m512i p1 = _mm512_madd_epi16(t1, L->sc[s]);
+            isum[1][s / 2] = s % 2 ? _mm512_add_epi32(isum[1][s / 2], p1) : p1;
+        }
+    }
+    for (int j = 0; j < nt; j++) {
+        const __m512 da = _mm512_set1_ps(a[j]->d);
+        const __m512 dd = _mm512_mul_ps(L->d, da), dm = _mm512_mul_ps(L->dmin, da);
+        __m512 ac = *acc[j], am = *accm[j];
+        __m512i it = _mm512_setzero_si512(), mt = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            const int b0 = a[j]->bsums[4 * c] + a[j]->bsums[4 * c + 1];
+            const int b1 = a[j]->bsums[4 * c + 2] + a[j]->bsums[4 * c + 3];
+            const __m512i bp = _mm512_set1_epi32((int)((uint32_t)(uint16_t)b0 | (uint32_t)(uint16_t)b1 << 16));
+            const __m512i ms = _mm512_madd_epi16(L->mn[c], bp);
+            if (whole) {
+                it = _mm512_add_epi32(it, isum[j][c]);
+                mt = _mm512_add_epi32(mt, ms);
+            } else {
+                ac = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j][c]), dd, ac);
+                am = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), dm, am);
+            }
+        }
+        if (whole) {
+            ac = _mm512_fmadd_ps(_mm512_cvtepi32_ps(it), dd, ac);
+            am = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mt), dm, am);
+        }
+        *acc[j] = ac, *accm[j] = am;
+    }
+}
+
+AVX512 static inline void tile_q4_K_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                        float *y, size_t ys, bool whole) {
+    if (rm != K4_ROWS || (whole && rn < 2)) { /* one gemv token is faster as a dot */
+        edge(twin(whole ? umi_dot_q4_K_gemv : umi_dot_q4_K_gemm), k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    __m512 acc[K4_TOKS], accm[K4_TOKS];
+    k4_layout L;
+    for (int j = 0; j < rn; j++) acc[j] = accm[j] = _mm512_setzero_ps();
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        k4_lay_out((const char *)w + b * sizeof(umi_block_q4_K), ws, &L);
+        int j = 0;
+        for (; j + 2 <= rn; j += 2) {
+            const umi_block_q8_K *a[2] = {(const umi_block_q8_K *)(const void *)((const char *)x + j * xs) + b,
+                                          (const umi_block_q8_K *)(const void *)((const char *)x + (j + 1) * xs) + b};
+            __m512 *pa[2] = {&acc[j], &acc[j + 1]}, *pm[2] = {&accm[j], &accm[j + 1]};
+            k4_tokens(&L, a, 2, pa, pm, whole);
+        }
+        if (j < rn) {
+            const umi_block_q8_K *a[2] = {(const umi_block_q8_K *)(const void *)((const char *)x + j * xs) + b, NULL};
+            __m512 *pa[2] = {&acc[j], NULL}, *pm[2] = {&accm[j], NULL};
+            k4_tokens(&L, a, 1, pa, pm, whole);
+        }
+    }
+    for (int j = 0; j < rn; j++) _mm512_storeu_ps(y + j * ys, _mm512_sub_ps(acc[j], accm[j]));
+}
+
+AVX512 static void tile_q4_K_gemm_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                      float *y, size_t ys) {
+    tile_q4_K_512(k, w, ws, rm, x, xs, rn, y, ys, false);
+}
+
+/* The gemv order serves every token of an expert's group (moe.c). */
+AVX512 static void tile_q4_K_gemv_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                      float *y, size_t ys) {
+    tile_q4_K_512(k, w, ws, rm, x, xs, rn, y, ys, true);
+}
+
+/* Q6_K, lanes8 order, 4 rows x 4 tokens in registers: each 64-element step
+ * decodes the 4 rows once and reads each token's activations once. */
+enum { Q6_ROWS = 4, Q6_TOKS = 4 };
+
+AVX512 static void tile_q6_K_lanes8_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                        float *y, size_t ys) {
+    if (rm != Q6_ROWS || rn != Q6_TOKS) {
+        edge(twin(umi_dot_q6_K_lanes8), k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const char *wc = w, *xc = x;
+    __m256 accf[Q6_ROWS][Q6_TOKS];
+    for (int i = 0; i < Q6_ROWS; i++)
+        for (int j = 0; j < Q6_TOKS; j++) accf[i][j] = _mm256_setzero_ps();
+    __m512i idx[4];
+    for (int c = 0; c < 4; c++) {
+        int16_t v[32];
+        for (int l = 0; l < 32; l++) v[l] = (int16_t)(4 * c + l / 8);
+        idx[c] = _mm512_loadu_si512(v);
+    }
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        const umi_block_q6_K *wb[Q6_ROWS];
+        const umi_block_q8_K *ab[Q6_TOKS];
+        __m512i sc[Q6_ROWS], acc[Q6_ROWS][Q6_TOKS];
+        for (int i = 0; i < Q6_ROWS; i++) {
+            wb[i] = (const umi_block_q6_K *)(const void *)(wc + i * ws) + b;
+            sc[i] = _mm512_castsi256_si512(q6_K_scales(wb[i]));
+        }
+        for (int j = 0; j < Q6_TOKS; j++) ab[j] = (const umi_block_q8_K *)(const void *)(xc + j * xs) + b;
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m512i wq[Q6_ROWS], scv[Q6_ROWS];
+#pragma GCC unroll 4
+            for (int i = 0; i < Q6_ROWS; i++) {
+                wq[i] = q6_K_chunk_512(wb[i], c);
+                scv[i] = _mm512_permutexvar_epi16(idx[c], sc[i]);
+            }
+#pragma GCC unroll 4
+            for (int j = 0; j < Q6_TOKS; j++) {
+                const __m512i q = _mm512_loadu_si512(ab[j]->qs + 64 * c);
+#pragma GCC unroll 4
+                for (int i = 0; i < Q6_ROWS; i++) {
+                    const __m512i p = _mm512_madd_epi16(_mm512_maddubs_epi16(wq[i], q), scv[i]);
+                    acc[i][j] = c ? _mm512_add_epi32(acc[i][j], p) : p;
+                }
+            }
+        }
+        for (int i = 0; i < Q6_ROWS; i++) {
+            const __m256i sc16 = _mm512_castsi512_si256(sc[i]);
+            const float dw = half(wb[i]->d);
+            for (int j = 0; j < Q6_TOKS; j++) {
+                const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(acc[i][j]),
+                                                    _mm512_extracti64x4_epi64(acc[i][j], 1));
+                const __m256i s = _mm256_sub_epi32(s8, q6_K_offset(sc16, ab[j]));
+                accf[i][j] = fma_lanes(ab[j]->d * dw, s, accf[i][j]);
+            }
+        }
+    }
+    for (int j = 0; j < Q6_TOKS; j++)
+        for (int i = 0; i < Q6_ROWS; i++) y[j * ys + i] = hsum8(accf[i][j]);
+}
+
+/* Q5_K, lanes8 order, 4 rows x 4 tokens, as the Q6_K tile: each 64-element
+ * step decodes the 4 rows once; every (row, token) keeps the dot's own
+ * integer lanes, fused multiply-adds and separate mins sum. */
+enum { Q5_ROWS = 4, Q5_TOKS = 4 };
+
+AVX512 static void tile_q5_K_lanes8_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                        float *y, size_t ys) {
+    if (rm != Q5_ROWS || rn != Q5_TOKS) {
+        edge(twin(umi_dot_q5_K_lanes8), k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const char *wc = w, *xc = x;
+    __m256 accf[Q5_ROWS][Q5_TOKS];
+    float summs[Q5_ROWS][Q5_TOKS] = {{0}};
+    for (int i = 0; i < Q5_ROWS; i++)
+        for (int j = 0; j < Q5_TOKS; j++) accf[i][j] = _mm256_setzero_ps();
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        const umi_block_q5_K *wb[Q5_ROWS];
+        const umi_block_q8_K *ab[Q5_TOKS];
+        __m256i sc16[Q5_ROWS];
+        __m512i acc[Q5_ROWS][Q5_TOKS];
+        for (int j = 0; j < Q5_TOKS; j++) ab[j] = (const umi_block_q8_K *)(const void *)(xc + j * xs) + b;
+        for (int i = 0; i < Q5_ROWS; i++) {
+            wb[i] = (const umi_block_q5_K *)(const void *)(wc + i * ws) + b;
+            uint8_t sc[8], mn[8];
+            scales_k4(wb[i]->scales, sc, mn);
+            sc16[i] = dup16_epu8(sc);
+            const __m256i mn16 = dup16_epu8(mn);
+            for (int j = 0; j < Q5_TOKS; j++) {
+                const int32_t m = hsum8_epi32(_mm256_madd_epi16(load_bsums(ab[j]), mn16));
+                summs[i][j] = fma1(-ab[j]->d * half(wb[i]->dmin), (float)m, summs[i][j]);
+            }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m512i wq[Q5_ROWS], scv[Q5_ROWS];
+#pragma GCC unroll 4
+            for (int i = 0; i < Q5_ROWS; i++) {
+                wq[i] = q5_K_chunk_512(wb[i], c);
+                scv[i] = step_scales(sc16[i], c);
+            }
+#pragma GCC unroll 4
+            for (int j = 0; j < Q5_TOKS; j++) {
+                const __m512i q = _mm512_loadu_si512(ab[j]->qs + 64 * c);
+#pragma GCC unroll 4
+                for (int i = 0; i < Q5_ROWS; i++) {
+                    const __m512i p = _mm512_madd_epi16(_mm512_maddubs_epi16(wq[i], q), scv[i]);
+                    acc[i][j] = c ? _mm512_add_epi32(acc[i][j], p) : p;
+                }
+            }
+        }
+        for (int i = 0; i < Q5_ROWS; i++)
+            for (int j = 0; j < Q5_TOKS; j++)
+                accf[i][j] = fma_lanes(ab[j]->d * half(wb[i]->d), fold512(acc[i][j]), accf[i][j]);
+    }
+    for (int j = 0; j < Q5_TOKS; j++)
+        for (int i = 0; i < Q5_ROWS; i++) y[j * ys + i] = hsum8(accf[i][j]) + summs[i][j];
+}
+
+umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
+    if (cpu_level != UMI_CPU_AVX512) return NULL;
+    if (dot == umi_dot_q4_K_gemm || dot == umi_dot_q4_K_gemv) {
+        *tile_m = K4_ROWS, *tile_n = K4_TOKS;
+        return dot == umi_dot_q4_K_gemm ? tile_q4_K_gemm_512 : tile_q4_K_gemv_512;
+    }
+    if (dot == umi_dot_q6_K_lanes8) {
+        *tile_m = Q6_ROWS, *tile_n = Q6_TOKS;
+        return tile_q6_K_lanes8_512;
+    }
+    if (dot == umi_dot_q5_K_lanes8) {
+        *tile_m = Q5_ROWS, *tile_n = Q5_TOKS;
+        return tile_q5_K_lanes8_512;
+    }
+    return NULL;
+}
+
+#else
+
+umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
+    (void)dot, (void)cpu_level, (void)tile_m, (void)tile_n;
+    return NULL;
+}
+
+#endif
