@@ -13,7 +13,8 @@
  *          register), also for Q8_0;
  *          "blocks" order (repacked-layout Q4_0 / IQ4_NL), AVX-512 VNNI,
  *          16 rows x up to 8 tokens, on the file's layout or on X16 groups
- *          (quant/interleave.h), which skip the gather and transpose; "lanes8" order, AVX2, 4 rows x 4 tokens */
+ *          (quant/interleave.h), which skip the gather and transpose; on
+ *          X16 groups also AVX2, 16 rows x up to 4 tokens; "lanes8" order, AVX2, 4 rows x 4 tokens */
 #include "kernels/kernels.h"
 
 #if defined(__x86_64__)
@@ -616,13 +617,76 @@ VNNI512 static void tile_iq4_nl_x16(int k, const void *w, size_t ws, int rm, con
     tile_blocks(IQ4_NL, true, k, w, ws, rm, x, xs, rn, y, ys);
 }
 
+/* The X16 tiles for AVX2 (no VNNI), in the same blocks order: the 16 rows
+ * as two halves of 8 lanes; each lane's 4-byte group of signed levels is
+ * dotted with the token's 4 activation bytes (sign trick, maddubs, madd),
+ * the 8 groups summed to the block's exact integer sum. */
+enum { X2_N = 4 };
+
+AVX2 INLINE void tile_x16_avx2(kind t, int k, const char *w, int rm, const char *x, size_t xs, int rn, float *y,
+                               size_t ys) {
+    const int nb = k / QK;
+    const __m256i lo4 = _mm256_set1_epi8(0x0f), ones16 = _mm256_set1_epi16(1), eight = _mm256_set1_epi8(8);
+    const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)umi_iq4nl_values));
+    for (int h = 0; h < 2 && 8 * h < rm; h++) {
+        __m256 acc[X2_N];
+        for (int j = 0; j < X2_N; j++) acc[j] = _mm256_setzero_ps();
+        for (int b = 0; b < nb; b++) {
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + (size_t)b * 32 + 16 * h)));
+            const char *q = w + (size_t)nb * 32 + (size_t)b * 256 + 32 * h;
+            __m256i lv[8]; /* group g < 4: low nibbles of dword g; g >= 4: its high nibbles */
+            for (int d = 0; d < 4; d++) {
+                const __m256i T = _mm256_loadu_si256((const __m256i *)(q + 64 * d));
+                const __m256i n0 = _mm256_and_si256(T, lo4), n1 = _mm256_and_si256(_mm256_srli_epi16(T, 4), lo4);
+                lv[d] = t == Q4_0 ? _mm256_sub_epi8(n0, eight) : _mm256_shuffle_epi8(table, n0);
+                lv[d + 4] = t == Q4_0 ? _mm256_sub_epi8(n1, eight) : _mm256_shuffle_epi8(table, n1);
+            }
+            for (int j = 0; j < rn; j++) {
+                const umi_block_q8_0 *xb = (const umi_block_q8_0 *)(x + j * xs) + b;
+                const i32_unaligned *a4 = (const i32_unaligned *)xb->qs;
+                __m256i s = _mm256_setzero_si256();
+                for (int g = 0; g < 8; g++) {
+                    const __m256i a = _mm256_set1_epi32(a4[g]);
+                    const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(lv[g], lv[g]), _mm256_sign_epi8(a, lv[g]));
+                    s = _mm256_add_epi32(s, _mm256_madd_epi16(p, ones16));
+                }
+                const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(_cvtsh_ss(xb->d)));
+                acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[j]);
+            }
+        }
+        for (int j = 0; j < rn; j++) {
+            float v[8];
+            _mm256_storeu_ps(v, acc[j]);
+            for (int p = 0; p < 8 && 8 * h + p < rm; p++) y[j * ys + 8 * h + p] = v[p];
+        }
+    }
+}
+
+AVX2 static void tile_q4_0_x16_avx2(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                   float *y, size_t ys) {
+    (void)ws;
+    tile_x16_avx2(Q4_0, k, w, rm, x, xs, rn, y, ys);
+}
+
+AVX2 static void tile_iq4_nl_x16_avx2(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                     float *y, size_t ys) {
+    (void)ws;
+    tile_x16_avx2(IQ4_NL, k, w, rm, x, xs, rn, y, ys);
+}
+
 /* The tiles that read weights in an interleaved layout (quant/interleave.h),
  * keyed by their scalar oracles (legacy.h). */
 umi_tile_fn umi_kernels_layout_tile_legacy(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n) {
-    if (cpu_level != UMI_CPU_AVX512 || !umi_cpu_features_get()->avx512vnni) return NULL;
-    *tile_m = BT_M, *tile_n = BT_N;
-    if (oracle == umi_tile_q4_0_x16) return tile_q4_0_x16;
-    if (oracle == umi_tile_iq4_nl_x16) return tile_iq4_nl_x16;
+    if (cpu_level == UMI_CPU_AVX512 && umi_cpu_features_get()->avx512vnni) {
+        *tile_m = BT_M, *tile_n = BT_N;
+        if (oracle == umi_tile_q4_0_x16) return tile_q4_0_x16;
+        if (oracle == umi_tile_iq4_nl_x16) return tile_iq4_nl_x16;
+        return NULL;
+    }
+    if (cpu_level != UMI_CPU_AVX2 && cpu_level != UMI_CPU_AVX512) return NULL;
+    *tile_m = BT_M, *tile_n = X2_N;
+    if (oracle == umi_tile_q4_0_x16) return tile_q4_0_x16_avx2;
+    if (oracle == umi_tile_iq4_nl_x16) return tile_iq4_nl_x16_avx2;
     return NULL;
 }
 
