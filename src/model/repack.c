@@ -117,6 +117,15 @@ static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool,
     t->layout = pt.layout;
 }
 
+/* A tensor's bytes, and its slot in the anonymous region (64-byte aligned). */
+static size_t tensor_bytes(const umi_tensor *t) {
+    return (size_t)t->ne[1] * umi_type_row_size(t->type, t->ne[0]);
+}
+
+static size_t slot_bytes(const umi_tensor *t) {
+    return (tensor_bytes(t) + 63) & ~(size_t)63;
+}
+
 typedef struct span {
     const char *p;
     size_t n;
@@ -149,7 +158,7 @@ umi_status umi_model_repack(umi_model *m, umi_error *err) {
     size_t total = 0, max_group = 0;
     for (int i = 0; i < n; i++) {
         const size_t row = umi_type_row_size(list[i]->type, list[i]->ne[0]);
-        total += ((size_t)list[i]->ne[1] * row + 63) & ~(size_t)63;
+        total += slot_bytes(list[i]);
         if (UMI_X16_ROWS * row > max_group) max_group = UMI_X16_ROWS * row;
     }
     umi_status st = UMI_OK;
@@ -181,10 +190,9 @@ umi_status umi_model_repack(umi_model *m, umi_error *err) {
     }
     size_t off = 0;
     for (int i = 0; i < n; i++) {
-        const size_t bytes = (size_t)list[i]->ne[1] * umi_type_row_size(list[i]->type, list[i]->ne[0]);
-        if (mapped) spans[i] = (span){list[i]->data, bytes};
+        if (mapped) spans[i] = (span){list[i]->data, tensor_bytes(list[i])};
         repack_tensor(list[i], mapped ? (char *)m->repacked + off : NULL, mapped, pool, tmp);
-        off += (bytes + 63) & ~(size_t)63;
+        off += slot_bytes(list[i]);
     }
     if (mapped) drop_shared_pages(spans, n, (size_t)m->gguf->alignment);
 done:
