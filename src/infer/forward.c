@@ -98,9 +98,12 @@ static void self_attention(umi_context *ctx, const umi_layer *L, int il, int n) 
     if (L->wqkv) {
         split_qkv(ctx, L, n);
     } else {
-        linear(ctx, L->wq, L->bq, ctx->xb, n, ctx->q);
-        linear(ctx, L->wk, L->bk, ctx->xb, n, ctx->k);
-        linear(ctx, L->wv, L->bv, ctx->xb, n, ctx->v);
+        const umi_tensor *w[] = {L->wq, L->wk, L->wv};
+        float *const y[] = {ctx->q, ctx->k, ctx->v};
+        umi_matmul_many(ctx, 3, w, ctx->xb, n, y);
+        if (L->bq) umi_add_bias(ctx->q, f32_data(L->bq), n, (int)L->wq->ne[1]);
+        if (L->bk) umi_add_bias(ctx->k, f32_data(L->bk), n, (int)L->wk->ne[1]);
+        if (L->bv) umi_add_bias(ctx->v, f32_data(L->bv), n, (int)L->wv->ne[1]);
     }
     trace(ctx, "Qcur", il, ctx->q, QD);
     trace(ctx, "Kcur", il, ctx->k, KD);
@@ -176,32 +179,6 @@ static void layer_forward(umi_context *ctx, int il, int n, int keep) {
     trace(ctx, "l_out", il, ctx->x, (int64_t)n * E);
 }
 
-/* The gated activation of rows, split between the threads in a batch (a
- * 512-token prompt's 512 x n_ff values would otherwise run on one thread
- * while the others wait). Per row the same arithmetic as umi_swiglu. */
-typedef struct glu_task {
-    float *gate;
-    const float *up;
-    int n, dim;
-    bool gelu;
-} glu_task;
-
-static void glu_rows(void *arg, int ith, int nth) {
-    const glu_task *t = arg;
-    int64_t r0, r1;
-    umi_split_rows(t->n, ith, nth, &r0, &r1);
-    float *g = t->gate + r0 * t->dim;
-    const float *u = t->up + r0 * t->dim;
-    if (t->gelu) umi_geglu(g, u, (int)(r1 - r0), t->dim);
-    else umi_swiglu(g, u, (int)(r1 - r0), t->dim);
-}
-
-static void glu(umi_context *ctx, float *gate, const float *up, int n, int dim, bool gelu) {
-    glu_task t = {gate, up, n, dim, gelu};
-    if (n == 1) glu_rows(&t, 0, 1);
-    else umi_pool_run(ctx->pool, glu_rows, &t);
-}
-
 /* SwiGLU feed-forward of n rows of ctx->xb into ctx->xb2. */
 static void dense_ffn(umi_context *ctx, const umi_layer *L, int n) {
     const umi_hparams *hp = &ctx->model->hp;
@@ -215,11 +192,18 @@ static void dense_ffn(umi_context *ctx, const umi_layer *L, int n) {
         umi_matmul(ctx, L->ffn_down, ctx->hb2, n, ctx->xb2);
         return;
     }
-    umi_matmul(ctx, L->ffn_gate, ctx->xb, n, ctx->hb);
-    umi_matmul(ctx, L->ffn_up, ctx->xb, n, ctx->hb2);
-    trace(ctx, "ffn_gate", il, ctx->hb, F);
-    trace(ctx, "ffn_up", il, ctx->hb2, F);
-    glu(ctx, ctx->hb, ctx->hb2, n, (int)hp->n_ff, hp->ffn_act == UMI_FFN_GELU);
+    const bool gelu = hp->ffn_act == UMI_FFN_GELU;
+    if (ctx->trace) { /* the products before the activation, for the trace */
+        umi_matmul(ctx, L->ffn_gate, ctx->xb, n, ctx->hb);
+        umi_matmul(ctx, L->ffn_up, ctx->xb, n, ctx->hb2);
+        trace(ctx, "ffn_gate", il, ctx->hb, F);
+        trace(ctx, "ffn_up", il, ctx->hb2, F);
+        if (gelu) umi_geglu(ctx->hb, ctx->hb2, n, (int)hp->n_ff);
+        else umi_swiglu(ctx->hb, ctx->hb2, n, (int)hp->n_ff);
+    } else {
+        /* each thread applies the activation to the rows it just computed */
+        umi_matmul_glu(ctx, L->ffn_gate, L->ffn_up, ctx->xb, n, ctx->hb, ctx->hb2, gelu);
+    }
     trace(ctx, hp->ffn_act == UMI_FFN_GELU ? "ffn_geglu" : "ffn_swiglu", il, ctx->hb, F);
     umi_matmul(ctx, L->ffn_down, ctx->hb, n, ctx->xb2);
 }

@@ -123,6 +123,14 @@ size_t umi_kv_regions(const umi_context *ctx, umi_kv_region *out, size_t max);
 /* y[n][W.ne[1]] = x[n][W.ne[0]] · Wᵀ, through the weight type's vec_dot.
  * Converts x to the vec_dot_type into ctx->qbuf first. Multithreaded. */
 void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, float *y);
+/* y[p] = x · w[p]ᵀ for parts (at most 3) weights of one input width, in one
+ * pass over the threads (q, k and v). */
+void umi_matmul_many(umi_context *ctx, int parts, const umi_tensor *const *w, const float *x, int n,
+                     float *const *y);
+/* A gated FFN's two products in one pass: gate_y = act(x · gateᵀ) * (x ·
+ * upᵀ) (umi_swiglu or umi_geglu of the two), up_y = x · upᵀ. */
+void umi_matmul_glu(umi_context *ctx, const umi_tensor *gate, const umi_tensor *up, const float *x, int n,
+                    float *gate_y, float *up_y, bool gelu);
 
 
 /* out[n][dim] = x / rms(x) * w (w may be NULL); the sum of squares in double
@@ -146,6 +154,9 @@ void umi_swiglu(float *gate, const float *up, int n_rows, int dim);
 void umi_swiglu_fused(float *out, const float *gate_up, int n_rows, int dim);
 /* gate = gelu(gate) * up (tanh approximation, through half precision as the reference). */
 void umi_geglu(float *gate, const float *up, int n_rows, int dim);
+/* One of the two above on elements [from, to) of a single row of dim,
+ * rounding each element as the whole-row functions do. */
+void umi_glu_span(float *gate, const float *up, int64_t from, int64_t to, int dim, bool gelu);
 /* x *= s. */
 void umi_scale(float *x, int64_t n, float s);
 /* x = cap * tanh(x / cap). */

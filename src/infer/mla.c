@@ -183,20 +183,20 @@ void umi_mla_attention(umi_context *ctx, int il, int n) {
     const int HK = (int)hp->head_dim_k_mla, HV = (int)hp->head_dim_v_mla, NOPE = HK - R;
     const int W = KVL + R; /* a cached row: latent | rope */
 
-    /* Queries [n][H][nope | rope] into ctx->v. */
+    /* Queries [n][H][nope | rope] into ctx->v (through the low-rank
+     * hb where there is one), and the new cache rows [n][latent | k_pe]
+     * into ctx->k, both products of xb in one pass. */
+    const umi_tensor *w[] = {L->wq_a ? L->wq_a : L->wq, L->wkv_a_mqa};
+    float *const y[] = {L->wq_a ? ctx->hb : ctx->v, ctx->k};
+    umi_matmul_many(ctx, 2, w, ctx->xb, n, y);
     if (L->wq_a) {
-        umi_matmul(ctx, L->wq_a, ctx->xb, n, ctx->hb);
         umi_rmsnorm(ctx->hb, ctx->hb, (const float *)L->attn_q_a_norm->data, n, (int)hp->n_lora_q,
                     hp->norm_eps);
         umi_matmul(ctx, L->wq_b, ctx->hb, n, ctx->v);
-    } else {
-        umi_matmul(ctx, L->wq, ctx->xb, n, ctx->v);
     }
     umi_trace(ctx, "q", il, ctx->v, (int64_t)n * H * HK);
 
-    /* New cache rows [n][latent | k_pe] into ctx->k: rope the shared part,
-     * normalize the latent. */
-    umi_matmul(ctx, L->wkv_a_mqa, ctx->xb, n, ctx->k);
+    /* Rope the cache rows' shared part, normalize the latent. */
     umi_trace(ctx, "kv_cmpr_pe", il, ctx->k, (int64_t)n * W);
     for (int t = 0; t < n; t += ctx->multi ? 1 : n) { /* a multi-sequence pass: each row at its position */
         const int rows = ctx->multi ? 1 : n;

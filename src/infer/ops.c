@@ -83,16 +83,19 @@ void umi_add_bias(float *y, const float *b, int n, int dim) {
 
 /* SiLU(gate) * up per row: 16-wide groups use umi_expf_poly, a row's tail expf
  * (the reference's vector body and scalar remainder). */
-void umi_swiglu(float *gate, const float *up, int n_rows, int dim) {
-    const int body = dim & ~15;
-    for (int r = 0; r < n_rows; r++) {
-        float *g = gate + (int64_t)r * dim;
-        const float *u = up + (int64_t)r * dim;
-        for (int i = 0; i < dim; i++) {
-            const float e = i < body ? umi_expf_poly(-g[i]) : expf(-g[i]);
-            g[i] = g[i] / (1.0f + e) * u[i];
-        }
+/* silu(g) * u of elements [from, to) of one row of dim: the body of a row
+ * (dim rounded down to 16) takes the polynomial exp, the tail libm's, so an
+ * element rounds the same whichever span it is computed in. */
+static void swiglu_span(float *g, const float *u, int64_t from, int64_t to, int dim) {
+    const int64_t body = dim & ~15;
+    for (int64_t i = from; i < to; i++) {
+        const float e = i < body ? umi_expf_poly(-g[i]) : expf(-g[i]);
+        g[i] = g[i] / (1.0f + e) * u[i];
     }
+}
+
+void umi_swiglu(float *gate, const float *up, int n_rows, int dim) {
+    for (int r = 0; r < n_rows; r++) swiglu_span(gate + (int64_t)r * dim, up + (int64_t)r * dim, 0, dim, dim);
 }
 
 /* SwiGLU of a fused projection: each input row holds dim gate values then dim
@@ -117,13 +120,22 @@ static float gelu_of_half(float x) {
     return umi_fp16_to_fp32(umi_fp32_to_fp16(0.5f * x * (1.0f + tanhf(inner))));
 }
 
-void umi_geglu(float *gate, const float *up, int n_rows, int dim) {
-    for (int64_t i = 0; i < (int64_t)n_rows * dim; i++) {
+static void geglu_span(float *gate, const float *up, int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i++) {
         const float x = gate[i];
         if (x <= -10.0f) gate[i] = 0.0f;
         else if (x >= 10.0f) gate[i] = x * up[i];
         else gate[i] = gelu_of_half(umi_fp16_to_fp32(umi_fp32_to_fp16(x))) * up[i];
     }
+}
+
+void umi_geglu(float *gate, const float *up, int n_rows, int dim) {
+    geglu_span(gate, up, 0, (int64_t)n_rows * dim);
+}
+
+void umi_glu_span(float *gate, const float *up, int64_t from, int64_t to, int dim, bool gelu) {
+    if (gelu) geglu_span(gate, up, from, to);
+    else swiglu_span(gate, up, from, to, dim);
 }
 
 void umi_scale(float *x, int64_t n, float s) {
