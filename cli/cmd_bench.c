@@ -67,6 +67,7 @@ static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, 
     pp.kv_type = kv_type;
     pp.hw = "this";
     pp.bw_gbps = bw > 0 ? bw : 0; /* the bandwidth just measured, not a second probe */
+    pp.fresh_rates = true;         /* and each weight type's decode rate, now */
     umi_plan_result r;
     umi_error err = {0};
     if (umi_plan_compute(&pp, &r, &err) != UMI_OK) memset(&r, 0, sizeof r);

@@ -337,6 +337,8 @@ typedef struct umi_plan_params {
     double bw_gbps;          /* > 0: memory bandwidth (overrides the profile's or the measured) */
     double gpu_limit_pct;    /* > 0: share of memory the GPU may use (Apple, unified APUs, GPUs) */
     bool memory_only;        /* skip the speed prediction and its probes (load guards) */
+    bool fresh_rates;        /* "this": measure the decode rate of each weight type now (and
+                                cache it) even when the cache has one (umi bench) */
 } umi_plan_params;
 
 umi_plan_params umi_plan_default_params(void);
@@ -385,6 +387,8 @@ typedef struct umi_plan_result {
                                  needed or not enough memory even then */
     /* Speed. */
     uint64_t bytes_per_token; /* weight bytes one decode step reads (active experts only) */
+    bool tg_measured_rates;   /* decode speed from this machine's measured rate per weight type
+                                 (umi_measure_decode_rate), not bandwidth x efficiency */
     double tg_tps;            /* decode tokens/s on an empty context */
     double tg_tps_full;       /* decode tokens/s with the context full */
     double pp_tps;            /* prompt tokens/s */
@@ -427,6 +431,14 @@ int umi_cpu_physical_cores(void);
  * stream over a buffer of `bytes` (0 = 1 GiB), best of 3 passes. Allocates
  * and frees the buffer; returns a negative value if it cannot. */
 double umi_measure_bandwidth(int n_threads, size_t bytes);
+
+/* Measured decode rate of one weight type in GB/s of weights: n_threads
+ * threads run single-token products over `bytes` (0 = 256 MiB) of random
+ * weights of GGML type id `type`, through the engine's kernels in the
+ * layout the loader gives that type; the median of 3 passes. Allocates and
+ * frees its buffers; returns a negative value for a type without kernels
+ * or when memory is short. */
+double umi_measure_decode_rate(int n_threads, int type, size_t bytes);
 
 #ifdef __cplusplus
 }

@@ -123,6 +123,9 @@ size_t umi_kv_regions(const umi_context *ctx, umi_kv_region *out, size_t max);
 /* y[n][W.ne[1]] = x[n][W.ne[0]] · Wᵀ, through the weight type's vec_dot.
  * Converts x to the vec_dot_type into ctx->qbuf first. Multithreaded. */
 void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, float *y);
+/* umi_matmul on a caller's pool and conversion buffer (qbuf: n rows of
+ * the weight type's vec_dot_type), outside any context (the decode-rate probe). */
+void umi_matmul_pool(umi_pool *pool, void *qbuf, const umi_tensor *w, const float *x, int n, float *y);
 /* y[p] = x · w[p]ᵀ for parts (at most 3) weights of one input width, in one
  * pass over the threads (q, k and v). */
 void umi_matmul_many(umi_context *ctx, int parts, const umi_tensor *const *w, const float *x, int n,

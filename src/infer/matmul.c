@@ -178,8 +178,8 @@ static bool shared_input(const matmul_task *t) {
 /* One pass: convert x once, then every part's rows as chunks of one
  * counter. Returns false (nothing computed) when the parts cannot share
  * the conversion. */
-static bool run_parts(umi_context *ctx, matmul_task *t) {
-    const int nth = umi_pool_size(ctx->pool);
+static bool run_parts(umi_pool *pool, void *qbuf, matmul_task *t) {
+    const int nth = umi_pool_size(pool);
     const umi_tensor *w0 = t->part[0].w;
     t->at = umi_type_traits_get(t->part[0].wt->vec_dot_type);
     if (t->n_parts > 1 && !shared_input(t)) return false;
@@ -196,14 +196,14 @@ static bool run_parts(umi_context *ctx, matmul_task *t) {
         t->xq = t->x;
         t->xq_row = (size_t)w0->ne[0] * sizeof(float);
     } else {
-        t->xq = ctx->qbuf;
+        t->xq = qbuf;
         t->xq_row = umi_type_row_size(t->part[0].wt->vec_dot_type, w0->ne[0]);
         /* One row converts faster than waking the workers for it. */
         if (t->n == 1) convert_rows(t, 0, 1);
-        else umi_pool_run(ctx->pool, convert_rows, t);
+        else umi_pool_run(pool, convert_rows, t);
     }
     for (int p = 0; p < t->n_parts; p++) plan_part(t, &t->part[p]);
-    umi_pool_run(ctx->pool, dot_rows, t);
+    umi_pool_run(pool, dot_rows, t);
     return true;
 }
 
@@ -216,7 +216,13 @@ static void init_part(mm_part *P, const umi_tensor *w, float *y) {
 void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, float *y) {
     matmul_task t = {.x = x, .n = n, .solo = ctx->multi != NULL, .n_parts = 1};
     init_part(&t.part[0], w, y);
-    run_parts(ctx, &t);
+    run_parts(ctx->pool, ctx->qbuf, &t);
+}
+
+void umi_matmul_pool(umi_pool *pool, void *qbuf, const umi_tensor *w, const float *x, int n, float *y) {
+    matmul_task t = {.x = x, .n = n, .n_parts = 1};
+    init_part(&t.part[0], w, y);
+    run_parts(pool, qbuf, &t);
 }
 
 void umi_matmul_many(umi_context *ctx, int parts, const umi_tensor *const *w, const float *x, int n,
@@ -224,7 +230,7 @@ void umi_matmul_many(umi_context *ctx, int parts, const umi_tensor *const *w, co
     assert(parts >= 1 && parts <= MAX_PARTS);
     matmul_task t = {.x = x, .n = n, .solo = ctx->multi != NULL, .n_parts = parts};
     for (int p = 0; p < parts; p++) init_part(&t.part[p], w[p], y[p]);
-    if (run_parts(ctx, &t)) return;
+    if (run_parts(ctx->pool, ctx->qbuf, &t)) return;
     for (int p = 0; p < parts; p++) umi_matmul(ctx, w[p], x, n, y[p]);
 }
 
@@ -234,7 +240,7 @@ void umi_matmul_glu(umi_context *ctx, const umi_tensor *gate, const umi_tensor *
     matmul_task t = {.x = x, .n = n, .solo = ctx->multi != NULL, .n_parts = 2, .glu = gelu ? GLU_GELU : GLU_SILU};
     init_part(&t.part[0], gate, gate_y);
     init_part(&t.part[1], up, up_y);
-    if (run_parts(ctx, &t)) return;
+    if (run_parts(ctx->pool, ctx->qbuf, &t)) return;
     umi_matmul(ctx, gate, x, n, gate_y);
     umi_matmul(ctx, up, x, n, up_y);
     for (int i = 0; i < n; i++)

@@ -125,3 +125,56 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
     }
     if (hw->bw_gbps <= 0) hw->bw_gbps = 20; /* a conservative guess for one DDR4 channel pair */
 }
+
+/* ---------------------------------------------------------------- decode rates
+ *
+ * <config dir>/decode-rates: one line per measured (type, threads):
+ * "q4_0 2 23.41" (GB/s of weights a single-token product reads). */
+
+enum { MAX_RATES = 128 };
+
+typedef struct rate_line {
+    char type[16];
+    int threads;
+    double gbps;
+} rate_line;
+
+static int read_rates(const char *path, rate_line *out) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int n = 0;
+    rate_line l;
+    while (n < MAX_RATES && fscanf(f, "%15s %d %lf", l.type, &l.threads, &l.gbps) == 3)
+        if (l.gbps > 0 && l.gbps < 1e5) out[n++] = l;
+    fclose(f);
+    return n;
+}
+
+double umi_plan_decode_rate(int type, int threads, bool measure, bool fresh) {
+    const char *name = umi_type_name(type);
+    char path[1100];
+    rate_line lines[MAX_RATES + 1];
+    int n = 0;
+    const bool have_file = umi_plan_config_file("decode-rates", false, path, sizeof path);
+    if (have_file) n = read_rates(path, lines);
+    int found = -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(lines[i].type, name) == 0 && lines[i].threads == threads) found = i;
+    if (found >= 0 && !fresh) return lines[found].gbps;
+    if (!measure) return 0;
+    const double gbps = umi_measure_decode_rate(threads, type, 0);
+    if (gbps <= 0) return 0;
+    if (found < 0) found = n < MAX_RATES ? n++ : MAX_RATES - 1;
+    lines[found] = (rate_line){.threads = threads, .gbps = gbps};
+    snprintf(lines[found].type, sizeof lines[found].type, "%s", name);
+    if (!umi_plan_config_file("decode-rates", true, path, sizeof path)) return gbps;
+    /* Written aside and renamed, so a concurrent plan reads the old file or
+     * the new one, never half of one. */
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return gbps; /* a read-only home only costs a re-measurement next time */
+    for (int i = 0; i < n; i++) fprintf(f, "%s %d %.2f\n", lines[i].type, lines[i].threads, lines[i].gbps);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) remove(tmp);
+    return gbps;
+}

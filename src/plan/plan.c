@@ -217,6 +217,7 @@ typedef struct mem_setup {
      * most the whole table. */
     uint64_t embd_row_bytes;
     uint64_t embd_bytes;
+    double read_type[UMI_MAX_TYPES]; /* bytes a decode step reads, by weight type */
 } mem_setup;
 
 static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *lay) {
@@ -256,6 +257,7 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
         const bool is_embd = strcmp(t->name, "token_embd.weight") == 0;
         if (t->n_dims >= 2 && (!is_embd || tied)) {
             read += bytes * frac;
+            if (t->type < UMI_MAX_TYPES) ms->read_type[t->type] += bytes * frac;
             mm += nel * frac;
             const double ab = umi_mem_act_bytes(t->type);
             if (ab > ms->mp.act_bytes) ms->mp.act_bytes = ab;
@@ -275,8 +277,25 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
     *matmul_params = (uint64_t)mm;
 }
 
-static void predict_speed(const plan_model *pm, const mem_setup *ms, uint64_t matmul_params,
-                          umi_plan_result *r) {
+/* Seconds a decode step spends reading the weights: on this machine each
+ * type's bytes at its measured decode rate (host.c; measured and cached on
+ * first use), else all bytes at the profile's effective bandwidth. */
+static double weights_read_s(const umi_plan_params *p, const mem_setup *ms, double bw, umi_plan_result *r) {
+    const bool host = strcmp(r->hw.name, "this") == 0 && (p->fresh_rates || !(p->bw_gbps > 0));
+    double s = 0, rest = 0;
+    r->tg_measured_rates = host;
+    for (int t = 0; t < UMI_MAX_TYPES; t++) {
+        if (ms->read_type[t] <= 0) continue;
+        const double gbps = host ? umi_plan_decode_rate(t, ms->mp.n_threads, true, p->fresh_rates) : 0;
+        if (gbps > 0) s += ms->read_type[t] / (gbps * 1e9);
+        else rest += ms->read_type[t];
+        if (gbps <= 0 && ms->read_type[t] * 100 > r->bytes_per_token) r->tg_measured_rates = false;
+    }
+    return s + (bw > 0 ? rest / bw : 0);
+}
+
+static void predict_speed(const umi_plan_params *p, const plan_model *pm, const mem_setup *ms,
+                          uint64_t matmul_params, umi_plan_result *r) {
     const umi_plan_hw *hw = &r->hw;
     const double bw = hw->bw_gbps * 1e9 * bw_efficiency(hw);
     const double fixed_s = pm->hp.n_layer * layer_overhead_s(hw);
@@ -287,8 +306,9 @@ static void predict_speed(const plan_model *pm, const mem_setup *ms, uint64_t ma
     umi_mem_layout full;
     umi_mem_context_layout(&pm->hp, &one, &full);
     if (bw > 0) {
-        r->tg_tps = 1.0 / ((double)r->bytes_per_token / bw + fixed_s);
-        r->tg_tps_full = 1.0 / ((double)(r->bytes_per_token + full.kv_bytes) / bw + fixed_s);
+        const double weights_s = weights_read_s(p, ms, bw, r);
+        r->tg_tps = 1.0 / (weights_s + fixed_s);
+        r->tg_tps_full = 1.0 / (weights_s + (double)full.kv_bytes / bw + fixed_s);
     }
     /* Two FLOPs per multiply-add, plus attention over half a 512-token batch. */
     const double attn = 4.0 * pm->hp.n_layer * 256.0 * pm->hp.n_head * pm->hp.head_dim_k;
@@ -396,7 +416,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
         const double want = r->total_bytes * 1.05;
         if (want + os <= mem) r->wired_limit_mb = (uint64_t)ceil(want / 1048576.0 / 1024.0) * 1024;
     }
-    if (!p.memory_only) predict_speed(&pm, &ms, matmul_params, r);
+    if (!p.memory_only) predict_speed(&p, &pm, &ms, matmul_params, r);
     free(pm.t);
     return UMI_OK;
 }

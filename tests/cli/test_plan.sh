@@ -40,6 +40,17 @@ check "gguf plan fits 8 GB" grep -q '"verdict":"fits"' <<<"$out"
 out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 1024 --kv-type q8_0 --parallel 2 --mem 8 --bw 40 --json)
 check "q8_0 KV, 2 sequences" grep -q '"kv_bytes":835584,' <<<"$out"
 
+# On this machine without --bw: each weight type's decode rate is measured
+# once, cached beside the bandwidth, and the prediction says it used them.
+out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 --json)
+check "this: decode rates measured" grep -q '"tg_measured_rates":true' <<<"$out"
+check "this: q8_0 rate cached" grep -Eq "^q8_0 [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/decode-rates"
+before=$(cat "$XDG_CONFIG_HOME/umi/decode-rates")
+"$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 >/dev/null
+check "this: the cached rate is reused" test "$before" = "$(cat "$XDG_CONFIG_HOME/umi/decode-rates")"
+out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 --bw 40 --json)
+check "--bw: bandwidth x efficiency, no rates" grep -q '"tg_measured_rates":false' <<<"$out"
+
 # A budget too small for the weights: does not fit and no context fits.
 out=$("$UMI" plan --model llama-3.1-70b --mem 16 --bw 100 --json)
 check "70B in 16 GB does not fit" grep -q '"verdict":"does not fit"' <<<"$out"

@@ -2,8 +2,8 @@
 # umi plan against reality on this machine: `umi bench --json` plans the
 # very run it measures (same context, batch, threads, KV type) and reports
 # its peak RSS beside the plan's total; they must agree within 5 %. (Decode
-# speed is not checked here: the planner predicts it from bandwidth alone,
-# which this 2-core machine does not reach — see BENCHMARKS.md.)
+# speed is not checked here: timings on a shared machine make flaky tests;
+# predicted against measured tg is in BENCHMARKS.md.)
 # A sanitizer build inflates memory, so it skips.
 # Args: umi binary, source dir, shared dir.
 set -u

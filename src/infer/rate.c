@@ -1,0 +1,83 @@
+/* The decode-rate probe (issue 6): how many bytes of weights of one type a
+ * single-token product reads per second on this machine, through the
+ * engine's own path (umi_matmul_pool: the same kernels, interleaved layout,
+ * chunking and threads as a decode step). A plain streaming read says what
+ * memory can deliver; this says what a decode step takes from it, which on a
+ * few cores also depends on the kernel's arithmetic per byte (Q4_0 decode
+ * reads ~20 GB/s here where F16 reads ~39). umi plan divides each type's
+ * bytes per token by its rate.
+ *
+ * The weights are random bytes: a VM host may merge identical pages (a
+ * zero- or constant-filled buffer) and serve them from cache, and every
+ * kernel runs at the same speed whatever the values (no data-dependent
+ * branches; x86 and ARM FP units take NaN and infinity at full speed). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpu.h"
+#include "infer/infer.h"
+#include "kernels/kernels.h"
+#include "quant/quant.h"
+#include "umi.h"
+
+/* K: the width of a typical hidden state; MAT_BYTES: one matrix, so a
+ * pass is a series of products (and their thread wake-ups) like a layer's. */
+enum { K = 4096, MAT_BYTES = 8 << 20, PASSES = 3 };
+
+static void fill_random(void *p, size_t bytes) {
+    uint64_t s = 0x9E3779B97F4A7C15ull, *w = p;
+    for (size_t i = 0; i < bytes / 8; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        w[i] = s;
+    }
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double umi_measure_decode_rate(int n_threads, int type, size_t bytes) {
+    const umi_type_traits *tt = type >= 0 ? umi_type_traits_get((uint32_t)type) : NULL;
+    const size_t row = tt ? umi_type_row_size((uint32_t)type, K) : 0;
+    if (!row || !tt->vec_dot) return -1.0;
+    if (bytes == 0) bytes = (size_t)256 << 20;
+    if (n_threads <= 0) n_threads = umi_cpu_physical_cores();
+    int64_t m = (int64_t)(MAT_BYTES / row) / 16 * 16;
+    if (m < 16) m = 16;
+    const size_t mat = (size_t)m * row;
+    const int n_mat = bytes / mat < 4 ? 4 : (int)(bytes / mat);
+    const umi_type_traits *at = umi_type_traits_get(tt->vec_dot_type);
+    const size_t q_row = at ? umi_type_row_size(tt->vec_dot_type, K) : 0;
+
+    umi_pool *pool = NULL;
+    char *w = aligned_alloc(64, (size_t)n_mat * mat);
+    float *x = malloc(K * sizeof *x), *y = malloc((size_t)m * sizeof *y);
+    void *qbuf = malloc(q_row + 64);
+    umi_tensor *t = calloc((size_t)n_mat, sizeof *t);
+    double rate = -1.0;
+    if (!w || !x || !y || !qbuf || !t || umi_pool_init(n_threads, &pool, NULL) != UMI_OK) goto done;
+    fill_random(w, (size_t)n_mat * mat);
+    for (int i = 0; i < K; i++) x[i] = (float)((i * 37 % 101) - 50) / 50.0f;
+    const int layout = umi_kernels_layout((uint32_t)type, K, m, umi_cpu_level_get());
+    for (int i = 0; i < n_mat; i++)
+        t[i] = (umi_tensor){.name = "probe", .type = (uint32_t)type, .ne = {K, m, 1, 1},
+                            .data = w + (size_t)i * mat, .layout = layout};
+    double secs[PASSES];
+    for (int pass = -1; pass < PASSES; pass++) { /* pass -1 warms the code and the pool */
+        const int64_t t0 = umi_time_us();
+        for (int i = 0; i < n_mat; i++) umi_matmul_pool(pool, qbuf, &t[i], x, 1, y);
+        if (pass >= 0) secs[pass] = (double)(umi_time_us() - t0) / 1e6;
+    }
+    /* The median pass: a decode step's rate over many tokens, not its best. */
+    qsort(secs, PASSES, sizeof *secs, cmp_double);
+    if (secs[PASSES / 2] > 0) rate = (double)n_mat * (double)mat / secs[PASSES / 2] / 1e9;
+done:
+    umi_pool_free(pool);
+    free(t);
+    free(qbuf);
+    free(y);
+    free(x);
+    free(w);
+    return rate;
+}
