@@ -15,6 +15,7 @@
  * token_embd (row lookups) and a tied output that is token_embd stay as
  * they are, as do MLA's absorbed wk_b / wv_b (read row by row) and expert
  * stacks. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -72,13 +73,14 @@ typedef struct pack_task {
     int layout;
     size_t group;    /* bytes per group */
     char *tmp;       /* in place: one group of scratch per thread */
+    atomic_int_fast64_t next; /* groups handed out so far: a thread stalled on
+                                 first-touch page zeroing leaves the rest to the others */
 } pack_task;
 
 static void pack_groups(void *arg, int ith, int nth) {
-    const pack_task *t = arg;
-    int64_t a, b;
-    umi_split_rows(t->g1 - t->g0, ith, nth, &a, &b);
-    for (int64_t g = t->g0 + a; g < t->g0 + b; g++) {
+    (void)nth;
+    pack_task *t = arg;
+    for (int64_t g; (g = t->g0 + atomic_fetch_add(&t->next, 1)) < t->g1;) {
         const char *src = t->src + g * t->group;
         if (t->dst) {
             umi_layout_pack_group(t->layout, t->dst + g * t->group, src, t->k);
@@ -110,6 +112,7 @@ static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool,
     if (per_slab < 1) per_slab = 1;
     for (int64_t g = 0; g < n_groups; g += per_slab) {
         pt.g0 = g, pt.g1 = g + per_slab < n_groups ? g + per_slab : n_groups;
+        atomic_init(&pt.next, 0);
         umi_pool_run(pool, pack_groups, &pt);
         if (mapped) drop_pages(pt.src + pt.g0 * pt.group, (size_t)(pt.g1 - pt.g0) * pt.group);
     }
