@@ -57,52 +57,33 @@ static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
 enum { KV_TILE = 64 };
 
 /* Up to GROUP_Q query rows that read the same K/V rows (the heads of one
- * KV head, of one or more consecutive tokens) share each tile's key and
- * value loads. MAX_HD bounds the head sizes batched across tokens (their
- * rows are gathered into one buffer). */
-enum { GROUP_Q = 8, MAX_HD = 256 };
+ * KV head, for one token) share each tile's key loads. */
+enum { GROUP_Q = 8 };
 
-/* nq queries (rows of q, hd_k apart); query a attends positions [first[a],
- * n_kv[a]) and writes its row of out (hd_v apart). Per query the exact
- * arithmetic of attending alone: a tile is visited if it holds one of the
- * query's positions, positions outside its range get weight 0 (a V row of
- * a later token of the batch, so finite: adding 0 times it leaves every
- * accumulator's bits), and the accumulation chains run over the tile's
- * positions in order. */
 static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride,
-                       int hd_k, int hd_v, const int *first, const int *n_kv, int cells, const float *q, int nq,
+                       int hd_k, int hd_v, int first, int n_kv, int cells, const float *q, int nq,
                        const umi_att_scores *sc, float *out) {
     float M[GROUP_Q], S[GROUP_Q], p[GROUP_Q][KV_TILE];
     int32_t koff[KV_TILE], voff[KV_TILE]; /* each tile position's K and V row (cell position % cells) */
     /* The SIMD chains address rows by 32-bit byte offsets; a cache too big for them takes the scalar ones. */
     const bool wide = (int64_t)cells * (int64_t)(k_stride > v_stride ? k_stride : v_stride) >= (INT64_C(1) << 30);
     const umi_att_kernels att = umi_kernels_att(wide ? UMI_CPU_GENERIC : umi_cpu_level_get());
-    const umi_vexp_kernels vexp = umi_kernels_vexp(umi_cpu_level_get());
-    int lo = first[0], hi = n_kv[0];
-    for (int a = 0; a < nq; a++) {
-        M[a] = -INFINITY, S[a] = 0.0f;
-        if (first[a] < lo) lo = first[a];
-        if (n_kv[a] > hi) hi = n_kv[a];
-    }
+    for (int a = 0; a < nq; a++) M[a] = -INFINITY, S[a] = 0.0f;
     memset(out, 0, (size_t)nq * hd_v * sizeof *out);
     /* Tiles stay aligned to position 0; those wholly before a sliding
      * window's first position are skipped, as fully masked tiles are. */
-    for (int t0 = lo - lo % KV_TILE; t0 < hi; t0 += KV_TILE) {
-        const int n_tile = hi - t0 < KV_TILE ? hi - t0 : KV_TILE;
+    for (int t0 = first - first % KV_TILE; t0 < n_kv; t0 += KV_TILE) {
+        const int n_tile = n_kv - t0 < KV_TILE ? n_kv - t0 : KV_TILE;
         for (int i = 0; i < n_tile; i++) {
             const int c = (t0 + i) % cells;
             koff[i] = (int32_t)((size_t)c * k_stride), voff[i] = (int32_t)((size_t)c * v_stride);
         }
         att.scores(kc, koff, n_tile, q, nq, hd_k, p[0], KV_TILE);
-        const float *pw[GROUP_Q];
-        float *ow[GROUP_Q];
-        int n_act = 0;
         for (int a = 0; a < nq; a++) {
-            if (t0 >= n_kv[a] || t0 + KV_TILE <= first[a]) continue; /* not one of its tiles */
             float *pa = p[a], *oa = out + (size_t)a * hd_v;
             float tile_max = -INFINITY;
             for (int i = 0; i < KV_TILE; i++) {
-                if (t0 + i >= n_kv[a] || t0 + i < first[a]) {
+                if (t0 + i >= n_kv || t0 + i < first) {
                     pa[i] = -INFINITY;
                     continue;
                 }
@@ -119,58 +100,17 @@ static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
             }
             M[a] = m_new;
             double sum = 0.0;
-            vexp.exp_shift(pa, KV_TILE, M[a]);
-            for (int g = 0; g < KV_TILE; g += UMI_LANES) sum += (double)umi_reduce16(pa + g);
+            for (int g = 0; g < KV_TILE; g += UMI_LANES) {
+                for (int l = 0; l < UMI_LANES; l++) pa[g + l] = umi_expf_poly(pa[g + l] - M[a]);
+                sum += (double)umi_reduce16(pa + g);
+            }
             S[a] = (float)((double)S[a] + sum);
-            pw[n_act] = pa, ow[n_act] = oa, n_act++;
+            att.accum(vc, voff, n_tile, pa, hd_v, oa);
         }
-        att.accum(vc, voff, n_tile, pw, n_act, hd_v, ow);
     }
     for (int a = 0; a < nq; a++) {
         const float inv = S[a] == 0.0f ? 0.0f : 1.0f / S[a];
         for (int d = 0; d < hd_v; d++) out[(size_t)a * hd_v + d] *= inv;
-    }
-}
-
-/* The large-batch items: per heads of one KV head of tokens_per
- * consecutive tokens (GROUP_Q queries, when their rows fit MAX_HD), their
- * query rows gathered into one buffer. Items are dealt round-robin: a
- * causal batch's later tokens attend over more positions, so contiguous
- * halves would leave one thread ~3x the other's work. */
-static void large_rows(const att_task *t, int ith, int nth, int per, const umi_att_scores *sc) {
-    umi_context *ctx = t->ctx;
-    const umi_hparams *hp = &ctx->model->hp;
-    const int hd_k = (int)hp->head_dim_k, hd_v = (int)hp->head_dim_v;
-    const int n_head = (int)hp->n_head, group = (int)(hp->n_head / hp->n_head_kv);
-    const size_t k_stride = (size_t)hp->n_head_kv * hd_k, v_stride = (size_t)hp->n_head_kv * hd_v;
-    const umi_layer *L = &ctx->model->layers[t->layer];
-    const uint16_t *kl = (const uint16_t *)ctx->k_data + ctx->kv_first[t->layer] * k_stride;
-    const uint16_t *vl = (const uint16_t *)ctx->v_data + ctx->kv_first[t->layer] * v_stride;
-    const int cells = (int)ctx->kv_cells[t->layer];
-    const int n_items = n_head / per, tokens_per = hd_k <= MAX_HD && hd_v <= MAX_HD ? GROUP_Q / per : 1;
-    const int64_t n_blocks = (t->n + tokens_per - 1) / tokens_per;
-    float qb[GROUP_Q * MAX_HD], ob[GROUP_Q * MAX_HD];
-    for (int64_t item = ith; item < n_blocks * n_items; item += nth) {
-        const int tok0 = (int)(item / n_items) * tokens_per, h = (int)(item % n_items) * per, kvh = h / group;
-        const int nt = t->n - tok0 < tokens_per ? t->n - tok0 : tokens_per;
-        int first[GROUP_Q], n_kv[GROUP_Q];
-        for (int j = 0; j < nt; j++) {
-            const int nk = (int)umi_row_pos(ctx, tok0 + j) + 1; /* causal: positions 0..pos */
-            for (int a = j * per; a < (j + 1) * per; a++) {
-                n_kv[a] = nk; /* sliding window: the n_swa positions up to and including pos */
-                first[a] = L->n_swa && nk > (int)L->n_swa ? nk - (int)L->n_swa : 0;
-            }
-        }
-        const float *q = ctx->q + ((size_t)tok0 * n_head + h) * hd_k;
-        float *out = ctx->att + ((size_t)tok0 * n_head + h) * hd_v;
-        if (nt > 1) /* the tokens' rows are n_head rows apart */
-            for (int j = 0; j < nt; j++) memcpy(qb + (size_t)j * per * hd_k, q + (size_t)j * n_head * hd_k,
-                                                (size_t)per * hd_k * sizeof *qb);
-        head_large(kl + (size_t)kvh * hd_k, k_stride, vl + (size_t)kvh * hd_v, v_stride, hd_k, hd_v, first, n_kv,
-                   cells, nt > 1 ? qb : q, nt * per, sc, nt > 1 ? ob : out);
-        if (nt > 1)
-            for (int j = 0; j < nt; j++) memcpy(out + (size_t)j * n_head * hd_v, ob + (size_t)j * per * hd_v,
-                                                (size_t)per * hd_v * sizeof *ob);
     }
 }
 
@@ -195,10 +135,6 @@ static void attention_rows(void *arg, int ith, int nth) {
     int per = !large ? 1 : group < GROUP_Q ? group : GROUP_Q; /* heads per item, a divisor of group */
     while (group % per) per--;
     const int n_items = n_head / per;
-    if (large) {
-        large_rows(t, ith, nth, per, &sc);
-        return;
-    }
     /* Items dealt round-robin: a causal batch's later tokens attend over
      * more positions, so contiguous halves would leave one thread ~3x the
      * other's work. Each item's result does not depend on who computes it. */
@@ -217,7 +153,10 @@ static void attention_rows(void *arg, int ith, int nth) {
         const float *q = ctx->q + ((size_t)tok * n_head + h) * hd_k;
         float *out = ctx->att + ((size_t)tok * n_head + h) * hd_v;
         const uint8_t *kh = kl + umi_kv_bytes(kv, (size_t)kvh * hd_k), *vh = vl + umi_kv_bytes(kv, (size_t)kvh * hd_v);
-        if (ctx->kv_type == UMI_TYPE_F16)
+        if (large)
+            head_large((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v, first, n_kv,
+                       cells, q, per, &sc, out);
+        else if (ctx->kv_type == UMI_TYPE_F16)
             umi_attention_head((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v,
                                first, n_kv, cells, q, &sc, n_rows, out, scratch);
         else
@@ -233,7 +172,7 @@ void umi_attention_head(const uint16_t *kc, size_t k_stride, const uint16_t *vc,
         uint16_t *q16 = (uint16_t *)scratch, *acc = q16 + hd_k;
         head_small(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, sc, out, q16, acc);
     } else {
-        head_large(kc, k_stride, vc, v_stride, hd_k, hd_v, &first, &n_kv, cells, q, 1, sc, out);
+        head_large(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, 1, sc, out);
     }
 }
 

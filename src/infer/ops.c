@@ -1,11 +1,9 @@
 /* Element-wise building blocks of the decoder: RMSNorm, RoPE, SwiGLU, bias. */
 #include <math.h>
 
-#include "core/cpu.h"
 #include "core/expf.h"
 #include "core/fp16.h"
 #include "infer/infer.h"
-#include "kernels/kernels.h"
 
 void umi_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps) {
     for (int r = 0; r < n; r++) {
@@ -89,9 +87,11 @@ void umi_add_bias(float *y, const float *b, int n, int dim) {
  * (dim rounded down to 16) takes the polynomial exp, the tail libm's, so an
  * element rounds the same whichever span it is computed in. */
 static void swiglu_span(float *g, const float *u, int64_t from, int64_t to, int dim) {
-    const int64_t body = dim & ~15, mid = to < body ? to : body;
-    if (mid > from) umi_kernels_vexp(umi_cpu_level_get()).silu_mul(g + from, u + from, (int)(mid - from));
-    for (int64_t i = mid > from ? mid : from; i < to; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    const int64_t body = dim & ~15;
+    for (int64_t i = from; i < to; i++) {
+        const float e = i < body ? umi_expf_poly(-g[i]) : expf(-g[i]);
+        g[i] = g[i] / (1.0f + e) * u[i];
+    }
 }
 
 void umi_swiglu(float *gate, const float *up, int n_rows, int dim) {

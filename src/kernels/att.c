@@ -25,14 +25,12 @@ void umi_att_scores_f16(const uint16_t *kc, const int32_t *off, int n, const flo
         }
 }
 
-void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *const *p, int nq, int hd,
-                       float *const *out) {
-    for (int q = 0; q < nq; q++)
-        for (int d = 0; d < hd; d++) {
-            float a = out[q][d];
-            for (int i = 0; i < n; i++) a = fmaf(umi_fp16_to_fp32(vc[off[i] + d]), p[q][i], a);
-            out[q][d] = a;
-        }
+void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
+    for (int d = 0; d < hd; d++) {
+        float a = out[d];
+        for (int i = 0; i < n; i++) a = fmaf(umi_fp16_to_fp32(vc[off[i] + d]), p[i], a);
+        out[d] = a;
+    }
 }
 
 #if defined(__x86_64__)
@@ -88,61 +86,26 @@ AVX512 static void scores_512(const uint16_t *kc, const int32_t *off, int n, con
     }
 }
 
-/* Output elements 16 at a time, nv vectors of nq queries held in registers
- * across the tile's positions (nv * nq <= 16; both constants at each call,
- * so the accumulators stay in registers), so each V row is loaded and
- * widened once for nq queries; a partial last vector is masked. */
-AVX512 static inline __attribute__((always_inline)) void accum_chunk(const uint16_t *vc, const int32_t *off, int n,
-                                                                     const float *const *p, const int nq,
-                                                                     const int nv, __mmask16 last, int d0,
-                                                                     float *const *out) {
-    __m512 acc[4][8];
-    for (int q = 0; q < nq; q++)
-        for (int v = 0; v < nv; v++)
-            acc[q][v] = _mm512_maskz_loadu_ps(v == nv - 1 ? last : 0xffff, out[q] + d0 + 16 * v);
-    for (int i = 0; i < n; i++) {
-        const uint16_t *vr = vc + off[i] + d0;
-        __m512 vv[8];
-        for (int v = 0; v < nv; v++)
-            vv[v] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(v == nv - 1 ? last : 0xffff, vr + 16 * v));
-        for (int q = 0; q < nq; q++) {
-            const __m512 pv = _mm512_set1_ps(p[q][i]);
-            for (int v = 0; v < nv; v++) acc[q][v] = _mm512_fmadd_ps(vv[v], pv, acc[q][v]);
-        }
-    }
-    for (int q = 0; q < nq; q++)
-        for (int v = 0; v < nv; v++)
-            _mm512_mask_storeu_ps(out[q] + d0 + 16 * v, v == nv - 1 ? last : 0xffff, acc[q][v]);
-}
-
-/* nq = 4, 2 or 1 queries: the head's columns in chunks of up to 16 / nq
- * (at most 8) vectors. */
-AVX512 static inline __attribute__((always_inline)) void accum_512_nq(const uint16_t *vc, const int32_t *off, int n,
-                                                                      const float *const *p, const int nq, int hd,
-                                                                      float *const *out) {
-    const int cap = nq == 4 ? 4 : 8;
-    for (int d0 = 0; d0 < hd; d0 += 16 * cap) {
-        const int nd = hd - d0 < 16 * cap ? hd - d0 : 16 * cap;
+/* Output elements 16 at a time, up to 8 vectors held in registers across
+ * the tile's positions; a partial last vector is masked. */
+AVX512 static void accum_512(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
+    enum { NV = 8 };
+    for (int d0 = 0; d0 < hd; d0 += 16 * NV) {
+        const int nd = hd - d0 < 16 * NV ? hd - d0 : 16 * NV;
+        const int nv = (nd + 15) / 16;
         const __mmask16 last = (__mmask16)(nd % 16 ? (1u << (nd % 16)) - 1 : 0xffff);
-        switch ((nd + 15) / 16) {
-        case 1: accum_chunk(vc, off, n, p, nq, 1, last, d0, out); break;
-        case 2: accum_chunk(vc, off, n, p, nq, 2, last, d0, out); break;
-        case 3: accum_chunk(vc, off, n, p, nq, 3, last, d0, out); break;
-        case 4: accum_chunk(vc, off, n, p, nq, 4, last, d0, out); break;
-        case 5: accum_chunk(vc, off, n, p, nq, nq == 4 ? 4 : 5, last, d0, out); break;
-        case 6: accum_chunk(vc, off, n, p, nq, nq == 4 ? 4 : 6, last, d0, out); break;
-        case 7: accum_chunk(vc, off, n, p, nq, nq == 4 ? 4 : 7, last, d0, out); break;
-        default: accum_chunk(vc, off, n, p, nq, nq == 4 ? 4 : 8, last, d0, out); break;
+        __m512 acc[NV];
+        for (int v = 0; v < nv; v++)
+            acc[v] = _mm512_maskz_loadu_ps(v == nv - 1 ? last : 0xffff, out + d0 + 16 * v);
+        for (int i = 0; i < n; i++) {
+            const uint16_t *vr = vc + off[i] + d0;
+            const __m512 pv = _mm512_set1_ps(p[i]);
+            for (int v = 0; v < nv; v++) {
+                const __m256i h = _mm256_maskz_loadu_epi16(v == nv - 1 ? last : 0xffff, vr + 16 * v);
+                acc[v] = _mm512_fmadd_ps(_mm512_cvtph_ps(h), pv, acc[v]);
+            }
         }
-    }
-}
-
-AVX512 static void accum_512(const uint16_t *vc, const int32_t *off, int n, const float *const *p, int nq, int hd,
-                             float *const *out) {
-    for (int a = 0; a < nq;) { /* whole register sets of 4, 2 or 1 queries */
-        if (nq - a >= 4) accum_512_nq(vc, off, n, p + a, 4, hd, out + a), a += 4;
-        else if (nq - a >= 2) accum_512_nq(vc, off, n, p + a, 2, hd, out + a), a += 2;
-        else accum_512_nq(vc, off, n, p + a, 1, hd, out + a), a += 1;
+        for (int v = 0; v < nv; v++) _mm512_mask_storeu_ps(out + d0 + 16 * v, v == nv - 1 ? last : 0xffff, acc[v]);
     }
 }
 
@@ -178,7 +141,7 @@ AVX2 static void scores_avx2(const uint16_t *kc, const int32_t *off, int n, cons
     for (int a = 0; a < nq; a++) scores_avx2_one(kc, off, n, q + (size_t)a * hd, hd, s + (size_t)a * s_stride);
 }
 
-AVX2 static void accum_avx2_one(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
+AVX2 static void accum_avx2(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
     enum { NV = 8 };
     const int hd8 = hd - hd % 8;
     for (int d0 = 0; d0 < hd8; d0 += 8 * NV) {
@@ -198,11 +161,6 @@ AVX2 static void accum_avx2_one(const uint16_t *vc, const int32_t *off, int n, c
         for (int i = 0; i < n; i++) a = fmaf(umi_fp16_to_fp32(vc[off[i] + d]), p[i], a);
         out[d] = a;
     }
-}
-
-AVX2 static void accum_avx2(const uint16_t *vc, const int32_t *off, int n, const float *const *p, int nq, int hd,
-                            float *const *out) {
-    for (int q = 0; q < nq; q++) accum_avx2_one(vc, off, n, p[q], hd, out[q]);
 }
 
 umi_att_kernels umi_kernels_att(int cpu_level) {

@@ -145,29 +145,12 @@ bool umi_kernels_plan_kquant(uint32_t wtype, int64_t k, int64_t m, int n_tok, in
  * from out[d]. The SIMD kernels give identical bits. */
 void umi_att_scores_f16(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
                         int s_stride);
-/* The accumulation for nq queries at once (each V row is loaded once for
- * all of them): out[a] and p[a] are query a's output row and weights. */
-void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *const *p, int nq, int hd,
-                       float *const *out);
+void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out);
 typedef struct umi_att_kernels {
     void (*scores)(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
                    int s_stride);
-    void (*accum)(const uint16_t *vc, const int32_t *off, int n, const float *const *p, int nq, int hd,
-                  float *const *out);
+    void (*accum)(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out);
 } umi_att_kernels;
 umi_att_kernels umi_kernels_att(int cpu_level);
-
-/* ---------------------------------------------------------------- exp over arrays (vexp.c)
- *
- * g[i] = g[i] / (1 + umi_expf_poly(-g[i])) * u[i] (SiLU times up), and
- * p[i] = umi_expf_poly(p[i] - m) (softmax weights); the SIMD versions give
- * the scalar bits. */
-void umi_silu_mul_f32(float *g, const float *u, int n);
-void umi_exp_shift_f32(float *p, int n, float m);
-typedef struct umi_vexp_kernels {
-    void (*silu_mul)(float *g, const float *u, int n);
-    void (*exp_shift)(float *p, int n, float m);
-} umi_vexp_kernels;
-umi_vexp_kernels umi_kernels_vexp(int cpu_level);
 
 #endif

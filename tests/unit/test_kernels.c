@@ -267,32 +267,6 @@ int main(int argc, char **argv) {
         check(bad == 0, "expf_poly scaling", top, bad);
     }
 
-    /* exp over arrays (SiLU times up, softmax weights): the scalar bits for
-     * every lane, across the whole range (huge, tiny, subnormal results,
-     * -inf and NaN inputs), any length. */
-    for (int li_ = 0; li_ < n_levels; li_++) {
-        const int level = levels[li_];
-        const umi_vexp_kernels vk = umi_kernels_vexp(level);
-        enum { N = 4099 };
-        static float g0[N], g1[N], u[N], e0[N], e1[N];
-        for (int i = 0; i < N; i++) {
-            const float r = frand();
-            g0[i] = g1[i] = i % 7 == 0 ? r * 200.0f : i % 5 == 0 ? r * 4000.0f : r * 20.0f;
-            u[i] = frand();
-            e0[i] = e1[i] = i % 11 == 0 ? -INFINITY : i % 13 == 0 ? r * 300.0f : r * 60.0f;
-        }
-        g0[100] = g1[100] = NAN, e0[200] = e1[200] = NAN, g0[300] = g1[300] = -0.0f;
-        int bad = 0;
-        for (int len = 0; len <= N; len += len < 40 ? 1 : 613) {
-            umi_silu_mul_f32(g0, u, len);
-            vk.silu_mul(g1, u, len);
-            umi_exp_shift_f32(e0, len, 3.5f);
-            vk.exp_shift(e1, len, 3.5f);
-            for (int i = 0; i < len; i++) bad += !same(g0[i], g1[i]) + !same(e0[i], e1[i]);
-        }
-        check(bad == 0, "vexp silu_mul / exp_shift", level, bad);
-    }
-
     /* Attention chains over an F16 cache, rows in scrambled cell order. */
     for (int li_ = 0; li_ < n_levels; li_++) {
         const int level = levels[li_];
@@ -319,23 +293,11 @@ int main(int argc, char **argv) {
                         for (int i = 0; i < n; i++) ok &= same(sv[a * 64 + i], s1[a * 64 + i]);
                 }
                 check(ok, "att scores", level, hd * 100 + n);
-                /* 1..5 queries at once (register sets of 4, 2, 1), each with its own weights */
-                for (int nq = 1; nq <= 5; nq++) {
-                    static float pw[5][64], r0[5][STRIDE], r1[5][STRIDE];
-                    const float *pp[5];
-                    float *out0[5], *out1[5];
-                    for (int a = 0; a < nq; a++) {
-                        for (int i = 0; i < n; i++) pw[a][i] = a == 0 ? s0[i] : frand() * 0.1f;
-                        for (int d = 0; d < hd; d++) r0[a][d] = r1[a][d] = a == 0 ? o0[d] : frand();
-                        pp[a] = pw[a], out0[a] = r0[a], out1[a] = r1[a];
-                    }
-                    umi_att_accum_f16(cache, off, n, pp, nq, hd, out0);
-                    att.accum(cache, off, n, pp, nq, hd, out1);
-                    ok = true;
-                    for (int a = 0; a < nq; a++)
-                        for (int d = 0; d < hd; d++) ok &= same(r0[a][d], r1[a][d]);
-                    check(ok, "att accum", level, hd * 1000 + n * 10 + nq);
-                }
+                umi_att_accum_f16(cache, off, n, s0, hd, o0);
+                att.accum(cache, off, n, s0, hd, o1);
+                ok = true;
+                for (int d = 0; d < hd; d++) ok &= same(o0[d], o1[d]);
+                check(ok, "att accum", level, hd * 100 + n);
             }
     }
 
