@@ -85,7 +85,7 @@ static umi_kernel_plan plan_for(const matmul_task *t, const umi_tensor *w, int t
  * every token the bits of the plan's dot (kernels.h). */
 static void layout_tile(const umi_tensor *w, umi_kernel_plan *p) {
     p->tile = umi_kernels_layout_tile(w->type, w->layout, p->dot, umi_cpu_level_get(), &p->tile_m, &p->tile_n);
-    assert(p->tile && w->ne[1] % p->tile_m == 0);
+    assert(p->tile && w->ne[1] % UMI_X16_ROWS == 0); /* whole groups; a tile takes any number up to tile_m */
 }
 
 static void convert_rows(void *arg, int ith, int nth) {

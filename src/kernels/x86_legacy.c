@@ -12,9 +12,9 @@
  *   tiles: "lanes8" order, AVX-512 VNNI, 4 rows x 8 tokens (two tokens per
  *          register), also for Q8_0;
  *          "blocks" order (repacked-layout Q4_0 / IQ4_NL), AVX-512 VNNI,
- *          16 rows x up to 8 tokens, on the file's layout or on X16 groups
- *          (quant/interleave.h), which skip the gather and transpose; on
- *          X16 groups also AVX2, 16 rows x up to 4 tokens; "lanes8" order, AVX2, 4 rows x 4 tokens */
+ *          16 rows x up to 8 tokens on the file's layout (on X16 groups:
+ *          x86_x16.c), and on X16 groups (quant/interleave.h) AVX2, 16 rows
+ *          x up to 4 tokens; "lanes8" order, AVX2, 4 rows x 4 tokens */
 #include "kernels/kernels.h"
 
 #if defined(__x86_64__)
@@ -446,9 +446,7 @@ TILE_LANES8_VNNI(tile_q8_0_lanes8_vnni, Q8_0, umi_dot_q8_0_avx2)
  * Lane order: the transpose leaves row 4r + L in lane 4L + r; the scales
  * are read in that order and the results permuted back on the store. */
 
-/* PF: how far ahead (bytes) the X16 tile prefetches its quant stream; 2 KiB
- * measured best on this VM (20 -> 27 GB/s on two cores; 1 and 4 KiB less). */
-enum { BT_M = 16, BT_N = 8, BT_CHUNK = 32, PF = 2048 };
+enum { BT_M = 16, BT_N = 8, BT_CHUNK = 32 };
 
 typedef int32_t __attribute__((may_alias, aligned(1))) i32_unaligned;
 
@@ -457,7 +455,7 @@ static inline int row_of_lane(int p) {
     return 4 * (p % 4) + p / 4;
 }
 
-VNNI512 INLINE void tile_blocks_body(kind t, bool x16, int k, const char *w, size_t ws, int rm, const char *x,
+VNNI512 INLINE void tile_blocks_body(kind t, int k, const char *w, size_t ws, int rm, const char *x,
                                      size_t xs, const int rn, float *y, size_t ys) {
     const size_t bs = sizeof(umi_block_q4_0), xbs = sizeof(umi_block_q8_0);
     const int nb = k / QK, shift = t == Q4_0 ? 3 : 7; /* c = 8 or 128 */
@@ -501,19 +499,7 @@ VNNI512 INLINE void tile_blocks_body(kind t, bool x16, int k, const char *w, siz
         for (int c = 0; c < nc; c++) {
             __m512 dw;
             __m512i T[4];
-            if (x16) {
-                /* The X16 layout (quant/interleave.h) holds the transposed
-                 * quants and the scales in row order: plain loads. */
-                dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + (size_t)(b0 + c) * 32)));
-                const char *q = w + (size_t)nb * 32 + (size_t)(b0 + c) * 256;
-                #pragma GCC unroll 4
-                for (int d = 0; d < 4; d++) T[d] = _mm512_loadu_si512(q + 64 * d);
-                /* The stream is sequential; prefetching PF bytes ahead keeps
-                 * more lines in flight than the hardware prefetcher does. */
-                #pragma GCC unroll 4
-                for (int d = 0; d < 4; d++) _mm_prefetch(q + PF + 64 * d, _MM_HINT_T0);
-                if (c % 2 == 0) _mm_prefetch(w + (size_t)(b0 + c) * 32 + PF / 8, _MM_HINT_T0);
-            } else {
+            {
             /* Row i's block as the last 18 bytes of a 32-byte masked load
              * (no byte outside the block is read): d in bytes 14..15, the
              * quants in 16..31. Z[h] holds rows 2h and 2h+1. */
@@ -574,7 +560,7 @@ VNNI512 INLINE void tile_blocks_body(kind t, bool x16, int k, const char *w, siz
     }
     int32_t perm[BT_M];
     #pragma GCC unroll 8
-    for (int i = 0; i < BT_M; i++) perm[i] = x16 ? i : 4 * (i % 4) + i / 4; /* lane of row i */
+    for (int i = 0; i < BT_M; i++) perm[i] = 4 * (i % 4) + i / 4; /* lane of row i */
     const __m512i back = _mm512_loadu_si512(perm);
     const __mmask16 keep = (__mmask16)((1u << rm) - 1);
     #pragma GCC unroll 8
@@ -582,39 +568,29 @@ VNNI512 INLINE void tile_blocks_body(kind t, bool x16, int k, const char *w, siz
 }
 
 /* rn as a constant, so the accumulators live in registers. */
-VNNI512 INLINE void tile_blocks(kind t, bool x16, int k, const void *w, size_t ws, int rm, const void *x,
+VNNI512 INLINE void tile_blocks(kind t, int k, const void *w, size_t ws, int rm, const void *x,
                                 size_t xs, int rn, float *y, size_t ys) {
     switch (rn) {
-    case 1: tile_blocks_body(t, x16, k, w, ws, rm, x, xs, 1, y, ys); break;
-    case 2: tile_blocks_body(t, x16, k, w, ws, rm, x, xs, 2, y, ys); break;
-    case 3: tile_blocks_body(t, x16, k, w, ws, rm, x, xs, 3, y, ys); break;
-    case 4: tile_blocks_body(t, x16, k, w, ws, rm, x, xs, 4, y, ys); break;
-    case 5: tile_blocks_body(t, x16, k, w, ws, rm, x, xs, 5, y, ys); break;
-    case 6: tile_blocks_body(t, x16, k, w, ws, rm, x, xs, 6, y, ys); break;
-    case 7: tile_blocks_body(t, x16, k, w, ws, rm, x, xs, 7, y, ys); break;
-    case 8: tile_blocks_body(t, x16, k, w, ws, rm, x, xs, 8, y, ys); break;
+    case 1: tile_blocks_body(t, k, w, ws, rm, x, xs, 1, y, ys); break;
+    case 2: tile_blocks_body(t, k, w, ws, rm, x, xs, 2, y, ys); break;
+    case 3: tile_blocks_body(t, k, w, ws, rm, x, xs, 3, y, ys); break;
+    case 4: tile_blocks_body(t, k, w, ws, rm, x, xs, 4, y, ys); break;
+    case 5: tile_blocks_body(t, k, w, ws, rm, x, xs, 5, y, ys); break;
+    case 6: tile_blocks_body(t, k, w, ws, rm, x, xs, 6, y, ys); break;
+    case 7: tile_blocks_body(t, k, w, ws, rm, x, xs, 7, y, ys); break;
+    case 8: tile_blocks_body(t, k, w, ws, rm, x, xs, 8, y, ys); break;
     default: break;
     }
 }
 
 VNNI512 static void tile_q4_0_blocks(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                      int rn, float *y, size_t ys) {
-    tile_blocks(Q4_0, false, k, w, ws, rm, x, xs, rn, y, ys);
+    tile_blocks(Q4_0, k, w, ws, rm, x, xs, rn, y, ys);
 }
 
 VNNI512 static void tile_iq4_nl_blocks(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                        int rn, float *y, size_t ys) {
-    tile_blocks(IQ4_NL, false, k, w, ws, rm, x, xs, rn, y, ys);
-}
-
-VNNI512 static void tile_q4_0_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
-                                  float *y, size_t ys) {
-    tile_blocks(Q4_0, true, k, w, ws, rm, x, xs, rn, y, ys);
-}
-
-VNNI512 static void tile_iq4_nl_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
-                                    float *y, size_t ys) {
-    tile_blocks(IQ4_NL, true, k, w, ws, rm, x, xs, rn, y, ys);
+    tile_blocks(IQ4_NL, k, w, ws, rm, x, xs, rn, y, ys);
 }
 
 /* The X16 tiles for AVX2 (no VNNI), in the same blocks order: the 16 rows
@@ -677,12 +653,8 @@ AVX2 static void tile_iq4_nl_x16_avx2(int k, const void *w, size_t ws, int rm, c
 /* The tiles that read weights in an interleaved layout (quant/interleave.h),
  * keyed by their scalar oracles (legacy.h). */
 umi_tile_fn umi_kernels_layout_tile_legacy(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n) {
-    if (cpu_level == UMI_CPU_AVX512 && umi_cpu_features_get()->avx512vnni) {
-        *tile_m = BT_M, *tile_n = BT_N;
-        if (oracle == umi_tile_q4_0_x16) return tile_q4_0_x16;
-        if (oracle == umi_tile_iq4_nl_x16) return tile_iq4_nl_x16;
-        return NULL;
-    }
+    if (cpu_level == UMI_CPU_AVX512 && umi_cpu_features_get()->avx512vnni)
+        return umi_kernels_x16_tile_vnni(oracle, tile_m, tile_n); /* x86_x16.c */
     if (cpu_level != UMI_CPU_AVX2 && cpu_level != UMI_CPU_AVX512) return NULL;
     *tile_m = BT_M, *tile_n = X2_N;
     if (oracle == umi_tile_q4_0_x16) return tile_q4_0_x16_avx2;

@@ -249,6 +249,39 @@ static void test_layout_tiles(int level) {
         }
         check(bad == 0 && outside == 0, "%s X16 tile %dx%d (%s): the scalar tile's bits on %d shapes, %d wrong, "
               "%d writes outside", name, tm, tn, level_name(level), shapes, bad, outside);
+        /* Several groups in one call (tiles whose tile_m spans groups): each
+         * group as the scalar tile gives it, rows up to rm only. */
+        bad = outside = shapes = 0;
+        for (size_t ki = 0; ki < sizeof KS / sizeof *KS && tm > 16; ki++) {
+            const int64_t k = KS[ki] * (ki == 3 ? 3 : 1); /* also k > 2048: several block chunks */
+            const int ng = tm / 16;
+            const size_t row = umi_type_row_size(CASES[ci].type, k), xrow = umi_type_row_size(UMI_TYPE_Q8_0, k);
+            uint8_t *w = xmalloc(16 * row * ng), *g = xmalloc(16 * row * ng);
+            void *xq = xmalloc(xrow * tn);
+            fill_weights(CASES[ci].type, w, k / 32 * 16 * ng);
+            fill_acts(umi_act_q8_0, xrow, xq, k, tn);
+            const int ys = tm + 3;
+            float *want = xmalloc(sizeof(float) * ys * tn), *got = xmalloc(sizeof(float) * ys * (tn + 1));
+            for (int gi = 0; gi < ng; gi++) {
+                umi_x16_pack_group(g + gi * 16 * row, w + gi * 16 * row, k / 32);
+                CASES[ci].oracle((int)k, g + gi * 16 * row, row, 16, xq, xrow, tn, want + gi * 16, ys);
+            }
+            for (int rm = 16; rm <= tm; rm += 7)
+                for (int rn = 1; rn <= tn; rn += 3) {
+                    for (int i = 0; i < ys * (tn + 1); i++) got[i] = -1234.5f;
+                    tile((int)k, g, row, rm, xq, xrow, rn, got, ys);
+                    shapes++;
+                    for (int j = 0; j <= tn; j++)
+                        for (int i = 0; i < ys; i++) {
+                            if (j < rn && i < rm) bad += !same_bits(got[j * ys + i], want[j * ys + i]);
+                            else outside += got[j * ys + i] != -1234.5f;
+                        }
+                }
+            free(w), free(g), free(xq), free(want), free(got);
+        }
+        if (tm > 16)
+            check(bad == 0 && outside == 0 && shapes > 0, "%s X16 tile over %d groups (%s): %d shapes, %d wrong, "
+                  "%d writes outside", name, tm / 16, level_name(level), shapes, bad, outside);
     }
 }
 
