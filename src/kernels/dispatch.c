@@ -81,7 +81,8 @@ void umi_kernels_tile_rows(const umi_kernel_plan *p, int k, const void *w, size_
 /* The scalar tile on an interleaved layout that gives the bits of `dot`
  * (a plan's dot, scalar or twin), or NULL: the key the family's SIMD tile
  * is found by. Q4_K's plan takes the gemm order for some tokens and the
- * gemv order for the rest (kquant.c); each has its tile. */
+ * gemv order for the rest (kquant.c); each has its tile. Q6_K's plan has
+ * the lanes8 order for every token. */
 static umi_tile_fn layout_oracle(uint32_t wtype, int layout, umi_dot_fn dot, int level) {
     if (layout == UMI_LAYOUT_X16)
         return wtype == UMI_TYPE_Q4_0 ? umi_tile_q4_0_x16 : wtype == UMI_TYPE_IQ4_NL ? umi_tile_iq4_nl_x16 : NULL;
@@ -89,6 +90,7 @@ static umi_tile_fn layout_oracle(uint32_t wtype, int layout, umi_dot_fn dot, int
         return dot && (dot == umi_dot_q4_K_gemm || dot == find_twin(umi_dot_q4_K_gemm, level))
                    ? umi_tile_q4_K_x16_gemm
                    : umi_tile_q4_K_x16_gemv;
+    if (layout == UMI_LAYOUT_X16_Q6_K && wtype == UMI_TYPE_Q6_K) return umi_tile_q6_K_x16;
     return NULL;
 }
 
@@ -97,17 +99,19 @@ umi_tile_fn umi_kernels_layout_tile(uint32_t wtype, int layout, umi_dot_fn dot, 
     const umi_tile_fn oracle = layout_oracle(wtype, layout, dot, cpu_level);
     if (!oracle) return NULL;
     const umi_tile_fn t = umi_kernels_layout_tile_legacy(oracle, cpu_level, tile_m, tile_n);
-    return t ? t : umi_kernels_layout_tile_kquant(oracle, cpu_level, tile_m, tile_n);
+    if (t) return t;
+    const umi_tile_fn k = umi_kernels_layout_tile_kquant(oracle, cpu_level, tile_m, tile_n);
+    return k ? k : umi_kernels_layout_tile_q6_K(oracle, cpu_level, tile_m, tile_n);
 }
 
 /* An interleaved layout only where SIMD tiles read it for every dot the
  * plan may pick (the scalar tiles are oracles, slower than the dots on the
  * file's layout). Rows in whole groups, and so a multiple of 8: the plan's
  * dots are then the repacked orders the tiles reproduce (the blocks order
- * for Q4_0/IQ4_NL, gemv and gemm for Q4_K). */
+ * for Q4_0/IQ4_NL, gemv and gemm for Q4_K, lanes8 for Q6_K). */
 int umi_kernels_layout(uint32_t wtype, int64_t k, int64_t m, int cpu_level) {
     const int layout = umi_layout_for_type(wtype);
-    const int64_t qk = layout == UMI_LAYOUT_X16_Q4_K ? UMI_QK_K : 32;
+    const int64_t qk = layout == UMI_LAYOUT_X16 ? 32 : UMI_QK_K;
     int tm, tn;
     if (layout != UMI_LAYOUT_GGUF && m % UMI_X16_ROWS == 0 && k % qk == 0 &&
         umi_kernels_layout_tile(wtype, layout, umi_dot_q4_K_gemv, cpu_level, &tm, &tn) &&

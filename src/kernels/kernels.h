@@ -124,9 +124,11 @@ int umi_kernels_layout(uint32_t wtype, int64_t k, int64_t m, int cpu_level);
 umi_tile_fn umi_kernels_layout_tile(uint32_t wtype, int layout, umi_dot_fn dot, int cpu_level, int *tile_m,
                                     int *tile_n);
 /* The family's SIMD tile for an interleaved layout, keyed by the layout's
- * scalar tile (legacy.h, kquant.h), or NULL (x86_legacy.c, x86_kquant_x16.c). */
+ * scalar tile (legacy.h, kquant.h), or NULL (x86_legacy.c, x86_kquant_x16.c,
+ * x86_kquant_x16_q6k.c). */
 umi_tile_fn umi_kernels_layout_tile_legacy(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n);
 umi_tile_fn umi_kernels_layout_tile_kquant(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n);
+umi_tile_fn umi_kernels_layout_tile_q6_K(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n);
 /* The AVX-512 VNNI tiles of the X16 layout (x86_x16.c; tile_m a multiple of
  * 16: they take any whole number of groups up to it). */
 umi_tile_fn umi_kernels_x16_tile_vnni(umi_tile_fn oracle, int *tile_m, int *tile_n);

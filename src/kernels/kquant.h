@@ -47,6 +47,12 @@ void umi_tile_q4_K_x16_gemv(int k, const void *w, size_t ws, int rm, const void 
 void umi_tile_q4_K_x16_gemm(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
                             size_t ys);
 
+/* The lanes8 order on Q6_K weights in the X16_Q6_K layout, same contract:
+ * each output the bits of umi_dot_q6_K_lanes8 on row r before the packing
+ * (Q6_K has that one order for every token count). The SIMD tile's oracle. */
+void umi_tile_q6_K_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                       size_t ys);
+
 /* Q8_K as the reference quantizes rows that go to its 4-row gemm: as the
  * traits' from_float except for the sign of the scale when +amax and -amax
  * both occur in a block (the positive one always wins here; the traits

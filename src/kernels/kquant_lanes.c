@@ -13,6 +13,7 @@
 #include "kernels/kquant.h"
 #include "kernels/kquant_decode.h"
 #include "quant/blocks.h"
+#include "quant/interleave.h"
 
 enum { LANES = 8 };
 
@@ -138,21 +139,43 @@ float umi_dot_q5_K_lanes8(int k, const void *vw, const void *va) {
 
 /* Mirrors ggml_vec_dot_q6_K_q8_K (AVX2): quants are taken as 0..63 and the
  * -32 offset is subtracted per lane as 32 * (sc*bsums of 16-groups 2l and
- * 2l+1), which are not the groups of the lane's own elements. */
+ * 2l+1), which are not the groups of the lane's own elements. One block's
+ * lanes into acc, for the row dot and for the X16_Q6_K tile. */
+static void block_q6_K(const umi_block_q6_K *w, const umi_block_q8_K *a, float acc[LANES]) {
+    kq_unpacked u;
+    kq_unpack_q6_K(w, &u);
+    int32_t s[LANES];
+    lane_sums(&u, a->qs, s);
+    for (int l = 0; l < LANES; l++)
+        s[l] -= 32 * (a->bsums[2 * l] * u.sc[2 * l] + a->bsums[2 * l + 1] * u.sc[2 * l + 1]);
+    lanes_fma(acc, a->d * half(w->d), s);
+}
+
 float umi_dot_q6_K_lanes8(int k, const void *vw, const void *va) {
     const umi_block_q6_K *w = vw;
     const umi_block_q8_K *a = va;
     float acc[LANES] = {0};
-    kq_unpacked u;
-    for (int b = 0; b < k / UMI_QK_K; b++) {
-        kq_unpack_q6_K(&w[b], &u);
-        int32_t s[LANES];
-        lane_sums(&u, a[b].qs, s);
-        for (int l = 0; l < LANES; l++)
-            s[l] -= 32 * (a[b].bsums[2 * l] * u.sc[2 * l] + a[b].bsums[2 * l + 1] * u.sc[2 * l + 1]);
-        lanes_fma(acc, a[b].d * half(w[b].d), s);
-    }
+    for (int b = 0; b < k / UMI_QK_K; b++) block_q6_K(&w[b], &a[b], acc);
     return reduce8(acc);
+}
+
+/* The same on an X16_Q6_K group: each row's blocks read back one by one. */
+void umi_tile_q6_K_x16(int k, const void *group, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                       size_t ys) {
+    (void)ws;
+    const int nb = k / UMI_QK_K;
+    for (int j = 0; j < rn; j++) {
+        const umi_block_q8_K *a = (const umi_block_q8_K *)(const void *)((const char *)x + j * xs);
+        for (int r = 0; r < rm; r++) {
+            float acc[LANES] = {0};
+            for (int b = 0; b < nb; b++) {
+                umi_block_q6_K w;
+                umi_x16_q6_K_get_block(group, nb, r, b, &w);
+                block_q6_K(&w, &a[b], acc);
+            }
+            y[j * ys + r] = reduce8(acc);
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- IQ4_XS */

@@ -9,6 +9,9 @@
 
 enum { BLOCK = 18, QS = 16, D_BYTES = 2, CHUNK = 4 };
 enum { K4_BLOCK = sizeof(umi_block_q4_K), K4_CHUNKS = K4_BLOCK / CHUNK, K4_GROUP_BLOCK = UMI_X16_ROWS * K4_BLOCK };
+/* Q6_K: the 208 bytes before d in chunks, the d's after all of them. */
+enum { K6_BLOCK = sizeof(umi_block_q6_K), K6_CHUNKS = (K6_BLOCK - D_BYTES) / CHUNK,
+       K6_GROUP_BLOCK = UMI_X16_ROWS * K6_CHUNKS * CHUNK };
 
 int umi_x16_supported(uint32_t type) {
     return type == UMI_TYPE_Q4_0 || type == UMI_TYPE_IQ4_NL;
@@ -53,11 +56,48 @@ void umi_x16_q4_K_get_block(const void *group, int r, int64_t b, void *block) {
     for (int c = 0; c < K4_CHUNKS; c++) memcpy((uint8_t *)block + c * CHUNK, in + c * UMI_X16_ROWS * CHUNK, CHUNK);
 }
 
+int umi_x16_q6_K_dword(int c) {
+    if (c < 4) return 48 + c; /* scales */
+    const int q = (c - 4) / 12, i = (c - 4) % 12, j = q / 2, h = q % 2;
+    return i < 4 ? 16 * h + 4 * j + i : i < 8 ? 32 + 8 * h + 4 * j + (i - 4) : 16 * h + 8 + 4 * j + (i - 8);
+}
+
+/* Where block b of row r of an X16_Q6_K group keeps its first chunk and its d. */
+static size_t q6_K_chunks_at(int r, int64_t b) {
+    return (size_t)b * K6_GROUP_BLOCK + (size_t)r * CHUNK;
+}
+
+static size_t q6_K_d_at(int64_t nb, int r, int64_t b) {
+    return (size_t)nb * K6_GROUP_BLOCK + ((size_t)b * UMI_X16_ROWS + (size_t)r) * D_BYTES;
+}
+
+void umi_x16_q6_K_pack_group(void *dst, const void *vsrc, int64_t nb) {
+    for (int r = 0; r < UMI_X16_ROWS; r++)
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *blk = (const uint8_t *)vsrc + ((size_t)r * nb + b) * K6_BLOCK;
+            uint8_t *out = (uint8_t *)dst + q6_K_chunks_at(r, b);
+            for (int c = 0; c < K6_CHUNKS; c++)
+                memcpy(out + c * UMI_X16_ROWS * CHUNK, blk + umi_x16_q6_K_dword(c) * CHUNK, CHUNK);
+            memcpy((uint8_t *)dst + q6_K_d_at(nb, r, b), blk + K6_BLOCK - D_BYTES, D_BYTES);
+        }
+}
+
+void umi_x16_q6_K_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
+    const uint8_t *in = (const uint8_t *)group + q6_K_chunks_at(r, b);
+    for (int c = 0; c < K6_CHUNKS; c++)
+        memcpy((uint8_t *)block + umi_x16_q6_K_dword(c) * CHUNK, in + c * UMI_X16_ROWS * CHUNK, CHUNK);
+    memcpy((uint8_t *)block + K6_BLOCK - D_BYTES, (const uint8_t *)group + q6_K_d_at(nb, r, b), D_BYTES);
+}
+
 int umi_layout_for_type(uint32_t type) {
-    return umi_x16_supported(type) ? UMI_LAYOUT_X16 : type == UMI_TYPE_Q4_K ? UMI_LAYOUT_X16_Q4_K : UMI_LAYOUT_GGUF;
+    return umi_x16_supported(type)      ? UMI_LAYOUT_X16
+           : type == UMI_TYPE_Q4_K ? UMI_LAYOUT_X16_Q4_K
+           : type == UMI_TYPE_Q6_K ? UMI_LAYOUT_X16_Q6_K
+                                   : UMI_LAYOUT_GGUF;
 }
 
 void umi_layout_pack_group(int layout, void *dst, const void *src, int64_t k) {
     if (layout == UMI_LAYOUT_X16) umi_x16_pack_group(dst, src, k / 32);
     else if (layout == UMI_LAYOUT_X16_Q4_K) umi_x16_q4_K_pack_group(dst, src, k / UMI_QK_K);
+    else if (layout == UMI_LAYOUT_X16_Q6_K) umi_x16_q6_K_pack_group(dst, src, k / UMI_QK_K);
 }

@@ -26,7 +26,28 @@
  *
  * so chunk 0 holds every row's (d, dmin), chunks 1-3 their scale words and
  * chunks 4-35 their quants, each row in one 32-bit lane: one plain 64-byte
- * load per 4 bytes of 16 rows, and the whole group one sequential stream. */
+ * load per 4 bytes of 16 rows, and the whole group one sequential stream.
+ *
+ * X16_Q6_K (Q6_K, 210-byte super-blocks: ql[128], qh[64], 16 int8 scales,
+ * fp16 d; quant/blocks.h): 16 rows per group in the rows' own bytes, the
+ * first 208 bytes of each block in 52 chunks of 4 bytes per row as in
+ * X16_Q4_K, but in the order the kernel uses them, and the d's apart:
+ *
+ *   nb x 3328 bytes  super-block b at 3328 b: 52 chunks of 64 bytes; in
+ *                    chunk c, bytes 4p..4p+3 are dword umi_x16_q6_K_dword(c)
+ *                    of row p's block b: first the scales (dwords 48-51),
+ *                    then for q = 0..3 (quarter j = q / 2 of each 32-byte
+ *                    run, half h = q % 2) 12 chunks: ql dwords 16h + 4j ..
+ *                    +3, qh dwords 32 + 8h + 4j .. +3, ql dwords 16h + 8 +
+ *                    4j .. +3
+ *   nb x 32 bytes    d of rows 0..15 of block b at nb * 3328 + 32 b
+ *
+ * Each 12-chunk run holds all 6 bits of elements 32G + 4L .. +3 for G in
+ * half h and L in 4j .. 4j+3 (the lanes8 lanes the kernel computes
+ * together), so a group is read front to back, which the hardware
+ * prefetcher follows (the file order, ql then qh, read lane by lane ran at
+ * a third of the bandwidth). The d's go last so that every chunk is 64-byte
+ * aligned whenever the group is. */
 #ifndef UMI_QUANT_INTERLEAVE_H
 #define UMI_QUANT_INTERLEAVE_H
 
@@ -37,6 +58,7 @@ enum umi_layout {
     UMI_LAYOUT_GGUF = 0, /* rows as the file stores them */
     UMI_LAYOUT_X16 = 1,  /* 16-row groups, above */
     UMI_LAYOUT_X16_Q4_K = 2, /* 16-row groups of Q4_K super-blocks, above */
+    UMI_LAYOUT_X16_Q6_K = 3, /* 16-row groups of Q6_K super-blocks, above */
 };
 
 enum { UMI_X16_ROWS = 16 };
@@ -56,6 +78,12 @@ void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *bl
  * bytes), block b of row r as its 144 file bytes. */
 void umi_x16_q4_K_pack_group(void *dst, const void *src, int64_t nb);
 void umi_x16_q4_K_get_block(const void *group, int r, int64_t b, void *block);
+
+/* The same two for X16_Q6_K: rows of nb * 210 bytes, blocks of 210; and
+ * which dword of the file's block chunk c (0..51) of a super-block holds. */
+int umi_x16_q6_K_dword(int c);
+void umi_x16_q6_K_pack_group(void *dst, const void *src, int64_t nb);
+void umi_x16_q6_K_get_block(const void *group, int64_t nb, int r, int64_t b, void *block);
 
 /* The layout an interleaved weight of this type takes (UMI_LAYOUT_GGUF: it
  * has none), and one group of it packed from 16 rows of k elements (the

@@ -68,11 +68,11 @@ if [ "$a" = "$b" ]; then ok "seeded sampling is reproducible"; else bad "seeded 
 # --no-mmap reads the file and gives the same result.
 got=$("$umi" run --no-mmap -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids 2>/dev/null)
 if [ "$got" = "$want" ]; then ok "--no-mmap"; else bad "--no-mmap" "$got"; fi
-# Repacked weights (Q4_0, IQ4_NL and Q4_K, interleaved at load where the CPU
-# has the kernel) give the bits of the file's layout: mapped, read, off, and
+# Repacked weights (Q4_0, IQ4_NL, Q4_K and Q6_K, interleaved at load where
+# the CPU has the kernel) give the bits of the file's layout: mapped, read, off, and
 # through the AVX2 tiles (UMI_CPU=avx2; on CPUs without AVX2 the same path
 # as off).
-for q in q4_0 iq4_nl q4_k_m; do
+for q in q4_0 iq4_nl q4_k_m q6_k; do
     m="$shared/models/rnd-llama-$q.gguf"
     a=$("$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids 2>/dev/null)
     b=$("$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids --no-repack 2>/dev/null)

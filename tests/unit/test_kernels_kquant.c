@@ -11,9 +11,10 @@
  *   4. Whole products through the plans, pinned bit for bit to the reference
  *      engine's ggml mul_mat (x86 AVX-512 build, one thread, repacked
  *      buffers where it repacks; inputs from the generator below).
- *   5. The X16_Q4_K layout (quant/interleave.h): every block reads back as
- *      packed, and the layout's scalar tiles give the bits of the gemv and
- *      gemm dots on the rows before packing.
+ *   5. The X16_Q4_K and X16_Q6_K layouts (quant/interleave.h): every block
+ *      reads back as packed, and the layouts' scalar tiles give the bits of
+ *      the gemv and gemm dots (Q4_K) and the lanes8 dot (Q6_K) on the rows
+ *      before packing.
  *
  * Usage: test_kernels_kquant <source_dir> <shared_dir> (both unused).
  */
@@ -330,31 +331,45 @@ static void test_pinned_products(void) {
     }
 }
 
-/* ---------------------------------------------------------------- 5. X16_Q4_K layout */
+/* ---------------------------------------------------------------- 5. X16_Q4_K and X16_Q6_K layouts */
 
-static void test_x16_q4_K(void) {
+/* Block b of row r of a group of nb blocks per row, back in its file form. */
+static void layout_get_block(uint32_t type, const void *g, int nb, int r, int b, void *blk) {
+    if (type == UMI_TYPE_Q6_K) umi_x16_q6_K_get_block(g, nb, r, b, blk);
+    else umi_x16_q4_K_get_block(g, r, b, blk);
+}
+
+static void test_x16_kquant(void) {
     static const struct {
+        const char *name;
+        uint32_t type;
+        int layout;
         umi_dot_fn dot;
         umi_tile_fn tile;
         bool x4;
-    } CASES[] = {{umi_dot_q4_K_gemv, umi_tile_q4_K_x16_gemv, false}, {umi_dot_q4_K_gemm, umi_tile_q4_K_x16_gemm, true}};
+    } CASES[] = {{"X16_Q4_K gemv", UMI_TYPE_Q4_K, UMI_LAYOUT_X16_Q4_K, umi_dot_q4_K_gemv, umi_tile_q4_K_x16_gemv, false},
+                 {"X16_Q4_K gemm", UMI_TYPE_Q4_K, UMI_LAYOUT_X16_Q4_K, umi_dot_q4_K_gemm, umi_tile_q4_K_x16_gemm, true},
+                 {"X16_Q6_K lanes8", UMI_TYPE_Q6_K, UMI_LAYOUT_X16_Q6_K, umi_dot_q6_K_lanes8, umi_tile_q6_K_x16, false},
+                 {"X16_Q6_K lanes8 (x4 acts)", UMI_TYPE_Q6_K, UMI_LAYOUT_X16_Q6_K, umi_dot_q6_K_lanes8,
+                  umi_tile_q6_K_x16, true}};
     enum { ROWS = UMI_X16_ROWS, TOKS = 3 };
-    const size_t bs = sizeof(umi_block_q4_K);
-    for (int k = UMI_QK_K; k <= 5 * UMI_QK_K; k += 2 * UMI_QK_K) {
-        const size_t row = umi_type_row_size(UMI_TYPE_Q4_K, k), a_row = umi_type_row_size(UMI_TYPE_Q8_K, k);
-        uint8_t *w = random_weights(UMI_TYPE_Q4_K, k, ROWS), *g = xmalloc(ROWS * row), blk[sizeof(umi_block_q4_K)];
-        umi_layout_pack_group(umi_layout_for_type(UMI_TYPE_Q4_K), g, w, k);
-        int bad_bytes = 0;
-        for (int r = 0; r < ROWS; r++)
-            for (int b = 0; b < k / UMI_QK_K; b++) {
-                umi_x16_q4_K_get_block(g, r, b, blk);
-                bad_bytes += memcmp(blk, w + r * row + b * bs, bs) != 0;
-            }
-        check(bad_bytes == 0 && umi_layout_for_type(UMI_TYPE_Q4_K) == UMI_LAYOUT_X16_Q4_K,
-              "X16_Q4_K k %d: every block reads back as packed (%d differ)", k, bad_bytes);
-        float *x = xmalloc(sizeof(float) * (size_t)k), y[TOKS * ROWS];
-        uint8_t *a = xmalloc(TOKS * a_row);
-        for (size_t ci = 0; ci < sizeof CASES / sizeof *CASES; ci++) {
+    for (size_t ci = 0; ci < sizeof CASES / sizeof *CASES; ci++)
+        for (int k = UMI_QK_K; k <= 5 * UMI_QK_K; k += 2 * UMI_QK_K) {
+            const uint32_t type = CASES[ci].type;
+            const size_t bs = umi_type_traits_get(type)->type_size;
+            const size_t row = umi_type_row_size(type, k), a_row = umi_type_row_size(UMI_TYPE_Q8_K, k);
+            uint8_t *w = random_weights(type, k, ROWS), *g = xmalloc(ROWS * row), blk[sizeof(umi_block_q6_K)];
+            umi_layout_pack_group(umi_layout_for_type(type), g, w, k);
+            int bad_bytes = 0;
+            for (int r = 0; r < ROWS; r++)
+                for (int b = 0; b < k / UMI_QK_K; b++) {
+                    layout_get_block(type, g, k / UMI_QK_K, r, b, blk);
+                    bad_bytes += memcmp(blk, w + r * row + b * bs, bs) != 0;
+                }
+            check(bad_bytes == 0 && umi_layout_for_type(type) == CASES[ci].layout,
+                  "%s k %d: every block reads back as packed (%d differ)", CASES[ci].name, k, bad_bytes);
+            float *x = xmalloc(sizeof(float) * (size_t)k), y[TOKS * ROWS];
+            uint8_t *a = xmalloc(TOKS * a_row);
             for (int j = 0; j < TOKS; j++) {
                 for (int e = 0; e < k; e++) x[e] = rng_signed();
                 if (CASES[ci].x4) umi_quant_from_float_q8_K_x4(x, a + j * a_row, k);
@@ -367,16 +382,14 @@ static void test_x16_q4_K(void) {
                     const float want = CASES[ci].dot(k, w + r * row, a + j * a_row);
                     bad += umi_fp32_to_bits(want) != umi_fp32_to_bits(y[j * ROWS + r]);
                 }
-            check(bad == 0, "X16_Q4_K scalar %s tile, k %d: the dot's bits (%d differ)", ci ? "gemm" : "gemv", k,
-                  bad);
+            check(bad == 0, "%s scalar tile, k %d: the dot's bits (%d differ)", CASES[ci].name, k, bad);
+            free(w), free(g), free(x), free(a);
         }
-        free(w), free(g), free(x), free(a);
-    }
 }
 
 int main(int argc, char **argv) {
     (void)argc, (void)argv;
-    test_x16_q4_K();
+    test_x16_kquant();
     test_plans();
     test_orders_vs_traits();
     test_quantizer_x4();

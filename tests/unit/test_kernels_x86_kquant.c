@@ -10,7 +10,8 @@
  *   3. Extreme inputs: all-maximum codes and activations of +-127 (the
  *      16-bit pair sums closest to saturation), all-zero blocks.
  *   4. The tiles on the X16_Q4_K layout (quant/interleave.h), gemv and gemm
- *      orders: the bits of the layout's scalar tiles for every row count
+ *      orders, and on the X16_Q6_K layout, lanes8 order: the bits of the
+ *      layouts' scalar tiles for every row count
  *      and 1 .. 11 tokens (whole and partial groups of 4 in registers), and
  *      no writes outside; and where the loader chooses that layout.
  *
@@ -201,42 +202,61 @@ static void test_tiles(int level) {
     }
 }
 
-/* ---------------------------------------------------------------- 4. X16_Q4_K tiles */
+/* ---------------------------------------------------------------- 4. X16_Q4_K and X16_Q6_K tiles */
+
+static void pack_q4_K(void *g, const void *w, int64_t nb) {
+    umi_x16_q4_K_pack_group(g, w, nb);
+}
+
+static void pack_q6_K(void *g, const void *w, int64_t nb) {
+    umi_x16_q6_K_pack_group(g, w, nb);
+}
 
 static void test_layout_tiles(int level) {
     static const struct {
         const char *name;
+        uint32_t type;
+        int layout;
         umi_tile_fn oracle;
         umi_dot_fn dot;
-    } CASES[] = {{"gemv", umi_tile_q4_K_x16_gemv, umi_dot_q4_K_gemv},
-                 {"gemm", umi_tile_q4_K_x16_gemm, umi_dot_q4_K_gemm}};
+        void (*pack)(void *g, const void *w, int64_t nb);
+    } CASES[] = {{"X16_Q4_K gemv", UMI_TYPE_Q4_K, UMI_LAYOUT_X16_Q4_K, umi_tile_q4_K_x16_gemv, umi_dot_q4_K_gemv,
+                  pack_q4_K},
+                 {"X16_Q4_K gemm", UMI_TYPE_Q4_K, UMI_LAYOUT_X16_Q4_K, umi_tile_q4_K_x16_gemm, umi_dot_q4_K_gemm,
+                  pack_q4_K},
+                 {"X16_Q6_K lanes8", UMI_TYPE_Q6_K, UMI_LAYOUT_X16_Q6_K, umi_tile_q6_K_x16, umi_dot_q6_K_lanes8,
+                  pack_q6_K}};
     enum { ROWS = UMI_X16_ROWS, TOKS = 11, YS = ROWS + 1 };
     for (size_t ci = 0; ci < sizeof CASES / sizeof *CASES; ci++) {
+        const uint32_t type = CASES[ci].type;
+        const int layout = CASES[ci].layout;
         int tm = 0, tn = 0;
-        const umi_tile_fn tile = umi_kernels_layout_tile_kquant(CASES[ci].oracle, level, &tm, &tn);
+        const umi_tile_fn tile = umi_kernels_layout_tile(type, layout, umi_kernels_simd_twin_kquant(CASES[ci].dot, level),
+                                                         level, &tm, &tn);
         const char *lv = umi_cpu_level_name((umi_cpu_level)level);
-        if (!tile) continue; /* only where the CPU has one (AVX-512 VNNI) */
-        check(tm == ROWS && tn >= TOKS && tn % 4 == 0, "X16_Q4_K %s tile %dx%d", CASES[ci].name, tm, tn);
-        check(umi_kernels_layout_tile(UMI_TYPE_Q4_K, UMI_LAYOUT_X16_Q4_K,
-                                      umi_kernels_simd_twin_kquant(CASES[ci].dot, level), level, &tm, &tn) == tile,
-              "X16_Q4_K: the %s dot's twin finds the %s tile", CASES[ci].name, CASES[ci].name);
-        check(umi_kernels_layout(UMI_TYPE_Q4_K, 2048, 64, level) == UMI_LAYOUT_X16_Q4_K &&
-                  umi_kernels_layout(UMI_TYPE_Q4_K, 2048, 72, level) == UMI_LAYOUT_GGUF &&
-                  umi_kernels_layout(UMI_TYPE_Q4_K, 2048 + 32, 64, level) == UMI_LAYOUT_GGUF,
-              "Q4_K: X16_Q4_K chosen for whole groups of rows and super-blocks only");
+        if (!tile) { /* only where the CPU has one (AVX-512 VNNI) */
+            check(level != UMI_CPU_AVX512 || !umi_cpu_features_get()->avx512vnni, "%s: a tile at %s", CASES[ci].name, lv);
+            continue;
+        }
+        check(tm == ROWS && tn >= TOKS && tn % 4 == 0, "%s tile %dx%d", CASES[ci].name, tm, tn);
+        check(umi_kernels_layout_tile(type, layout, CASES[ci].dot, level, &tm, &tn) == tile,
+              "%s: the scalar dot and its twin find the same tile", CASES[ci].name);
+        check(umi_kernels_layout(type, 2048, 64, level) == layout && umi_kernels_layout(type, 2048, 72, level) == UMI_LAYOUT_GGUF &&
+                  umi_kernels_layout(type, 2048 + 32, 64, level) == UMI_LAYOUT_GGUF,
+              "%s: chosen for whole groups of rows and super-blocks only", CASES[ci].name);
         int bad = 0, outside = 0, shapes = 0;
         static const int KS[] = {256, 768, 2048};
         for (size_t ki = 0; ki < sizeof KS / sizeof *KS; ki++) {
             const int k = KS[ki];
-            const size_t row = umi_type_row_size(UMI_TYPE_Q4_K, k), a_row = umi_type_row_size(UMI_TYPE_Q8_K, k);
+            const size_t row = umi_type_row_size(type, k), a_row = umi_type_row_size(UMI_TYPE_Q8_K, k);
             uint8_t *w = xmalloc(ROWS * row), *g = xmalloc(ROWS * row), *a = xmalloc(TOKS * a_row);
             float *x = xmalloc(sizeof(float) * (size_t)k);
-            for (int r = 0; r < ROWS; r++) fill_weights(UMI_TYPE_Q4_K, w + r * row, row, r == 3);
+            for (int r = 0; r < ROWS; r++) fill_weights(type, w + r * row, row, r == 3);
             for (int t = 0; t < TOKS; t++) {
                 fill_acts(x, k, t == 2);
                 quantize(x, a + t * a_row, k, 1, t % 2);
             }
-            umi_x16_q4_K_pack_group(g, w, k / UMI_QK_K);
+            CASES[ci].pack(g, w, k / UMI_QK_K);
             float want[TOKS * ROWS], got[(TOKS + 1) * YS];
             CASES[ci].oracle(k, g, row, ROWS, a, a_row, TOKS, want, ROWS);
             for (int rm = 1; rm <= ROWS; rm += rm < 4 ? 1 : 4)
@@ -253,7 +273,7 @@ static void test_layout_tiles(int level) {
             free(w), free(g), free(a), free(x);
         }
         check(bad == 0 && outside == 0,
-              "X16_Q4_K %s tile (%s): the scalar tile's bits on %d shapes, %d wrong, %d writes outside",
+              "%s tile (%s): the scalar tile's bits on %d shapes, %d wrong, %d writes outside",
               CASES[ci].name, lv, shapes, bad, outside);
     }
 }
