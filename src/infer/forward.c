@@ -12,6 +12,7 @@
 
 #include "infer/infer.h"
 #include "infer/kvquant.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 
 static const float *f32_data(const umi_tensor *t) { return t ? (const float *)t->data : NULL; }
@@ -43,8 +44,14 @@ static void embed(umi_context *ctx, const umi_token *tokens, int n) {
     const int64_t dim = e->ne[0];
     const size_t row = umi_type_row_size(e->type, dim);
     const umi_type_traits *tt = umi_type_traits_get(e->type);
-    for (int i = 0; i < n; i++)
-        tt->to_float((const char *)e->data + (size_t)tokens[i] * row, ctx->x + (size_t)i * dim, dim);
+    for (int i = 0; i < n; i++) {
+        const void *r = (const char *)e->data + (size_t)tokens[i] * row;
+        if (e->layout != UMI_LAYOUT_GGUF) { /* a tied output, repacked: the row back in the file's form */
+            umi_layout_get_row(e->layout, e->data, row, dim, tokens[i], ctx->xb2); /* n_embd floats: room for any row */
+            r = ctx->xb2;
+        }
+        tt->to_float(r, ctx->x + (size_t)i * dim, dim);
+    }
 }
 
 /* Project with an optional bias. */

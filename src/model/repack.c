@@ -11,10 +11,11 @@
  * file read into a buffer is rewritten in place, one 16-row group at a
  * time (a group takes exactly its rows' bytes).
  *
- * Only tensors read by nothing but the matrix product are repacked:
- * token_embd (row lookups) and a tied output that is token_embd stay as
- * they are, as do MLA's absorbed wk_b / wv_b (read row by row) and expert
- * stacks. */
+ * Only tensors read by the matrix product are repacked: an untied
+ * token_embd (row lookups only, mapped so that only the rows used become
+ * resident) stays as it is, as do MLA's absorbed wk_b / wv_b (read row by
+ * row) and expert stacks; a tied one (the output matrix too) is repacked,
+ * and the forward pass de-interleaves the rows it looks up. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,7 @@ static int collect(umi_model *m, int level, umi_tensor **list, int cap) {
     for (uint32_t il = 0; il <= m->hp.n_layer; il++) {
         int nc = 0;
         if (il < m->hp.n_layer) nc = matmul_weights(m, &m->layers[il], cand);
-        else if (m->output && m->output != m->tok_embd) cand[nc++] = m->output;
+        else if (m->output) cand[nc++] = m->output; /* tied too: embed() looks rows up in any layout */
         for (int i = 0; i < nc; i++) {
             umi_tensor *t = &m->tensors[cand[i] - m->tensors]; /* bound pointers point into m->tensors */
             bool seen = false;

@@ -101,3 +101,19 @@ void umi_layout_pack_group(int layout, void *dst, const void *src, int64_t k) {
     else if (layout == UMI_LAYOUT_X16_Q4_K) umi_x16_q4_K_pack_group(dst, src, k / UMI_QK_K);
     else if (layout == UMI_LAYOUT_X16_Q6_K) umi_x16_q6_K_pack_group(dst, src, k / UMI_QK_K);
 }
+
+void umi_layout_get_row(int layout, const void *data, size_t row_bytes, int64_t k, int64_t r, void *out) {
+    const uint8_t *group = (const uint8_t *)data + (size_t)(r / UMI_X16_ROWS) * UMI_X16_ROWS * row_bytes;
+    const int rr = (int)(r % UMI_X16_ROWS);
+    uint8_t *o = out;
+    if (layout == UMI_LAYOUT_X16) {
+        for (int64_t b = 0; b < k / 32; b++) umi_x16_get_block(group, k / 32, rr, b, o + b * BLOCK);
+    } else if (layout == UMI_LAYOUT_X16_Q4_K) {
+        for (int64_t b = 0; b < k / UMI_QK_K; b++) umi_x16_q4_K_get_block(group, rr, b, o + b * K4_BLOCK);
+    } else if (layout == UMI_LAYOUT_X16_Q6_K) {
+        for (int64_t b = 0; b < k / UMI_QK_K; b++)
+            umi_x16_q6_K_get_block(group, k / UMI_QK_K, rr, b, o + b * sizeof(umi_block_q6_K));
+    } else {
+        memcpy(o, (const uint8_t *)data + (size_t)r * row_bytes, row_bytes);
+    }
+}

@@ -91,4 +91,9 @@ void umi_x16_q6_K_get_block(const void *group, int64_t nb, int r, int64_t b, voi
 int umi_layout_for_type(uint32_t type);
 void umi_layout_pack_group(int layout, void *dst, const void *src, int64_t k);
 
+/* Row r of a tensor of rows of k elements (row_bytes each in the file's
+ * form) stored in `layout`, back in the file's form at out (row_bytes):
+ * how a repacked tied embedding is looked up. */
+void umi_layout_get_row(int layout, const void *data, size_t row_bytes, int64_t k, int64_t r, void *out);
+
 #endif

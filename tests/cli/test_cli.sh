@@ -72,8 +72,11 @@ if [ "$got" = "$want" ]; then ok "--no-mmap"; else bad "--no-mmap" "$got"; fi
 # the CPU has the kernel) give the bits of the file's layout: mapped, read, off, and
 # through the AVX2 tiles (UMI_CPU=avx2; on CPUs without AVX2 the same path
 # as off).
-for q in q4_0 iq4_nl q4_k_m q6_k; do
+for q in q4_0 iq4_nl q4_k_m q6_k gemma2-tied; do
     m="$shared/models/rnd-llama-$q.gguf"
+    # tied embeddings: the Q6_K token_embd is also the output matrix, repacked,
+    # and the embedding lookup reads its rows back out of the interleaved groups
+    [ "$q" = gemma2-tied ] && m="$src/tests/models/rnd-gemma2-q4_0-tied.gguf"
     a=$("$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids 2>/dev/null)
     b=$("$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids --no-repack 2>/dev/null)
     c=$("$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids --no-mmap 2>/dev/null)
