@@ -25,9 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/expf.h"
+#include "core/cpu.h"
 #include "infer/infer.h"
 #include "infer/memory.h"
+#include "kernels/expf_rows.h"
 #include "kernels/kernels.h"
 #include "quant/quant.h"
 
@@ -77,12 +78,8 @@ umi_status umi_moe_scratch_init(umi_moe_scratch *s, const umi_hparams *hp, uint3
 static void softmax_row(float *x, int n) {
     float max = -INFINITY;
     for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
-    double sum = 0.0;
-    int i = 0;
-    for (; i + UMI_LANES <= n; i += UMI_LANES) {
-        for (int l = 0; l < UMI_LANES; l++) x[i + l] = umi_expf_poly(x[i + l] - max);
-        sum += (double)umi_reduce16(x + i);
-    }
+    int i = n - n % UMI_LANES;
+    double sum = umi_kernels_expf_rows(umi_cpu_level_get()).exp_sum(x, i, max);
     for (; i < n; i++) {
         x[i] = expf(x[i] - max);
         sum += (double)x[i];
