@@ -105,8 +105,10 @@ static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
             M[a] = m_new;
             const double sum = ex.exp_sum(pa, KV_TILE, M[a]);
             S[a] = (float)((double)S[a] + sum);
-            att.accum(vc, voff, n_tile, pa, hd_v, oa);
         }
+        /* every query's rescale before any accumulation: each output still
+         * takes its own steps in order, and the queries share V loads */
+        att.accum(vc, voff, n_tile, p[0], KV_TILE, nq, hd_v, out);
     }
     for (int a = 0; a < nq; a++) {
         const float inv = S[a] == 0.0f ? 0.0f : 1.0f / S[a];

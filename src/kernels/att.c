@@ -25,12 +25,14 @@ void umi_att_scores_f16(const uint16_t *kc, const int32_t *off, int n, const flo
         }
 }
 
-void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
-    for (int d = 0; d < hd; d++) {
-        float a = out[d];
-        for (int i = 0; i < n; i++) a = fmaf(umi_fp16_to_fp32(vc[off[i] + d]), p[i], a);
-        out[d] = a;
-    }
+void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *p, int p_stride, int nq, int hd,
+                       float *out) {
+    for (int q = 0; q < nq; q++)
+        for (int d = 0; d < hd; d++) {
+            float a = out[(size_t)q * hd + d];
+            for (int i = 0; i < n; i++) a = fmaf(umi_fp16_to_fp32(vc[off[i] + d]), p[(size_t)q * p_stride + i], a);
+            out[(size_t)q * hd + d] = a;
+        }
 }
 
 #if defined(__x86_64__)
@@ -86,26 +88,46 @@ AVX512 static void scores_512(const uint16_t *kc, const int32_t *off, int n, con
     }
 }
 
-/* Output elements 16 at a time, up to 8 vectors held in registers across
- * the tile's positions; a partial last vector is masked. */
-AVX512 static void accum_512(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
-    enum { NV = 8 };
+/* Output elements 16 at a time for up to 4 queries: each V row is widened
+ * once for all of them, and their chains (NV vectors each, at most 16 in
+ * registers) run side by side, so the fused multiply-adds of one position
+ * do not wait for the previous position's. A partial last vector is masked. */
+AVX512 static inline __attribute__((always_inline)) void accum_512_nq(const uint16_t *vc, const int32_t *off, int n,
+                                                                       const float *p, int p_stride, const int nq,
+                                                                       int hd, float *out) {
+    enum { NV = 4 };
     for (int d0 = 0; d0 < hd; d0 += 16 * NV) {
         const int nd = hd - d0 < 16 * NV ? hd - d0 : 16 * NV;
         const int nv = (nd + 15) / 16;
         const __mmask16 last = (__mmask16)(nd % 16 ? (1u << (nd % 16)) - 1 : 0xffff);
-        __m512 acc[NV];
-        for (int v = 0; v < nv; v++)
-            acc[v] = _mm512_maskz_loadu_ps(v == nv - 1 ? last : 0xffff, out + d0 + 16 * v);
+        __m512 acc[4][NV];
+        for (int a = 0; a < nq; a++)
+            for (int v = 0; v < nv; v++)
+                acc[a][v] = _mm512_maskz_loadu_ps(v == nv - 1 ? last : 0xffff, out + (size_t)a * hd + d0 + 16 * v);
         for (int i = 0; i < n; i++) {
             const uint16_t *vr = vc + off[i] + d0;
-            const __m512 pv = _mm512_set1_ps(p[i]);
-            for (int v = 0; v < nv; v++) {
-                const __m256i h = _mm256_maskz_loadu_epi16(v == nv - 1 ? last : 0xffff, vr + 16 * v);
-                acc[v] = _mm512_fmadd_ps(_mm512_cvtph_ps(h), pv, acc[v]);
+            __m512 vv[NV];
+            for (int v = 0; v < nv; v++)
+                vv[v] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(v == nv - 1 ? last : 0xffff, vr + 16 * v));
+            for (int a = 0; a < nq; a++) {
+                const __m512 pv = _mm512_set1_ps(p[(size_t)a * p_stride + i]);
+                for (int v = 0; v < nv; v++) acc[a][v] = _mm512_fmadd_ps(vv[v], pv, acc[a][v]);
             }
         }
-        for (int v = 0; v < nv; v++) _mm512_mask_storeu_ps(out + d0 + 16 * v, v == nv - 1 ? last : 0xffff, acc[v]);
+        for (int a = 0; a < nq; a++)
+            for (int v = 0; v < nv; v++)
+                _mm512_mask_storeu_ps(out + (size_t)a * hd + d0 + 16 * v, v == nv - 1 ? last : 0xffff, acc[a][v]);
+    }
+}
+
+AVX512 static void accum_512(const uint16_t *vc, const int32_t *off, int n, const float *p, int p_stride, int nq,
+                             int hd, float *out) {
+    for (int a = 0; a < nq;) { /* whole register sets of 4, 2 or 1 queries */
+        const float *pa = p + (size_t)a * p_stride;
+        float *oa = out + (size_t)a * hd;
+        if (nq - a >= 4) accum_512_nq(vc, off, n, pa, p_stride, 4, hd, oa), a += 4;
+        else if (nq - a >= 2) accum_512_nq(vc, off, n, pa, p_stride, 2, hd, oa), a += 2;
+        else accum_512_nq(vc, off, n, pa, p_stride, 1, hd, oa), a += 1;
     }
 }
 
@@ -141,7 +163,7 @@ AVX2 static void scores_avx2(const uint16_t *kc, const int32_t *off, int n, cons
     for (int a = 0; a < nq; a++) scores_avx2_one(kc, off, n, q + (size_t)a * hd, hd, s + (size_t)a * s_stride);
 }
 
-AVX2 static void accum_avx2(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
+AVX2 static void accum_avx2_one(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out) {
     enum { NV = 8 };
     const int hd8 = hd - hd % 8;
     for (int d0 = 0; d0 < hd8; d0 += 8 * NV) {
@@ -161,6 +183,11 @@ AVX2 static void accum_avx2(const uint16_t *vc, const int32_t *off, int n, const
         for (int i = 0; i < n; i++) a = fmaf(umi_fp16_to_fp32(vc[off[i] + d]), p[i], a);
         out[d] = a;
     }
+}
+
+AVX2 static void accum_avx2(const uint16_t *vc, const int32_t *off, int n, const float *p, int p_stride, int nq, int hd,
+                            float *out) {
+    for (int a = 0; a < nq; a++) accum_avx2_one(vc, off, n, p + (size_t)a * p_stride, hd, out + (size_t)a * hd);
 }
 
 umi_att_kernels umi_kernels_att(int cpu_level) {
