@@ -45,31 +45,57 @@ void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const floa
  * (as the low and high halves of a 32-bit lane), for NQ queries at once. */
 enum { MAX_NQ = 8 };
 
+/* Rows off[0 .. 16 nb) against nq queries: s[a * s_stride + i]. */
+AVX512 static inline __attribute__((always_inline)) void scores_512_rows(const uint16_t *kc, const int32_t *off,
+                                                                         const float *q, const int nq, const int nb,
+                                                                         int hd, float *s, int s_stride) {
+    __m512i idx[2];
+    __m512 acc[2][MAX_NQ];
+    _Pragma("GCC unroll 2")
+    for (int b = 0; b < nb; b++) {
+        idx[b] = _mm512_slli_epi32(_mm512_loadu_si512(off + 16 * b), 1); /* bytes */
+        _Pragma("GCC unroll 8")
+        for (int a = 0; a < nq; a++) acc[b][a] = _mm512_setzero_ps();
+    }
+    int d = 0;
+    for (; d + 2 <= hd; d += 2) {
+        _Pragma("GCC unroll 2")
+        for (int b = 0; b < nb; b++) {
+            const __m512i g = _mm512_i32gather_epi32(idx[b], (const void *)(kc + d), 1);
+            const __m512 lo = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+            const __m512 hi = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
+            _Pragma("GCC unroll 8")
+            for (int a = 0; a < nq; a++) {
+                acc[b][a] = _mm512_fmadd_ps(lo, _mm512_set1_ps(q[a * hd + d]), acc[b][a]);
+                acc[b][a] = _mm512_fmadd_ps(hi, _mm512_set1_ps(q[a * hd + d + 1]), acc[b][a]);
+            }
+        }
+    }
+    _Pragma("GCC unroll 2")
+    for (int b = 0; b < nb; b++) {
+        if (d < hd) { /* odd head size: the last element alone (a pair would read past the row) */
+            float v[16];
+            for (int l = 0; l < 16; l++) v[l] = umi_fp16_to_fp32(kc[off[16 * b + l] + d]);
+            const __m512 kv = _mm512_loadu_ps(v);
+            _Pragma("GCC unroll 8")
+            for (int a = 0; a < nq; a++) acc[b][a] = _mm512_fmadd_ps(kv, _mm512_set1_ps(q[a * hd + d]), acc[b][a]);
+        }
+        _Pragma("GCC unroll 8")
+        for (int a = 0; a < nq; a++) _mm512_storeu_ps(s + (size_t)a * s_stride + 16 * b, acc[b][a]);
+    }
+}
+
+/* nb blocks of 16 rows side by side, so that nb * nq chains (at most 8,
+ * constants at every call, kept in registers) hide the multiply-add latency. */
 AVX512 static inline __attribute__((always_inline)) void scores_512_nq(const uint16_t *kc, const int32_t *off,
                                                                        int n, const float *q, const int nq, int hd,
                                                                        float *s, int s_stride) {
+    const int nb = nq <= 4 ? 2 : 1;
     int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m512i idx = _mm512_slli_epi32(_mm512_loadu_si512(off + i), 1); /* bytes */
-        __m512 acc[MAX_NQ];
-        for (int a = 0; a < nq; a++) acc[a] = _mm512_setzero_ps();
-        int d = 0;
-        for (; d + 2 <= hd; d += 2) {
-            const __m512i g = _mm512_i32gather_epi32(idx, (const void *)(kc + d), 1);
-            const __m512 lo = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
-            const __m512 hi = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
-            for (int a = 0; a < nq; a++) {
-                acc[a] = _mm512_fmadd_ps(lo, _mm512_set1_ps(q[a * hd + d]), acc[a]);
-                acc[a] = _mm512_fmadd_ps(hi, _mm512_set1_ps(q[a * hd + d + 1]), acc[a]);
-            }
-        }
-        if (d < hd) { /* odd head size: the last element alone (a pair would read past the row) */
-            float v[16];
-            for (int l = 0; l < 16; l++) v[l] = umi_fp16_to_fp32(kc[off[i + l] + d]);
-            const __m512 kv = _mm512_loadu_ps(v);
-            for (int a = 0; a < nq; a++) acc[a] = _mm512_fmadd_ps(kv, _mm512_set1_ps(q[a * hd + d]), acc[a]);
-        }
-        for (int a = 0; a < nq; a++) _mm512_storeu_ps(s + (size_t)a * s_stride + i, acc[a]);
+    for (; i + 16 <= n;) {
+        const int nbi = i + 16 * nb <= n ? nb : 1;
+        if (nbi == 2) scores_512_rows(kc, off + i, q, nq, 2, hd, s + i, s_stride), i += 32;
+        else scores_512_rows(kc, off + i, q, nq, 1, hd, s + i, s_stride), i += 16;
     }
     if (i < n)
         for (int a = 0; a < nq; a++)
@@ -89,34 +115,55 @@ AVX512 static void scores_512(const uint16_t *kc, const int32_t *off, int n, con
 }
 
 /* Output elements 16 at a time for up to 4 queries: each V row is widened
- * once for all of them, and their chains (NV vectors each, at most 16 in
- * registers) run side by side, so the fused multiply-adds of one position
- * do not wait for the previous position's. A partial last vector is masked. */
+ * once for all of them, and their chains run side by side, so the fused
+ * multiply-adds of one position do not wait for the previous position's.
+ * nq and nv are constants at every call, so the nq x nv accumulators (at
+ * most 16) stay in registers; a partial last vector is masked. */
+AVX512 static inline __attribute__((always_inline)) void accum_512_block(const uint16_t *vc, const int32_t *off, int n,
+                                                                          const float *p, int p_stride, const int nq,
+                                                                          const int nv, __mmask16 last, int hd,
+                                                                          float *out) {
+    __m512 acc[4][4];
+    _Pragma("GCC unroll 4")
+    for (int a = 0; a < nq; a++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            acc[a][v] = _mm512_maskz_loadu_ps(v == nv - 1 ? last : 0xffff, out + (size_t)a * hd + 16 * v);
+    for (int i = 0; i < n; i++) {
+        const uint16_t *vr = vc + off[i];
+        __m512 vv[4];
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            vv[v] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(v == nv - 1 ? last : 0xffff, vr + 16 * v));
+        _Pragma("GCC unroll 4")
+        for (int a = 0; a < nq; a++) {
+            const __m512 pv = _mm512_set1_ps(p[(size_t)a * p_stride + i]);
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++) acc[a][v] = _mm512_fmadd_ps(vv[v], pv, acc[a][v]);
+        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int a = 0; a < nq; a++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            _mm512_mask_storeu_ps(out + (size_t)a * hd + 16 * v, v == nv - 1 ? last : 0xffff, acc[a][v]);
+}
+
+/* Output elements [d0, d0 + 64) (fewer at the end of the row) of nq queries. */
 AVX512 static inline __attribute__((always_inline)) void accum_512_nq(const uint16_t *vc, const int32_t *off, int n,
                                                                        const float *p, int p_stride, const int nq,
                                                                        int hd, float *out) {
-    enum { NV = 4 };
-    for (int d0 = 0; d0 < hd; d0 += 16 * NV) {
-        const int nd = hd - d0 < 16 * NV ? hd - d0 : 16 * NV;
-        const int nv = (nd + 15) / 16;
+    for (int d0 = 0; d0 < hd; d0 += 64) {
+        const int nd = hd - d0 < 64 ? hd - d0 : 64;
         const __mmask16 last = (__mmask16)(nd % 16 ? (1u << (nd % 16)) - 1 : 0xffff);
-        __m512 acc[4][NV];
-        for (int a = 0; a < nq; a++)
-            for (int v = 0; v < nv; v++)
-                acc[a][v] = _mm512_maskz_loadu_ps(v == nv - 1 ? last : 0xffff, out + (size_t)a * hd + d0 + 16 * v);
-        for (int i = 0; i < n; i++) {
-            const uint16_t *vr = vc + off[i] + d0;
-            __m512 vv[NV];
-            for (int v = 0; v < nv; v++)
-                vv[v] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(v == nv - 1 ? last : 0xffff, vr + 16 * v));
-            for (int a = 0; a < nq; a++) {
-                const __m512 pv = _mm512_set1_ps(p[(size_t)a * p_stride + i]);
-                for (int v = 0; v < nv; v++) acc[a][v] = _mm512_fmadd_ps(vv[v], pv, acc[a][v]);
-            }
+        const uint16_t *vd = vc + d0;
+        float *od = out + d0;
+        switch ((nd + 15) / 16) {
+        case 4: accum_512_block(vd, off, n, p, p_stride, nq, 4, last, hd, od); break;
+        case 3: accum_512_block(vd, off, n, p, p_stride, nq, 3, last, hd, od); break;
+        case 2: accum_512_block(vd, off, n, p, p_stride, nq, 2, last, hd, od); break;
+        default: accum_512_block(vd, off, n, p, p_stride, nq, 1, last, hd, od); break;
         }
-        for (int a = 0; a < nq; a++)
-            for (int v = 0; v < nv; v++)
-                _mm512_mask_storeu_ps(out + (size_t)a * hd + d0 + 16 * v, v == nv - 1 ? last : 0xffff, acc[a][v]);
     }
 }
 
