@@ -30,6 +30,7 @@
 #include "infer/memory.h"
 #include "kernels/expf_rows.h"
 #include "kernels/kernels.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 
 /* ---------------------------------------------------------------- scratch */
@@ -127,12 +128,35 @@ static void mask_groups(float *score, int n_expert, int n_groups, int n_used) {
             for (int e = 0; e < per; e++) score[g * per + e] = -INFINITY;
 }
 
+/* The router's logits for one token on the calling thread: its few rows
+ * cost less than a pool run. The plan, conversion and dot are umi_matmul's
+ * for one token (whose tiles give that dot's bits), so are the results. */
+static void router_one(umi_context *ctx, const umi_tensor *w, const float *x, float *y) {
+    const umi_type_traits *wt = umi_type_traits_get(w->type);
+    const int64_t k = w->ne[0], m = w->ne[1];
+    const size_t w_row = umi_type_row_size(w->type, k);
+    const umi_kernel_plan p = umi_kernels_plan(w->type, k, m, 1, 0);
+    const void *xq = x;
+    if (wt->vec_dot_type != UMI_TYPE_F32) {
+        const umi_act_fn act = p.act ? p.act : umi_type_traits_get(wt->vec_dot_type)->from_float;
+        act(x, ctx->moe.xq, k); /* free until the down product's inputs */
+        xq = ctx->moe.xq;
+    }
+    for (int64_t r = 0; r < m; r++) {
+        const void *wr = (const char *)w->data + r * w_row;
+        if (p.dot) y[r] = p.dot((int)k, wr, xq);
+        else wt->vec_dot((int)k, &y[r], wr, xq);
+    }
+}
+
 /* Router for n tokens: chosen experts and their weights into s->sel, s->w. */
 static void route(umi_context *ctx, const umi_layer *L, int n) {
     const umi_hparams *hp = &ctx->model->hp;
     umi_moe_scratch *s = &ctx->moe;
     const int X = (int)hp->n_expert, U = (int)hp->n_expert_used;
-    umi_matmul(ctx, L->ffn_gate_inp, ctx->xb, n, s->logits);
+    /* interleaved weights are read only through their layout's tiles */
+    if (n == 1 && L->ffn_gate_inp->layout == UMI_LAYOUT_GGUF) router_one(ctx, L->ffn_gate_inp, ctx->xb, s->logits);
+    else umi_matmul(ctx, L->ffn_gate_inp, ctx->xb, n, s->logits);
     const float *bias = L->ffn_exp_probs_b ? (const float *)L->ffn_exp_probs_b->data : NULL;
     for (int t = 0; t < n; t++) {
         float *p = s->logits + (size_t)t * X;
