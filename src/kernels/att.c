@@ -45,32 +45,76 @@ void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const floa
  * (as the low and high halves of a 32-bit lane), for NQ queries at once. */
 enum { MAX_NQ = 8 };
 
+/* Elements [d0, d0 + 2 nw) of 16 rows (nw <= 16 pairs) transposed: lo[c]
+ * and hi[c] hold elements d0 + 2c and d0 + 2c + 1 of rows 0..15, as halves.
+ * Row loads and a 16 x 16 transpose of 32-bit pairs cost less than a
+ * gather per pair. */
+AVX512 static inline __attribute__((always_inline)) void transpose_rows(const uint16_t *kc, const int32_t *off, int d0,
+                                                                        int nw, __m256i lo[16], __m256i hi[16]) {
+    const __mmask16 m = (__mmask16)((1u << nw) - 1);
+    __m512i r[16], t[16];
+    _Pragma("GCC unroll 16")
+    for (int i = 0; i < 16; i++) r[i] = _mm512_maskz_loadu_epi32(m, kc + off[i] + d0);
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    _Pragma("GCC unroll 2")
+    for (int h = 0; h < 16; h += 8)
+        _Pragma("GCC unroll 4")
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0xdd);
+        }
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+    }
+    _Pragma("GCC unroll 16")
+    for (int c = 0; c < 16; c++) {
+        lo[c] = _mm512_cvtepi32_epi16(r[c]);
+        hi[c] = _mm512_cvtepi32_epi16(_mm512_srli_epi32(r[c], 16));
+    }
+}
+
 /* Rows off[0 .. 16 nb) against nq queries: s[a * s_stride + i]. */
 AVX512 static inline __attribute__((always_inline)) void scores_512_rows(const uint16_t *kc, const int32_t *off,
                                                                          const float *q, const int nq, const int nb,
                                                                          int hd, float *s, int s_stride) {
-    __m512i idx[2];
     __m512 acc[2][MAX_NQ];
+    __m256i lo[2][16], hi[2][16];
     _Pragma("GCC unroll 2")
-    for (int b = 0; b < nb; b++) {
-        idx[b] = _mm512_slli_epi32(_mm512_loadu_si512(off + 16 * b), 1); /* bytes */
+    for (int b = 0; b < nb; b++)
         _Pragma("GCC unroll 8")
         for (int a = 0; a < nq; a++) acc[b][a] = _mm512_setzero_ps();
-    }
-    int d = 0;
-    for (; d + 2 <= hd; d += 2) {
+    int d0 = 0;
+    for (; d0 + 2 <= hd; d0 += 32) {
+        const int nw = (hd - d0) / 2 < 16 ? (hd - d0) / 2 : 16;
         _Pragma("GCC unroll 2")
-        for (int b = 0; b < nb; b++) {
-            const __m512i g = _mm512_i32gather_epi32(idx[b], (const void *)(kc + d), 1);
-            const __m512 lo = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
-            const __m512 hi = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
-            _Pragma("GCC unroll 8")
-            for (int a = 0; a < nq; a++) {
-                acc[b][a] = _mm512_fmadd_ps(lo, _mm512_set1_ps(q[a * hd + d]), acc[b][a]);
-                acc[b][a] = _mm512_fmadd_ps(hi, _mm512_set1_ps(q[a * hd + d + 1]), acc[b][a]);
+        for (int b = 0; b < nb; b++) transpose_rows(kc, off + 16 * b, d0, nw, lo[b], hi[b]);
+        for (int c = 0; c < nw; c++) {
+            const int d = d0 + 2 * c;
+            _Pragma("GCC unroll 2")
+            for (int b = 0; b < nb; b++) {
+                const __m512 l = _mm512_cvtph_ps(lo[b][c]), h = _mm512_cvtph_ps(hi[b][c]);
+                _Pragma("GCC unroll 8")
+                for (int a = 0; a < nq; a++) {
+                    acc[b][a] = _mm512_fmadd_ps(l, _mm512_set1_ps(q[a * hd + d]), acc[b][a]);
+                    acc[b][a] = _mm512_fmadd_ps(h, _mm512_set1_ps(q[a * hd + d + 1]), acc[b][a]);
+                }
             }
         }
     }
+    const int d = hd & ~1;
     _Pragma("GCC unroll 2")
     for (int b = 0; b < nb; b++) {
         if (d < hd) { /* odd head size: the last element alone (a pair would read past the row) */
