@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "core/cpu.h"
-#include "core/expf.h"
 #include "core/fp16.h"
 #include "infer/infer.h"
 #include "infer/kvquant.h"
 #include "kernels/att_small.h"
+#include "kernels/expf_rows.h"
 #include "kernels/kernels.h"
 
 enum { LARGE_BATCH = 64 };
@@ -68,6 +68,7 @@ static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
     /* The SIMD chains address rows by 32-bit byte offsets; a cache too big for them takes the scalar ones. */
     const bool wide = (int64_t)cells * (int64_t)(k_stride > v_stride ? k_stride : v_stride) >= (INT64_C(1) << 30);
     const umi_att_kernels att = umi_kernels_att(wide ? UMI_CPU_GENERIC : umi_cpu_level_get());
+    const umi_expf_rows ex = umi_kernels_expf_rows(umi_cpu_level_get());
     for (int a = 0; a < nq; a++) M[a] = -INFINITY, S[a] = 0.0f;
     memset(out, 0, (size_t)nq * hd_v * sizeof *out);
     /* Tiles stay aligned to position 0; those wholly before a sliding
@@ -82,15 +83,18 @@ static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
         for (int a = 0; a < nq; a++) {
             float *pa = p[a], *oa = out + (size_t)a * hd_v;
             float tile_max = -INFINITY;
-            for (int i = 0; i < KV_TILE; i++) {
-                if (t0 + i >= n_kv || t0 + i < first) {
-                    pa[i] = -INFINITY;
-                    continue;
+            if (sc->softcap == 0.0f) {
+                tile_max = ex.scale_max(pa, KV_TILE, sc->scale, first - t0, n_kv - t0);
+            } else {
+                for (int i = 0; i < KV_TILE; i++) {
+                    if (t0 + i >= n_kv || t0 + i < first) {
+                        pa[i] = -INFINITY;
+                        continue;
+                    }
+                    pa[i] = tanhf(pa[i] * sc->scale) * sc->softcap;
+                    /* fmaxf's result without its libm call (a NaN score is skipped alike) */
+                    if (pa[i] > tile_max) tile_max = pa[i];
                 }
-                pa[i] = pa[i] * sc->scale;
-                if (sc->softcap != 0.0f) pa[i] = tanhf(pa[i]) * sc->softcap;
-                /* fmaxf's result without its libm call (a NaN score is skipped alike) */
-                if (pa[i] > tile_max) tile_max = pa[i];
             }
             const float m_new = fmaxf(M[a], tile_max);
             if (m_new > M[a]) {
@@ -99,14 +103,12 @@ static void head_large(const uint16_t *kc, size_t k_stride, const uint16_t *vc, 
                 S[a] *= ms;
             }
             M[a] = m_new;
-            double sum = 0.0;
-            for (int g = 0; g < KV_TILE; g += UMI_LANES) {
-                for (int l = 0; l < UMI_LANES; l++) pa[g + l] = umi_expf_poly(pa[g + l] - M[a]);
-                sum += (double)umi_reduce16(pa + g);
-            }
+            const double sum = ex.exp_sum(pa, KV_TILE, M[a]);
             S[a] = (float)((double)S[a] + sum);
-            att.accum(vc, voff, n_tile, pa, hd_v, oa);
         }
+        /* every query's rescale before any accumulation: each output still
+         * takes its own steps in order, and the queries share V loads */
+        att.accum(vc, voff, n_tile, p[0], KV_TILE, nq, hd_v, out);
     }
     for (int a = 0; a < nq; a++) {
         const float inv = S[a] == 0.0f ? 0.0f : 1.0f / S[a];

@@ -21,14 +21,17 @@
  * bits, serve an expert's tokens several at a time. The slot outputs are
  * summed in slot order, as the reference adds them. */
 #include <math.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/expf.h"
+#include "core/cpu.h"
 #include "infer/infer.h"
 #include "infer/memory.h"
+#include "kernels/expf_rows.h"
 #include "kernels/kernels.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 
 /* ---------------------------------------------------------------- scratch */
@@ -77,12 +80,8 @@ umi_status umi_moe_scratch_init(umi_moe_scratch *s, const umi_hparams *hp, uint3
 static void softmax_row(float *x, int n) {
     float max = -INFINITY;
     for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
-    double sum = 0.0;
-    int i = 0;
-    for (; i + UMI_LANES <= n; i += UMI_LANES) {
-        for (int l = 0; l < UMI_LANES; l++) x[i + l] = umi_expf_poly(x[i + l] - max);
-        sum += (double)umi_reduce16(x + i);
-    }
+    int i = n - n % UMI_LANES;
+    double sum = umi_kernels_expf_rows(umi_cpu_level_get()).exp_sum(x, i, max);
     for (; i < n; i++) {
         x[i] = expf(x[i] - max);
         sum += (double)x[i];
@@ -130,12 +129,35 @@ static void mask_groups(float *score, int n_expert, int n_groups, int n_used) {
             for (int e = 0; e < per; e++) score[g * per + e] = -INFINITY;
 }
 
+/* The router's logits for one token on the calling thread: its few rows
+ * cost less than a pool run. The plan, conversion and dot are umi_matmul's
+ * for one token (whose tiles give that dot's bits), so are the results. */
+static void router_one(umi_context *ctx, const umi_tensor *w, const float *x, float *y) {
+    const umi_type_traits *wt = umi_type_traits_get(w->type);
+    const int64_t k = w->ne[0], m = w->ne[1];
+    const size_t w_row = umi_type_row_size(w->type, k);
+    const umi_kernel_plan p = umi_kernels_plan(w->type, k, m, 1, 0);
+    const void *xq = x;
+    if (wt->vec_dot_type != UMI_TYPE_F32) {
+        const umi_act_fn act = p.act ? p.act : umi_type_traits_get(wt->vec_dot_type)->from_float;
+        act(x, ctx->moe.xq, k); /* free until the down product's inputs */
+        xq = ctx->moe.xq;
+    }
+    for (int64_t r = 0; r < m; r++) {
+        const void *wr = (const char *)w->data + r * w_row;
+        if (p.dot) y[r] = p.dot((int)k, wr, xq);
+        else wt->vec_dot((int)k, &y[r], wr, xq);
+    }
+}
+
 /* Router for n tokens: chosen experts and their weights into s->sel, s->w. */
 static void route(umi_context *ctx, const umi_layer *L, int n) {
     const umi_hparams *hp = &ctx->model->hp;
     umi_moe_scratch *s = &ctx->moe;
     const int X = (int)hp->n_expert, U = (int)hp->n_expert_used;
-    umi_matmul(ctx, L->ffn_gate_inp, ctx->xb, n, s->logits);
+    /* interleaved weights are read only through their layout's tiles */
+    if (n == 1 && L->ffn_gate_inp->layout == UMI_LAYOUT_GGUF) router_one(ctx, L->ffn_gate_inp, ctx->xb, s->logits);
+    else umi_matmul(ctx, L->ffn_gate_inp, ctx->xb, n, s->logits);
     const float *bias = L->ffn_exp_probs_b ? (const float *)L->ffn_exp_probs_b->data : NULL;
     for (int t = 0; t < n; t++) {
         float *p = s->logits + (size_t)t * X;
@@ -211,16 +233,19 @@ static void copy_f32(const float *x, void *y, int64_t k) {
     memcpy(y, x, (size_t)k * sizeof *x);
 }
 
+/* Slot row j's input: SwiGLU first when the task has one, then converted. */
+static void convert_row(const expert_task *t, int64_t j) {
+    const int64_t k = t->w->ne[0];
+    const int64_t src = t->gather ? t->s->rows[j] / t->n_used : j;
+    if (t->up) umi_swiglu(t->x + src * k, t->up + j * k, 1, (int)k);
+    if (t->xq != t->x) t->p.act(t->x + src * k, (char *)t->xq + j * t->xq_row, k);
+}
+
 static void expert_convert(void *arg, int ith, int nth) {
     expert_task *t = arg;
-    const int64_t k = t->w->ne[0];
     int64_t r0, r1;
     umi_split_rows(t->n_rows, ith, nth, &r0, &r1);
-    for (int64_t j = r0; j < r1; j++) {
-        const int64_t src = t->gather ? t->s->rows[j] / t->n_used : j;
-        if (t->up) umi_swiglu(t->x + src * k, t->up + j * k, 1, (int)k);
-        if (t->xq != t->x) t->p.act(t->x + src * k, (char *)t->xq + j * t->xq_row, k);
-    }
+    for (int64_t j = r0; j < r1; j++) convert_row(t, j);
 }
 
 /* Products run together (gate and up share a pass: one wait fewer, and
@@ -310,6 +335,83 @@ static void expert_run(umi_context *ctx, expert_task *a, expert_task *b) {
     umi_pool_run(ctx->pool, expert_dots, &ps);
 }
 
+/* ---------------------------------------------------------------- decode: one pass
+ *
+ * A few slot rows (decode) convert in no time on one thread, so the down
+ * product need not wait for the whole gate/up pass. Items go out expert by
+ * expert (its up and gate chunks), then the down chunks; the first down
+ * item of an expert waits until that expert's gate/up chunks are done,
+ * converts its input (SwiGLU, quantization) and releases the others. One
+ * pool run per layer instead of two, and the first expert's down product
+ * overlaps the last one's gate/up tail. Items taken earlier never wait on
+ * later ones, so every wait ends. */
+typedef struct fused_pass {
+    expert_task *up, *gate, *down;
+    int per_expert; /* gate/up items of one expert */
+    int n_gate_up;
+    atomic_int next;
+    atomic_int done[MAX_EXPERTS];  /* gate/up items finished, per active expert */
+    atomic_int state[MAX_EXPERTS]; /* its down input: 0 pending, 1 converting, 2 ready */
+} fused_pass;
+
+static void wait_at_least(atomic_int *a, int value) {
+    for (int spins = 1; atomic_load_explicit(a, memory_order_acquire) < value; spins++) {
+        if (spins % 64 == 0) sched_yield(); /* the thread waited for may have been descheduled */
+#if defined(__x86_64__) || defined(__i386__)
+        else __builtin_ia32_pause();
+#endif
+    }
+}
+
+static void fused_dots(void *arg, int ith, int nth) {
+    (void)ith, (void)nth;
+    fused_pass *f = arg;
+    const expert_task *down = f->down;
+    for (;;) {
+        const int item = atomic_fetch_add(&f->next, 1);
+        if (item < f->n_gate_up) {
+            const int ai = item / f->per_expert, r = item % f->per_expert;
+            if (r < f->up->n_chunks) expert_item(f->up, ai * f->up->n_chunks + r);
+            else expert_item(f->gate, ai * f->gate->n_chunks + r - f->up->n_chunks);
+            atomic_fetch_add_explicit(&f->done[ai], 1, memory_order_release);
+            continue;
+        }
+        const int d = item - f->n_gate_up;
+        if (d >= down->n_active * down->n_chunks) break;
+        const int ai = d / down->n_chunks, e = down->active[ai];
+        int pending = 0;
+        if (atomic_compare_exchange_strong(&f->state[ai], &pending, 1)) {
+            wait_at_least(&f->done[ai], f->per_expert);
+            for (int64_t j = down->s->start[e]; j < down->s->start[e + 1]; j++) convert_row(down, j);
+            atomic_store_explicit(&f->state[ai], 2, memory_order_release);
+        } else {
+            wait_at_least(&f->state[ai], 2);
+        }
+        expert_item(down, d);
+    }
+}
+
+/* The three products of a decode step in one pass (gate and up sharing
+ * inputs). Their converted inputs go to the end of s->out, clear of the
+ * down outputs at its start; false when s->out has no room for both. */
+static bool fused_run(umi_context *ctx, expert_task *up, expert_task *gate, expert_task *down) {
+    umi_moe_scratch *s = &ctx->moe;
+    const size_t out_bytes = (size_t)ctx->n_batch * ctx->model->hp.n_expert_used * down->w->ne[1] * sizeof(float);
+    const size_t y_bytes = (size_t)down->n_rows * down->w->ne[1] * sizeof(float);
+    const size_t xq_bytes = (size_t)up->n_rows * up->xq_row;
+    if (up->n_rows > 4 || !same_inputs(up, gate) || y_bytes + xq_bytes + 64 > out_bytes) return false;
+    const size_t at = (out_bytes - xq_bytes) & ~(size_t)63;
+    expert_convert_inputs(ctx, up, (char *)s->out + at);
+    gate->xq = up->xq;
+    down->xq = down->p.act == copy_f32 ? (void *)down->x : s->xq; /* converted item by item */
+    fused_pass f = {.up = up, .gate = gate, .down = down, .per_expert = up->n_chunks + gate->n_chunks};
+    f.n_gate_up = up->n_active * f.per_expert;
+    atomic_init(&f.next, 0);
+    for (int i = 0; i < up->n_active; i++) atomic_init(&f.done[i], 0), atomic_init(&f.state[i], 0);
+    umi_pool_run(ctx->pool, fused_dots, &f);
+    return true;
+}
+
 void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
     const umi_hparams *hp = &ctx->model->hp;
     umi_moe_scratch *s = &ctx->moe;
@@ -323,19 +425,21 @@ void umi_moe_ffn(umi_context *ctx, const umi_layer *L, int n, float *out) {
     expert_task up, gate, down;
     expert_setup(ctx, &up, L->ffn_up_exps, ctx->xb, true, s->up);
     expert_setup(ctx, &gate, L->ffn_gate_exps, ctx->xb, true, s->gate);
-    expert_convert_inputs(ctx, &up, s->out);
-    if (same_inputs(&up, &gate)) {
-        gate.xq = up.xq;
-        expert_run(ctx, &up, &gate);
-    } else { /* gate and up of different types: one after the other */
-        expert_run(ctx, &up, NULL);
-        expert_convert_inputs(ctx, &gate, s->out);
-        expert_run(ctx, &gate, NULL);
-    }
     expert_setup(ctx, &down, L->ffn_down_exps, s->gate, false, s->out);
     down.up = s->up; /* SwiGLU row by row in the conversion pass, on every thread */
-    expert_convert_inputs(ctx, &down, s->xq);
-    expert_run(ctx, &down, NULL);
+    if (!fused_run(ctx, &up, &gate, &down)) {
+        expert_convert_inputs(ctx, &up, s->out);
+        if (same_inputs(&up, &gate)) {
+            gate.xq = up.xq;
+            expert_run(ctx, &up, &gate);
+        } else { /* gate and up of different types: one after the other */
+            expert_run(ctx, &up, NULL);
+            expert_convert_inputs(ctx, &gate, s->out);
+            expert_run(ctx, &gate, NULL);
+        }
+        expert_convert_inputs(ctx, &down, s->xq);
+        expert_run(ctx, &down, NULL);
+    }
     for (int t = 0; t < n; t++) {
         const float *w = s->w + (size_t)t * U;
         const int32_t *pos = s->sel + (size_t)t * U; /* slot rows, after grouping */

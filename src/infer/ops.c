@@ -1,9 +1,11 @@
 /* Element-wise building blocks of the decoder: RMSNorm, RoPE, SwiGLU, bias. */
 #include <math.h>
 
+#include "core/cpu.h"
 #include "core/expf.h"
 #include "core/fp16.h"
 #include "infer/infer.h"
+#include "kernels/expf_rows.h"
 
 void umi_rmsnorm(float *out, const float *x, const float *w, int n, int dim, float eps) {
     for (int r = 0; r < n; r++) {
@@ -81,14 +83,20 @@ void umi_add_bias(float *y, const float *b, int n, int dim) {
         for (int i = 0; i < dim; i++) y[(int64_t)r * dim + i] += b[i];
 }
 
-/* SiLU(gate) * up per row: 16-wide groups use umi_expf_poly, a row's tail expf
- * (the reference's vector body and scalar remainder). */
-/* silu(g) * u of elements [from, to) of one row of dim: the body of a row
- * (dim rounded down to 16) takes the polynomial exp, the tail libm's, so an
- * element rounds the same whichever span it is computed in. */
+/* SiLU(gate) * up of elements [from, to) of one row of dim: the row's body
+ * (dim rounded down to 16) takes umi_expf_poly, 16 lanes at a time
+ * (expf_rows.h), the tail libm's expf (the reference's vector body and
+ * scalar remainder), so an element rounds the same whichever span it is
+ * computed in. */
 static void swiglu_span(float *g, const float *u, int64_t from, int64_t to, int dim) {
-    const int64_t body = dim & ~15;
-    for (int64_t i = from; i < to; i++) {
+    const int64_t body = dim & ~15, mid = to < body ? to : body;
+    int64_t i = from;
+    if (mid - from >= 16) {
+        const int64_t n16 = (mid - from) & ~(int64_t)15;
+        umi_kernels_expf_rows(umi_cpu_level_get()).silu_mul(g + from, g + from, u + from, (int)n16);
+        i += n16;
+    }
+    for (; i < to; i++) {
         const float e = i < body ? umi_expf_poly(-g[i]) : expf(-g[i]);
         g[i] = g[i] / (1.0f + e) * u[i];
     }
@@ -102,13 +110,12 @@ void umi_swiglu(float *gate, const float *up, int n_rows, int dim) {
  * up values; out[r] = silu(gate) * up, as umi_swiglu rounds it. */
 void umi_swiglu_fused(float *out, const float *gate_up, int n_rows, int dim) {
     const int body = dim & ~15;
+    const umi_expf_rows ex = umi_kernels_expf_rows(umi_cpu_level_get());
     for (int r = 0; r < n_rows; r++) {
         const float *g = gate_up + (int64_t)r * 2 * dim, *u = g + dim;
         float *o = out + (int64_t)r * dim;
-        for (int i = 0; i < dim; i++) {
-            const float e = i < body ? umi_expf_poly(-g[i]) : expf(-g[i]);
-            o[i] = g[i] / (1.0f + e) * u[i];
-        }
+        ex.silu_mul(o, g, u, body);
+        for (int i = body; i < dim; i++) o[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
     }
 }
 

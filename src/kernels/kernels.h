@@ -146,15 +146,18 @@ bool umi_kernels_plan_kquant(uint32_t wtype, int64_t k, int64_t m, int n_tok, in
  * Large-batch attention over an F16 KV cache, the reference's tiled order:
  * for nq queries q_a (rows of hd floats), s[a * s_stride + i] = fused
  * multiply-add chain over d ascending of k_i[d] * q_a[d] from 0, k_i =
- * kc + off[i]; out[d] = chain over i ascending of v_i[d] * p[i], starting
- * from out[d]. The SIMD kernels give identical bits. */
+ * kc + off[i]; for nq weight rows p_a = p + a * p_stride, out_a[d] (out_a =
+ * out + a * hd) = chain over i ascending of v_i[d] * p_a[i], starting from
+ * out_a[d]. The SIMD kernels give identical bits. */
 void umi_att_scores_f16(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
                         int s_stride);
-void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out);
+void umi_att_accum_f16(const uint16_t *vc, const int32_t *off, int n, const float *p, int p_stride, int nq, int hd,
+                       float *out);
 typedef struct umi_att_kernels {
     void (*scores)(const uint16_t *kc, const int32_t *off, int n, const float *q, int nq, int hd, float *s,
                    int s_stride);
-    void (*accum)(const uint16_t *vc, const int32_t *off, int n, const float *p, int hd, float *out);
+    void (*accum)(const uint16_t *vc, const int32_t *off, int n, const float *p, int p_stride, int nq, int hd,
+                  float *out);
 } umi_att_kernels;
 umi_att_kernels umi_kernels_att(int cpu_level);
 

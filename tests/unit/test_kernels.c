@@ -272,7 +272,7 @@ int main(int argc, char **argv) {
         const int level = levels[li_];
         enum { CELLS = 80, STRIDE = 136 };
         static uint16_t cache[CELLS * STRIDE];
-        static float q[5 * STRIDE], s0[64], s1[5 * 64], o0[STRIDE], o1[STRIDE];
+        static float q[5 * STRIDE], s0[5 * 64], s1[5 * 64], o0[5 * STRIDE], o1[5 * STRIDE];
         for (int i = 0; i < CELLS * STRIDE; i++) cache[i] = umi_fp32_to_fp16(frand());
         const umi_att_kernels att = umi_kernels_att(level);
         const int hds[] = {7, 16, 63, 64, 80, 128, 136}, ns[] = {1, 5, 16, 37, 64};
@@ -282,8 +282,7 @@ int main(int argc, char **argv) {
                 int32_t off[64];
                 for (int i = 0; i < n; i++) off[i] = ((i * 37 + 11) % CELLS) * STRIDE;
                 for (int d = 0; d < 5 * hd; d++) q[d] = frand();
-                for (int d = 0; d < hd; d++) o0[d] = o1[d] = frand();
-                for (int i = 0; i < n; i++) s0[i] = frand() * 0.1f;
+                for (int i = 0; i < 5 * 64; i++) s0[i] = frand() * 0.1f;
                 bool ok = true;
                 for (int nq = 1; nq <= 5; nq++) { /* query sets of 1, 2, 4 and mixes */
                     umi_att_scores_f16(cache, off, n, q, nq, hd, s1, 64);
@@ -293,10 +292,13 @@ int main(int argc, char **argv) {
                         for (int i = 0; i < n; i++) ok &= same(sv[a * 64 + i], s1[a * 64 + i]);
                 }
                 check(ok, "att scores", level, hd * 100 + n);
-                umi_att_accum_f16(cache, off, n, s0, hd, o0);
-                att.accum(cache, off, n, s0, hd, o1);
                 ok = true;
-                for (int d = 0; d < hd; d++) ok &= same(o0[d], o1[d]);
+                for (int nq = 1; nq <= 5; nq++) { /* weight rows of 1, 2, 4 and mixes */
+                    for (int d = 0; d < nq * hd; d++) o0[d] = o1[d] = frand();
+                    umi_att_accum_f16(cache, off, n, s0, 64, nq, hd, o0);
+                    att.accum(cache, off, n, s0, 64, nq, hd, o1);
+                    for (int d = 0; d < nq * hd; d++) ok &= same(o0[d], o1[d]);
+                }
                 check(ok, "att accum", level, hd * 100 + n);
             }
     }
