@@ -27,6 +27,6 @@ int cli_make_context(umi_model *model, int n_ctx, int n_batch, int n_threads, co
 int cli_guard(const char *path, int n_ctx, const char *kv_type, bool force, double mem_gb);
 /* The --kv-type option's help, shared by the commands that take it. */
 #define CLI_KV_TYPE_HELP "KV cache type: f16 (default), q8_0, q4_0 (quantized: head dims % 32 == 0)"
-#define CLI_NO_REPACK_HELP "keep weights in the file's layout (default: Q4_0/IQ4_NL/Q4_K are interleaved at load where the CPU has a faster kernel for it; same memory)"
+#define CLI_NO_REPACK_HELP "keep weights in the file's layout (default: Q4_0/IQ4_NL/Q4_K/Q6_K are interleaved at load where the CPU has a faster kernel for it; same memory)"
 
 #endif

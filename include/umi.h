@@ -51,7 +51,7 @@ typedef struct umi_model_params {
                         such a model cannot tokenize or run */
     bool no_repack;  /* keep every weight in the file's layout; by default weights whose kernels
                         read an interleaved layout faster (Q4_0, IQ4_NL with AVX2 or AVX-512 VNNI;
-                        Q4_K with AVX-512 VNNI) are rearranged at load into memory that replaces
+                        Q4_K, Q6_K with AVX-512 VNNI) are rearranged at load into memory that replaces
                         their file pages (in place with use_mmap false): the file is untouched and
                         memory use is the same */
 } umi_model_params;
