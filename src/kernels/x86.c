@@ -142,19 +142,22 @@ AVX2 float umi_dot_f16_gemm_avx2(int n, const uint16_t *x, const uint16_t *y) {
 /* Q8_0: |x| times y with x's sign gives the same products as x*y; the
  * unsigned-by-signed byte multiply-add then sums adjacent pairs, and a
  * multiply-add with ones sums those, so lane l holds bytes 4l..4l+3.
- * Decode streams weight rows through this dot one after another; a
- * prefetch Q8_PF bytes ahead (past the row's end, into the rows after it)
- * keeps more lines in flight than the hardware prefetcher, which stops at
- * each 4 KiB page (bench-moe-q8_0 decode, in-process A/B on a loaded VM: +4 %; 1 KiB
- * less). Prefetches never fault, so reading past the matrix is harmless. */
-enum { Q8_PF = 2048 };
+ * Decode streams weight rows through this dot one after another; for
+ * short rows (n <= Q8_PF_MAX_K) a prefetch Q8_PF bytes ahead (past the
+ * row's end, into the rows after it) keeps more lines in flight than the
+ * hardware prefetcher, which stops at each 4 KiB page. Measured in-process
+ * A/B on decode: bench-moe-q8_0 (k 1024 and 1408) +3 to +9 %, 1 KiB ahead
+ * less; bench-1b-q8_0 (k >= 2048) 0 to -10 %, so longer rows go without.
+ * Prefetches never fault, so reading past the matrix is harmless. */
+enum { Q8_PF = 2048, Q8_PF_MAX_K = 1536 };
 
 AVX2 float umi_dot_q8_0_avx2(int n, const void *vx, const void *vy) {
     const umi_block_q8_0 *x = vx, *y = vy;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc = _mm256_setzero_ps();
+    const bool pf = n <= Q8_PF_MAX_K;
     for (int b = 0; b < n / UMI_QK8_0; b++) {
-        if (b % 2 == 0) _mm_prefetch((const char *)&x[b] + Q8_PF, _MM_HINT_T0); /* a 64-byte line per two blocks */
+        if (pf && b % 2 == 0) _mm_prefetch((const char *)&x[b] + Q8_PF, _MM_HINT_T0); /* a line per two blocks */
         const __m256 d = _mm256_set1_ps(umi_fp16_to_fp32(x[b].d) * umi_fp16_to_fp32(y[b].d));
         const __m256i qx = _mm256_loadu_si256((const __m256i *)x[b].qs);
         const __m256i qy = _mm256_loadu_si256((const __m256i *)y[b].qs);
