@@ -86,8 +86,8 @@ VNNI512 void umi_tile_q8_0_vnni(int k, const void *vw, size_t ws, int rm, const 
                 _Pragma("GCC unroll 4")
                 for (int i = 0; i < 4; i++) {
                     const umi_block_q8_0 *blk = (const umi_block_q8_0 *)wr[i] + b0 + c;
-                    const __m256i q = _mm256_loadu_si256((const __m256i *)blk->qs);
-                    wu[i] = _mm512_xor_si512(_mm512_broadcast_i64x4(q), flip);
+                    const __m256i qw = _mm256_loadu_si256((const __m256i *)blk->qs);
+                    wu[i] = _mm512_xor_si512(_mm512_broadcast_i64x4(qw), flip);
                     dd[i] = _mm512_mul_ps(_mm512_set1_ps(umi_fp16_to_fp32(blk->d)), dxv);
                 }
                 _Pragma("GCC unroll 4")
