@@ -10,7 +10,7 @@
  *
  *   twins (AVX2, used at both x86 levels): every dot of legacy.c
  *   tiles: "lanes8" order, AVX-512 VNNI, 4 rows x 8 tokens (two tokens per
- *          register), also for Q8_0;
+ *          register); Q8_0's (32 rows x 8 tokens) is in x86_q8_0_tile.c;
  *          "blocks" order (repacked-layout Q4_0 / IQ4_NL), AVX-512 VNNI,
  *          16 rows x up to 8 tokens on the file's layout (on X16 groups:
  *          x86_x16.c), and on X16 groups (quant/interleave.h) AVX2, 16 rows
@@ -25,6 +25,7 @@
 #include "core/cpu.h"
 #include "core/fp16.h"
 #include "kernels/legacy.h"
+#include "kernels/q8_0_tile.h"
 #include "quant/blocks.h"
 #include "quant/quant.h"
 
@@ -427,7 +428,6 @@ TILE_LANES8_VNNI(tile_q5_0_lanes8_vnni, Q5_0, dot_q5_0_lanes8)
 TILE_LANES8_VNNI(tile_iq4_nl_lanes8_vnni, IQ4_NL, dot_iq4_nl_lanes8)
 TILE_LANES8_VNNI(tile_q4_1_lanes8_vnni, Q4_1, dot_q4_1_lanes8)
 TILE_LANES8_VNNI(tile_q5_1_lanes8_vnni, Q5_1, dot_q5_1_lanes8)
-TILE_LANES8_VNNI(tile_q8_0_lanes8_vnni, Q8_0, umi_dot_q8_0_avx2)
 
 /* ---------------------------------------------------------------- tiles: blocks order (AVX-512 VNNI)
  *
@@ -676,8 +676,11 @@ umi_tile_fn umi_kernels_tile_for_legacy(umi_dot_fn dot, int cpu_level, int *tile
         {umi_dot_iq4_nl_lanes8, tile_iq4_nl_lanes8, tile_iq4_nl_lanes8_vnni},
         {umi_dot_q4_1_lanes8, tile_q4_1_lanes8, tile_q4_1_lanes8_vnni},
         {umi_dot_q5_1_lanes8, tile_q5_1_lanes8, tile_q5_1_lanes8_vnni},
-        {umi_dot_q8_0_lanes8, NULL, tile_q8_0_lanes8_vnni}, /* AVX2: x86_tile.c */
     };
+    if (vnni && dot == umi_dot_q8_0_lanes8) { /* x86_q8_0_tile.c; AVX2: x86_tile.c */
+        *tile_m = UMI_Q8_0_TILE_M, *tile_n = UMI_Q8_0_TILE_N;
+        return umi_tile_q8_0_vnni;
+    }
     for (size_t i = 0; i < sizeof LANES8 / sizeof *LANES8; i++)
         if (LANES8[i].scalar == dot && (vnni || LANES8[i].tile)) {
             if (vnni) *tile_m = LV_M, *tile_n = LV_N;
