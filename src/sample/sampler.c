@@ -123,8 +123,33 @@ static int32_t min_p_prefilter(umi_sampler *s, int32_t n, double *total) {
     return k;
 }
 
+/* The first index of the largest value (NaN never wins; a NaN first value
+ * keeps index 0), as `if (x[i] > x[best]) best = i` gives it, in two
+ * passes that do not wait on a load per element: the maximum in 8
+ * independent lanes, then its first index. */
+static umi_token argmax(const float *x, int32_t n) {
+    float m[8];
+    for (int k = 0; k < 8; k++) m[k] = x[0];
+    int32_t i = 1;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) m[k] = x[i + k] > m[k] ? x[i + k] : m[k];
+    for (; i < n; i++) m[0] = x[i] > m[0] ? x[i] : m[0];
+    float best = m[0];
+    for (int k = 1; k < 8; k++) best = m[k] > best ? m[k] : best;
+    if (!(best == best)) return 0; /* x[0] is NaN: nothing compares greater */
+    for (i = 0; i < n; i++)
+        if (x[i] == best) return i;
+    return 0;
+}
+
 umi_token umi_sampler_sample(umi_sampler *s, const float *logits) {
     const int32_t nv = s->n_vocab;
+    if (s->p.temp <= 0.0f && !s->json && (s->p.repeat_penalty == 1.0f || s->n_recent == 0)) {
+        /* greedy with nothing to adjust: the first largest logit, read in
+         * place (filling 128k candidates first cost ~0.6 ms a token, 6 % of
+         * a 4-sequence decode step in umi serve) */
+        return argmax(logits, nv);
+    }
     for (int32_t i = 0; i < nv; i++) s->c[i] = (cand){.id = i, .logit = logits[i]};
     if (s->p.repeat_penalty != 1.0f && s->n_recent > 0) apply_repeat_penalty(s);
     int32_t n = nv;

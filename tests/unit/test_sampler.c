@@ -58,7 +58,21 @@ int main(void) {
     p.temp = 0.0f, p.top_k = 0;
     umi_sampler *g = umi_sampler_init(&p, NV);
     check(umi_sampler_sample(g, l) == best, "greedy picks the argmax");
+    /* Ties go to the lowest id (also across the 8-lane split), a NaN never
+     * wins, a NaN first logit keeps id 0, short vocabularies work. */
+    for (int i = 0; i < NV; i++) l[i] = (float)(i % 97);
+    l[1000] = 500.0f, l[3001] = 500.0f, l[7] = NAN;
+    check(umi_sampler_sample(g, l) == 1000, "greedy: first of tied maxima, NaN skipped");
+    l[0] = NAN;
+    check(umi_sampler_sample(g, l) == 0, "greedy: a NaN first logit stays the pick, as x > NaN never holds");
     umi_sampler_free(g);
+    for (int n = 1; n <= 20; n++) {
+        umi_sampler *h = umi_sampler_init(&p, n);
+        float v[20];
+        for (int i = 0; i < n; i++) v[i] = (float)((i * 7) % 5) - (i == n - 1 ? -9.0f : 0.0f);
+        check(umi_sampler_sample(h, v) == n - 1, "greedy over %d logits", n);
+        umi_sampler_free(h);
+    }
     free(l);
     printf("test_sampler: %d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
