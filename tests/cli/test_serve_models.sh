@@ -18,11 +18,13 @@ mkdir -p "$tmp/models" "$tmp/slots"
 for m in $A $B $C; do ln -s "$shared/models/$m.gguf" "$tmp/models/$m.gguf"; done
 
 # What the planner says each needs as the server runs it (-c 512, one slot):
-# the budget holds any two of them but not all three.
+# the budget holds any two of them but not all three. (1000 bytes short of
+# all three, not 1: the budget travels as decimal GB, and a double's
+# rounding may add a byte back.)
 total() { "$umi" plan "$tmp/models/$1.gguf" -c 512 --hw this --bw 1 --json | python3 -c "import json,sys; print(json.load(sys.stdin)['total_bytes'])"; }
 tA=$(total $A) tB=$(total $B) tC=$(total $C)
-budget=$(python3 -c "print(($tA + $tB + $tC - 1) / 1e9)")
-smallest=$(python3 -c "print((min($tA, $tB, $tC) - 1) / 1e9)")
+budget=$(python3 -c "print(($tA + $tB + $tC - 1000) / 1e9)")
+smallest=$(python3 -c "print((min($tA, $tB, $tC) - 1000) / 1e9)")
 
 gen() { # MODEL [EXTRA_JSON]: a short non-streaming generate
     http POST /api/generate '{"model":"'$1'","prompt":"Once upon a time","stream":false,"options":{"num_predict":3,"temperature":0}'"${2:-}"'}'
