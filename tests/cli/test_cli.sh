@@ -74,8 +74,8 @@ if [ "$got" = "$want" ]; then ok "--no-mmap"; else bad "--no-mmap" "$got"; fi
 # as off).
 for q in q4_0 iq4_nl q4_k_m q6_k gemma2-tied; do
     m="$shared/models/rnd-llama-$q.gguf"
-    # tied embeddings: the Q6_K token_embd is also the output matrix, repacked,
-    # and the embedding lookup reads its rows back out of the interleaved groups
+    # tied embeddings: the Q6_K token_embd is also the output matrix (interleaved
+    # only for batch decoding: test_serve_batching.sh; here its Q4_0 layers are)
     [ "$q" = gemma2-tied ] && m="$src/tests/models/rnd-gemma2-q4_0-tied.gguf"
     a=$("$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids 2>/dev/null)
     b=$("$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids --no-repack 2>/dev/null)

@@ -75,6 +75,23 @@ for par in 4 8; do
     stop_server "$server_pid" && ok "--parallel $par: clean shutdown" || bad "--parallel $par: shutdown"
 done
 
+# A tied Q6_K token embedding (the output matrix too) is interleaved when slots
+# decode together (--parallel > 1; the lookup reads rows out of the groups):
+# the greedy text equals the file layout's.
+mkdir "$tmp/tied" && ln -s "$src/tests/models/rnd-gemma2-q4_0-tied.gguf" "$tmp/tied/"
+treq='{"model":"rnd-gemma2-q4_0-tied","prompt":"Once upon a time","max_tokens":24,"temperature":0}'
+for mode in repack no-repack; do
+    extra=""
+    [ $mode = no-repack ] && extra=--no-repack
+    start_server tied-$mode --models-dir "$tmp/tied" --parallel 2 --ctx-size 256 -t 2 $extra
+    http POST /v1/completions "$treq" >/dev/null
+    json "j['choices'][0]['text']" > "$tmp/tied-$mode"
+    stop_server "$server_pid" || bad "tied $mode: shutdown"
+done
+[ -s "$tmp/tied-repack" ] && cmp -s "$tmp/tied-repack" "$tmp/tied-no-repack" \
+    && ok "tied Q6_K embedding, --parallel 2: interleaved = file layout" \
+    || bad "tied Q6_K embedding, --parallel 2: interleaved = file layout" "$(cat "$tmp/tied-repack" "$tmp/tied-no-repack")"
+
 # Prefix sharing across slots: while one slot generates a long reply after a
 # long prompt, a request with the same prompt prefix lands in the other slot
 # and copies the prefix's KV rows from it instead of recomputing them.
