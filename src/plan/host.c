@@ -77,13 +77,23 @@ static double cached_bandwidth(const char *path) {
     return gbps;
 }
 
+/* Replace <config dir>/name with text: written aside and renamed, so a
+ * concurrent plan reads the old file or the new one, never half of one. A
+ * read-only home only costs a re-measurement next time. */
+static void save_config(const char *name, const char *text) {
+    char path[1100], tmp[1200];
+    if (!umi_plan_config_file(name, true, path, sizeof path)) return;
+    snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    const bool ok = fputs(text, f) >= 0;
+    if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) remove(tmp);
+}
+
 static void save_bandwidth(double gbps) {
-    char path[1100];
-    if (!umi_plan_config_file("bandwidth", true, path, sizeof path)) return;
-    FILE *f = fopen(path, "w");
-    if (!f) return; /* a read-only home only costs a re-measurement next time */
-    fprintf(f, "%.2f\n", gbps);
-    fclose(f);
+    char text[64];
+    snprintf(text, sizeof text, "%.2f\n", gbps);
+    save_config("bandwidth", text);
 }
 
 void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
@@ -167,14 +177,11 @@ double umi_plan_decode_rate(int type, int threads, bool measure, bool fresh) {
     if (found < 0) found = n < MAX_RATES ? n++ : MAX_RATES - 1;
     lines[found] = (rate_line){.threads = threads, .gbps = gbps};
     snprintf(lines[found].type, sizeof lines[found].type, "%s", name);
-    if (!umi_plan_config_file("decode-rates", true, path, sizeof path)) return gbps;
-    /* Written aside and renamed, so a concurrent plan reads the old file or
-     * the new one, never half of one. */
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return gbps; /* a read-only home only costs a re-measurement next time */
-    for (int i = 0; i < n; i++) fprintf(f, "%s %d %.2f\n", lines[i].type, lines[i].threads, lines[i].gbps);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) remove(tmp);
+    char text[MAX_RATES * 48];
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s %d %.2f\n", lines[i].type, lines[i].threads,
+                                lines[i].gbps);
+    save_config("decode-rates", text);
     return gbps;
 }
