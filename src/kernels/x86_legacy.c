@@ -25,6 +25,7 @@
 #include "core/cpu.h"
 #include "core/fp16.h"
 #include "kernels/legacy.h"
+#include "kernels/x86_reduce.h"
 #include "kernels/q8_0_tile.h"
 #include "quant/blocks.h"
 #include "quant/quant.h"
@@ -74,15 +75,6 @@ AVX2 INLINE int32_t hsum8_epi32(__m256i v) {
     s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
     return _mm_cvtsi128_si32(s);
-}
-
-/* r[i] = the sum of the 8 lanes of v[i]. */
-AVX2 INLINE __m256i reduce8x8_epi32(const __m256i v[8]) {
-    const __m256i s01 = _mm256_hadd_epi32(v[0], v[1]), s23 = _mm256_hadd_epi32(v[2], v[3]);
-    const __m256i s45 = _mm256_hadd_epi32(v[4], v[5]), s67 = _mm256_hadd_epi32(v[6], v[7]);
-    const __m256i t0 = _mm256_hadd_epi32(s01, s23), t1 = _mm256_hadd_epi32(s45, s67);
-    return _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20),
-                            _mm256_permute2x128_si256(t0, t1, 0x31));
 }
 
 /* ---------------------------------------------------------------- weight blocks as bytes */
@@ -207,7 +199,7 @@ AVX2 INLINE float blocks(kind t, int k, const void *vw, const void *vx) {
             d[i] *= umi_fp16_to_fp32(x[b + i].d);
             s[i] = lane_sums(t, q, _mm256_loadu_si256((const __m256i *)x[b + i].qs));
         }
-        _mm256_storeu_ps(sf, _mm256_cvtepi32_ps(reduce8x8_epi32(s)));
+        _mm256_storeu_ps(sf, _mm256_cvtepi32_ps(umi_reduce8x8_epi32(s)));
         for (int i = 0; i < 8; i++) acc = fmaf(sf[i], d[i], acc);
     }
     for (; b < nb; b++) {
@@ -448,7 +440,6 @@ TILE_LANES8_VNNI(tile_q5_1_lanes8_vnni, Q5_1, dot_q5_1_lanes8)
 
 enum { BT_M = 16, BT_N = 8, BT_CHUNK = 32 };
 
-typedef int32_t __attribute__((may_alias, aligned(1))) i32_unaligned;
 
 /* Lane p holds row ROW_OF_LANE(p) (before clamping to the tile's rows). */
 static inline int row_of_lane(int p) {
@@ -492,7 +483,7 @@ VNNI512 INLINE void tile_blocks_body(kind t, int k, const char *w, size_t ws, in
                     v[i] = c0 + i < nc ? _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones8,
                                                              _mm256_loadu_si256((const __m256i *)xj[c0 + i].qs))
                                        : _mm256_setzero_si256();
-                _mm256_storeu_si256((__m256i *)&csum[j][c0], _mm256_slli_epi32(reduce8x8_epi32(v), shift));
+                _mm256_storeu_si256((__m256i *)&csum[j][c0], _mm256_slli_epi32(umi_reduce8x8_epi32(v), shift));
             }
             for (int c = 0; c < nc; c++) dx[j][c] = _cvtsh_ss(xj[c].d);
         }
@@ -543,18 +534,8 @@ VNNI512 INLINE void tile_blocks_body(kind t, int k, const char *w, size_t ws, in
             }
             #pragma GCC unroll 8
             for (int j = 0; j < rn; j++) {
-                const char *a = x + j * xs + (size_t)(b0 + c) * xbs + 2;
-                const i32_unaligned *a4 = (const i32_unaligned *)a; /* broadcast from memory */
-                __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[0], _mm512_set1_epi32(a4[0]));
-                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[4], _mm512_set1_epi32(a4[4]));
-                #pragma GCC unroll 8
-                for (int g = 1; g < 4; g++) {
-                    s0 = _mm512_dpbusd_epi32(s0, u[g], _mm512_set1_epi32(a4[g]));
-                    s1 = _mm512_dpbusd_epi32(s1, u[g + 4], _mm512_set1_epi32(a4[g + 4]));
-                }
-                const __m512i s = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(csum[j][c]));
-                const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(dx[j][c]));
-                acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), d, acc[j]);
+                acc[j] = umi_block_step_vnni(u, x + j * xs + (size_t)(b0 + c) * xbs + 2, -csum[j][c], dw, dx[j][c],
+                                             acc[j]);
             }
         }
     }
@@ -619,7 +600,7 @@ AVX2 INLINE void tile_x16_avx2(kind t, int k, const char *w, int rm, const char 
             }
             for (int j = 0; j < rn; j++) {
                 const umi_block_q8_0 *xb = (const umi_block_q8_0 *)(x + j * xs) + b;
-                const i32_unaligned *a4 = (const i32_unaligned *)xb->qs;
+                const umi_i32_unaligned *a4 = (const umi_i32_unaligned *)xb->qs;
                 __m256i s = _mm256_setzero_si256();
                 for (int g = 0; g < 8; g++) {
                     const __m256i a = _mm256_set1_epi32(a4[g]);

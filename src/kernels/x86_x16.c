@@ -24,6 +24,7 @@
 
 #include "core/cpu.h"
 #include "kernels/legacy.h"
+#include "kernels/x86_reduce.h"
 #include "quant/blocks.h"
 #include "quant/interleave.h"
 
@@ -34,21 +35,14 @@
  * per-token terms are formed at a time; PF: prefetch distance in bytes. */
 enum { G = 4, NT = 8, CHUNK = 64, PF = 2048, QB = 32 };
 
-typedef int32_t __attribute__((may_alias, aligned(1))) i32_unaligned;
-
-/* The exact sum of the 32 bytes at q (an activation block's quants),
- * 8 blocks at a time: lane c of the result is block c's sum. */
+/* The exact sums of n <= 8 activation blocks' 32 quants: lane c is block c's. */
 VNNI512 INLINE __m256i block_sums8(const umi_block_q8_0 *xb, int n) {
     const __m256i ones = _mm256_set1_epi8(1);
     __m256i v[8];
     for (int i = 0; i < 8; i++)
         v[i] = i < n ? _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, _mm256_loadu_si256((const __m256i *)xb[i].qs))
                      : _mm256_setzero_si256();
-    /* transpose-add: 8 vectors of 8 partial sums -> one vector of 8 sums */
-    const __m256i a0 = _mm256_hadd_epi32(v[0], v[1]), a1 = _mm256_hadd_epi32(v[2], v[3]);
-    const __m256i a2 = _mm256_hadd_epi32(v[4], v[5]), a3 = _mm256_hadd_epi32(v[6], v[7]);
-    const __m256i b0 = _mm256_hadd_epi32(a0, a1), b1 = _mm256_hadd_epi32(a2, a3);
-    return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
+    return umi_reduce8x8_epi32(v);
 }
 
 VNNI512 INLINE void x16_body(bool iq4, int k, const char *w, size_t ws, int rm, const char *x, size_t xs,
@@ -99,16 +93,8 @@ VNNI512 INLINE void x16_body(bool iq4, int k, const char *w, size_t ws, int rm, 
                 if (c % 2 == 0) _mm_prefetch(wg + (size_t)b * 32 + PF / 8, _MM_HINT_T0);
 #pragma GCC unroll 8
                 for (int j = 0; j < rn; j++) {
-                    const i32_unaligned *a4 = (const i32_unaligned *)(x + j * xs + (size_t)b * sizeof(umi_block_q8_0) + 2);
-                    __m512i s0 = _mm512_dpbusd_epi32(_mm512_set1_epi32(noff[j][c]), u[0], _mm512_set1_epi32(a4[0]));
-                    __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[4], _mm512_set1_epi32(a4[4]));
-#pragma GCC unroll 4
-                    for (int d = 1; d < 4; d++) {
-                        s0 = _mm512_dpbusd_epi32(s0, u[d], _mm512_set1_epi32(a4[d]));
-                        s1 = _mm512_dpbusd_epi32(s1, u[d + 4], _mm512_set1_epi32(a4[d + 4]));
-                    }
-                    const __m512 dd = _mm512_mul_ps(dw, _mm512_set1_ps(dx[j][c]));
-                    acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), dd, acc[j]);
+                    acc[j] = umi_block_step_vnni(u, x + j * xs + (size_t)b * sizeof(umi_block_q8_0) + 2, noff[j][c], dw,
+                                                 dx[j][c], acc[j]);
                 }
             }
             if (b0 + nc < nb) {

@@ -1,0 +1,42 @@
+/* What the x86 "blocks"-order kernels of the legacy types share
+ * (x86_legacy.c on the file's layout, x86_x16.c on X16 groups): a
+ * horizontal reduction and the per-block, per-token step. Static inline:
+ * each file gets its own copy. Include only on x86-64. */
+#ifndef UMI_KERNELS_X86_REDUCE_H
+#define UMI_KERNELS_X86_REDUCE_H
+
+#include <immintrin.h>
+#include <stdint.h>
+
+/* Lane c of the result is the sum of v[c]'s 8 lanes (exact integers, so
+ * the order of the adds does not matter). */
+__attribute__((target("avx2"))) static inline __m256i umi_reduce8x8_epi32(const __m256i v[8]) {
+    const __m256i s01 = _mm256_hadd_epi32(v[0], v[1]), s23 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i s45 = _mm256_hadd_epi32(v[4], v[5]), s67 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i t0 = _mm256_hadd_epi32(s01, s23), t1 = _mm256_hadd_epi32(s45, s67);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20), _mm256_permute2x128_si256(t0, t1, 0x31));
+}
+
+typedef int32_t __attribute__((may_alias, aligned(1))) umi_i32_unaligned;
+
+/* One block of 16 rows against one token: u[g] holds the rows' level bytes
+ * 4g..4g+3 (g < 4, low nibbles) and 16 + 4(g-4).. (g >= 4), one row per
+ * 32-bit lane, as unsigned values offset by c; q: the token's 32 quants;
+ * start: -c * (their sum). Each lane's exact block sum, then acc = fma(sum,
+ * dw * dx, acc): the blocks order of legacy.c, lane by lane. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))) static inline
+    __attribute__((always_inline)) __m512 umi_block_step_vnni(const __m512i u[8], const void *q, int32_t start,
+                                                               __m512 dw, float dx, __m512 acc) {
+    const umi_i32_unaligned *a4 = (const umi_i32_unaligned *)q; /* broadcast from memory */
+    __m512i s0 = _mm512_dpbusd_epi32(_mm512_set1_epi32(start), u[0], _mm512_set1_epi32(a4[0]));
+    __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[4], _mm512_set1_epi32(a4[4]));
+#pragma GCC unroll 4
+    for (int g = 1; g < 4; g++) {
+        s0 = _mm512_dpbusd_epi32(s0, u[g], _mm512_set1_epi32(a4[g]));
+        s1 = _mm512_dpbusd_epi32(s1, u[g + 4], _mm512_set1_epi32(a4[g + 4]));
+    }
+    const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(dx));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), d, acc);
+}
+
+#endif
