@@ -8,7 +8,8 @@
  * one context (umi_decode, one token) and STEPS multi-sequence steps of all
  * S (umi_decode_multi). Prints wall time per step, tokens/s and the ratio
  * of aggregate to solo tokens/s, plus the process CPU seconds per token
- * (less sensitive to other processes than wall time).
+ * (less sensitive to other processes than wall time). The model is loaded
+ * as `umi serve --parallel S` loads it (umi_model_params.batch_decode).
  *
  * Built with the project: `make && ./build/bench_decode_multi MODEL.gguf`.
  */
@@ -39,7 +40,9 @@ int main(int argc, char **argv) {
     }
     umi_model *m = NULL;
     umi_error err = {0};
-    if (umi_model_load(argv[1], NULL, &m, &err)) {
+    umi_model_params mp = umi_model_default_params();
+    mp.batch_decode = S > 1; /* load as `umi serve --parallel S` does */
+    if (umi_model_load(argv[1], &mp, &m, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

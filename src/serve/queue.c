@@ -183,7 +183,10 @@ bool job_append(job *j, const char *bytes, size_t n) {
         commit(j, j->pend_len - hold, false);
         j->raw_committed = j->gen_raw - j->pend_len;
     }
-    pthread_cond_broadcast(&j->cv);
+    /* A waiter for the whole answer wakes at the end (or its 50 ms slice
+     * to look for a hang-up): on two cores a wake per token preempts a
+     * worker mid-step. */
+    if (j->streamed) pthread_cond_broadcast(&j->cv);
     pthread_mutex_unlock(&j->mu);
     return stopped;
 }

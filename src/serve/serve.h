@@ -132,10 +132,12 @@ typedef struct job {
     int slot_id;            /* JOB_SLOT_*: which slot */
     char *slot_file;        /* JOB_SLOT_*: full path inside --slot-save-path, owned */
 
-    /* results, guarded by mu; cv signals every change */
+    /* results, guarded by mu; cv signals every change of state, and each
+     * new piece of text only while someone streams it */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     job_state state;
+    bool streamed;          /* a waiter wants every piece (stream.c sets it) */
     int http_status;        /* when FAILED */
     const char *err_code;   /* short code for the OpenAI error shape */
     char err[512];

@@ -24,6 +24,7 @@ typedef enum { UNTIL_ACCEPTED, UNTIL_PROGRESS, UNTIL_END } wait_until;
 
 /* Wait with j->mu held; false when the client went away (job cancelled). */
 static bool wait_locked(job *j, int fd, wait_until until, size_t seen) {
+    if (until == UNTIL_PROGRESS) j->streamed = true;
     for (;;) {
         bool ended = j->state == JOB_DONE || j->state == JOB_FAILED;
         if (ended || (until == UNTIL_ACCEPTED && j->state != JOB_QUEUED) ||
