@@ -7,30 +7,25 @@
  * reads ~20 GB/s here where F16 reads ~39). umi plan divides each type's
  * bytes per token by its rate.
  *
- * The weights are random bytes: a VM host may merge identical pages (a
- * zero- or constant-filled buffer) and serve them from cache, and every
- * kernel runs at the same speed whatever the values (no data-dependent
- * branches; x86 and ARM FP units take NaN and infinity at full speed). */
+ * The weights are random bytes (core/probe_buf.h says why); every kernel
+ * runs at the same speed whatever the values (no data-dependent branches;
+ * x86 and ARM FP units take NaN and infinity at full speed). They sit in
+ * pages like the engine's: huge where the loader would interleave them
+ * (model/repack.c advises its region so), small as a mapped file's. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cpu.h"
+#include "core/probe_buf.h"
 #include "infer/infer.h"
 #include "kernels/kernels.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 #include "umi.h"
 
 /* K: the width of a typical hidden state; MAT_BYTES: one matrix, so a
  * pass is a series of products (and their thread wake-ups) like a layer's. */
 enum { K = 4096, MAT_BYTES = 8 << 20, PASSES = 3 };
-
-static void fill_random(void *p, size_t bytes) {
-    uint64_t s = 0x9E3779B97F4A7C15ull, *w = p;
-    for (size_t i = 0; i < bytes / 8; i++) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        w[i] = s;
-    }
-}
 
 static int cmp_double(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -51,15 +46,15 @@ double umi_measure_decode_rate(int n_threads, int type, size_t bytes) {
     const size_t q_row = at ? umi_type_row_size(tt->vec_dot_type, K) : 0;
 
     umi_pool *pool = NULL;
-    char *w = aligned_alloc(64, (size_t)n_mat * mat);
+    const int layout = umi_kernels_layout((uint32_t)type, K, m, umi_cpu_level_get());
+    const size_t w_bytes = (size_t)n_mat * mat;
+    char *w = umi_probe_buf_alloc(w_bytes, layout != UMI_LAYOUT_GGUF);
     float *x = malloc(K * sizeof *x), *y = malloc((size_t)m * sizeof *y);
     void *qbuf = malloc(q_row + 64);
     umi_tensor *t = calloc((size_t)n_mat, sizeof *t);
     double rate = -1.0;
     if (!w || !x || !y || !qbuf || !t || umi_pool_init(n_threads, &pool, NULL) != UMI_OK) goto done;
-    fill_random(w, (size_t)n_mat * mat);
     for (int i = 0; i < K; i++) x[i] = (float)((i * 37 % 101) - 50) / 50.0f;
-    const int layout = umi_kernels_layout((uint32_t)type, K, m, umi_cpu_level_get());
     for (int i = 0; i < n_mat; i++)
         t[i] = (umi_tensor){.name = "probe", .type = (uint32_t)type, .ne = {K, m, 1, 1},
                             .data = w + (size_t)i * mat, .layout = layout};
@@ -78,6 +73,6 @@ done:
     free(qbuf);
     free(y);
     free(x);
-    free(w);
+    umi_probe_buf_free(w, w_bytes);
     return rate;
 }
