@@ -32,8 +32,7 @@ double umi_measure_bandwidth(int n_threads, size_t bytes) {
     if (n_threads <= 0) n_threads = umi_cpu_physical_cores();
     umi_pool *pool = NULL;
     if (umi_pool_init(n_threads, &pool, NULL)) return -1.0;
-    /* Huge pages: what memory can deliver, the roofline a kernel is held to. */
-    uint64_t *buf = umi_probe_buf_alloc(bytes, true);
+    uint64_t *buf = umi_probe_buf_alloc(bytes);
     if (!buf) {
         umi_pool_free(pool);
         return -1.0;

@@ -4,13 +4,11 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
-void *umi_probe_buf_alloc(size_t bytes, bool huge) {
+void *umi_probe_buf_alloc(size_t bytes) {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
-#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
-    madvise(p, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-#else
-    (void)huge;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
 #endif
     /* xorshift64: every 8 bytes differ, so no two pages are alike. */
     uint64_t s = 0x9E3779B97F4A7C15ull, *w = p;

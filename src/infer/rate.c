@@ -9,9 +9,8 @@
  *
  * The weights are random bytes (core/probe_buf.h says why); every kernel
  * runs at the same speed whatever the values (no data-dependent branches;
- * x86 and ARM FP units take NaN and infinity at full speed). They sit in
- * pages like the engine's: huge where the loader would interleave them
- * (model/repack.c advises its region so), small as a mapped file's. */
+ * x86 and ARM FP units take NaN and infinity at full speed), and on huge
+ * pages as the engine's are. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +18,6 @@
 #include "core/probe_buf.h"
 #include "infer/infer.h"
 #include "kernels/kernels.h"
-#include "quant/interleave.h"
 #include "quant/quant.h"
 #include "umi.h"
 
@@ -48,7 +46,7 @@ double umi_measure_decode_rate(int n_threads, int type, size_t bytes) {
     umi_pool *pool = NULL;
     const int layout = umi_kernels_layout((uint32_t)type, K, m, umi_cpu_level_get());
     const size_t w_bytes = (size_t)n_mat * mat;
-    char *w = umi_probe_buf_alloc(w_bytes, layout != UMI_LAYOUT_GGUF);
+    char *w = umi_probe_buf_alloc(w_bytes);
     float *x = malloc(K * sizeof *x), *y = malloc((size_t)m * sizeof *y);
     void *qbuf = malloc(q_row + 64);
     umi_tensor *t = calloc((size_t)n_mat, sizeof *t);
