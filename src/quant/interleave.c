@@ -7,7 +7,7 @@
 
 #include "quant/blocks.h"
 
-enum { BLOCK = 18, QS = 16, D_BYTES = 2, CHUNK = 4 };
+enum { BLOCK = 18, QS = 16, D_BYTES = 2, CHUNK = 4, Q8_QS = 32, Q8_BLOCK = D_BYTES + Q8_QS };
 enum { K4_BLOCK = sizeof(umi_block_q4_K), K4_CHUNKS = K4_BLOCK / CHUNK, K4_GROUP_BLOCK = UMI_X16_ROWS * K4_BLOCK };
 /* Q6_K: the 208 bytes before d in chunks, the d's after all of them. */
 enum { K6_BLOCK = sizeof(umi_block_q6_K), K6_CHUNKS = (K6_BLOCK - D_BYTES) / CHUNK,
@@ -17,28 +17,46 @@ int umi_x16_supported(uint32_t type) {
     return type == UMI_TYPE_Q4_0 || type == UMI_TYPE_IQ4_NL;
 }
 
-void umi_x16_pack_group(void *dst, const void *vsrc, int64_t nb) {
-    const size_t row = (size_t)nb * BLOCK;
+/* The X16 form of blocks of an fp16 d and qs quant bytes (Q4_0 / IQ4_NL:
+ * 16, Q8_0: 32): the d's of each block, then its quants in 4-byte chunks. */
+static void pack_x16(void *dst, const void *vsrc, int64_t nb, int qs) {
+    const size_t block = (size_t)(D_BYTES + qs), row = (size_t)nb * block;
     uint8_t *scales = dst, *quants = (uint8_t *)dst + (size_t)nb * UMI_X16_ROWS * D_BYTES;
     for (int r = 0; r < UMI_X16_ROWS; r++) {
         const uint8_t *src = (const uint8_t *)vsrc + r * row;
         for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *blk = src + b * BLOCK;
+            const uint8_t *blk = src + b * block;
             memcpy(scales + (b * UMI_X16_ROWS + r) * D_BYTES, blk, D_BYTES);
-            for (int c = 0; c < QS / CHUNK; c++)
-                memcpy(quants + b * UMI_X16_ROWS * QS + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
+            for (int c = 0; c < qs / CHUNK; c++)
+                memcpy(quants + b * UMI_X16_ROWS * qs + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
                        blk + D_BYTES + c * CHUNK, CHUNK);
         }
     }
 }
 
-void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
+static void get_x16(const void *group, int64_t nb, int r, int64_t b, void *block, int qs) {
     const uint8_t *scales = group, *quants = (const uint8_t *)group + (size_t)nb * UMI_X16_ROWS * D_BYTES;
     uint8_t *blk = block;
     memcpy(blk, scales + (b * UMI_X16_ROWS + r) * D_BYTES, D_BYTES);
-    for (int c = 0; c < QS / CHUNK; c++)
-        memcpy(blk + D_BYTES + c * CHUNK, quants + b * UMI_X16_ROWS * QS + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
+    for (int c = 0; c < qs / CHUNK; c++)
+        memcpy(blk + D_BYTES + c * CHUNK, quants + b * UMI_X16_ROWS * qs + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
                CHUNK);
+}
+
+void umi_x16_pack_group(void *dst, const void *src, int64_t nb) {
+    pack_x16(dst, src, nb, QS);
+}
+
+void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
+    get_x16(group, nb, r, b, block, QS);
+}
+
+void umi_x16_q8_0_pack_group(void *dst, const void *src, int64_t nb) {
+    pack_x16(dst, src, nb, Q8_QS);
+}
+
+void umi_x16_q8_0_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
+    get_x16(group, nb, r, b, block, Q8_QS);
 }
 
 void umi_x16_q4_K_pack_group(void *dst, const void *vsrc, int64_t nb) {
@@ -93,6 +111,7 @@ int umi_layout_for_type(uint32_t type) {
     return umi_x16_supported(type)      ? UMI_LAYOUT_X16
            : type == UMI_TYPE_Q4_K ? UMI_LAYOUT_X16_Q4_K
            : type == UMI_TYPE_Q6_K ? UMI_LAYOUT_X16_Q6_K
+           : type == UMI_TYPE_Q8_0 ? UMI_LAYOUT_X16_Q8_0
                                    : UMI_LAYOUT_GGUF;
 }
 
@@ -100,6 +119,7 @@ void umi_layout_pack_group(int layout, void *dst, const void *src, int64_t k) {
     if (layout == UMI_LAYOUT_X16) umi_x16_pack_group(dst, src, k / 32);
     else if (layout == UMI_LAYOUT_X16_Q4_K) umi_x16_q4_K_pack_group(dst, src, k / UMI_QK_K);
     else if (layout == UMI_LAYOUT_X16_Q6_K) umi_x16_q6_K_pack_group(dst, src, k / UMI_QK_K);
+    else if (layout == UMI_LAYOUT_X16_Q8_0) umi_x16_q8_0_pack_group(dst, src, k / 32);
 }
 
 void umi_layout_get_row(int layout, const void *data, size_t row_bytes, int64_t k, int64_t r, void *out) {
@@ -113,6 +133,8 @@ void umi_layout_get_row(int layout, const void *data, size_t row_bytes, int64_t 
     } else if (layout == UMI_LAYOUT_X16_Q6_K) {
         for (int64_t b = 0; b < k / UMI_QK_K; b++)
             umi_x16_q6_K_get_block(group, k / UMI_QK_K, rr, b, o + b * sizeof(umi_block_q6_K));
+    } else if (layout == UMI_LAYOUT_X16_Q8_0) {
+        for (int64_t b = 0; b < k / 32; b++) umi_x16_q8_0_get_block(group, k / 32, rr, b, o + b * Q8_BLOCK);
     } else {
         memcpy(o, (const uint8_t *)data + (size_t)r * row_bytes, row_bytes);
     }

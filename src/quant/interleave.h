@@ -16,6 +16,19 @@
  * The scales come first so the quants start 64-byte aligned whenever the
  * group does.
  *
+ * X16_Q8_0 (Q8_0, 34-byte blocks: fp16 d and 32 int8 quants): the same
+ * form with 32 quant bytes per block, 16 rows in the rows' own bytes:
+ *
+ *   nb x 32 bytes   scales: block b holds d of rows 0..15 (fp16, row order)
+ *   nb x 512 bytes  quants: block b is 8 chunks of 64 bytes; in chunk c,
+ *                   bytes 4p..4p+3 are qs[4c..4c+3] of row p
+ *
+ * so 8 loads give a block of all 16 rows, row p's quants 4c..4c+3 in 32-bit
+ * lane p, ready for dpbusd against the token's bytes 4c..4c+3 broadcast.
+ * Kernels on this layout sum each block exactly in integers and round once
+ * (kernels/legacy.c, umi_tile_q8_0_x16), not in the reference's lanes8
+ * order: results differ from the file layout's in the last bits.
+ *
  * X16_Q4_K (Q4_K, 144-byte super-blocks: d, dmin, 12 bytes of packed scales
  * and mins, 128 bytes of nibbles; quant/blocks.h): again 16 rows per group
  * in the rows' own bytes, super-block b of the group at byte 2304 b, its 16
@@ -59,6 +72,7 @@ enum umi_layout {
     UMI_LAYOUT_X16 = 1,  /* 16-row groups, above */
     UMI_LAYOUT_X16_Q4_K = 2, /* 16-row groups of Q4_K super-blocks, above */
     UMI_LAYOUT_X16_Q6_K = 3, /* 16-row groups of Q6_K super-blocks, above */
+    UMI_LAYOUT_X16_Q8_0 = 4, /* 16-row groups of Q8_0 blocks, above */
 };
 
 enum { UMI_X16_ROWS = 16 };
@@ -73,6 +87,10 @@ void umi_x16_pack_group(void *dst, const void *src, int64_t nb);
 /* Block b of row r (0..15) of an X16 group, back in the file's 18-byte
  * form (the scalar kernels' and the tests' view of the layout). */
 void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block);
+
+/* The same two for X16_Q8_0: rows of nb * 34 bytes, blocks of 34. */
+void umi_x16_q8_0_pack_group(void *dst, const void *src, int64_t nb);
+void umi_x16_q8_0_get_block(const void *group, int64_t nb, int r, int64_t b, void *block);
 
 /* The same two for X16_Q4_K: nb super-blocks per row (rows of nb * 144
  * bytes), block b of row r as its 144 file bytes. */
