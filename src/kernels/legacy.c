@@ -29,6 +29,8 @@
  * The repack happens for 2-D weights used by a matrix product whose row
  * count is a multiple of 8 (token_embd, read by get_rows, is not repacked;
  * the output matrix is, even when tied to token_embd).
+ * umi's own load-time repack of Q8_0 (X16_Q8_0, on request) uses the
+ * blocks order too, which is not the reference's for Q8_0: umi_dot_q8_0_blocks.
  *
  * Activations: every path quantizes them with the x86 run-time quantizer
  * (quantize_row_q8_0 / q8_1, AVX2 branch, and the 4-row interleaved
