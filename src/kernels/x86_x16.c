@@ -16,7 +16,11 @@
  * chain's starting value.
  *
  * The group's stream (scales, then quants) is prefetched 2 KiB ahead: on
- * this VM the best of 1-6 KiB, ~1.4x over the hardware prefetcher alone. */
+ * this VM the best of 1-6 KiB, ~1.4x over the hardware prefetcher alone.
+ * X16_Q8_0 groups are one sequential stream (scales beside their quants),
+ * which the hardware prefetcher follows best alone: with the 2 KiB
+ * prefetch one token ran ~15 % slower, without it as fast as the file
+ * layout's dot (2 threads, in-process A/B). */
 #include "kernels/kernels.h"
 
 #if defined(__x86_64__)
@@ -53,7 +57,6 @@ VNNI512 INLINE void x16_body(kind t, int k, const char *w, size_t ws, int rm, co
                              const int rn, float *y, size_t ys) {
     /* rm need not fill the last group: its other rows are computed, not stored */
     const int nb = k / QB, ng = (rm + UMI_X16_ROWS - 1) / UMI_X16_ROWS, shift = t == Q4_0 ? 3 : 7;
-    const size_t qbytes = t == Q8_0 ? 512 : 256; /* one block's quants for 16 rows */
     const size_t group = (size_t)UMI_X16_ROWS * ws;
     const __m512i lo4 = _mm512_set1_epi8(0x0f), flip = _mm512_set1_epi8((char)0x80);
     const __m512i table = _mm512_xor_si512(
@@ -80,15 +83,14 @@ VNNI512 INLINE void x16_body(kind t, int k, const char *w, size_t ws, int rm, co
             for (int j = 0; j < rn; j++) acc[j] = b0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(acc_keep[g][j]);
             for (int c = 0; c < nc; c++) {
                 const int b = b0 + c;
-                const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wg + (size_t)b * 32)));
-                const char *q = wg + (size_t)nb * 32 + (size_t)b * qbytes;
+                const size_t d_at = t == Q8_0 ? umi_x16_q8_0_d_at(b) : (size_t)b * 32;
+                const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wg + d_at)));
+                const char *q = wg + (t == Q8_0 ? umi_x16_q8_0_qs_at(nb, b) : (size_t)nb * 32 + (size_t)b * 256);
                 __m512i u[8];
                 if (t == Q8_0) {
 #pragma GCC unroll 8
-                    for (int d = 0; d < 8; d++) { /* elements 4d..4d+3 of each row */
+                    for (int d = 0; d < 8; d++) /* elements 4d..4d+3 of each row */
                         u[d] = _mm512_xor_si512(_mm512_loadu_si512(q + 64 * d), flip);
-                        _mm_prefetch(q + PF + 64 * d, _MM_HINT_T0);
-                    }
                 }
 #pragma GCC unroll 4
                 for (int d = 0; d < 4 && t != Q8_0; d++) {
@@ -102,7 +104,7 @@ VNNI512 INLINE void x16_body(kind t, int k, const char *w, size_t ws, int rm, co
                         u[d + 4] = _mm512_shuffle_epi8(table, u[d + 4]);
                     }
                 }
-                if (c % 2 == 0) _mm_prefetch(wg + (size_t)b * 32 + PF * 32 / qbytes, _MM_HINT_T0);
+                if (t != Q8_0 && c % 2 == 0) _mm_prefetch(wg + (size_t)b * 32 + PF / 8, _MM_HINT_T0);
 #pragma GCC unroll 8
                 for (int j = 0; j < rn; j++) {
                     acc[j] = umi_block_step_vnni(u, x + j * xs + (size_t)b * sizeof(umi_block_q8_0) + 2, noff[j][c], dw,

@@ -49,18 +49,11 @@ static bool eligible(const umi_tensor *t, int level) {
            umi_kernels_layout(t->type, t->ne[0], t->ne[1], level) != UMI_LAYOUT_GGUF;
 }
 
-/* Types whose interleaved tile reads one token slower than the file
- * layout's dot does (measured on the 1B models, 2 threads). */
-static bool one_token_faster_in_file(uint32_t type) {
-    return type == UMI_TYPE_Q6_K || type == UMI_TYPE_Q8_0;
-}
-
-/* Every tensor to repack, once (a tensor may be bound twice). A Q6_K or
- * Q8_0 output matrix only for batch decoding: one token reads it faster in
- * the file's layout (Q6_K: 10-20 % in a decode step; Q8_0: ~15 %), several
- * tokens through the interleaved tile, and a prompt needs only its last
- * row's logits. Q8_0 only on request (p->repack_q8_0): its interleaved tile
- * does not give the reference's bits. */
+/* Every tensor to repack, once (a tensor may be bound twice). A Q6_K output
+ * matrix only for batch decoding: one token reads it faster in the file's
+ * layout (10-20 % in a decode step), several tokens through the interleaved
+ * tile, and a prompt needs only its last row's logits. Q8_0 only on request
+ * (p->repack_q8_0): its interleaved tile does not give the reference's bits. */
 static int collect(umi_model *m, int level, const umi_model_params *p, umi_tensor **list, int cap) {
     const bool batch_decode = p->batch_decode;
     int n = 0;
@@ -68,7 +61,7 @@ static int collect(umi_model *m, int level, const umi_model_params *p, umi_tenso
     for (uint32_t il = 0; il <= m->hp.n_layer; il++) {
         int nc = 0;
         if (il < m->hp.n_layer) nc = matmul_weights(m, &m->layers[il], cand);
-        else if (m->output && (batch_decode || !one_token_faster_in_file(m->output->type)))
+        else if (m->output && (batch_decode || m->output->type != UMI_TYPE_Q6_K))
             cand[nc++] = m->output; /* tied too: embed() looks rows up in any layout */
         for (int i = 0; i < nc; i++) {
             umi_tensor *t = &m->tensors[cand[i] - m->tensors]; /* bound pointers point into m->tensors */

@@ -7,7 +7,8 @@
 
 #include "quant/blocks.h"
 
-enum { BLOCK = 18, QS = 16, D_BYTES = 2, CHUNK = 4, Q8_QS = 32, Q8_BLOCK = D_BYTES + Q8_QS };
+enum { BLOCK = 18, QS = 16, D_BYTES = 2, CHUNK = 4 };
+enum { Q8_QS = 32, Q8_BLOCK = D_BYTES + Q8_QS }; /* Q8_0 */
 enum { K4_BLOCK = sizeof(umi_block_q4_K), K4_CHUNKS = K4_BLOCK / CHUNK, K4_GROUP_BLOCK = UMI_X16_ROWS * K4_BLOCK };
 /* Q6_K: the 208 bytes before d in chunks, the d's after all of them. */
 enum { K6_BLOCK = sizeof(umi_block_q6_K), K6_CHUNKS = (K6_BLOCK - D_BYTES) / CHUNK,
@@ -17,46 +18,47 @@ int umi_x16_supported(uint32_t type) {
     return type == UMI_TYPE_Q4_0 || type == UMI_TYPE_IQ4_NL;
 }
 
-/* The X16 form of blocks of an fp16 d and qs quant bytes (Q4_0 / IQ4_NL:
- * 16, Q8_0: 32): the d's of each block, then its quants in 4-byte chunks. */
-static void pack_x16(void *dst, const void *vsrc, int64_t nb, int qs) {
-    const size_t block = (size_t)(D_BYTES + qs), row = (size_t)nb * block;
+void umi_x16_pack_group(void *dst, const void *vsrc, int64_t nb) {
+    const size_t row = (size_t)nb * BLOCK;
     uint8_t *scales = dst, *quants = (uint8_t *)dst + (size_t)nb * UMI_X16_ROWS * D_BYTES;
     for (int r = 0; r < UMI_X16_ROWS; r++) {
         const uint8_t *src = (const uint8_t *)vsrc + r * row;
         for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *blk = src + b * block;
+            const uint8_t *blk = src + b * BLOCK;
             memcpy(scales + (b * UMI_X16_ROWS + r) * D_BYTES, blk, D_BYTES);
-            for (int c = 0; c < qs / CHUNK; c++)
-                memcpy(quants + b * UMI_X16_ROWS * qs + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
+            for (int c = 0; c < QS / CHUNK; c++)
+                memcpy(quants + b * UMI_X16_ROWS * QS + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
                        blk + D_BYTES + c * CHUNK, CHUNK);
         }
     }
 }
 
-static void get_x16(const void *group, int64_t nb, int r, int64_t b, void *block, int qs) {
+void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
     const uint8_t *scales = group, *quants = (const uint8_t *)group + (size_t)nb * UMI_X16_ROWS * D_BYTES;
     uint8_t *blk = block;
     memcpy(blk, scales + (b * UMI_X16_ROWS + r) * D_BYTES, D_BYTES);
-    for (int c = 0; c < qs / CHUNK; c++)
-        memcpy(blk + D_BYTES + c * CHUNK, quants + b * UMI_X16_ROWS * qs + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
+    for (int c = 0; c < QS / CHUNK; c++)
+        memcpy(blk + D_BYTES + c * CHUNK, quants + b * UMI_X16_ROWS * QS + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
                CHUNK);
 }
 
-void umi_x16_pack_group(void *dst, const void *src, int64_t nb) {
-    pack_x16(dst, src, nb, QS);
-}
-
-void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
-    get_x16(group, nb, r, b, block, QS);
-}
-
-void umi_x16_q8_0_pack_group(void *dst, const void *src, int64_t nb) {
-    pack_x16(dst, src, nb, Q8_QS);
+void umi_x16_q8_0_pack_group(void *dst, const void *vsrc, int64_t nb) {
+    for (int r = 0; r < UMI_X16_ROWS; r++)
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *blk = (const uint8_t *)vsrc + ((size_t)r * nb + b) * Q8_BLOCK;
+            uint8_t *d = (uint8_t *)dst + umi_x16_q8_0_d_at(b), *q = (uint8_t *)dst + umi_x16_q8_0_qs_at(nb, b);
+            memcpy(d + r * D_BYTES, blk, D_BYTES);
+            for (int c = 0; c < Q8_QS / CHUNK; c++)
+                memcpy(q + (c * UMI_X16_ROWS + r) * CHUNK, blk + D_BYTES + c * CHUNK, CHUNK);
+        }
 }
 
 void umi_x16_q8_0_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
-    get_x16(group, nb, r, b, block, Q8_QS);
+    const uint8_t *d = (const uint8_t *)group + umi_x16_q8_0_d_at(b);
+    const uint8_t *q = (const uint8_t *)group + umi_x16_q8_0_qs_at(nb, b);
+    uint8_t *blk = block;
+    memcpy(blk, d + r * D_BYTES, D_BYTES);
+    for (int c = 0; c < Q8_QS / CHUNK; c++) memcpy(blk + D_BYTES + c * CHUNK, q + (c * UMI_X16_ROWS + r) * CHUNK, CHUNK);
 }
 
 void umi_x16_q4_K_pack_group(void *dst, const void *vsrc, int64_t nb) {

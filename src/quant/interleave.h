@@ -16,18 +16,23 @@
  * The scales come first so the quants start 64-byte aligned whenever the
  * group does.
  *
- * X16_Q8_0 (Q8_0, 34-byte blocks: fp16 d and 32 int8 quants): the same
- * form with 32 quant bytes per block, 16 rows in the rows' own bytes:
+ * X16_Q8_0 (Q8_0, 34-byte blocks: fp16 d and 32 int8 quants): 16 rows in
+ * the rows' own bytes, blocks in pairs so that a group is one sequential,
+ * 64-byte aligned stream (decode on 2 threads: the file layout's speed; d's
+ * kept apart as in X16 ran ~15 % slower). Blocks 2p and 2p+1 at byte 1088 p:
  *
- *   nb x 32 bytes   scales: block b holds d of rows 0..15 (fp16, row order)
- *   nb x 512 bytes  quants: block b is 8 chunks of 64 bytes; in chunk c,
- *                   bytes 4p..4p+3 are qs[4c..4c+3] of row p
+ *   32 bytes    d of rows 0..15 of block 2p (fp16, row order)
+ *   32 bytes    the same for block 2p+1
+ *   512 bytes   quants of block 2p: 8 chunks of 64 bytes; in chunk c, bytes
+ *               4r..4r+3 are qs[4c..4c+3] of row r
+ *   512 bytes   the same for block 2p+1
  *
- * so 8 loads give a block of all 16 rows, row p's quants 4c..4c+3 in 32-bit
- * lane p, ready for dpbusd against the token's bytes 4c..4c+3 broadcast.
- * Kernels on this layout sum each block exactly in integers and round once
- * (kernels/legacy.c, umi_tile_q8_0_x16), not in the reference's lanes8
- * order: results differ from the file layout's in the last bits.
+ * and an odd last block alone: its 32 bytes of d's, then its 512 of
+ * quants. 8 loads give a block of all 16 rows, row r's quants 4c..4c+3 in
+ * 32-bit lane r, ready for dpbusd against the token's bytes 4c..4c+3
+ * broadcast. Kernels on this layout sum each block exactly in integers and
+ * round once (kernels/legacy.c, umi_tile_q8_0_x16), not in the reference's
+ * lanes8 order: results differ from the file layout's in the last bits.
  *
  * X16_Q4_K (Q4_K, 144-byte super-blocks: d, dmin, 12 bytes of packed scales
  * and mins, 128 bytes of nibbles; quant/blocks.h): again 16 rows per group
@@ -88,9 +93,17 @@ void umi_x16_pack_group(void *dst, const void *src, int64_t nb);
  * form (the scalar kernels' and the tests' view of the layout). */
 void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block);
 
-/* The same two for X16_Q8_0: rows of nb * 34 bytes, blocks of 34. */
+/* The same two for X16_Q8_0: rows of nb * 34 bytes, blocks of 34; and
+ * where block b of a group of nb keeps its 16 d's and its quants. */
 void umi_x16_q8_0_pack_group(void *dst, const void *src, int64_t nb);
 void umi_x16_q8_0_get_block(const void *group, int64_t nb, int r, int64_t b, void *block);
+static inline size_t umi_x16_q8_0_d_at(int64_t b) {
+    return (size_t)(b / 2) * 1088 + (size_t)(b % 2) * 32;
+}
+static inline size_t umi_x16_q8_0_qs_at(int64_t nb, int64_t b) {
+    const int64_t in_pair = b / 2 * 2 + 1 < nb ? 2 : 1; /* an odd last block is alone */
+    return (size_t)(b / 2) * 1088 + (size_t)in_pair * 32 + (size_t)(b % 2) * 512;
+}
 
 /* The same two for X16_Q4_K: nb super-blocks per row (rows of nb * 144
  * bytes), block b of row r as its 144 file bytes. */
