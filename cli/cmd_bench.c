@@ -117,7 +117,7 @@ static void run_probes(const char *model, int n_ctx, int n_batch, int threads, c
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *kv_type = NULL;
     int n_prompt = 512, n_gen = 128, reps = 3, threads = 0;
-    bool json = false, bandwidth_only = false, no_mmap = false, no_repack = false;
+    bool json = false, bandwidth_only = false, no_mmap = false, no_repack = false, repack_q8 = false;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "FILE", "GGUF model (default: the bundled stories260K)"},
         {"n-prompt", 'p', OPT_INT, &n_prompt, "N", "prompt tokens per pp run (default 512; 0 = skip)"},
@@ -129,6 +129,7 @@ int cmd_bench(int argc, char **argv) {
         {"bandwidth", 0, OPT_FLAG, &bandwidth_only, NULL, "only measure memory bandwidth"},
         {"no-mmap", 0, OPT_FLAG, &no_mmap, NULL, "read the model instead of mapping it"},
         {"no-repack", 0, OPT_FLAG, &no_repack, NULL, CLI_NO_REPACK_HELP},
+        {"repack-q8", 0, OPT_FLAG, &repack_q8, NULL, CLI_REPACK_Q8_HELP},
     };
     const cli_cmd cmd = {"umi bench [-m MODEL] [-p 512] [-n 128] [-r 3] [-t N] [--kv-type T] [--json] [--bandwidth]",
                          "Measure prompt (pp) and generation (tg) tokens/s and the decode roofline.",
@@ -157,7 +158,7 @@ int cmd_bench(int argc, char **argv) {
     umi_model *m = NULL;
     umi_context *ctx = NULL;
     const int64_t t_load = umi_time_us();
-    if ((rc = cli_load_model(model, !no_mmap, !no_repack, false, &m))) return rc;
+    if ((rc = cli_load_model(model, !no_mmap, !no_repack, repack_q8, false, &m))) return rc;
     if ((rc = cli_make_context(m, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, kv_type, &ctx))) {
         umi_model_free(m);
         return rc;

@@ -14,7 +14,7 @@ typedef struct chat_opts {
     const char *model, *system, *kv_type;
     int n_predict, threads, n_ctx;
     umi_sampler_params sp; /* the sampling options write straight into it */
-    bool no_mmap, no_repack, force;
+    bool no_mmap, no_repack, repack_q8, force;
     float mem_gb;
 } chat_opts;
 
@@ -206,6 +206,7 @@ int cmd_chat(int argc, char **argv) {
         {"kv-type", 0, OPT_STR, &o.kv_type, "T", CLI_KV_TYPE_HELP},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model instead of mapping it"},
         {"no-repack", 0, OPT_FLAG, &o.no_repack, NULL, CLI_NO_REPACK_HELP},
+        {"repack-q8", 0, OPT_FLAG, &o.repack_q8, NULL, CLI_REPACK_Q8_HELP},
         {"force", 0, OPT_FLAG, &o.force, NULL, "load even when the planner says it will not fit"},
         {"mem", 0, OPT_FLOAT, &o.mem_gb, "GB", "memory budget for the load guard (default: detected)"},
     };
@@ -218,7 +219,7 @@ int cmd_chat(int argc, char **argv) {
     if (!o.model) o.model = cli_default_model();
     chat_state s = {.o = &o};
     if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb))) return rc;
-    if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, false, &s.m))) return rc;
+    if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, o.repack_q8, false, &s.m))) return rc;
     if (!umi_model_chat_template(s.m, NULL))
         fprintf(stderr, "umi: %s has no chat template; using ChatML\n", o.model);
     umi_model_info info;

@@ -61,7 +61,7 @@ static int evaluate(umi_model *m, umi_context *ctx, const umi_token *toks, int n
 int cmd_perplexity(int argc, char **argv) {
     const char *model = NULL, *file = NULL, *kv_type = NULL;
     int n_ctx = 512, chunks = -1, threads = 0, n_batch = 0;
-    bool no_mmap = false, no_repack = false;
+    bool no_mmap = false, no_repack = false, repack_q8 = false;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "FILE", "GGUF model (default: the bundled stories260K)"},
         {"file", 'f', OPT_STR, &file, "TEXT", "text file to score"},
@@ -72,6 +72,7 @@ int cmd_perplexity(int argc, char **argv) {
         {"kv-type", 0, OPT_STR, &kv_type, "T", CLI_KV_TYPE_HELP},
         {"no-mmap", 0, OPT_FLAG, &no_mmap, NULL, "read the model instead of mapping it"},
         {"no-repack", 0, OPT_FLAG, &no_repack, NULL, CLI_NO_REPACK_HELP},
+        {"repack-q8", 0, OPT_FLAG, &repack_q8, NULL, CLI_REPACK_Q8_HELP},
     };
     const cli_cmd cmd = {"umi perplexity [-m MODEL] -f TEXT [-c N] [--chunks N] [--kv-type T]",
                          "Perplexity of a model over a text file, computed as llama-perplexity does.",
@@ -96,7 +97,7 @@ int cmd_perplexity(int argc, char **argv) {
     umi_model *m = NULL;
     umi_context *ctx = NULL;
     umi_token *toks = NULL;
-    if ((rc = cli_load_model(model, !no_mmap, !no_repack, false, &m))) goto done;
+    if ((rc = cli_load_model(model, !no_mmap, !no_repack, repack_q8, false, &m))) goto done;
     toks = malloc((len + 2) * sizeof *toks);
     if (!toks) { rc = EXIT_RUNTIME; goto done; }
     int n_toks = umi_tokenize(m, text, len, toks, (int32_t)(len + 2), true, false);

@@ -16,7 +16,7 @@ typedef struct run_opts {
     bool prompt_cache_ro;
     int n_predict, threads, n_ctx;
     umi_sampler_params sp; /* the sampling options write straight into it */
-    bool ids, no_bos, ignore_eos, no_mmap, no_repack, force, json;
+    bool ids, no_bos, ignore_eos, no_mmap, no_repack, repack_q8, force, json;
     const char *json_schema; /* --json-schema FILE */
     char *schema_text;       /* its contents, checked */
     size_t schema_len;
@@ -204,6 +204,7 @@ int cmd_run(int argc, char **argv) {
         {"json-schema", 0, OPT_STR, &o.json_schema, "FILE", "as --json, a value valid against the JSON schema in FILE (subset: docs/SERVER.md)"},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model into memory instead of mapping it"},
         {"no-repack", 0, OPT_FLAG, &o.no_repack, NULL, CLI_NO_REPACK_HELP},
+        {"repack-q8", 0, OPT_FLAG, &o.repack_q8, NULL, CLI_REPACK_Q8_HELP},
         {"force", 0, OPT_FLAG, &o.force, NULL, "load even when the planner says it will not fit"},
         {"mem", 0, OPT_FLOAT, &o.mem_gb, "GB", "memory budget for the load guard (default: detected)"},
     };
@@ -237,7 +238,7 @@ int cmd_run(int argc, char **argv) {
     umi_context *ctx = NULL;
     umi_token *prompt = NULL;
     if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb))) goto done;
-    if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, false, &m))) goto done;
+    if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, o.repack_q8, false, &m))) goto done;
     umi_model_info info;
     umi_model_get_info(m, &info);
     int n_ctx = o.n_ctx > 0 ? o.n_ctx : (info.n_ctx_train < DEFAULT_CTX ? (int)info.n_ctx_train : DEFAULT_CTX);

@@ -13,7 +13,7 @@ int cmd_serve(int argc, char **argv) {
                *kv_type = NULL;
     const char *keep_alive = "5m", *slot_save_path = NULL;
     int port = 8080, parallel = 1, n_ctx = 0, threads = 0, n_predict = -1, max_body_mb = 16, max_models = 0;
-    bool verbose = false, force = false, no_repack = false;
+    bool verbose = false, force = false, no_repack = false, repack_q8 = false;
     float mem_gb = 0;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "FILE", "serve this GGUF (pinned; its name is the file name without .gguf)"},
@@ -38,6 +38,7 @@ int cmd_serve(int argc, char **argv) {
         {"slot-save-path", 0, OPT_STR, &slot_save_path, "DIR", "enable POST /slots/{id}?action=save|restore with files in DIR"},
         {"force", 0, OPT_FLAG, &force, NULL, "load models even when the planner says they will not fit"},
         {"no-repack", 0, OPT_FLAG, &no_repack, NULL, CLI_NO_REPACK_HELP},
+        {"repack-q8", 0, OPT_FLAG, &repack_q8, NULL, CLI_REPACK_Q8_HELP},
     };
     const cli_cmd cmd = {"umi serve [-m MODEL] [--models-dir DIR] [--host ADDR] [--port N] [options]",
                          "Serve models over HTTP with OpenAI (/v1/...) and Ollama (/api/...) endpoints "
@@ -73,6 +74,7 @@ int cmd_serve(int argc, char **argv) {
         .n_threads = threads, .kv_type = kv_type, .n_predict = n_predict, .port_file = port_file,
         .verbose = verbose, .mem_gb = mem_gb, .force = force, .keep_alive_ms = keep_alive_ms,
         .max_models = max_models, .slot_save_path = slot_save_path, .no_repack = no_repack,
+        .repack_q8_0 = repack_q8,
     };
     return serve_run(&cfg) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }

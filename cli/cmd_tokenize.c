@@ -48,7 +48,7 @@ int cmd_tokenize(int argc, char **argv) {
     const char *src = file ? text : prompt;
     if (!file) len = strlen(prompt);
     umi_model *m = NULL;
-    if ((rc = cli_load_model(model, true, false, true, &m))) {
+    if ((rc = cli_load_model(model, true, false, false, true, &m))) {
         free(text);
         return rc;
     }

@@ -3,10 +3,12 @@
 #include "args.h"
 #include "commands.h"
 
-int cli_load_model(const char *path, bool use_mmap, bool repack, bool vocab_only, umi_model **model) {
+int cli_load_model(const char *path, bool use_mmap, bool repack, bool repack_q8_0, bool vocab_only,
+                   umi_model **model) {
     umi_model_params mp = umi_model_default_params();
     mp.use_mmap = use_mmap;
     mp.no_repack = !repack;
+    mp.repack_q8_0 = repack_q8_0;
     mp.vocab_only = vocab_only;
     umi_error err = {0};
     if (umi_model_load(path, &mp, model, &err) != UMI_OK) {

@@ -91,6 +91,8 @@ static umi_tile_fn layout_oracle(uint32_t wtype, int layout, umi_dot_fn dot, int
                    ? umi_tile_q4_K_x16_gemm
                    : umi_tile_q4_K_x16_gemv;
     if (layout == UMI_LAYOUT_X16_Q6_K && wtype == UMI_TYPE_Q6_K) return umi_tile_q6_K_x16;
+    /* Q8_0's tile sums blocks exactly (not the plan's lanes8): X16_Q8_0's own order */
+    if (layout == UMI_LAYOUT_X16_Q8_0 && wtype == UMI_TYPE_Q8_0) return umi_tile_q8_0_x16;
     return NULL;
 }
 
@@ -108,10 +110,13 @@ umi_tile_fn umi_kernels_layout_tile(uint32_t wtype, int layout, umi_dot_fn dot, 
  * plan may pick (the scalar tiles are oracles, slower than the dots on the
  * file's layout). Rows in whole groups, and so a multiple of 8: the plan's
  * dots are then the repacked orders the tiles reproduce (the blocks order
- * for Q4_0/IQ4_NL, gemv and gemm for Q4_K, lanes8 for Q6_K). */
+ * for Q4_0/IQ4_NL, gemv and gemm for Q4_K, lanes8 for Q6_K). Q8_0 is the
+ * exception: its plan keeps the reference's lanes8, the X16_Q8_0 tile
+ * sums blocks exactly instead (quant/interleave.h), so it is interleaved
+ * only where that tile exists (AVX-512 VNNI). */
 int umi_kernels_layout(uint32_t wtype, int64_t k, int64_t m, int cpu_level) {
     const int layout = umi_layout_for_type(wtype);
-    const int64_t qk = layout == UMI_LAYOUT_X16 ? 32 : UMI_QK_K;
+    const int64_t qk = layout == UMI_LAYOUT_X16 || layout == UMI_LAYOUT_X16_Q8_0 ? 32 : UMI_QK_K;
     int tm, tn;
     if (layout != UMI_LAYOUT_GGUF && m % UMI_X16_ROWS == 0 && k % qk == 0 &&
         umi_kernels_layout_tile(wtype, layout, umi_dot_q4_K_gemv, cpu_level, &tm, &tn) &&

@@ -119,7 +119,8 @@ umi_act_fn umi_kernels_simd_act_legacy(umi_act_fn scalar, int cpu_level);
  * plan's dot `dot` (scalar or twin), or NULL. A weight in an interleaved
  * layout is only ever read through such tiles, whole groups of rows at a
  * time; their outputs have the bits of the plan's dot on the file's layout
- * (tests/unit/test_kernels_x86_legacy.c, test_kernels_x86_kquant.c). */
+ * (tests/unit/test_kernels_x86_legacy.c, test_kernels_x86_kquant.c), except
+ * X16_Q8_0's, which sum blocks exactly (umi_tile_q8_0_x16, legacy.h). */
 int umi_kernels_layout(uint32_t wtype, int64_t k, int64_t m, int cpu_level);
 umi_tile_fn umi_kernels_layout_tile(uint32_t wtype, int layout, umi_dot_fn dot, int cpu_level, int *tile_m,
                                     int *tile_n);

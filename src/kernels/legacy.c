@@ -29,6 +29,8 @@
  * The repack happens for 2-D weights used by a matrix product whose row
  * count is a multiple of 8 (token_embd, read by get_rows, is not repacked;
  * the output matrix is, even when tied to token_embd).
+ * umi's own load-time repack of Q8_0 (X16_Q8_0, on request) uses the
+ * blocks order too, which is not the reference's for Q8_0: umi_dot_q8_0_blocks.
  *
  * Activations: every path quantizes them with the x86 run-time quantizer
  * (quantize_row_q8_0 / q8_1, AVX2 branch, and the 4-row interleaved
@@ -137,6 +139,12 @@ static inline float unpack_iq4_nl(const void *vb, int8_t w[QK]) {
     return half(b->d);
 }
 
+static inline float unpack_q8_0(const void *vb, int8_t w[QK]) {
+    const umi_block_q8_0 *b = vb;
+    for (int j = 0; j < QK; j++) w[j] = b->qs[j];
+    return half(b->d);
+}
+
 /* The _1 types also return their offset m. */
 static inline float unpack_q4_1(const void *vb, int8_t w[QK], float *m) {
     const umi_block_q4_1 *b = vb;
@@ -231,19 +239,27 @@ float umi_dot_iq4_nl_blocks(int k, const void *w, const void *x) {
     return blocks_0(k, w, sizeof(umi_block_iq4_nl), unpack_iq4_nl, x);
 }
 
+/* Q8_0 in the blocks order: umi's own, not the reference's (which sums
+ * Q8_0 in lanes8). Only weights in the X16_Q8_0 layout take it. */
+float umi_dot_q8_0_blocks(int k, const void *w, const void *x) {
+    return blocks_0(k, w, sizeof(umi_block_q8_0), unpack_q8_0, x);
+}
+
+typedef void (*get_block_fn)(const void *group, int64_t nb, int r, int64_t b, void *block);
+
 /* The blocks order on an X16 group (quant/interleave.h): rows [0, rm) of
  * the group against rn tokens, each output exactly blocks_0 of that row. */
-static inline void blocks_x16(int k, const void *group, int rm, unpack0_fn unpack, const void *vx, size_t xs,
-                              int rn, float *y, size_t ys) {
+static inline void blocks_x16(int k, const void *group, int rm, get_block_fn get, unpack0_fn unpack,
+                              const void *vx, size_t xs, int rn, float *y, size_t ys) {
     const int64_t nb = k / QK;
     for (int r = 0; r < rm; r++)
         for (int j = 0; j < rn; j++) {
             const umi_block_q8_0 *x = (const umi_block_q8_0 *)((const char *)vx + j * xs);
             float acc = 0.0f;
             for (int64_t b = 0; b < nb; b++) {
-                uint8_t blk[sizeof(umi_block_q4_0)];
+                uint8_t blk[sizeof(umi_block_q8_0)]; /* the largest block read here */
                 int8_t q[QK];
-                umi_x16_get_block(group, nb, r, b, blk);
+                get(group, nb, r, b, blk);
                 const float d = unpack(blk, q) * half(x[b].d);
                 acc = fmaf((float)block_sum(q, x[b].qs), d, acc);
             }
@@ -254,13 +270,19 @@ static inline void blocks_x16(int k, const void *group, int rm, unpack0_fn unpac
 void umi_tile_q4_0_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
                        size_t ys) {
     (void)ws;
-    blocks_x16(k, w, rm, unpack_q4_0, x, xs, rn, y, ys);
+    blocks_x16(k, w, rm, umi_x16_get_block, unpack_q4_0, x, xs, rn, y, ys);
 }
 
 void umi_tile_iq4_nl_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
                          size_t ys) {
     (void)ws;
-    blocks_x16(k, w, rm, unpack_iq4_nl, x, xs, rn, y, ys);
+    blocks_x16(k, w, rm, umi_x16_get_block, unpack_iq4_nl, x, xs, rn, y, ys);
+}
+
+void umi_tile_q8_0_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                       size_t ys) {
+    (void)ws;
+    blocks_x16(k, w, rm, umi_x16_q8_0_get_block, unpack_q8_0, x, xs, rn, y, ys);
 }
 
 /* ggml_vec_dot_iq4_nl_q8_0 (AVX2 branch): blocks in pairs, even blocks to

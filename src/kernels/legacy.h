@@ -20,6 +20,12 @@ float umi_dot_iq4_nl_vec(int k, const void *w, const void *x);
 float umi_dot_q4_1_lanes8(int k, const void *w, const void *x); /* x: Q8_1 */
 float umi_dot_q5_1_lanes8(int k, const void *w, const void *x); /* x: Q8_1 */
 
+/* Q8_0 in the blocks order (each block's exact integer sum, then one fused
+ * multiply-add by dw * dx): not the reference's order for Q8_0 (lanes8),
+ * umi's for weights it repacks to X16_Q8_0 (more accurate: one rounding per
+ * block instead of eight). */
+float umi_dot_q8_0_blocks(int k, const void *w, const void *x);
+
 /* The "blocks" order on weights in the X16 layout (quant/interleave.h): w is
  * a group of 16 rows (ws unused), outputs y[j * ys + r] for rows r < rm and
  * tokens j < rn; each equals the matching blocks dot of the row before the
@@ -28,6 +34,9 @@ void umi_tile_q4_0_x16(int k, const void *w, size_t ws, int rm, const void *x, s
                        size_t ys);
 void umi_tile_iq4_nl_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
                          size_t ys);
+/* The same on X16_Q8_0 groups: umi_dot_q8_0_blocks of each row. */
+void umi_tile_q8_0_x16(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                       size_t ys);
 
 /* The x86 run-time activation quantizers (round half to even), k % 32 == 0. */
 void umi_act_q8_0(const float *x, void *y, int64_t k);

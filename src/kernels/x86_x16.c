@@ -1,8 +1,10 @@
-/* Q4_0 and IQ4_NL tiles on the X16 layout (quant/interleave.h), AVX-512
- * VNNI: the "blocks" order of legacy.c (each block's exact integer sum,
- * then acc = fma(float(sum), d_w * d_x, acc) block by block), each output
- * exactly the bits of the scalar tiles umi_tile_q4_0_x16 /
- * umi_tile_iq4_nl_x16 (tests/unit/test_kernels_x86_legacy.c).
+/* Q4_0 and IQ4_NL tiles on the X16 layout and Q8_0's on X16_Q8_0
+ * (quant/interleave.h), AVX-512 VNNI: the "blocks" order of legacy.c (each
+ * block's exact integer sum, then acc = fma(float(sum), d_w * d_x, acc)
+ * block by block), each output exactly the bits of the scalar tiles
+ * umi_tile_q4_0_x16 / umi_tile_iq4_nl_x16 / umi_tile_q8_0_x16
+ * (tests/unit/test_kernels_x86_legacy.c). Q8_0's weights enter dpbusd as
+ * unsigned w + 128 (a xor), so its level offset is 128 like IQ4_NL's.
  *
  * Up to 4 groups of 16 rows per call, so the per-token work that does not
  * depend on the rows — each block's activation sum times the level offset
@@ -14,7 +16,11 @@
  * chain's starting value.
  *
  * The group's stream (scales, then quants) is prefetched 2 KiB ahead: on
- * this VM the best of 1-6 KiB, ~1.4x over the hardware prefetcher alone. */
+ * this VM the best of 1-6 KiB, ~1.4x over the hardware prefetcher alone.
+ * X16_Q8_0 groups are one sequential stream (scales beside their quants),
+ * which the hardware prefetcher follows best alone: with the 2 KiB
+ * prefetch one token ran ~15 % slower, without it as fast as the file
+ * layout's dot (2 threads, in-process A/B). */
 #include "kernels/kernels.h"
 
 #if defined(__x86_64__)
@@ -45,12 +51,14 @@ VNNI512 INLINE __m256i block_sums8(const umi_block_q8_0 *xb, int n) {
     return umi_reduce8x8_epi32(v);
 }
 
-VNNI512 INLINE void x16_body(bool iq4, int k, const char *w, size_t ws, int rm, const char *x, size_t xs,
+typedef enum kind { Q4_0, IQ4_NL, Q8_0 } kind;
+
+VNNI512 INLINE void x16_body(kind t, int k, const char *w, size_t ws, int rm, const char *x, size_t xs,
                              const int rn, float *y, size_t ys) {
     /* rm need not fill the last group: its other rows are computed, not stored */
-    const int nb = k / QB, ng = (rm + UMI_X16_ROWS - 1) / UMI_X16_ROWS, shift = iq4 ? 7 : 3;
+    const int nb = k / QB, ng = (rm + UMI_X16_ROWS - 1) / UMI_X16_ROWS, shift = t == Q4_0 ? 3 : 7;
     const size_t group = (size_t)UMI_X16_ROWS * ws;
-    const __m512i lo4 = _mm512_set1_epi8(0x0f);
+    const __m512i lo4 = _mm512_set1_epi8(0x0f), flip = _mm512_set1_epi8((char)0x80);
     const __m512i table = _mm512_xor_si512(
         _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)umi_iq4nl_values)), _mm512_set1_epi8(-128));
     float acc_keep[G][NT][UMI_X16_ROWS]; /* accumulators between chunks */
@@ -75,22 +83,28 @@ VNNI512 INLINE void x16_body(bool iq4, int k, const char *w, size_t ws, int rm, 
             for (int j = 0; j < rn; j++) acc[j] = b0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(acc_keep[g][j]);
             for (int c = 0; c < nc; c++) {
                 const int b = b0 + c;
-                const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wg + (size_t)b * 32)));
-                const char *q = wg + (size_t)nb * 32 + (size_t)b * 256;
+                const size_t d_at = t == Q8_0 ? umi_x16_q8_0_d_at(b) : (size_t)b * 32;
+                const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wg + d_at)));
+                const char *q = wg + (t == Q8_0 ? umi_x16_q8_0_qs_at(nb, b) : (size_t)nb * 32 + (size_t)b * 256);
                 __m512i u[8];
+                if (t == Q8_0) {
+#pragma GCC unroll 8
+                    for (int d = 0; d < 8; d++) /* elements 4d..4d+3 of each row */
+                        u[d] = _mm512_xor_si512(_mm512_loadu_si512(q + 64 * d), flip);
+                }
 #pragma GCC unroll 4
-                for (int d = 0; d < 4; d++) {
-                    const __m512i t = _mm512_loadu_si512(q + 64 * d);
+                for (int d = 0; d < 4 && t != Q8_0; d++) {
+                    const __m512i v = _mm512_loadu_si512(q + 64 * d);
                     _mm_prefetch(q + PF + 64 * d, _MM_HINT_T0);
                     /* low nibbles: elements 4d..4d+3 of each row; high: 16 + 4d.. */
-                    u[d] = _mm512_and_si512(t, lo4);
-                    u[d + 4] = _mm512_and_si512(_mm512_srli_epi16(t, 4), lo4);
-                    if (iq4) {
+                    u[d] = _mm512_and_si512(v, lo4);
+                    u[d + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), lo4);
+                    if (t == IQ4_NL) {
                         u[d] = _mm512_shuffle_epi8(table, u[d]);
                         u[d + 4] = _mm512_shuffle_epi8(table, u[d + 4]);
                     }
                 }
-                if (c % 2 == 0) _mm_prefetch(wg + (size_t)b * 32 + PF / 8, _MM_HINT_T0);
+                if (t != Q8_0 && c % 2 == 0) _mm_prefetch(wg + (size_t)b * 32 + PF / 8, _MM_HINT_T0);
 #pragma GCC unroll 8
                 for (int j = 0; j < rn; j++) {
                     acc[j] = umi_block_step_vnni(u, x + j * xs + (size_t)b * sizeof(umi_block_q8_0) + 2, noff[j][c], dw,
@@ -111,35 +125,41 @@ VNNI512 INLINE void x16_body(bool iq4, int k, const char *w, size_t ws, int rm, 
 }
 
 /* rn as a constant, so the accumulators live in registers. */
-VNNI512 INLINE void x16_tile(bool iq4, int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+VNNI512 INLINE void x16_tile(kind t, int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                              float *y, size_t ys) {
     switch (rn) {
-    case 1: x16_body(iq4, k, w, ws, rm, x, xs, 1, y, ys); break;
-    case 2: x16_body(iq4, k, w, ws, rm, x, xs, 2, y, ys); break;
-    case 3: x16_body(iq4, k, w, ws, rm, x, xs, 3, y, ys); break;
-    case 4: x16_body(iq4, k, w, ws, rm, x, xs, 4, y, ys); break;
-    case 5: x16_body(iq4, k, w, ws, rm, x, xs, 5, y, ys); break;
-    case 6: x16_body(iq4, k, w, ws, rm, x, xs, 6, y, ys); break;
-    case 7: x16_body(iq4, k, w, ws, rm, x, xs, 7, y, ys); break;
-    case 8: x16_body(iq4, k, w, ws, rm, x, xs, 8, y, ys); break;
+    case 1: x16_body(t, k, w, ws, rm, x, xs, 1, y, ys); break;
+    case 2: x16_body(t, k, w, ws, rm, x, xs, 2, y, ys); break;
+    case 3: x16_body(t, k, w, ws, rm, x, xs, 3, y, ys); break;
+    case 4: x16_body(t, k, w, ws, rm, x, xs, 4, y, ys); break;
+    case 5: x16_body(t, k, w, ws, rm, x, xs, 5, y, ys); break;
+    case 6: x16_body(t, k, w, ws, rm, x, xs, 6, y, ys); break;
+    case 7: x16_body(t, k, w, ws, rm, x, xs, 7, y, ys); break;
+    case 8: x16_body(t, k, w, ws, rm, x, xs, 8, y, ys); break;
     default: break;
     }
 }
 
 VNNI512 static void tile_q4_0_x16_vnni(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                        float *y, size_t ys) {
-    x16_tile(false, k, w, ws, rm, x, xs, rn, y, ys);
+    x16_tile(Q4_0, k, w, ws, rm, x, xs, rn, y, ys);
 }
 
 VNNI512 static void tile_iq4_nl_x16_vnni(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                          float *y, size_t ys) {
-    x16_tile(true, k, w, ws, rm, x, xs, rn, y, ys);
+    x16_tile(IQ4_NL, k, w, ws, rm, x, xs, rn, y, ys);
+}
+
+VNNI512 static void tile_q8_0_x16_vnni(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                       float *y, size_t ys) {
+    x16_tile(Q8_0, k, w, ws, rm, x, xs, rn, y, ys);
 }
 
 umi_tile_fn umi_kernels_x16_tile_vnni(umi_tile_fn oracle, int *tile_m, int *tile_n) {
     *tile_m = G * UMI_X16_ROWS, *tile_n = NT;
     if (oracle == umi_tile_q4_0_x16) return tile_q4_0_x16_vnni;
     if (oracle == umi_tile_iq4_nl_x16) return tile_iq4_nl_x16_vnni;
+    if (oracle == umi_tile_q8_0_x16) return tile_q8_0_x16_vnni;
     return NULL;
 }
 

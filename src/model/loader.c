@@ -403,7 +403,7 @@ umi_status umi_model_load(const char *path, const umi_model_params *params, umi_
     if (!st) {
         m->hp.n_vocab = (uint32_t)umi_vocab_n_tokens(m->vocab);
         if (!p.vocab_only) st = load_weights(m, err);
-        if (!st && !p.vocab_only && !p.no_repack) st = umi_model_repack(m, p.batch_decode, err);
+        if (!st && !p.vocab_only && !p.no_repack) st = umi_model_repack(m, &p, err);
     }
     if (st) {
         umi_model_free(m);

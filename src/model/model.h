@@ -218,7 +218,7 @@ umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err);
 
 /* Rewrite the matmul weights this CPU's kernels read faster in an
  * interleaved layout, in place (model/repack.c); sets their layout. */
-umi_status umi_model_repack(umi_model *m, bool batch_decode, umi_error *err);
+umi_status umi_model_repack(umi_model *m, const umi_model_params *p, umi_error *err);
 
 /* hp.yarn_attn_factor from the rope scaling settings read so far (1 without
  * YaRN); an architecture that sets hp.yarn_log_mul recomputes it. */

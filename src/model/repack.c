@@ -52,8 +52,10 @@ static bool eligible(const umi_tensor *t, int level) {
 /* Every tensor to repack, once (a tensor may be bound twice). A Q6_K output
  * matrix only for batch decoding: one token reads it faster in the file's
  * layout (10-20 % in a decode step), several tokens through the interleaved
- * tile, and a prompt needs only its last row's logits. */
-static int collect(umi_model *m, int level, bool batch_decode, umi_tensor **list, int cap) {
+ * tile, and a prompt needs only its last row's logits. Q8_0 only on request
+ * (p->repack_q8_0): its interleaved tile does not give the reference's bits. */
+static int collect(umi_model *m, int level, const umi_model_params *p, umi_tensor **list, int cap) {
+    const bool batch_decode = p->batch_decode;
     int n = 0;
     const umi_tensor *cand[MAX_PER_LAYER];
     for (uint32_t il = 0; il <= m->hp.n_layer; il++) {
@@ -65,7 +67,8 @@ static int collect(umi_model *m, int level, bool batch_decode, umi_tensor **list
             umi_tensor *t = &m->tensors[cand[i] - m->tensors]; /* bound pointers point into m->tensors */
             bool seen = false;
             for (int j = 0; j < n; j++) seen |= list[j] == t;
-            if (!seen && eligible(t, level) && n < cap) list[n++] = t;
+            const bool wanted = t->type != UMI_TYPE_Q8_0 || p->repack_q8_0;
+            if (!seen && wanted && eligible(t, level) && n < cap) list[n++] = t;
         }
     }
     return n;
@@ -157,12 +160,12 @@ static void drop_shared_pages(span *spans, int n, size_t align) {
     }
 }
 
-umi_status umi_model_repack(umi_model *m, bool batch_decode, umi_error *err) {
+umi_status umi_model_repack(umi_model *m, const umi_model_params *p, umi_error *err) {
     const int level = umi_cpu_level_get();
     const int cap = (int)m->hp.n_layer * MAX_PER_LAYER + 1;
     umi_tensor **list = malloc(sizeof *list * (size_t)cap);
     if (!list) return umi_err(err, UMI_ERR_NOMEM, "out of memory (repack)");
-    const int n = collect(m, level, batch_decode, list, cap);
+    const int n = collect(m, level, p, list, cap);
     size_t total = 0, max_group = 0;
     for (int i = 0; i < n; i++) {
         const size_t row = umi_type_row_size(list[i]->type, list[i]->ne[0]);

@@ -8,6 +8,7 @@
 #include "quant/blocks.h"
 
 enum { BLOCK = 18, QS = 16, D_BYTES = 2, CHUNK = 4 };
+enum { Q8_QS = 32, Q8_BLOCK = D_BYTES + Q8_QS }; /* Q8_0 */
 enum { K4_BLOCK = sizeof(umi_block_q4_K), K4_CHUNKS = K4_BLOCK / CHUNK, K4_GROUP_BLOCK = UMI_X16_ROWS * K4_BLOCK };
 /* Q6_K: the 208 bytes before d in chunks, the d's after all of them. */
 enum { K6_BLOCK = sizeof(umi_block_q6_K), K6_CHUNKS = (K6_BLOCK - D_BYTES) / CHUNK,
@@ -39,6 +40,25 @@ void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *bl
     for (int c = 0; c < QS / CHUNK; c++)
         memcpy(blk + D_BYTES + c * CHUNK, quants + b * UMI_X16_ROWS * QS + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
                CHUNK);
+}
+
+void umi_x16_q8_0_pack_group(void *dst, const void *vsrc, int64_t nb) {
+    for (int r = 0; r < UMI_X16_ROWS; r++)
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *blk = (const uint8_t *)vsrc + ((size_t)r * nb + b) * Q8_BLOCK;
+            uint8_t *d = (uint8_t *)dst + umi_x16_q8_0_d_at(b), *q = (uint8_t *)dst + umi_x16_q8_0_qs_at(nb, b);
+            memcpy(d + r * D_BYTES, blk, D_BYTES);
+            for (int c = 0; c < Q8_QS / CHUNK; c++)
+                memcpy(q + (c * UMI_X16_ROWS + r) * CHUNK, blk + D_BYTES + c * CHUNK, CHUNK);
+        }
+}
+
+void umi_x16_q8_0_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
+    const uint8_t *d = (const uint8_t *)group + umi_x16_q8_0_d_at(b);
+    const uint8_t *q = (const uint8_t *)group + umi_x16_q8_0_qs_at(nb, b);
+    uint8_t *blk = block;
+    memcpy(blk, d + r * D_BYTES, D_BYTES);
+    for (int c = 0; c < Q8_QS / CHUNK; c++) memcpy(blk + D_BYTES + c * CHUNK, q + (c * UMI_X16_ROWS + r) * CHUNK, CHUNK);
 }
 
 void umi_x16_q4_K_pack_group(void *dst, const void *vsrc, int64_t nb) {
@@ -93,6 +113,7 @@ int umi_layout_for_type(uint32_t type) {
     return umi_x16_supported(type)      ? UMI_LAYOUT_X16
            : type == UMI_TYPE_Q4_K ? UMI_LAYOUT_X16_Q4_K
            : type == UMI_TYPE_Q6_K ? UMI_LAYOUT_X16_Q6_K
+           : type == UMI_TYPE_Q8_0 ? UMI_LAYOUT_X16_Q8_0
                                    : UMI_LAYOUT_GGUF;
 }
 
@@ -100,6 +121,7 @@ void umi_layout_pack_group(int layout, void *dst, const void *src, int64_t k) {
     if (layout == UMI_LAYOUT_X16) umi_x16_pack_group(dst, src, k / 32);
     else if (layout == UMI_LAYOUT_X16_Q4_K) umi_x16_q4_K_pack_group(dst, src, k / UMI_QK_K);
     else if (layout == UMI_LAYOUT_X16_Q6_K) umi_x16_q6_K_pack_group(dst, src, k / UMI_QK_K);
+    else if (layout == UMI_LAYOUT_X16_Q8_0) umi_x16_q8_0_pack_group(dst, src, k / 32);
 }
 
 void umi_layout_get_row(int layout, const void *data, size_t row_bytes, int64_t k, int64_t r, void *out) {
@@ -113,6 +135,8 @@ void umi_layout_get_row(int layout, const void *data, size_t row_bytes, int64_t 
     } else if (layout == UMI_LAYOUT_X16_Q6_K) {
         for (int64_t b = 0; b < k / UMI_QK_K; b++)
             umi_x16_q6_K_get_block(group, k / UMI_QK_K, rr, b, o + b * sizeof(umi_block_q6_K));
+    } else if (layout == UMI_LAYOUT_X16_Q8_0) {
+        for (int64_t b = 0; b < k / 32; b++) umi_x16_q8_0_get_block(group, k / 32, rr, b, o + b * Q8_BLOCK);
     } else {
         memcpy(o, (const uint8_t *)data + (size_t)r * row_bytes, row_bytes);
     }

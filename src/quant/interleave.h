@@ -16,6 +16,24 @@
  * The scales come first so the quants start 64-byte aligned whenever the
  * group does.
  *
+ * X16_Q8_0 (Q8_0, 34-byte blocks: fp16 d and 32 int8 quants): 16 rows in
+ * the rows' own bytes, blocks in pairs so that a group is one sequential,
+ * 64-byte aligned stream (decode on 2 threads: the file layout's speed; d's
+ * kept apart as in X16 ran ~15 % slower). Blocks 2p and 2p+1 at byte 1088 p:
+ *
+ *   32 bytes    d of rows 0..15 of block 2p (fp16, row order)
+ *   32 bytes    the same for block 2p+1
+ *   512 bytes   quants of block 2p: 8 chunks of 64 bytes; in chunk c, bytes
+ *               4r..4r+3 are qs[4c..4c+3] of row r
+ *   512 bytes   the same for block 2p+1
+ *
+ * and an odd last block alone: its 32 bytes of d's, then its 512 of
+ * quants. 8 loads give a block of all 16 rows, row r's quants 4c..4c+3 in
+ * 32-bit lane r, ready for dpbusd against the token's bytes 4c..4c+3
+ * broadcast. Kernels on this layout sum each block exactly in integers and
+ * round once (kernels/legacy.c, umi_tile_q8_0_x16), not in the reference's
+ * lanes8 order: results differ from the file layout's in the last bits.
+ *
  * X16_Q4_K (Q4_K, 144-byte super-blocks: d, dmin, 12 bytes of packed scales
  * and mins, 128 bytes of nibbles; quant/blocks.h): again 16 rows per group
  * in the rows' own bytes, super-block b of the group at byte 2304 b, its 16
@@ -59,6 +77,7 @@ enum umi_layout {
     UMI_LAYOUT_X16 = 1,  /* 16-row groups, above */
     UMI_LAYOUT_X16_Q4_K = 2, /* 16-row groups of Q4_K super-blocks, above */
     UMI_LAYOUT_X16_Q6_K = 3, /* 16-row groups of Q6_K super-blocks, above */
+    UMI_LAYOUT_X16_Q8_0 = 4, /* 16-row groups of Q8_0 blocks, above */
 };
 
 enum { UMI_X16_ROWS = 16 };
@@ -73,6 +92,18 @@ void umi_x16_pack_group(void *dst, const void *src, int64_t nb);
 /* Block b of row r (0..15) of an X16 group, back in the file's 18-byte
  * form (the scalar kernels' and the tests' view of the layout). */
 void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block);
+
+/* The same two for X16_Q8_0: rows of nb * 34 bytes, blocks of 34; and
+ * where block b of a group of nb keeps its 16 d's and its quants. */
+void umi_x16_q8_0_pack_group(void *dst, const void *src, int64_t nb);
+void umi_x16_q8_0_get_block(const void *group, int64_t nb, int r, int64_t b, void *block);
+static inline size_t umi_x16_q8_0_d_at(int64_t b) {
+    return (size_t)(b / 2) * 1088 + (size_t)(b % 2) * 32;
+}
+static inline size_t umi_x16_q8_0_qs_at(int64_t nb, int64_t b) {
+    const int64_t in_pair = b / 2 * 2 + 1 < nb ? 2 : 1; /* an odd last block is alone */
+    return (size_t)(b / 2) * 1088 + (size_t)in_pair * 32 + (size_t)(b % 2) * 512;
+}
 
 /* The same two for X16_Q4_K: nb super-blocks per row (rows of nb * 144
  * bytes), block b of row r as its 144 file bytes. */

@@ -54,6 +54,7 @@ typedef struct serve_config {
     int max_models;            /* --max-models: loaded at once; 0 = no limit */
     const char *slot_save_path; /* --slot-save-path: where /slots save and restore; NULL = off */
     bool no_repack;            /* --no-repack: weights stay in the file's layout (umi_model_params) */
+    bool repack_q8_0;          /* --repack-q8: Q8_0 weights are interleaved too (umi_model_params) */
 } serve_config;
 
 /* Run until SIGINT/SIGTERM. Returns 0 after a clean shutdown, 1 when the

@@ -69,6 +69,7 @@ static void update_resident(model_entry *e) {
 static bool load(model_entry *e, char *msg, size_t len, int *status) {
     umi_model_params mp = umi_model_default_params();
     mp.no_repack = e->cfg->no_repack;
+    mp.repack_q8_0 = e->cfg->repack_q8_0;
     mp.batch_decode = e->cfg->n_parallel > 1; /* its slots decode together */
     umi_error err = {0};
     if (!lifecycle_admit(e, msg, len, status)) return false;

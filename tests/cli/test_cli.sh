@@ -87,6 +87,21 @@ $b
 $c"; fi
 done
 
+# Q8_0 is interleaved only on request (--repack-q8; AVX-512 VNNI): its tile sums
+# each block exactly, not in the reference's order, so its bits are its own —
+# the same mapped and read (in place), and where the CPU has no such tile
+# (UMI_CPU=avx2) the flag changes nothing: the file layout's bits.
+m="$shared/models/rnd-llama-q8_0.gguf"
+a=$("$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids --repack-q8 2>/dev/null)
+c=$("$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids --repack-q8 --no-mmap 2>/dev/null)
+b=$(UMI_CPU=avx2 "$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids --repack-q8 2>/dev/null)
+d=$("$umi" run -m "$m" -p "Once upon a time" -n 32 --temp 0 --ignore-eos --ids 2>/dev/null)
+if [ -n "$a" ] && [ "$a" = "$c" ] && [ -n "$b" ] && [ "$b" = "$d" ]; then ok "q8_0 --repack-q8: mapped = --no-mmap; avx2 = file layout"
+else bad "q8_0 --repack-q8: mapped = --no-mmap; avx2 = file layout" "$a
+$c
+$b
+$d"; fi
+
 expect "guard refuses"         1 "not loading it"     -- "$umi" run -p hi -n 4 --mem 0.0001
 expect "guard suggests"        1 "--force"            -- "$umi" chat --mem 0.0001
 expect "guard --force"         0 "first token"        -- "$umi" run -p hi -n 4 --mem 0.0001 --force

@@ -390,15 +390,17 @@ static void test_pinned(void) {
 static void test_x16(void) {
     static const struct {
         uint32_t type;
+        int layout;
         umi_dot_fn dot;
         umi_tile_fn tile;
-    } CASES[] = {{UMI_TYPE_Q4_0, umi_dot_q4_0_blocks, umi_tile_q4_0_x16},
-                 {UMI_TYPE_IQ4_NL, umi_dot_iq4_nl_blocks, umi_tile_iq4_nl_x16}};
+    } CASES[] = {{UMI_TYPE_Q4_0, UMI_LAYOUT_X16, umi_dot_q4_0_blocks, umi_tile_q4_0_x16},
+                 {UMI_TYPE_IQ4_NL, UMI_LAYOUT_X16, umi_dot_iq4_nl_blocks, umi_tile_iq4_nl_x16},
+                 {UMI_TYPE_Q8_0, UMI_LAYOUT_X16_Q8_0, umi_dot_q8_0_blocks, umi_tile_q8_0_x16}};
     for (size_t ci = 0; ci < sizeof CASES / sizeof *CASES; ci++) {
         int bad_bytes = 0, bad_bits = 0;
         for (int64_t k = 32; k <= 32 * 70; k += 32 * 23) {
             const size_t row = umi_type_row_size(CASES[ci].type, k), xrow = umi_type_row_size(UMI_TYPE_Q8_0, k);
-            uint8_t *w = xmalloc(16 * row), *g = xmalloc(16 * row), blk[18];
+            uint8_t *w = xmalloc(16 * row), *g = xmalloc(16 * row), *back = xmalloc(row);
             void *xq = xmalloc(3 * xrow);
             float *x = xmalloc(sizeof(float) * k), y[3 * 16];
             fill_weights(CASES[ci].type, w, k, 16);
@@ -406,19 +408,18 @@ static void test_x16(void) {
                 fill_acts(x, k, 1);
                 umi_act_q8_0(x, (char *)xq + j * xrow, k);
             }
-            umi_x16_pack_group(g, w, k / 32);
-            for (int r = 0; r < 16; r++)
-                for (int64_t b = 0; b < k / 32; b++) {
-                    umi_x16_get_block(g, k / 32, r, b, blk);
-                    bad_bytes += memcmp(blk, w + r * row + b * 18, 18) != 0;
-                }
+            umi_layout_pack_group(CASES[ci].layout, g, w, k);
+            for (int r = 0; r < 16; r++) {
+                umi_layout_get_row(CASES[ci].layout, g, row, k, r, back);
+                bad_bytes += memcmp(back, w + r * row, row) != 0;
+            }
             CASES[ci].tile((int)k, g, row, 16, xq, xrow, 3, y, 16);
             for (int j = 0; j < 3; j++)
                 for (int r = 0; r < 16; r++) {
                     const float want = CASES[ci].dot((int)k, w + r * row, (char *)xq + j * xrow);
                     bad_bits += memcmp(&want, &y[j * 16 + r], sizeof want) != 0;
                 }
-            free(w), free(g), free(xq), free(x);
+            free(w), free(g), free(back), free(xq), free(x);
         }
         check(bad_bytes == 0, "%s X16: every block reads back as packed", tname(CASES[ci].type));
         check(bad_bits == 0, "%s X16 scalar tile: the blocks dot's bits (%d differ)", tname(CASES[ci].type),

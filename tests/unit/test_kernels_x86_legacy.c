@@ -9,8 +9,12 @@
  *      writes exactly the scalar dot's bits into its rm x rn outputs and
  *      nothing outside them; with the last weight row at the end of its
  *      buffer, so reads past a row show up under the sanitizers.
- *   4. The tiles on the X16 layout (quant/interleave.h) write the bits of
- *      the layout's scalar tile, for 1..8 tokens and partial row counts.
+ *   4. The tiles on the X16 layouts (quant/interleave.h) write the bits of
+ *      the layout's scalar tile, for 1..8 tokens and partial row counts
+ *      (Q8_0's X16_Q8_0 tile: its own exact-block order, not lanes8; the
+ *      scalar tile is checked against umi_dot_q8_0_blocks in
+ *      test_kernels_legacy). Only where the CPU has them (AVX-512 VNNI);
+ *      elsewhere, that no such layout is chosen.
  *   3. The activation quantizers write the scalar quantizer's bytes, on
  *      blocks of every magnitude, all-zero blocks and exact ties.
  *
@@ -212,14 +216,22 @@ static void test_acts(int level) {
 static void test_layout_tiles(int level) {
     static const struct {
         uint32_t type;
+        int layout;
         umi_tile_fn oracle;
-    } CASES[] = {{UMI_TYPE_Q4_0, umi_tile_q4_0_x16}, {UMI_TYPE_IQ4_NL, umi_tile_iq4_nl_x16}};
+    } CASES[] = {{UMI_TYPE_Q4_0, UMI_LAYOUT_X16, umi_tile_q4_0_x16},
+                 {UMI_TYPE_IQ4_NL, UMI_LAYOUT_X16, umi_tile_iq4_nl_x16},
+                 {UMI_TYPE_Q8_0, UMI_LAYOUT_X16_Q8_0, umi_tile_q8_0_x16}};
     for (size_t ci = 0; ci < sizeof CASES / sizeof *CASES; ci++) {
         int tm = 0, tn = 0;
         const umi_tile_fn tile = umi_kernels_layout_tile_legacy(CASES[ci].oracle, level, &tm, &tn);
         const char *name = umi_type_traits_get(CASES[ci].type)->name;
-        if (!tile) continue; /* only where the CPU has one (AVX-512 VNNI) */
-        check(umi_kernels_layout(CASES[ci].type, 2048, 64, level) == UMI_LAYOUT_X16 &&
+        if (!tile) { /* only where the CPU has one (AVX-512 VNNI): Q8_0 keeps the file's layout elsewhere */
+            if (CASES[ci].type == UMI_TYPE_Q8_0)
+                check(umi_kernels_layout(CASES[ci].type, 2048, 64, level) == UMI_LAYOUT_GGUF,
+                      "%s: no X16_Q8_0 without its tile (%s)", name, level_name(level));
+            continue;
+        }
+        check(umi_kernels_layout(CASES[ci].type, 2048, 64, level) == CASES[ci].layout &&
                   umi_kernels_layout(CASES[ci].type, 2048, 72, level) == UMI_LAYOUT_GGUF,
               "%s: X16 chosen for whole groups of rows only", name);
         int bad = 0, outside = 0, shapes = 0;
@@ -231,7 +243,7 @@ static void test_layout_tiles(int level) {
             void *xq = xmalloc(xrow * tn);
             fill_weights(CASES[ci].type, w, k / 32 * 16);
             fill_acts(umi_act_q8_0, xrow, xq, k, tn);
-            umi_x16_pack_group(g, w, k / 32);
+            umi_layout_pack_group(CASES[ci].layout, g, w, k);
             float *want = xmalloc(sizeof(float) * 16 * tn), *got = xmalloc(sizeof(float) * 17 * (tn + 1));
             CASES[ci].oracle((int)k, g, row, 16, xq, xrow, tn, want, 16);
             for (int rm = 1; rm <= 16; rm += 5)
@@ -263,7 +275,7 @@ static void test_layout_tiles(int level) {
             const int ys = tm + 3;
             float *want = xmalloc(sizeof(float) * ys * tn), *got = xmalloc(sizeof(float) * ys * (tn + 1));
             for (int gi = 0; gi < ng; gi++) {
-                umi_x16_pack_group(g + gi * 16 * row, w + gi * 16 * row, k / 32);
+                umi_layout_pack_group(CASES[ci].layout, g + gi * 16 * row, w + gi * 16 * row, k);
                 CASES[ci].oracle((int)k, g + gi * 16 * row, row, 16, xq, xrow, tn, want + gi * 16, ys);
             }
             for (int rm = 16; rm <= tm; rm += 7)
