@@ -3,6 +3,7 @@
 # files, alternating runs so both see the same machine state, then a ratio table.
 #   LLAMA_BENCH=/path/to/llama-bench  (required: the reference built outside this repo)
 #   UMI=build/umi  THREADS=2  P=512  N=128  R=3  ROUNDS=2
+#   UMI_ARGS="--repack-q8"  (extra options for umi bench, e.g. an opt-in layout)
 set -euo pipefail
 : "${LLAMA_BENCH:?set LLAMA_BENCH to the reference llama-bench binary}"
 UMI=${UMI:-$(dirname "$0")/../build/umi}
@@ -19,7 +20,8 @@ ref_run() { # model kind(pp|tg)
 umi_run() { # model kind
     local args key
     if [ "$2" = pp ]; then args=(-p "$P" -n 0); key=pp_tps; else args=(-p 0 -n "$N"); key=tg_tps; fi
-    "$UMI" bench -m "$1" -t "$THREADS" -r "$R" "${args[@]}" --json 2>/dev/null |
+    # shellcheck disable=SC2086 # UMI_ARGS is a list of options
+    "$UMI" bench -m "$1" -t "$THREADS" -r "$R" "${args[@]}" ${UMI_ARGS:-} --json 2>/dev/null |
         /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$key'])"
 }
 
