@@ -197,7 +197,9 @@ static bool run_parts(umi_pool *pool, void *qbuf, matmul_task *t) {
         t->xq_row = (size_t)w0->ne[0] * sizeof(float);
     } else {
         t->xq = qbuf;
-        t->xq_row = umi_type_row_size(t->part[0].wt->vec_dot_type, w0->ne[0]);
+        /* A plan reads widened rows for every token or for none (kernels.h). */
+        t->xq_row = plan_for(t, w0, 0).act_wide ? (size_t)w0->ne[0] * sizeof(float)
+                                                : umi_type_row_size(t->part[0].wt->vec_dot_type, w0->ne[0]);
         /* One row converts faster than waking the workers for it. */
         if (t->n == 1) convert_rows(t, 0, 1);
         else umi_pool_run(pool, convert_rows, t);

@@ -38,6 +38,8 @@ uint32_t umi_mem_kv_type_parse(const char *s, const char **name) {
 double umi_mem_act_bytes(uint32_t weight_type) {
     const umi_type_traits *tt = umi_type_traits_get(weight_type);
     if (!tt || tt->vec_dot_type == UMI_TYPE_F32) return 0;
+    /* Batched F16 products may read them widened to floats (kernels/wide.c). */
+    if (tt->vec_dot_type == UMI_TYPE_F16) return sizeof(float);
     return (double)umi_type_row_size(tt->vec_dot_type, 256) / 256.0; /* 256: every block size divides it */
 }
 

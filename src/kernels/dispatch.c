@@ -32,6 +32,7 @@ static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int
         const int level = umi_cpu_level_get();
         /* Single tokens: only tiles that keep rn = 1 in registers (the
          * legacy family's blocks tile: 16 rows at once). */
+        if (p.dot && many) umi_kernels_plan_widen(&p, level);
         if (p.dot && many) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
         else if (p.dot) p.tile = umi_kernels_tile_for_legacy(p.dot, level, &p.tile_m, &p.tile_n);
         if (p.dot) p.dot = find_twin(p.dot, level);

@@ -72,6 +72,7 @@ typedef struct umi_kernel_plan {
     umi_act_fn act;
     umi_tile_fn tile; /* optional: only when the same dot serves every token */
     int tile_m, tile_n;
+    bool act_wide; /* act writes k floats per row (vec_dot_type values, widened), not vec_dot_type rows */
 } umi_kernel_plan;
 
 umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok);
@@ -88,6 +89,14 @@ umi_kernel_plan umi_kernels_plan_solo(uint32_t wtype, int64_t k, int64_t m);
 enum { UMI_TILE_L2_BUDGET = 512 * 1024 };
 void umi_kernels_tile_rows(const umi_kernel_plan *p, int k, const void *w, size_t w_row, int64_t r0, int64_t r1,
                            const void *xq, size_t xq_row, int n_tok, float *y, size_t y_stride);
+
+/* Batched F16 products whose tile reads the activations widened to floats
+ * (wide.c): F16 values as floats, so the dot has umi_dot_f16_gemm's bits on
+ * the unwidened rows. umi_kernels_plan_widen switches a plan of
+ * umi_plan_dot_f16_gemm to them where this CPU level has their tile. */
+void umi_act_f16_wide(const float *x, void *y, int64_t k);
+float umi_plan_dot_f16_gemm_wide(int k, const void *w, const void *x);
+void umi_kernels_plan_widen(umi_kernel_plan *p, int cpu_level);
 
 /* The float dots of generic.c with the plan signature. */
 float umi_plan_dot_f32_vec(int k, const void *w, const void *x);

@@ -28,13 +28,42 @@ AVX512 static inline float hsum16(__m512 v) {
     return hsum8(_mm256_add_ps(hi, lo));
 }
 
+/* hsum16 of all 16 accumulators of a 4 x 4 tile at once: the same adds of
+ * the same operands (v[l+8] + v[l], then h[l+4] + h[l], then (0+2) +
+ * (1+3)), each instruction doing 4 outputs' worth; the result holds token
+ * j's 4 rows in its 128-bit block j. y[j * ys + i] = hsum16(acc[i][j]). */
+AVX512 static inline void hsum16_4x4(__m512 acc[4][4], float *y, size_t ys) {
+    __m512 s[8], t[4];
+    _Pragma("GCC unroll 8")
+    for (int p = 0; p < 8; p++) { /* accumulators 2p, 2p + 1 (n = 4i + j): each one's 8-lane half sums */
+        const __m512 a = acc[p / 2][2 * (p % 2)], b = acc[p / 2][2 * (p % 2) + 1];
+        s[p] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0xEE), _mm512_shuffle_f32x4(a, b, 0x44));
+    }
+    _Pragma("GCC unroll 4")
+    for (int q = 0; q < 4; q++) /* 4-lane sums of accumulators 4q .. 4q + 3, one per block */
+        t[q] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * q], s[2 * q + 1], 0xDD),
+                             _mm512_shuffle_f32x4(s[2 * q], s[2 * q + 1], 0x88));
+    const __m512 u0 = _mm512_add_ps(_mm512_shuffle_ps(t[0], t[1], 0x44), _mm512_shuffle_ps(t[0], t[1], 0xEE));
+    const __m512 u1 = _mm512_add_ps(_mm512_shuffle_ps(t[2], t[3], 0x44), _mm512_shuffle_ps(t[2], t[3], 0xEE));
+    const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(u0, u1, 0x88), _mm512_shuffle_ps(u0, u1, 0xDD));
+    _mm_storeu_ps(y, _mm512_castps512_ps128(r));
+    _mm_storeu_ps(y + ys, _mm512_extractf32x4_ps(r, 1));
+    _mm_storeu_ps(y + 2 * ys, _mm512_extractf32x4_ps(r, 2));
+    _mm_storeu_ps(y + 3 * ys, _mm512_extractf32x4_ps(r, 3));
+}
+
 /* The SIMD twins of the dots the tiles stand for, for the edges. */
 AVX512 static float f32_gemm_dot_512(int k, const void *w, const void *x) {
     return umi_dot_f32_gemm_avx512(k, w, x);
 }
 
-AVX512 static float f16_gemm_dot_512(int k, const void *w, const void *x) {
-    return umi_dot_f16_gemm_avx512(k, w, x);
+/* umi_plan_dot_f16_gemm_wide: only the weights widen. */
+AVX512 static float f16_wide_dot_512(int k, const void *w, const void *x) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int l = 0; l < k; l += 16)
+        acc = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)w + l))),
+                              _mm512_loadu_ps((const float *)x + l), acc);
+    return hsum16(acc);
 }
 
 AVX512 static float f16_vec_dot_512(int k, const void *w, const void *x) {
@@ -73,41 +102,42 @@ AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const v
             for (int i = 0; i < TM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
         }
     }
-    _Pragma("GCC unroll 4")
-    for (int j = 0; j < TN; j++)
-        _Pragma("GCC unroll 4")
-        for (int i = 0; i < TM; i++) y[j * ys + i] = hsum16(acc[i][j]);
+    hsum16_4x4(acc, y, ys);
 }
 
-AVX512 static void tile_f16_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
-                                int rn, float *y, size_t ys) {
-    if (rm != TM || rn != TN) {
-        edge(f16_gemm_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
+/* F16 weights, activations widened to floats once per product (wide.c):
+ * only the weights are converted, so WTM x WTN multiply-adds cost WTM
+ * conversions instead of WTM + WTN. */
+enum { WTM = TM, WTN = TN }; /* 4 x 4 for hsum16_4x4: 6 x 4, 4 x 6, 5 x 5 measured no faster */
+
+AVX512 static void tile_f16_wide_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                     float *y, size_t ys) {
+    if (rm != WTM || rn != WTN) {
+        edge(f16_wide_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
-    __m512 acc[TM][TN];
-    _Pragma("GCC unroll 4")
-    for (int i = 0; i < TM; i++)
-        _Pragma("GCC unroll 4")
-        for (int j = 0; j < TN; j++) acc[i][j] = _mm512_setzero_ps();
+    __m512 acc[WTM][WTN];
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < WTM; i++)
+        _Pragma("GCC unroll 8")
+        for (int j = 0; j < WTN; j++) acc[i][j] = _mm512_setzero_ps();
     for (int l = 0; l < k; l += 16) {
-        __m512 wv[TM];
-        _Pragma("GCC unroll 4")
-        for (int i = 0; i < TM; i++)
+        __m512 wv[WTM];
+        _Pragma("GCC unroll 8")
+        for (int i = 0; i < WTM; i++)
             wv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(wc + i * ws) + l)));
-        _Pragma("GCC unroll 4")
-        for (int j = 0; j < TN; j++) {
-            const __m512 xv =
-                _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(xc + j * xs) + l)));
-            _Pragma("GCC unroll 4")
-            for (int i = 0; i < TM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
+        _Pragma("GCC unroll 8")
+        for (int j = 0; j < WTN; j++) {
+            __m512 xv = _mm512_loadu_ps((const float *)(xc + j * xs) + l);
+            /* Kept in a register: folded into each multiply-add (as GCC's
+             * Zen tuning does) it is loaded WTM times, ~20 % slower. */
+            __asm__("" : "+v"(xv));
+            _Pragma("GCC unroll 8")
+            for (int i = 0; i < WTM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
         }
     }
-    _Pragma("GCC unroll 4")
-    for (int j = 0; j < TN; j++)
-        _Pragma("GCC unroll 4")
-        for (int i = 0; i < TM; i++) y[j * ys + i] = hsum16(acc[i][j]);
+    hsum16_4x4(acc, y, ys);
 }
 
 /* F16 in "vec" order (the single-token dot, which the reference's expert
@@ -208,7 +238,10 @@ umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int
     *tile_m = TM;
     *tile_n = TN;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f32_gemm) return tile_f32_512;
-    if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_gemm) return tile_f16_512;
+    if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_gemm_wide) {
+        *tile_m = WTM, *tile_n = WTN;
+        return tile_f16_wide_512;
+    }
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_vec) {
         *tile_m = VTM, *tile_n = VTN;
         return tile_f16_vec_512;

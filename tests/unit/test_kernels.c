@@ -217,17 +217,20 @@ int main(int argc, char **argv) {
         enum { K = 256, ROWS = 7, TOKS = 6 };
         static float w32[ROWS * K], x32[TOKS * K];
         static uint16_t w16[ROWS * K], x16[TOKS * K];
+        static float x16w[TOKS * K]; /* x16 widened, as batched F16 tiles read it (wide.c) */
         static umi_block_q8_0 w8[ROWS * K / 32], x8[TOKS * K / 32];
         for (int i = 0; i < ROWS * K; i++) w32[i] = frand(), w16[i] = umi_fp32_to_fp16(w32[i]);
-        for (int i = 0; i < TOKS * K; i++) x32[i] = frand(), x16[i] = umi_fp32_to_fp16(x32[i]);
+        for (int i = 0; i < TOKS * K; i++)
+            x32[i] = frand(), x16[i] = umi_fp32_to_fp16(x32[i]), x16w[i] = umi_fp16_to_fp32(x16[i]);
         const umi_type_traits *q8 = umi_type_traits_get(UMI_TYPE_Q8_0);
         q8->from_float(w32, w8, ROWS * K);
         q8->from_float(x32, x8, TOKS * K);
-        const struct { umi_dot_fn dot; const void *w, *x; size_t row; const char *name; } cases[] = {
-            {umi_plan_dot_f32_gemm, w32, x32, K * sizeof(float), "f32 tile"},
-            {umi_plan_dot_f16_gemm, w16, x16, K * sizeof(uint16_t), "f16 tile"},
-            {umi_plan_dot_f16_vec, w16, x16, K * sizeof(uint16_t), "f16 vec tile"},
-            {umi_dot_q8_0_lanes8, w8, x8, K / 32 * sizeof(umi_block_q8_0), "q8_0 tile"},
+        const struct { umi_dot_fn dot; const void *w, *x; size_t row, xrow; const char *name; } cases[] = {
+            {umi_plan_dot_f32_gemm, w32, x32, K * sizeof(float), K * sizeof(float), "f32 tile"},
+            {umi_plan_dot_f16_gemm_wide, w16, x16w, K * sizeof(uint16_t), K * sizeof(float), "f16 wide tile"},
+            {umi_plan_dot_f16_vec, w16, x16, K * sizeof(uint16_t), K * sizeof(uint16_t), "f16 vec tile"},
+            {umi_dot_q8_0_lanes8, w8, x8, K / 32 * sizeof(umi_block_q8_0), K / 32 * sizeof(umi_block_q8_0),
+             "q8_0 tile"},
         };
         for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
             int tm = 0, tn = 0;
@@ -236,13 +239,13 @@ int main(int argc, char **argv) {
             for (int rm = 1; rm <= tm; rm++)
                 for (int rn = 1; rn <= tn; rn++) {
                     float out[16 * 16];
-                    tile(K, cases[c].w, cases[c].row, rm, cases[c].x, cases[c].row, rn, out, 16);
+                    tile(K, cases[c].w, cases[c].row, rm, cases[c].x, cases[c].xrow, rn, out, 16);
                     bool ok = true;
                     for (int j = 0; j < rn; j++)
                         for (int i = 0; i < rm; i++)
                             ok &= same(out[j * 16 + i],
                                        cases[c].dot(K, (const char *)cases[c].w + i * cases[c].row,
-                                                    (const char *)cases[c].x + j * cases[c].row));
+                                                    (const char *)cases[c].x + j * cases[c].xrow));
                     check(ok, cases[c].name, level, rm * 10 + rn);
                 }
         }
