@@ -108,11 +108,12 @@ void umi_x16_q8_0_get_block(const void *group, int64_t nb, int r, int64_t b, voi
  * and its quants (qs_bytes: the 16 rows' quants of one block, 256 for X16,
  * 512 for X16_Q8_0). */
 static inline size_t umi_x16_pair_d_at(size_t qs_bytes, int64_t b) {
-    return (size_t)(b / 2) * (64 + 2 * qs_bytes) + (size_t)(b % 2) * 32;
+    const size_t u = (size_t)b; /* b >= 0: unsigned halves cost a shift, not a signed division */
+    return (u >> 1) * (64 + 2 * qs_bytes) + (u & 1) * 32;
 }
 static inline size_t umi_x16_pair_qs_at(size_t qs_bytes, int64_t nb, int64_t b) {
-    const size_t in_pair = b / 2 * 2 + 1 < nb ? 2 : 1; /* an odd last block is alone */
-    return (size_t)(b / 2) * (64 + 2 * qs_bytes) + in_pair * 32 + (size_t)(b % 2) * qs_bytes;
+    const size_t u = (size_t)b, in_pair = (u | 1) < (size_t)nb ? 2 : 1; /* an odd last block is alone */
+    return (u >> 1) * (64 + 2 * qs_bytes) + in_pair * 32 + (u & 1) * qs_bytes;
 }
 
 /* The same two for X16_Q4_K: nb super-blocks per row (rows of nb * 144
