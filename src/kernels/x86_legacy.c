@@ -28,6 +28,7 @@
 #include "kernels/x86_reduce.h"
 #include "kernels/q8_0_tile.h"
 #include "quant/blocks.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -589,8 +590,9 @@ AVX2 INLINE void tile_x16_avx2(kind t, int k, const char *w, int rm, const char 
         __m256 acc[X2_N];
         for (int j = 0; j < X2_N; j++) acc[j] = _mm256_setzero_ps();
         for (int b = 0; b < nb; b++) {
-            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + (size_t)b * 32 + 16 * h)));
-            const char *q = w + (size_t)nb * 32 + (size_t)b * 256 + 32 * h;
+            const char *d16 = w + umi_x16_pair_d_at(256, b) + 16 * h;
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d16));
+            const char *q = w + umi_x16_pair_qs_at(256, nb, b) + 32 * h;
             __m256i lv[8]; /* group g < 4: low nibbles of dword g; g >= 4: its high nibbles */
             for (int d = 0; d < 4; d++) {
                 const __m256i T = _mm256_loadu_si256((const __m256i *)(q + 64 * d));

@@ -15,12 +15,14 @@
  * conversion and the fused multiply-add; the offset enters as the first
  * chain's starting value.
  *
- * The group's stream (scales, then quants) is prefetched 2 KiB ahead: on
- * this VM the best of 1-6 KiB, ~1.4x over the hardware prefetcher alone.
- * X16_Q8_0 groups are one sequential stream (scales beside their quants),
- * which the hardware prefetcher follows best alone: with the 2 KiB
- * prefetch one token ran ~15 % slower, without it as fast as the file
- * layout's dot (2 threads, in-process A/B). */
+ * An X16 group is one sequential stream (each pair of blocks' d's beside
+ * its quants), every line of it prefetched 4 KiB ahead: on this VM ~1.15x
+ * over the d's-apart layout with its two streams prefetched 2 KiB ahead
+ * (the probe, 2 threads, in-process A/B), better than 2-3 or 5-8 KiB or
+ * the hardware prefetcher alone, which varied with the machine's load.
+ * X16_Q8_0 groups are the same kind of stream, which the hardware
+ * prefetcher follows best alone: with the 2 KiB prefetch one token ran
+ * ~15 % slower, without it as fast as the file layout's dot. */
 #include "kernels/kernels.h"
 
 #if defined(__x86_64__)
@@ -39,7 +41,7 @@
 
 /* G: groups per call; NT: tokens in registers; CHUNK: blocks whose
  * per-token terms are formed at a time; PF: prefetch distance in bytes. */
-enum { G = 4, NT = 8, CHUNK = 64, PF = 2048, QB = 32 };
+enum { G = 4, NT = 8, CHUNK = 64, PF = 4096, QB = 32 };
 
 /* The exact sums of n <= 8 activation blocks' 32 quants: lane c is block c's. */
 VNNI512 INLINE __m256i block_sums8(const umi_block_q8_0 *xb, int n) {
@@ -83,9 +85,10 @@ VNNI512 INLINE void x16_body(kind t, int k, const char *w, size_t ws, int rm, co
             for (int j = 0; j < rn; j++) acc[j] = b0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(acc_keep[g][j]);
             for (int c = 0; c < nc; c++) {
                 const int b = b0 + c;
-                const size_t d_at = t == Q8_0 ? umi_x16_q8_0_d_at(b) : (size_t)b * 32;
-                const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wg + d_at)));
-                const char *q = wg + (t == Q8_0 ? umi_x16_q8_0_qs_at(nb, b) : (size_t)nb * 32 + (size_t)b * 256);
+                const size_t qs_bytes = t == Q8_0 ? 512 : 256;
+                const char *dp = wg + umi_x16_pair_d_at(qs_bytes, b), *q = wg + umi_x16_pair_qs_at(qs_bytes, nb, b);
+                const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dp));
+                if (t != Q8_0 && b % 2 == 0) _mm_prefetch(dp + PF, _MM_HINT_T0); /* the pair's d's */
                 __m512i u[8];
                 if (t == Q8_0) {
 #pragma GCC unroll 8
@@ -104,7 +107,6 @@ VNNI512 INLINE void x16_body(kind t, int k, const char *w, size_t ws, int rm, co
                         u[d + 4] = _mm512_shuffle_epi8(table, u[d + 4]);
                     }
                 }
-                if (t != Q8_0 && c % 2 == 0) _mm_prefetch(wg + (size_t)b * 32 + PF / 8, _MM_HINT_T0);
 #pragma GCC unroll 8
                 for (int j = 0; j < rn; j++) {
                     acc[j] = umi_block_step_vnni(u, x + j * xs + (size_t)b * sizeof(umi_block_q8_0) + 2, noff[j][c], dw,

@@ -18,47 +18,43 @@ int umi_x16_supported(uint32_t type) {
     return type == UMI_TYPE_Q4_0 || type == UMI_TYPE_IQ4_NL;
 }
 
-void umi_x16_pack_group(void *dst, const void *vsrc, int64_t nb) {
-    const size_t row = (size_t)nb * BLOCK;
-    uint8_t *scales = dst, *quants = (uint8_t *)dst + (size_t)nb * UMI_X16_ROWS * D_BYTES;
-    for (int r = 0; r < UMI_X16_ROWS; r++) {
-        const uint8_t *src = (const uint8_t *)vsrc + r * row;
-        for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *blk = src + b * BLOCK;
-            memcpy(scales + (b * UMI_X16_ROWS + r) * D_BYTES, blk, D_BYTES);
-            for (int c = 0; c < QS / CHUNK; c++)
-                memcpy(quants + b * UMI_X16_ROWS * QS + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
-                       blk + D_BYTES + c * CHUNK, CHUNK);
-        }
-    }
-}
-
-void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
-    const uint8_t *scales = group, *quants = (const uint8_t *)group + (size_t)nb * UMI_X16_ROWS * D_BYTES;
-    uint8_t *blk = block;
-    memcpy(blk, scales + (b * UMI_X16_ROWS + r) * D_BYTES, D_BYTES);
-    for (int c = 0; c < QS / CHUNK; c++)
-        memcpy(blk + D_BYTES + c * CHUNK, quants + b * UMI_X16_ROWS * QS + c * UMI_X16_ROWS * CHUNK + r * CHUNK,
-               CHUNK);
-}
-
-void umi_x16_q8_0_pack_group(void *dst, const void *vsrc, int64_t nb) {
+/* X16 and X16_Q8_0: blocks of qs quant bytes in pairs (interleave.h). */
+static void pack_pairs(void *dst, const void *vsrc, int64_t nb, int qs) {
+    const size_t block = (size_t)(D_BYTES + qs), group_qs = (size_t)UMI_X16_ROWS * qs;
     for (int r = 0; r < UMI_X16_ROWS; r++)
         for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *blk = (const uint8_t *)vsrc + ((size_t)r * nb + b) * Q8_BLOCK;
-            uint8_t *d = (uint8_t *)dst + umi_x16_q8_0_d_at(b), *q = (uint8_t *)dst + umi_x16_q8_0_qs_at(nb, b);
+            const uint8_t *blk = (const uint8_t *)vsrc + ((size_t)r * nb + b) * block;
+            uint8_t *d = (uint8_t *)dst + umi_x16_pair_d_at(group_qs, b);
+            uint8_t *q = (uint8_t *)dst + umi_x16_pair_qs_at(group_qs, nb, b);
             memcpy(d + r * D_BYTES, blk, D_BYTES);
-            for (int c = 0; c < Q8_QS / CHUNK; c++)
+            for (int c = 0; c < qs / CHUNK; c++)
                 memcpy(q + (c * UMI_X16_ROWS + r) * CHUNK, blk + D_BYTES + c * CHUNK, CHUNK);
         }
 }
 
-void umi_x16_q8_0_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
-    const uint8_t *d = (const uint8_t *)group + umi_x16_q8_0_d_at(b);
-    const uint8_t *q = (const uint8_t *)group + umi_x16_q8_0_qs_at(nb, b);
+static void get_pair_block(const void *group, int64_t nb, int r, int64_t b, void *block, int qs) {
+    const size_t group_qs = (size_t)UMI_X16_ROWS * qs;
+    const uint8_t *d = (const uint8_t *)group + umi_x16_pair_d_at(group_qs, b);
+    const uint8_t *q = (const uint8_t *)group + umi_x16_pair_qs_at(group_qs, nb, b);
     uint8_t *blk = block;
     memcpy(blk, d + r * D_BYTES, D_BYTES);
-    for (int c = 0; c < Q8_QS / CHUNK; c++) memcpy(blk + D_BYTES + c * CHUNK, q + (c * UMI_X16_ROWS + r) * CHUNK, CHUNK);
+    for (int c = 0; c < qs / CHUNK; c++) memcpy(blk + D_BYTES + c * CHUNK, q + (c * UMI_X16_ROWS + r) * CHUNK, CHUNK);
+}
+
+void umi_x16_pack_group(void *dst, const void *src, int64_t nb) {
+    pack_pairs(dst, src, nb, QS);
+}
+
+void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
+    get_pair_block(group, nb, r, b, block, QS);
+}
+
+void umi_x16_q8_0_pack_group(void *dst, const void *src, int64_t nb) {
+    pack_pairs(dst, src, nb, Q8_QS);
+}
+
+void umi_x16_q8_0_get_block(const void *group, int64_t nb, int r, int64_t b, void *block) {
+    get_pair_block(group, nb, r, b, block, Q8_QS);
 }
 
 void umi_x16_q4_K_pack_group(void *dst, const void *vsrc, int64_t nb) {

@@ -5,21 +5,28 @@
  * X16 (Q4_0 and IQ4_NL, whose 18-byte blocks are an fp16 scale d and 16
  * bytes of nibbles): 16 consecutive rows form a group that takes exactly the
  * bytes the 16 rows took, so rows keep their byte offsets at group
- * boundaries and memory use does not change. A group of nb blocks per row:
+ * boundaries and memory use does not change. A group of nb blocks per row
+ * keeps them in pairs, each pair's d's right before its quants, so that it
+ * is one sequential stream (decode on 2 threads: ~1.15x the rate of all the
+ * d's first, a second stream; kernels/x86_x16.c). Blocks 2p and 2p+1 at
+ * byte 576 p:
  *
- *   nb x 32 bytes   scales: block b holds d of rows 0..15 (fp16, row order)
- *   nb x 256 bytes  quants: block b is 4 chunks of 64 bytes; in chunk c,
- *                   bytes 4p..4p+3 are qs[4c..4c+3] of row p
+ *   32 bytes    d of rows 0..15 of block 2p (fp16, row order)
+ *   32 bytes    the same for block 2p+1
+ *   256 bytes   quants of block 2p: 4 chunks of 64 bytes; in chunk c,
+ *               bytes 4r..4r+3 are qs[4c..4c+3] of row r
+ *   256 bytes   the same for block 2p+1
  *
- * so one 64-byte load gives elements 4c..4c+3 (low nibbles) and
- * 16+4c..16+4c+3 (high nibbles) of all 16 rows, one row per 32-bit lane.
- * The scales come first so the quants start 64-byte aligned whenever the
- * group does.
+ * and an odd last block alone: its 32 bytes of d's, then its 256 of
+ * quants. One 64-byte load gives elements 4c..4c+3 (low nibbles) and
+ * 16+4c..16+4c+3 (high nibbles) of all 16 rows, one row per 32-bit lane;
+ * a pair is 9 cache lines, so every chunk is 64-byte aligned whenever the
+ * group is.
  *
  * X16_Q8_0 (Q8_0, 34-byte blocks: fp16 d and 32 int8 quants): 16 rows in
- * the rows' own bytes, blocks in pairs so that a group is one sequential,
- * 64-byte aligned stream (decode on 2 threads: the file layout's speed; d's
- * kept apart as in X16 ran ~15 % slower). Blocks 2p and 2p+1 at byte 1088 p:
+ * the rows' own bytes, blocks in pairs as in X16 (decode on 2 threads: the
+ * file layout's speed; d's kept apart ran ~15 % slower). Blocks 2p and
+ * 2p+1 at byte 1088 p:
  *
  *   32 bytes    d of rows 0..15 of block 2p (fp16, row order)
  *   32 bytes    the same for block 2p+1
@@ -93,16 +100,20 @@ void umi_x16_pack_group(void *dst, const void *src, int64_t nb);
  * form (the scalar kernels' and the tests' view of the layout). */
 void umi_x16_get_block(const void *group, int64_t nb, int r, int64_t b, void *block);
 
-/* The same two for X16_Q8_0: rows of nb * 34 bytes, blocks of 34; and
- * where block b of a group of nb keeps its 16 d's and its quants. */
+/* The same two for X16_Q8_0: rows of nb * 34 bytes, blocks of 34. */
 void umi_x16_q8_0_pack_group(void *dst, const void *src, int64_t nb);
 void umi_x16_q8_0_get_block(const void *group, int64_t nb, int r, int64_t b, void *block);
-static inline size_t umi_x16_q8_0_d_at(int64_t b) {
-    return (size_t)(b / 2) * 1088 + (size_t)(b % 2) * 32;
+
+/* Where block b of an X16 or X16_Q8_0 group of nb blocks keeps its 16 d's
+ * and its quants (qs_bytes: the 16 rows' quants of one block, 256 for X16,
+ * 512 for X16_Q8_0). */
+static inline size_t umi_x16_pair_d_at(size_t qs_bytes, int64_t b) {
+    const size_t u = (size_t)b; /* b >= 0: unsigned halves cost a shift, not a signed division */
+    return (u >> 1) * (64 + 2 * qs_bytes) + (u & 1) * 32;
 }
-static inline size_t umi_x16_q8_0_qs_at(int64_t nb, int64_t b) {
-    const int64_t in_pair = b / 2 * 2 + 1 < nb ? 2 : 1; /* an odd last block is alone */
-    return (size_t)(b / 2) * 1088 + (size_t)in_pair * 32 + (size_t)(b % 2) * 512;
+static inline size_t umi_x16_pair_qs_at(size_t qs_bytes, int64_t nb, int64_t b) {
+    const size_t u = (size_t)b, in_pair = (u | 1) < (size_t)nb ? 2 : 1; /* an odd last block is alone */
+    return (u >> 1) * (64 + 2 * qs_bytes) + in_pair * 32 + (u & 1) * qs_bytes;
 }
 
 /* The same two for X16_Q4_K: nb super-blocks per row (rows of nb * 144

@@ -11,7 +11,8 @@
  *      within rounding of) a half-way point; exact ties round to even.
  *   5. The X16 layout (quant/interleave.h): packing then reading a block
  *      back gives the file's bytes, and the layout's scalar tiles give the
- *      bits of the blocks dot on the rows before packing.
+ *      bits of the blocks dot on the rows before packing; and each byte
+ *      lands where the layout says (pairs of blocks, d's before quants).
  *   4. Pinned: on fixed inputs every variant gives, bit for bit, what the
  *      reference engine's mul_mat gave (values recorded from llama.cpp
  *      34af94cd9ab2's CPU backend, -march=native, AVX-512 VNNI machine,
@@ -427,9 +428,39 @@ static void test_x16(void) {
     }
 }
 
+/* Where the bytes go (interleave.h): blocks in pairs, the pair's 16-row d's
+ * before its quants, an odd last block alone; 3 blocks per row, offsets
+ * written out rather than computed by the layout's own helpers. */
+static void test_x16_pairs(void) {
+    static const struct {
+        uint32_t type;
+        int layout, qs;
+        size_t d_at[3], qs_at[3];
+    } CASES[] = {{UMI_TYPE_Q4_0, UMI_LAYOUT_X16, 16, {0, 32, 576}, {64, 320, 608}},
+                 {UMI_TYPE_Q8_0, UMI_LAYOUT_X16_Q8_0, 32, {0, 32, 1088}, {64, 576, 1120}}};
+    for (size_t ci = 0; ci < sizeof CASES / sizeof *CASES; ci++) {
+        const int64_t k = 96;
+        const size_t row = umi_type_row_size(CASES[ci].type, k), block = row / 3;
+        uint8_t *w = xmalloc(16 * row), *g = xmalloc(16 * row);
+        fill_weights(CASES[ci].type, w, k, 16);
+        umi_layout_pack_group(CASES[ci].layout, g, w, k);
+        int bad = 0;
+        for (int r = 0; r < 16; r++)
+            for (int b = 0; b < 3; b++) {
+                const uint8_t *blk = w + r * row + b * block;
+                bad += memcmp(g + CASES[ci].d_at[b] + 2 * r, blk, 2) != 0;
+                for (int j = 0; j < CASES[ci].qs; j++)
+                    bad += g[CASES[ci].qs_at[b] + (size_t)(j / 4) * 64 + 4 * r + j % 4] != blk[2 + j];
+            }
+        check(bad == 0, "%s X16: blocks in pairs, d's before quants (%d bytes misplaced)", tname(CASES[ci].type), bad);
+        free(w), free(g);
+    }
+}
+
 int main(int argc, char **argv) {
     (void)argc, (void)argv;
     test_x16();
+    test_x16_pairs();
     test_plans();
     test_dots_vs_traits();
     test_act_quantizers();

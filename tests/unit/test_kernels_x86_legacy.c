@@ -235,7 +235,7 @@ static void test_layout_tiles(int level) {
                   umi_kernels_layout(CASES[ci].type, 2048, 72, level) == UMI_LAYOUT_GGUF,
               "%s: X16 chosen for whole groups of rows only", name);
         int bad = 0, outside = 0, shapes = 0;
-        static const int64_t KS[] = {32, 96, 1024 + 32, 32 * 67};
+        static const int64_t KS[] = {32, 96, 1024 + 32, 32 * 67, 32 * 64}; /* odd and even block counts */
         for (size_t ki = 0; ki < sizeof KS / sizeof *KS; ki++) {
             const int64_t k = KS[ki];
             const size_t row = umi_type_row_size(CASES[ci].type, k), xrow = umi_type_row_size(UMI_TYPE_Q8_0, k);
