@@ -18,6 +18,7 @@
 #include "core/probe_buf.h"
 #include "infer/infer.h"
 #include "kernels/kernels.h"
+#include "quant/interleave.h"
 #include "quant/quant.h"
 #include "umi.h"
 
@@ -44,7 +45,10 @@ double umi_measure_decode_rate(int n_threads, int type, size_t bytes) {
     const size_t q_row = at ? umi_type_row_size(tt->vec_dot_type, K) : 0;
 
     umi_pool *pool = NULL;
-    const int layout = umi_kernels_layout((uint32_t)type, K, m, umi_cpu_level_get());
+    const umi_model_params load = umi_model_default_params();
+    const int layout = umi_repack_type_wanted((uint32_t)type, &load)
+                           ? umi_kernels_layout((uint32_t)type, K, m, umi_cpu_level_get())
+                           : UMI_LAYOUT_GGUF;
     const size_t w_bytes = (size_t)n_mat * mat;
     char *w = umi_probe_buf_alloc(w_bytes);
     float *x = malloc(K * sizeof *x), *y = malloc((size_t)m * sizeof *y);

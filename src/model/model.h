@@ -219,6 +219,11 @@ umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err);
 /* Rewrite the matmul weights this CPU's kernels read faster in an
  * interleaved layout, in place (model/repack.c); sets their layout. */
 umi_status umi_model_repack(umi_model *m, const umi_model_params *p, umi_error *err);
+/* Whether the loader interleaves weights of this type under p where the CPU
+ * has a layout for them (umi_kernels_layout): all but Q8_0, which only on
+ * request (p->repack_q8_0: its tile does not give the reference's bits).
+ * The planner and the decode-rate probe ask it too, to time what loads. */
+bool umi_repack_type_wanted(uint32_t type, const umi_model_params *p);
 
 /* hp.yarn_attn_factor from the rope scaling settings read so far (1 without
  * YaRN); an architecture that sets hp.yarn_log_mul recomputes it. */

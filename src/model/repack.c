@@ -49,6 +49,10 @@ static bool eligible(const umi_tensor *t, int level) {
            umi_kernels_layout(t->type, t->ne[0], t->ne[1], level) != UMI_LAYOUT_GGUF;
 }
 
+bool umi_repack_type_wanted(uint32_t type, const umi_model_params *p) {
+    return type != UMI_TYPE_Q8_0 || p->repack_q8_0;
+}
+
 /* Every tensor to repack, once (a tensor may be bound twice). A Q6_K output
  * matrix only for batch decoding: one token reads it faster in the file's
  * layout (10-20 % in a decode step), several tokens through the interleaved
@@ -67,8 +71,7 @@ static int collect(umi_model *m, int level, const umi_model_params *p, umi_tenso
             umi_tensor *t = &m->tensors[cand[i] - m->tensors]; /* bound pointers point into m->tensors */
             bool seen = false;
             for (int j = 0; j < n; j++) seen |= list[j] == t;
-            const bool wanted = t->type != UMI_TYPE_Q8_0 || p->repack_q8_0;
-            if (!seen && wanted && eligible(t, level) && n < cap) list[n++] = t;
+            if (!seen && umi_repack_type_wanted(t->type, p) && eligible(t, level) && n < cap) list[n++] = t;
         }
     }
     return n;

@@ -385,8 +385,9 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
      * repacked tensors meet others: about 0.25 MiB more peak RSS with
      * `umi bench` on the small Q4_K_M and Q4_0 models. */
     bool repackable = false;
-    for (size_t i = 0; i < pm.n; i++) /* Q8_0 is repacked only on request (umi_model_params.repack_q8_0) */
-        repackable |= umi_layout_for_type(pm.t[i].type) != UMI_LAYOUT_GGUF && pm.t[i].type != UMI_TYPE_Q8_0;
+    const umi_model_params load = umi_model_default_params();
+    for (size_t i = 0; i < pm.n; i++)
+        repackable |= umi_layout_for_type(pm.t[i].type) != UMI_LAYOUT_GGUF && umi_repack_type_wanted(pm.t[i].type, &load);
     if (repackable) r->overhead_bytes += 1048576 / 4;
     ms.fixed += r->overhead_bytes;
     umi_mem_layout lay;
