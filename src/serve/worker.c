@@ -492,21 +492,19 @@ static bool step_all(model_entry *e, step_batch *b) {
     /* The first slot in line for a prompt chunk rotates, so joiners share. */
     const int first = b->step++ % (e->n_slots > 0 ? e->n_slots : 1);
     int prompt_budget = PROMPT_CHUNK;
-    for (int k = 0; k < e->n_slots; k++) {
-        const int i = (first + k) % e->n_slots;
-        slot *s = &e->slots[i];
-        if (!s->job) continue;
-        const umi_token tok = slot_step(e, s, &prompt_budget);
-        if (tok < 0) continue;
-        /* The pass runs on its first context's thread pool: in slot order,
-         * the same warm pool leads step after step (rotating, each step woke
-         * another pool while the last one's workers spun on the 2 cores). */
-        int at = b->n++;
-        for (; at > 0 && b->slots[at - 1] > s; at--) {
-            b->slots[at] = b->slots[at - 1], b->ctxs[at] = b->ctxs[at - 1], b->toks[at] = b->toks[at - 1];
-        }
-        b->slots[at] = s, b->ctxs[at] = s->ctx, b->toks[at] = tok;
+    for (int k = 0; k < e->n_slots; k++) { /* toks by slot first, -1 for none */
+        slot *s = &e->slots[(first + k) % e->n_slots];
+        b->toks[s - e->slots] = s->job ? slot_step(e, s, &prompt_budget) : -1;
     }
+    /* The pass runs on its first context's thread pool: in slot order, the
+     * same warm pool leads step after step (rotating, each step woke another
+     * pool while the last one's workers spun on the 2 cores). */
+    for (int i = 0; i < e->n_slots; i++)
+        if (b->toks[i] >= 0) {
+            b->slots[b->n] = &e->slots[i];
+            b->ctxs[b->n] = e->slots[i].ctx;
+            b->toks[b->n++] = b->toks[i]; /* b->n <= i: compacts in place */
+        }
     batch_decode(e, b);
     return true;
 }
