@@ -12,7 +12,6 @@
  * x86 and ARM FP units take NaN and infinity at full speed), and on huge
  * pages as the engine's are. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "core/cpu.h"
 #include "core/probe_buf.h"

@@ -374,7 +374,8 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
                              .moe_only = moe_only};
     /* Runtime overhead: the process and its libraries (5.55 MiB resident
      * here: measured again as the kernels grew; a tiny model's peak RSS
-     * moves by ~0.5 MiB with how much of the binary the page cache holds), and the GGUF metadata (vocabulary strings, merges) with the
+     * moves by ~0.5 MiB with how much of the binary the page cache holds),
+     * and the GGUF metadata (vocabulary strings, merges) with the
      * tables the tokenizer builds from it: 3.7x the metadata's bytes, as
      * measured with `umi bench` (peak RSS) on the llama-bpe, qwen2 and spm
      * vocabularies. */
@@ -387,7 +388,8 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
     bool repackable = false;
     const umi_model_params load = umi_model_default_params();
     for (size_t i = 0; i < pm.n; i++)
-        repackable |= umi_layout_for_type(pm.t[i].type) != UMI_LAYOUT_GGUF && umi_repack_type_wanted(pm.t[i].type, &load);
+        repackable |=
+            umi_layout_for_type(pm.t[i].type) != UMI_LAYOUT_GGUF && umi_repack_type_wanted(pm.t[i].type, &load);
     if (repackable) r->overhead_bytes += 1048576 / 4;
     ms.fixed += r->overhead_bytes;
     umi_mem_layout lay;
