@@ -106,35 +106,34 @@ AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const v
 }
 
 /* F16 weights, activations widened to floats once per product (wide.c):
- * only the weights are converted, so WTM x WTN multiply-adds cost WTM
- * conversions instead of WTM + WTN. */
-enum { WTM = TM, WTN = TN }; /* 4 x 4 for hsum16_4x4: 6 x 4, 4 x 6, 5 x 5 measured no faster */
-
+ * only the weights are converted, so TM x TN multiply-adds cost TM
+ * conversions instead of TM + TN (6 x 4, 4 x 6, 5 x 5 measured no faster
+ * than 4 x 4, whose sums hsum16_4x4 reduces together). */
 AVX512 static void tile_f16_wide_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                      float *y, size_t ys) {
-    if (rm != WTM || rn != WTN) {
+    if (rm != TM || rn != TN) {
         edge(f16_wide_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
-    __m512 acc[WTM][WTN];
-    _Pragma("GCC unroll 8")
-    for (int i = 0; i < WTM; i++)
-        _Pragma("GCC unroll 8")
-        for (int j = 0; j < WTN; j++) acc[i][j] = _mm512_setzero_ps();
+    __m512 acc[TM][TN];
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < TM; i++)
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < TN; j++) acc[i][j] = _mm512_setzero_ps();
     for (int l = 0; l < k; l += 16) {
-        __m512 wv[WTM];
-        _Pragma("GCC unroll 8")
-        for (int i = 0; i < WTM; i++)
+        __m512 wv[TM];
+        _Pragma("GCC unroll 4")
+        for (int i = 0; i < TM; i++)
             wv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(wc + i * ws) + l)));
-        _Pragma("GCC unroll 8")
-        for (int j = 0; j < WTN; j++) {
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < TN; j++) {
             __m512 xv = _mm512_loadu_ps((const float *)(xc + j * xs) + l);
             /* Kept in a register: folded into each multiply-add (as GCC's
-             * Zen tuning does) it is loaded WTM times, ~20 % slower. */
+             * Zen tuning does) it is loaded TM times, ~20 % slower. */
             __asm__("" : "+v"(xv));
-            _Pragma("GCC unroll 8")
-            for (int i = 0; i < WTM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
+            _Pragma("GCC unroll 4")
+            for (int i = 0; i < TM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
         }
     }
     hsum16_4x4(acc, y, ys);
@@ -238,10 +237,7 @@ umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int
     *tile_m = TM;
     *tile_n = TN;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f32_gemm) return tile_f32_512;
-    if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_gemm_wide) {
-        *tile_m = WTM, *tile_n = WTN;
-        return tile_f16_wide_512;
-    }
+    if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_gemm_wide) return tile_f16_wide_512;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_vec) {
         *tile_m = VTM, *tile_n = VTN;
         return tile_f16_vec_512;
