@@ -404,6 +404,7 @@ umi_status umi_model_load(const char *path, const umi_model_params *params, umi_
         m->hp.n_vocab = (uint32_t)umi_vocab_n_tokens(m->vocab);
         if (!p.vocab_only) st = load_weights(m, err);
         if (!st && !p.vocab_only && !p.no_repack) st = umi_model_repack(m, &p, err);
+        if (!st && !p.vocab_only && p.use_mmap) umi_model_prefault_experts(m);
     }
     if (st) {
         umi_model_free(m);

@@ -219,6 +219,9 @@ umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err);
 /* Rewrite the matmul weights this CPU's kernels read faster in an
  * interleaved layout, in place (model/repack.c); sets their layout. */
 umi_status umi_model_repack(umi_model *m, const umi_model_params *p, umi_error *err);
+/* Map every expert weight still in the file's mapping now rather than on
+ * first use, when they fit in the available memory (model/prefault.c). */
+void umi_model_prefault_experts(const umi_model *m);
 /* Whether the loader interleaves weights of this type under p where the CPU
  * has a layout for them (umi_kernels_layout): all but Q8_0, which only on
  * request (p->repack_q8_0: its tile does not give the reference's bits).

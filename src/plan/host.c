@@ -7,38 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#if defined(__APPLE__)
-#include <sys/sysctl.h>
-#endif
 
 #include "core/cpu.h"
+#include "core/meminfo.h"
 #include "plan/plan.h"
-
-/* Bytes of total and available memory; 0 when unknown. */
-static void host_memory(uint64_t *total, uint64_t *avail) {
-    *total = *avail = 0;
-#if defined(__APPLE__)
-    uint64_t mem = 0;
-    size_t len = sizeof mem;
-    if (sysctlbyname("hw.memsize", &mem, &len, NULL, 0) == 0) *total = *avail = mem;
-#else
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (f) {
-        char line[256];
-        unsigned long long kb;
-        while (fgets(line, sizeof line, f)) {
-            if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) *total = kb * 1024ull;
-            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) *avail = kb * 1024ull;
-        }
-        fclose(f);
-    }
-    if (*total == 0) {
-        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-        if (pages > 0 && page > 0) *total = (uint64_t)pages * (uint64_t)page;
-    }
-    if (*avail == 0) *avail = *total;
-#endif
-}
 
 /* $XDG_CONFIG_HOME/umi, else $HOME/.config/umi; false when neither is set. */
 static bool config_dir(char *buf, size_t cap) {
@@ -100,7 +72,7 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
     memset(hw, 0, sizeof *hw);
     snprintf(hw->name, sizeof hw->name, "this");
     uint64_t total, avail;
-    host_memory(&total, &avail);
+    umi_meminfo(&total, &avail);
     hw->mem_gb = total / 1e9;
     hw->avail_gb = avail / 1e9;
     hw->cores = umi_cpu_physical_cores();

@@ -220,6 +220,20 @@ typedef struct mem_setup {
     double read_type[UMI_MAX_TYPES]; /* bytes a decode step reads, by weight type */
 } mem_setup;
 
+/* Resident bytes of an untied embedding table after `seen` lookups. Each
+ * looked-up row maps its fault-around windows; rows drawn uniformly at
+ * random (umi bench's tokens; text repeats tokens, so touches fewer) map
+ * W (1 - (1 - w/W)^seen) of the table's W windows on average, w windows
+ * per row: linear while few, the whole table at long contexts. */
+static uint64_t embd_touched(const mem_setup *s, double seen) {
+    if (s->embd_bytes == 0) return 0;
+    const double W = (double)((s->embd_bytes + FAULT_AROUND - 1) / FAULT_AROUND);
+    const double w = (double)(s->embd_row_bytes / FAULT_AROUND);
+    const double windows = W * (1.0 - exp(seen * log1p(-(w < W ? w : W) / W)));
+    const uint64_t bytes = (uint64_t)(windows * FAULT_AROUND);
+    return bytes < s->embd_bytes ? bytes : s->embd_bytes;
+}
+
 static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *lay) {
     umi_mem_params mp = s->mp;
     mp.n_ctx = n_ctx;
@@ -227,10 +241,8 @@ static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *la
     umi_mem_layout l;
     umi_mem_context_layout(s->hp, &mp, &l);
     if (lay) *lay = l;
-    const uint64_t seen = (uint64_t)n_ctx * (mp.n_seq ? mp.n_seq : 1);
-    const uint64_t touched = seen * s->embd_row_bytes;
-    const uint64_t embd = touched < s->embd_bytes ? touched : s->embd_bytes;
-    return s->fixed + embd + l.total_bytes;
+    const double seen = (double)n_ctx * (mp.n_seq ? mp.n_seq : 1);
+    return s->fixed + embd_touched(s, seen) + l.total_bytes;
 }
 
 /* Weights, active parameters and bytes read per token; into ms the scratch
