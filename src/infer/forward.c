@@ -45,10 +45,12 @@ static void embed(umi_context *ctx, const umi_token *tokens, int n) {
     const size_t row = umi_type_row_size(e->type, dim);
     const umi_type_traits *tt = umi_type_traits_get(e->type);
     for (int i = 0; i < n; i++) {
-        const void *r = (const char *)e->data + (size_t)tokens[i] * row;
-        if (e->layout != UMI_LAYOUT_GGUF) { /* a tied output, repacked: the row back in the file's form */
-            umi_layout_get_row(e->layout, e->data, row, dim, tokens[i], ctx->xb2); /* n_embd floats: room for any row */
+        const void *r; /* the row in the file's form, in xb2 (n_embd floats: room for any row) or mapped */
+        if (e->layout != UMI_LAYOUT_GGUF) { /* a tied output, repacked */
+            umi_layout_get_row(e->layout, e->data, row, dim, tokens[i], ctx->xb2);
             r = ctx->xb2;
+        } else {
+            r = umi_model_embd_row(ctx->model, tokens[i], ctx->xb2);
         }
         tt->to_float(r, ctx->x + (size_t)i * dim, dim);
     }

@@ -206,33 +206,15 @@ static double bw_efficiency(const umi_plan_hw *hw) {
 
 /* ---------------------------------------------------------------- the plan */
 
-enum { FAULT_AROUND = 64 * 1024 };
-
 typedef struct mem_setup {
     const umi_hparams *hp;
     umi_mem_params mp;
-    uint64_t fixed; /* weights + overhead: what does not depend on the context */
-    /* An untied token embedding is mapped, not loaded: only the rows of the
-     * tokens seen become resident, each at least one fault-around window, at
-     * most the whole table. */
-    uint64_t embd_row_bytes;
-    uint64_t embd_bytes;
+    /* weights + overhead: what does not depend on the context. An untied
+     * token embedding is not in it: its rows are read, never mapped
+     * (model/embd_rows.c), so they stay out of the process. */
+    uint64_t fixed;
     double read_type[UMI_MAX_TYPES]; /* bytes a decode step reads, by weight type */
 } mem_setup;
-
-/* Resident bytes of an untied embedding table after `seen` lookups. Each
- * looked-up row maps its fault-around windows; rows drawn uniformly at
- * random (umi bench's tokens; text repeats tokens, so touches fewer) map
- * W (1 - (1 - w/W)^seen) of the table's W windows on average, w windows
- * per row: linear while few, the whole table at long contexts. */
-static uint64_t embd_touched(const mem_setup *s, double seen) {
-    if (s->embd_bytes == 0) return 0;
-    const double W = (double)((s->embd_bytes + FAULT_AROUND - 1) / FAULT_AROUND);
-    const double w = (double)(s->embd_row_bytes / FAULT_AROUND);
-    const double windows = W * (1.0 - exp(seen * log1p(-(w < W ? w : W) / W)));
-    const uint64_t bytes = (uint64_t)(windows * FAULT_AROUND);
-    return bytes < s->embd_bytes ? bytes : s->embd_bytes;
-}
 
 static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *lay) {
     umi_mem_params mp = s->mp;
@@ -241,12 +223,11 @@ static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *la
     umi_mem_layout l;
     umi_mem_context_layout(s->hp, &mp, &l);
     if (lay) *lay = l;
-    const double seen = (double)n_ctx * (mp.n_seq ? mp.n_seq : 1);
-    return s->fixed + embd_touched(s, seen) + l.total_bytes;
+    return s->fixed + l.total_bytes;
 }
 
 /* Weights, active parameters and bytes read per token; into ms the scratch
- * sizing the matrices imply and how much of the embedding stays unmapped. */
+ * sizing the matrices imply and the resident weights (all but an untied embedding). */
 static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup *ms,
                             uint64_t *matmul_params) {
     bool tied = true;
@@ -274,13 +255,7 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
             const double ab = umi_mem_act_bytes(t->type);
             if (ab > ms->mp.act_bytes) ms->mp.act_bytes = ab;
         } else if (is_embd) {
-            const uint64_t row = umi_type_row_size(t->type, t->ne[0]);
             lookup_only = bytes;
-            /* A fault on a cached file maps its 64 KiB neighbourhood too
-             * (Linux fault-around: 16 pages), so each looked-up row counts
-             * that much (bench-moe Q8_0: 531 MiB peak, 4 KiB pages said 503). */
-            ms->embd_row_bytes = (row + FAULT_AROUND - 1) / FAULT_AROUND * FAULT_AROUND;
-            ms->embd_bytes = bytes;
         }
     }
     ms->fixed = r->weight_bytes - lookup_only;
