@@ -58,9 +58,10 @@ static double peak_rss_bytes(void) {
  * measured): the check of `umi plan` against reality. Zeroed when the plan
  * fails. */
 static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, int threads,
-                                     const char *kv_type, double bw) {
+                                     const char *kv_type, double bw, bool no_mmap) {
     umi_plan_params pp = umi_plan_default_params();
     pp.model_path = model;
+    pp.no_mmap = no_mmap;
     pp.n_ctx = (uint32_t)n_ctx;
     pp.n_batch = (uint32_t)n_batch;
     pp.n_threads = threads;
@@ -83,20 +84,20 @@ typedef struct probes {
  * process has no threads yet) that sends them back through a pipe; in
  * this process when fork is not available. */
 static void measure_probes(const char *model, int n_ctx, int n_batch, int threads, const char *kv_type,
-                           probes *out) {
+                           bool no_mmap, probes *out) {
     out->bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
-    out->plan = plan_this_run(model, n_ctx, n_batch, threads, kv_type, out->bw);
+    out->plan = plan_this_run(model, n_ctx, n_batch, threads, kv_type, out->bw, no_mmap);
 }
 
 static void run_probes(const char *model, int n_ctx, int n_batch, int threads, const char *kv_type,
-                       probes *out) {
+                       bool no_mmap, probes *out) {
     memset(out, 0, sizeof *out);
     int fd[2];
     const pid_t pid = pipe(fd) == 0 ? fork() : -1;
     if (pid == 0) {
         close(fd[0]);
         probes p;
-        measure_probes(model, n_ctx, n_batch, threads, kv_type, &p);
+        measure_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, &p);
         const ssize_t w = write(fd[1], &p, sizeof p); /* the parent checks the length */
         (void)w;
         _exit(0);
@@ -111,7 +112,7 @@ static void run_probes(const char *model, int n_ctx, int n_batch, int threads, c
         if (got == sizeof *out) return; /* the plan's strings are static: valid here too */
         memset(out, 0, sizeof *out);
     }
-    measure_probes(model, n_ctx, n_batch, threads, kv_type, out);
+    measure_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, out);
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -152,7 +153,7 @@ int cmd_bench(int argc, char **argv) {
      * buffers never count in this one's peak RSS. */
     const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
     probes pr;
-    run_probes(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, kv_type, &pr);
+    run_probes(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, kv_type, no_mmap, &pr);
     const double bw = pr.bw;
     const umi_plan_result plan = pr.plan;
     umi_model *m = NULL;

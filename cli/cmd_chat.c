@@ -218,7 +218,7 @@ int cmd_chat(int argc, char **argv) {
     if (rc >= 0) return rc;
     if (!o.model) o.model = cli_default_model();
     chat_state s = {.o = &o};
-    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb))) return rc;
+    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb, o.no_mmap))) return rc;
     if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, o.repack_q8, false, &s.m))) return rc;
     if (!umi_model_chat_template(s.m, NULL))
         fprintf(stderr, "umi: %s has no chat template; using ChatML\n", o.model);

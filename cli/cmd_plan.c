@@ -261,7 +261,7 @@ int cmd_plan(int argc, char **argv) {
     const char *path = NULL, *model = NULL, *quant = NULL, *kv = NULL, *hw = NULL, *task = NULL;
     int n_ctx = 0, parallel = 0, threads = 0, batch = 0;
     float mem = 0, bw = 0, gpu_limit = 0, min_tps = 0;
-    bool json = false, list = false, adv = false, imatrix = false;
+    bool json = false, list = false, adv = false, imatrix = false, no_mmap = false;
     const cli_opt opts[] = {
         {"model", 0, OPT_STR, &model, "NAME", "a catalog model (umi plan --list), or a GGUF file"},
         {"quant", 'q', OPT_STR, &quant, "TYPE", "quantization of a catalog model (default Q4_K_M)"},
@@ -271,6 +271,7 @@ int cmd_plan(int argc, char **argv) {
         {"kv-type", 0, OPT_STR, &kv, "T", "KV cache type: f16 (default), q8_0, q4_0"},
         {"batch", 'b', OPT_INT, &batch, "N", "prompt tokens per forward chunk (default 512)"},
         {"threads", 't', OPT_INT, &threads, "N", "threads (default: physical cores)"},
+        {"no-mmap", 0, OPT_FLAG, &no_mmap, NULL, "plan a load that reads the file into memory (umi run --no-mmap)"},
         {"hw", 0, OPT_STR, &hw, "PROFILE", "target hardware (default: this machine; see --list)"},
         {"mem", 0, OPT_FLOAT, &mem, "GB", "memory to plan for (overrides the profile or detection)"},
         {"bw", 0, OPT_FLOAT, &bw, "GBPS", "memory bandwidth in GB/s (overrides)"},
@@ -309,6 +310,7 @@ int cmd_plan(int argc, char **argv) {
     p.n_batch = (uint32_t)batch;
     p.n_threads = threads;
     p.kv_type = kv;
+    p.no_mmap = no_mmap;
     p.hw = hw;
     p.mem_gb = mem;
     p.bw_gbps = bw;

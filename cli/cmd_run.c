@@ -237,7 +237,7 @@ int cmd_run(int argc, char **argv) {
     umi_model *m = NULL;
     umi_context *ctx = NULL;
     umi_token *prompt = NULL;
-    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb))) goto done;
+    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb, o.no_mmap))) goto done;
     if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, o.repack_q8, false, &m))) goto done;
     umi_model_info info;
     umi_model_get_info(m, &info);

@@ -345,6 +345,9 @@ typedef struct umi_plan_params {
     double bw_gbps;          /* > 0: memory bandwidth (overrides the profile's or the measured) */
     double gpu_limit_pct;    /* > 0: share of memory the GPU may use (Apple, unified APUs, GPUs) */
     bool memory_only;        /* skip the speed prediction and its probes (load guards) */
+    bool no_mmap;            /* the load reads the file into memory (use_mmap false): all of it is
+                                resident, an untied token embedding included (mapped, that table's
+                                rows are read as needed and never resident) */
     bool fresh_rates;        /* "this": measure the decode rate of each weight type now (and
                                 cache it) even when the cache has one (umi bench) */
 } umi_plan_params;

@@ -378,6 +378,9 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
         repackable |=
             umi_layout_for_type(pm.t[i].type) != UMI_LAYOUT_GGUF && umi_repack_type_wanted(pm.t[i].type, &load);
     if (repackable) r->overhead_bytes += 1048576 / 4;
+    /* Read instead of mapped (--no-mmap), the whole file is in the process:
+     * the untied embedding and the metadata's bytes too. */
+    if (p.no_mmap) ms.fixed = pm.file_bytes > r->weight_bytes ? pm.file_bytes : r->weight_bytes;
     ms.fixed += r->overhead_bytes;
     umi_mem_layout lay;
     r->total_bytes = mem_total(&ms, r->n_ctx, &lay);

@@ -28,5 +28,6 @@ for m in stories260K rnd-llama-q8_0 rnd-llama-q4_k_m rnd-qwen2-q8_0 rnd-moe-q8_0
     check_model "$SHARED/models/$m.gguf" -p 128
 done
 check_model "$SHARED/models/rnd-llama-f32.gguf" -p 256 --kv-type q8_0
+check_model "$SHARED/models/rnd-moe-q8_0.gguf" -p 128 --no-mmap # the whole file read, untied embedding too
 check_model "$SRC/tests/models/rnd-gemma3-q8_0.gguf" -p 64
 exit $fail
