@@ -40,8 +40,13 @@
 #define INLINE static inline __attribute__((always_inline))
 
 /* G: groups per call; NT: tokens in registers; CHUNK: blocks whose
- * per-token terms are formed at a time; PF: prefetch distance in bytes. */
-enum { G = 4, NT = 8, CHUNK = 64, PF = 4096, QB = 32 };
+ * per-token terms are formed at a time for many tokens (they stay in L1
+ * while the groups use them); up to ROW_CHUNK blocks, the whole row, for
+ * up to ROW_TOKENS tokens (decode): each group then streams front to back
+ * once, where chunks made 4 groups' streams take turns (rows wider than
+ * 2048: 8B-class models' K = 4096, every ffn_down); PF: prefetch distance
+ * in bytes. */
+enum { G = 4, NT = 8, CHUNK = 64, ROW_CHUNK = 1024, ROW_TOKENS = 4, PF = 4096, QB = 32 };
 
 /* The exact sums of n <= 8 activation blocks' 32 quants: lane c is block c's. */
 VNNI512 INLINE __m256i block_sums8(const umi_block_q8_0 *xb, int n) {
@@ -64,11 +69,12 @@ VNNI512 INLINE void x16_body(kind t, int k, const char *w, size_t ws, int rm, co
     const __m512i table = _mm512_xor_si512(
         _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)umi_iq4nl_values)), _mm512_set1_epi8(-128));
     float acc_keep[G][NT][UMI_X16_ROWS]; /* accumulators between chunks */
-    for (int b0 = 0; b0 < nb; b0 += CHUNK) {
-        const int nc = nb - b0 < CHUNK ? nb - b0 : CHUNK;
+    const int chunk = rn <= ROW_TOKENS && nb <= ROW_CHUNK ? nb : CHUNK;
+    for (int b0 = 0; b0 < nb; b0 += chunk) {
+        const int nc = nb - b0 < chunk ? nb - b0 : chunk;
         /* Per token and block: -(offset * activation sum), and d_x. */
-        int32_t noff[NT][CHUNK];
-        float dx[NT][CHUNK];
+        int32_t noff[NT][ROW_CHUNK];
+        float dx[NT][ROW_CHUNK];
 #pragma GCC unroll 8
         for (int j = 0; j < rn; j++) {
             const umi_block_q8_0 *xj = (const umi_block_q8_0 *)(x + j * xs) + b0;
