@@ -6,7 +6,7 @@ PROMPT     ?= Once upon a time
 DEBIAN_PKGS = build-essential cmake pkg-config python3 python3-numpy libpcre2-dev libcjson-dev gcc-aarch64-linux-gnu qemu-user \
               libmicrohttpd-dev zlib1g-dev curl nodejs npm
 
-.PHONY: all deps build run test test-release test-asan test-pending clean
+.PHONY: all deps build run test test-release test-generic test-asan test-pending clean
 
 all: build
 
@@ -28,10 +28,14 @@ run: build
 	./$(BUILD)/umi run -p "$(PROMPT)" -n 200
 
 # Every test, then the same tests once more under AddressSanitizer + UBSan.
-test: test-release test-asan
+test: test-release test-generic test-asan
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE pending
+
+# The same tests on the portable scalar kernels, which define correctness.
+test-generic: build
+	cd $(BUILD) && UMI_CPU=generic ctest --output-on-failure -j $(JOBS) -LE pending
 
 test-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DUMI_SANITIZE=ON -DCMAKE_C_FLAGS_DEBUG="-O1 -g" >/dev/null
