@@ -34,7 +34,17 @@
  * lane by lane from the file's order (ql, then qh) the tile streamed a
  * third of the bandwidth from memory; front to back it keeps up with the
  * row dot (~20 GB/s on one core here), and software prefetch only slowed
- * it (T0 or NTA, 1-4 super-blocks ahead: 12-15 GB/s). */
+ * it (T0 or NTA, 1-4 super-blocks ahead: 12-15 GB/s).
+ *
+ * From L2 (Zen 4, 3.65 GHz, k = 2048) one token takes ~15 cycles a row and
+ * super-block (the row dot on the file's layout ~25; yet bench-1b-q4_0's
+ * output matrix in this layout decoded 8 % slower, 34.5 against 37.7
+ * tokens/s at -t 2, so one token keeps the file's layout), 2-8 tokens ~10 a
+ * token: 8 zmm multiplies plus a cvt and fma, near the multipliers' one a
+ * cycle. Tried and slower by 5-20 %: vpdpbusd on the codes (four products,
+ * |sum| < 2^15) with two groups' sums packed into one vpdpwssd against
+ * their two scales, 3 multiplies for 4, lost to spills and the zeroed
+ * accumulator every vpdpbusd needs. */
 #include "kernels/kernels.h"
 
 #if defined(__x86_64__)
