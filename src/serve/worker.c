@@ -9,7 +9,8 @@
  * busy the server is); then every generating slot samples its next token and
  * all those tokens go through ONE forward pass (umi_decode_multi), which
  * reads each weight once for all of them and gives each sequence the very
- * logits it would get alone. A request joins at the next step; a finished or
+ * logits it would get alone. A request joins at the next step (or this one,
+ * if it arrives while the step's prompt chunks run); a finished or
  * cancelled one frees its slot at once.
  *
  * Prefix cache: each slot remembers the tokens in its KV cache. A new request
@@ -31,6 +32,7 @@ struct slot {
     int n_done;          /* prompt tokens in the cache for the current job */
     uint32_t limit;      /* the job's context limit */
     int64_t last_used;
+    unsigned step;       /* the last step that stepped its job; 0: not yet */
 };
 
 static uint32_t default_n_ctx(const model_entry *e) {
@@ -327,6 +329,7 @@ static void assign(model_entry *e) {
         s->n_done = p;
         s->limit = j->p.n_ctx;
         s->job = j;
+        s->step = 0;
         pthread_mutex_lock(&j->mu);
         j->n_cached = p;
         j->t_accepted = umi_time_us(); /* prompt time counts from here, not from the queue */
@@ -477,6 +480,8 @@ static void batch_decode(model_entry *e, step_batch *b) {
     b->n = 0;
 }
 
+static bool admit(model_entry *e);
+
 /* Step every busy slot; false when out of memory for the batch arrays. */
 static bool step_all(model_entry *e, step_batch *b) {
     if (b->cap < e->n_slots) {
@@ -490,11 +495,28 @@ static bool step_all(model_entry *e, step_batch *b) {
         b->cap = e->n_slots;
     }
     /* The first slot in line for a prompt chunk rotates, so joiners share. */
-    const int first = b->step++ % (e->n_slots > 0 ? e->n_slots : 1);
+    const unsigned step = ++b->step;
+    const int first = (int)((step - 1) % (unsigned)(e->n_slots > 0 ? e->n_slots : 1));
     int prompt_budget = PROMPT_CHUNK;
     for (int k = 0; k < e->n_slots; k++) { /* toks by slot first, -1 for none */
         slot *s = &e->slots[(first + k) % e->n_slots];
+        s->step = step;
         b->toks[s - e->slots] = s->job ? slot_step(e, s, &prompt_budget) : -1;
+    }
+    /* Requests that reached the queue while this step's prompt chunks ran
+     * (a burst's clients never all arrive at once) read their prompts in
+     * this step too, so a burst starts generating in one step: joining a
+     * step later cost every burst one extra decode pass at its start and
+     * another at its end (issue 7). */
+    while (prompt_budget < PROMPT_CHUNK && prompt_budget > 0 && admit(e)) {
+        const int budget = prompt_budget;
+        for (int i = 0; i < e->n_slots; i++) {
+            slot *s = &e->slots[i];
+            if (!s->job || s->step == step) continue;
+            s->step = step;
+            b->toks[i] = slot_step(e, s, &prompt_budget);
+        }
+        if (prompt_budget == budget) break; /* no slot was free, or nothing had a prompt to read */
     }
     /* The pass runs on its first context's thread pool: in slot order, the
      * same warm pool leads step after step (rotating, each step woke another
@@ -636,15 +658,34 @@ static void handle_incoming(model_entry *e, job *incoming) {
     }
 }
 
+/* The queued jobs, in order; the queue is left empty. Caller holds e->mu. */
+static job *take_queue(model_entry *e) {
+    job *j = e->q_head;
+    e->q_head = e->q_tail = NULL;
+    e->q_len = 0;
+    return j;
+}
+
+/* Take the jobs queued since the loop last looked (not while stopping:
+ * the loop fails those), prepare them and give them free slots. false:
+ * the queue was empty. */
+static bool admit(model_entry *e) {
+    pthread_mutex_lock(&e->mu);
+    job *incoming = e->stop ? NULL : take_queue(e);
+    pthread_mutex_unlock(&e->mu);
+    if (!incoming) return false;
+    handle_incoming(e, incoming);
+    assign(e);
+    return true;
+}
+
 void *worker_main(void *arg) {
     model_entry *e = arg;
     step_batch batch = {0};
     for (;;) {
         pthread_mutex_lock(&e->mu);
         wait_for_work(e);
-        job *incoming = e->q_head;
-        e->q_head = e->q_tail = NULL;
-        e->q_len = 0;
+        job *incoming = take_queue(e);
         bool stop = e->stop, evict = e->evict;
         bool expired = e->model && now_ms() >= e->expires_ms;
         pthread_mutex_unlock(&e->mu);
