@@ -16,6 +16,7 @@
 #include "core/cpu.h"
 #include "core/probe_buf.h"
 #include "infer/infer.h"
+#include "infer/rate.h"
 #include "kernels/kernels.h"
 #include "quant/interleave.h"
 #include "quant/quant.h"
@@ -31,6 +32,10 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 double umi_measure_decode_rate(int n_threads, int type, size_t bytes) {
+    return umi_measure_decode_rate_as(n_threads, type, false, bytes);
+}
+
+double umi_measure_decode_rate_as(int n_threads, int type, bool file_layout, size_t bytes) {
     const umi_type_traits *tt = type >= 0 ? umi_type_traits_get((uint32_t)type) : NULL;
     const size_t row = tt ? umi_type_row_size((uint32_t)type, K) : 0;
     if (!row || !tt->vec_dot) return -1.0;
@@ -45,7 +50,7 @@ double umi_measure_decode_rate(int n_threads, int type, size_t bytes) {
 
     umi_pool *pool = NULL;
     const umi_model_params load = umi_model_default_params();
-    const int layout = umi_repack_type_wanted((uint32_t)type, &load)
+    const int layout = !file_layout && umi_repack_type_wanted((uint32_t)type, &load)
                            ? umi_kernels_layout((uint32_t)type, K, m, umi_cpu_level_get())
                            : UMI_LAYOUT_GGUF;
     const size_t w_bytes = (size_t)n_mat * mat;

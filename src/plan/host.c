@@ -10,6 +10,7 @@
 
 #include "core/cpu.h"
 #include "core/meminfo.h"
+#include "infer/rate.h"
 #include "plan/plan.h"
 
 /* $XDG_CONFIG_HOME/umi, else $HOME/.config/umi; false when neither is set. */
@@ -111,7 +112,8 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
 /* ---------------------------------------------------------------- decode rates
  *
  * <config dir>/decode-rates: one line per measured (type, threads):
- * "q4_0 2 23.41" (GB/s of weights a single-token product reads). */
+ * "q4_0 2 23.41" (GB/s of weights a single-token product reads), "q4_K/file
+ * 2 9.80" for a type's weights in the file's layout where it has another. */
 
 enum { MAX_RATES = 128 };
 
@@ -132,8 +134,9 @@ static int read_rates(const char *path, rate_line *out) {
     return n;
 }
 
-double umi_plan_decode_rate(int type, int threads, bool measure, bool fresh) {
-    const char *name = umi_type_name(type);
+double umi_plan_decode_rate(int type, int threads, bool file_layout, bool measure, bool fresh) {
+    char name[sizeof(rate_line){0}.type];
+    snprintf(name, sizeof name, "%s%s", umi_type_name(type), file_layout ? "/file" : "");
     char path[1100];
     rate_line lines[MAX_RATES + 1];
     int n = 0;
@@ -144,7 +147,7 @@ double umi_plan_decode_rate(int type, int threads, bool measure, bool fresh) {
         if (strcmp(lines[i].type, name) == 0 && lines[i].threads == threads) found = i;
     if (found >= 0 && !fresh) return lines[found].gbps;
     if (!measure) return 0;
-    const double gbps = umi_measure_decode_rate(threads, type, 0);
+    const double gbps = umi_measure_decode_rate_as(threads, type, file_layout, 0);
     if (gbps <= 0) return 0;
     if (found < 0) found = n < MAX_RATES ? n++ : MAX_RATES - 1;
     lines[found] = (rate_line){.threads = threads, .gbps = gbps};

@@ -213,7 +213,10 @@ typedef struct mem_setup {
      * token embedding is not in it: its rows are read, never mapped
      * (model/embd_rows.c), so they stay out of the process. */
     uint64_t fixed;
-    double read_type[UMI_MAX_TYPES]; /* bytes a decode step reads, by weight type */
+    /* bytes a decode step reads, by weight type: [0] in the layout the
+     * loader gives the type, [1] kept in the file's (expert stacks, a Q6_K
+     * output matrix: model/repack.c), read by other kernels */
+    double read_type[2][UMI_MAX_TYPES];
 } mem_setup;
 
 static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *lay) {
@@ -228,7 +231,15 @@ static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *la
 
 /* Weights, active parameters and bytes read per token; into ms the scratch
  * sizing the matrices imply and the resident weights (all but an untied embedding). */
-static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup *ms,
+/* Whether the loader gives weights of this type another layout than the
+ * file's (where they are eligible): only then does their layout change
+ * which kernel reads them. */
+static bool relaid(uint32_t type) {
+    const umi_model_params load = umi_model_default_params();
+    return umi_layout_for_type(type) != UMI_LAYOUT_GGUF && umi_repack_type_wanted(type, &load);
+}
+
+static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup *ms, bool batch_decode,
                             uint64_t *matmul_params) {
     bool tied = true;
     for (size_t i = 0; i < pm->n; i++)
@@ -250,7 +261,9 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
         const bool is_embd = strcmp(t->name, "token_embd.weight") == 0;
         if (t->n_dims >= 2 && (!is_embd || tied)) {
             read += bytes * frac;
-            if (t->type < UMI_MAX_TYPES) ms->read_type[t->type] += bytes * frac;
+            const bool is_out = strcmp(t->name, "output.weight") == 0 || is_embd;
+            const bool file = t->expert || (is_out && t->type == UMI_TYPE_Q6_K && !batch_decode);
+            if (t->type < UMI_MAX_TYPES) ms->read_type[file && relaid(t->type)][t->type] += bytes * frac;
             mm += nel * frac;
             const double ab = umi_mem_act_bytes(t->type);
             if (ab > ms->mp.act_bytes) ms->mp.act_bytes = ab;
@@ -271,13 +284,15 @@ static double weights_read_s(const umi_plan_params *p, const mem_setup *ms, doub
     const bool host = strcmp(r->hw.name, "this") == 0 && (p->fresh_rates || !(p->bw_gbps > 0));
     double s = 0, rest = 0;
     r->tg_measured_rates = host;
-    for (int t = 0; t < UMI_MAX_TYPES; t++) {
-        if (ms->read_type[t] <= 0) continue;
-        const double gbps = host ? umi_plan_decode_rate(t, ms->mp.n_threads, true, p->fresh_rates) : 0;
-        if (gbps > 0) s += ms->read_type[t] / (gbps * 1e9);
-        else rest += ms->read_type[t];
-        if (gbps <= 0 && ms->read_type[t] * 100 > r->bytes_per_token) r->tg_measured_rates = false;
-    }
+    for (int f = 0; f < 2; f++)
+        for (int t = 0; t < UMI_MAX_TYPES; t++) {
+            const double bytes = ms->read_type[f][t];
+            if (bytes <= 0) continue;
+            const double gbps = host ? umi_plan_decode_rate(t, ms->mp.n_threads, f, true, p->fresh_rates) : 0;
+            if (gbps > 0) s += bytes / (gbps * 1e9);
+            else rest += bytes;
+            if (gbps <= 0 && bytes * 100 > r->bytes_per_token) r->tg_measured_rates = false;
+        }
     return s + (bw > 0 ? rest / bw : 0);
 }
 
@@ -339,7 +354,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
     r->mla_kv_width = umi_mem_mla_width(hp);
     uint64_t matmul_params = 0;
     mem_setup ms = {.hp = hp};
-    account_tensors(&pm, r, &ms, &matmul_params);
+    account_tensors(&pm, r, &ms, p.n_parallel > 1, &matmul_params); /* serve --parallel: batch decoding */
 
     /* The context as `umi run` would make it. */
     r->n_ctx = p.n_ctx ? p.n_ctx : (r->n_ctx_train < 4096 ? r->n_ctx_train : 4096);
@@ -373,10 +388,7 @@ umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out,
      * repacked tensors meet others: about 0.25 MiB more peak RSS with
      * `umi bench` on the small Q4_K_M and Q4_0 models. */
     bool repackable = false;
-    const umi_model_params load = umi_model_default_params();
-    for (size_t i = 0; i < pm.n; i++)
-        repackable |=
-            umi_layout_for_type(pm.t[i].type) != UMI_LAYOUT_GGUF && umi_repack_type_wanted(pm.t[i].type, &load);
+    for (size_t i = 0; i < pm.n; i++) repackable |= relaid(pm.t[i].type);
     if (repackable) r->overhead_bytes += 1048576 / 4;
     /* Read instead of mapped (--no-mmap), the whole file is in the process:
      * the untied embedding and the metadata's bytes too. */

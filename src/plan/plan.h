@@ -141,10 +141,10 @@ const umi_hw_profile *umi_hw_find(const char *name);
 void umi_plan_host_profile(umi_plan_hw *hw, bool measure);
 
 /* This machine's decode rate (GB/s of weights, umi_measure_decode_rate) of
- * a weight type with `threads` threads, from the cache in the config dir;
- * when missing (or fresh) and measure, measured now (~0.3 s) and cached.
- * 0 when unknown. */
-double umi_plan_decode_rate(int type, int threads, bool measure, bool fresh);
+ * a weight type with `threads` threads, in its loaded layout or (file_layout)
+ * the file's, from the cache in the config dir; when missing (or fresh) and
+ * measure, measured now (~0.3 s) and cached. 0 when unknown. */
+double umi_plan_decode_rate(int type, int threads, bool file_layout, bool measure, bool fresh);
 
 /* path = <config dir>/name, the user's umi config dir ($XDG_CONFIG_HOME/umi,
  * else ~/.config/umi), made first when create_dir. False without a home or
