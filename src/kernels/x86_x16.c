@@ -72,11 +72,11 @@ VNNI512 INLINE void x16_body(kind t, int k, const char *w, size_t ws, int rm, co
     const int chunk = rn <= ROW_TOKENS && nb <= ROW_CHUNK ? nb : CHUNK;
     for (int b0 = 0; b0 < nb; b0 += chunk) {
         const int nc = nb - b0 < chunk ? nb - b0 : chunk;
-        /* Per token and block: -(offset * activation sum), and d_x. */
-        /* token j's terms at [j * chunk + c]: packed, so the 64-block
-         * chunks of many tokens share a few lines (rows ROW_CHUNK apart
-         * alias in L1: pp512 ran ~35 % slower). A last partial 8-store
-         * runs into the next token's start, written after it; +8 for the last. */
+        /* Per token and block: -(offset * activation sum), and d_x; token
+         * j's at [j * chunk + c], packed, so 8 tokens' 64-block chunks share
+         * a few lines rather than sit ROW_CHUNK entries apart. A partial last
+         * 8-wide store runs into the next token's start, written after it
+         * (+8 for the last token). */
         int32_t noff[ROW_TOKENS * ROW_CHUNK + 8]; /* >= NT * CHUNK + 8 */
         float dx[ROW_TOKENS * ROW_CHUNK + 8];
 #pragma GCC unroll 8
