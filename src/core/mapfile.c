@@ -13,29 +13,35 @@
  * file (GGUF uses 32 by default) stays aligned in memory. */
 enum { MAPFILE_BUFFER_ALIGN = 64 };
 
-/* Read size bytes from fd into buf, retrying short reads and EINTR. */
-static umi_status read_all(int fd, const char *path, uint8_t *buf, uint64_t size, umi_error *err) {
-    uint64_t done = 0;
-    while (done < size) {
-        uint64_t want = size - done;
+int umi_mapfile_pread(int fd, void *buf, uint64_t n, uint64_t off, uint64_t *done) {
+    uint64_t got_all = 0;
+    int rc = 0;
+    while (got_all < n) {
+        uint64_t want = n - got_all;
         /* read() may refuse counts above SSIZE_MAX; Linux caps one call near 2 GiB anyway */
-        if (want > (1u << 30)) {
-            want = 1u << 30;
+        if (want > (1u << 30)) want = 1u << 30;
+        const ssize_t got = pread(fd, (uint8_t *)buf + got_all, (size_t)want, (off_t)(off + got_all));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            rc = got < 0 ? errno : -1;
+            break;
         }
-        ssize_t got = pread(fd, buf + done, (size_t)want, (off_t)done);
-        if (got < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return umi_err(err, UMI_ERR_IO, "cannot read '%s' at byte %llu: %s", path,
-                           (unsigned long long)done, strerror(errno));
-        }
-        if (got == 0) {
-            return umi_err(err, UMI_ERR_IO, "'%s' shrank while being read (%llu of %llu bytes)",
-                           path, (unsigned long long)done, (unsigned long long)size);
-        }
-        done += (uint64_t)got;
+        got_all += (uint64_t)got;
     }
+    if (done) *done = got_all;
+    return rc;
+}
+
+/* Read size bytes from fd into buf, or say why not. */
+static umi_status read_all(int fd, const char *path, uint8_t *buf, uint64_t size, umi_error *err) {
+    uint64_t done;
+    const int rc = umi_mapfile_pread(fd, buf, size, 0, &done);
+    if (rc > 0)
+        return umi_err(err, UMI_ERR_IO, "cannot read '%s' at byte %llu: %s", path, (unsigned long long)done,
+                       strerror(rc));
+    if (rc < 0)
+        return umi_err(err, UMI_ERR_IO, "'%s' shrank while being read (%llu of %llu bytes)", path,
+                       (unsigned long long)done, (unsigned long long)size);
     return UMI_OK;
 }
 
@@ -48,6 +54,7 @@ static umi_status map_fd(int fd, const char *path, uint64_t size, umi_mapfile *o
     }
     out->data = p;
     out->mapped = true;
+    out->fd = fd; /* kept: parts of the mapped file can be read too (umi_mapfile_pread) */
     return UMI_OK;
 }
 
@@ -94,10 +101,11 @@ umi_status umi_mapfile_open(const char *path, bool use_mmap, umi_mapfile *out, u
             out->size = size;
         }
     }
-    close(fd);
+    if (rc != UMI_OK || !out->mapped) close(fd);
     if (rc != UMI_OK) {
         memset(out, 0, sizeof *out);
     }
+    if (!out->mapped) out->fd = -1;
     return rc;
 }
 
@@ -105,6 +113,7 @@ void umi_mapfile_close(umi_mapfile *m) {
     if (m->data) {
         if (m->mapped) {
             munmap((void *)m->data, (size_t)m->size);
+            close(m->fd);
         } else {
             free((void *)m->data);
         }

@@ -100,6 +100,7 @@ typedef struct umi_gguf {
     /* private: how base was obtained, so close can release it */
     int mapped;
     void *owned_buf;
+    int fd; /* mapped: the file, open (umi_mapfile_pread of parts of it); else -1 */
     /* private: open-addressing hash indexes over kv[].key and tensors[].name;
      * a slot holds index + 1 (0 = empty); mask + 1 slots, a power of two. */
     uint64_t *kv_slots;

@@ -391,6 +391,7 @@ umi_status umi_gguf_parse(const void *data, size_t size, umi_gguf **out, umi_err
     }
     g->base = data;
     g->size = size;
+    g->fd = -1;
     umi_gguf_cursor c = {.base = g->base, .size = g->size, .pos = 0, .err = err};
     uint64_t n_tensors, n_kv; /* as claimed by the header; g counts what was read */
     umi_status st = read_header(&c, g, &n_tensors, &n_kv);
@@ -426,6 +427,7 @@ umi_status umi_gguf_open(const char *path, bool use_mmap, umi_gguf **out, umi_er
     /* the umi_gguf now owns the mapping; umi_gguf_close releases it */
     (*out)->mapped = m.mapped;
     (*out)->owned_buf = (void *)m.data;
+    (*out)->fd = m.fd;
     return UMI_OK;
 }
 
@@ -445,7 +447,7 @@ void umi_gguf_close(umi_gguf *g) {
     free(g->kv_slots);
     free(g->tensor_slots);
     if (g->owned_buf) {
-        umi_mapfile m = {.data = g->owned_buf, .size = g->size, .mapped = g->mapped};
+        umi_mapfile m = {.data = g->owned_buf, .size = g->size, .mapped = g->mapped, .fd = g->fd};
         umi_mapfile_close(&m);
     }
     free(g);

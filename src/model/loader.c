@@ -295,6 +295,10 @@ umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err) {
 
 /* ---------------------------------------------------------------- load */
 
+uint64_t umi_tensor_bytes(const umi_tensor *t) {
+    return (uint64_t)umi_type_row_size(t->type, t->ne[0]) * (uint64_t)(t->ne[1] * t->ne[2] * t->ne[3]);
+}
+
 void umi_model_free(umi_model *m) {
     if (!m) return;
     for (size_t i = 0; i < m->n_chat_templates; i++) {
@@ -306,7 +310,6 @@ void umi_model_free(umi_model *m) {
     free(m->layers);
     free(m->tensors);
     if (m->repacked) munmap(m->repacked, m->repacked_bytes);
-    umi_model_embd_close(m);
     umi_gguf_close(m->gguf);
     free(m);
 }
@@ -388,7 +391,6 @@ umi_status umi_model_load(const char *path, const umi_model_params *params, umi_
     *out = NULL;
     umi_model *m = calloc(1, sizeof *m);
     if (!m) return umi_err(err, UMI_ERR_NOMEM, "out of memory");
-    m->embd_fd = -1;
     m->vocab_only = p.vocab_only || p.info_only;
     umi_status st = umi_gguf_open(path, p.use_mmap, &m->gguf, err);
     if (!st && p.info_only) {
@@ -407,7 +409,6 @@ umi_status umi_model_load(const char *path, const umi_model_params *params, umi_
         if (!p.vocab_only) st = load_weights(m, err);
         if (!st && !p.vocab_only && !p.no_repack) st = umi_model_repack(m, &p, err);
         if (!st && !p.vocab_only && p.use_mmap) umi_model_prefault_experts(m);
-        if (!st && !p.vocab_only) umi_model_embd_open(m, path);
     }
     if (st) {
         umi_model_free(m);

@@ -162,7 +162,6 @@ struct umi_model {
     umi_layer *layers;             /* [n_layer] */
     void *repacked;                /* anonymous mapping holding repacked weights (model/repack.c), or NULL */
     size_t repacked_bytes;
-    int embd_fd; /* an untied token embedding's rows are read from this (model/embd_rows.c); -1: mapped */
 };
 
 /* An architecture: reads its hyperparameters and binds its tensors. The
@@ -220,13 +219,14 @@ umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err);
 /* Rewrite the matmul weights this CPU's kernels read faster in an
  * interleaved layout, in place (model/repack.c); sets their layout. */
 umi_status umi_model_repack(umi_model *m, const umi_model_params *p, umi_error *err);
-/* Untied token-embedding rows by pread (model/embd_rows.c): open sets
- * m->embd_fd where that applies (-1 otherwise; call once tensors are
- * bound and repacked), close releases it. A row's bytes in the file's
- * layout: buf (row bytes) when read, else the mapped row. */
-void umi_model_embd_open(umi_model *m, const char *path);
-void umi_model_embd_close(umi_model *m);
+/* Untied token-embedding rows by pread from the mapped file
+ * (model/embd_rows.c): whether they are read (an untied table, the file
+ * mapped), and a row's bytes in the file's layout: buf (row bytes) when
+ * read, else the row in memory. */
+bool umi_model_embd_read(const umi_model *m);
 const void *umi_model_embd_row(const umi_model *m, int32_t token, void *buf);
+/* Bytes of a tensor's data in the file's type (any layout keeps the size). */
+uint64_t umi_tensor_bytes(const umi_tensor *t);
 /* Map every expert weight still in the file's mapping now rather than on
  * first use, when they fit in the available memory (model/prefault.c). */
 void umi_model_prefault_experts(const umi_model *m);

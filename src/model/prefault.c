@@ -18,11 +18,6 @@
 #include "core/meminfo.h"
 #include "model/model.h"
 #include "quant/interleave.h"
-#include "quant/quant.h"
-
-static uint64_t tensor_bytes(const umi_tensor *t) {
-    return (uint64_t)umi_type_row_size(t->type, t->ne[0]) * (uint64_t)(t->ne[1] * t->ne[2] * t->ne[3]);
-}
 
 static void populate(const void *data, uint64_t bytes) {
     const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
@@ -42,8 +37,8 @@ static uint64_t mapped_experts(const umi_model *m, bool fault) {
         const umi_tensor *e[] = {L->ffn_gate_exps, L->ffn_up_exps, L->ffn_down_exps};
         for (int i = 0; i < 3; i++) {
             if (!e[i] || e[i]->layout != UMI_LAYOUT_GGUF) continue;
-            bytes += tensor_bytes(e[i]);
-            if (fault) populate(e[i]->data, tensor_bytes(e[i]));
+            bytes += umi_tensor_bytes(e[i]);
+            if (fault) populate(e[i]->data, umi_tensor_bytes(e[i]));
         }
     }
     return bytes;

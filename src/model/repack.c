@@ -131,13 +131,9 @@ static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool,
     t->layout = pt.layout;
 }
 
-/* A tensor's bytes, and its slot in the anonymous region (64-byte aligned). */
-static size_t tensor_bytes(const umi_tensor *t) {
-    return (size_t)t->ne[1] * umi_type_row_size(t->type, t->ne[0]);
-}
-
+/* A tensor's slot in the anonymous region (64-byte aligned). */
 static size_t slot_bytes(const umi_tensor *t) {
-    return (tensor_bytes(t) + 63) & ~(size_t)63;
+    return ((size_t)umi_tensor_bytes(t) + 63) & ~(size_t)63;
 }
 
 typedef struct span {
@@ -204,7 +200,7 @@ umi_status umi_model_repack(umi_model *m, const umi_model_params *p, umi_error *
     }
     size_t off = 0;
     for (int i = 0; i < n; i++) {
-        if (mapped) spans[i] = (span){list[i]->data, tensor_bytes(list[i])};
+        if (mapped) spans[i] = (span){list[i]->data, (size_t)umi_tensor_bytes(list[i])};
         repack_tensor(list[i], mapped ? (char *)m->repacked + off : NULL, mapped, pool, tmp);
         off += slot_bytes(list[i]);
     }

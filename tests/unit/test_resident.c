@@ -12,12 +12,7 @@
 
 #include "testkit.h"
 #include "model/model.h"
-#include "quant/quant.h"
 #include "umi.h"
-
-static uint64_t bytes_of(const umi_tensor *t) {
-    return (uint64_t)umi_type_row_size(t->type, t->ne[0]) * (uint64_t)(t->ne[1] * t->ne[2] * t->ne[3]);
-}
 
 /* Pages of [p, p + n) present in this process, and the page count. */
 static long present(const void *p, uint64_t n, long *pages) {
@@ -55,7 +50,7 @@ int main(int argc, char **argv) {
                                  m->layers[il].ffn_down_exps};
         for (int i = 0; i < 3; i++) {
             if (!e[i]) continue;
-            long pages, got = present(e[i]->data, bytes_of(e[i]), &pages);
+            long pages, got = present(e[i]->data, umi_tensor_bytes(e[i]), &pages);
             if (got < 0) {
                 printf("skip: no /proc/self/pagemap\n");
                 return 77;
@@ -95,7 +90,7 @@ int main(int argc, char **argv) {
           "logits with read embedding rows equal a --no-mmap load's");
     /* (Its pages may still be mapped here by the neighbouring tensors'
      * fault-around: this table is 140 KiB. On bench-moe, BENCHMARKS.md.) */
-    check(m->output != m->tok_embd && m->embd_fd >= 0 && mr->embd_fd < 0,
+    check(m->output != m->tok_embd && umi_model_embd_read(m) && !umi_model_embd_read(mr),
           "the untied embedding is read by rows when mapped, looked up in the buffer when read");
     free(logits[0]);
     free(logits[1]);
