@@ -403,6 +403,8 @@ typedef struct umi_plan_result {
     double tg_tps;            /* decode tokens/s on an empty context */
     double tg_tps_full;       /* decode tokens/s with the context full */
     double pp_tps;            /* prompt tokens/s */
+    bool pp_measured_rates;   /* prompt speed from this machine's measured rate per weight type
+                                 (a prompt chunk's products), not the profile's compute */
 } umi_plan_result;
 
 /* Plan one model on one target. Fails with UMI_ERR_ARG for an unknown catalog

@@ -5,7 +5,9 @@
  * memory can deliver; this says what a decode step takes from it, which on a
  * few cores also depends on the kernel's arithmetic per byte (Q4_0 decode
  * reads ~20 GB/s here where F16 reads ~39). umi plan divides each type's
- * bytes per token by its rate.
+ * bytes per token by its rate. The prompt probe times the same products
+ * with a chunk of tokens (GFLOP/s), which umi plan divides a prompt's
+ * arithmetic by, type by type.
  *
  * The weights are random bytes (core/probe_buf.h says why); every kernel
  * runs at the same speed whatever the values (no data-dependent branches;
@@ -23,30 +25,38 @@
 #include "umi.h"
 
 /* K: the width of a typical hidden state; MAT_BYTES: one matrix, so a
- * pass is a series of products (and their thread wake-ups) like a layer's. */
-enum { K = 4096, MAT_BYTES = 8 << 20, PASSES = 3 };
+ * pass is a series of products (and their thread wake-ups) like a layer's.
+ * A prompt chunk's products are bound by arithmetic, not memory (each
+ * weight serves the whole chunk), so its probe runs PROMPT_TOKENS tokens
+ * (a batch goes through the tiles in blocks of a few dozen tokens anyway)
+ * through 4 matrices of PROMPT_MAT bytes: tens of ms with SIMD kernels.
+ * Much smaller matrices measure their split over the threads instead. */
+enum { K = 4096, MAT_BYTES = 8 << 20, PASSES = 3, PROMPT_TOKENS = 64, PROMPT_MAT = 4 << 20, PROMPT_PASSES = 5 };
 
 static int cmp_double(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-double umi_measure_decode_rate(int n_threads, int type, size_t bytes) {
-    return umi_measure_decode_rate_as(n_threads, type, false, bytes);
-}
-
-double umi_measure_decode_rate_as(int n_threads, int type, bool file_layout, size_t bytes) {
+/* The median seconds of a pass of products of n tokens through matrices of
+ * `type` of about mat_bytes each, totalling about `bytes` (at least 4
+ * matrices); *work gets the
+ * weight bytes and the multiply-adds of one pass. -1 when the type has no
+ * product or memory is short. */
+static double probe_pass(int n_threads, int type, bool file_layout, size_t mat_bytes, size_t bytes, int n,
+                         int passes, double work[2]) {
     const umi_type_traits *tt = type >= 0 ? umi_type_traits_get((uint32_t)type) : NULL;
     const size_t row = tt ? umi_type_row_size((uint32_t)type, K) : 0;
     if (!row || !tt->vec_dot) return -1.0;
-    if (bytes == 0) bytes = (size_t)256 << 20;
     if (n_threads <= 0) n_threads = umi_cpu_physical_cores();
-    int64_t m = (int64_t)(MAT_BYTES / row) / 16 * 16;
+    int64_t m = (int64_t)(mat_bytes / row) / 16 * 16;
     if (m < 16) m = 16;
     const size_t mat = (size_t)m * row;
     const int n_mat = bytes / mat < 4 ? 4 : (int)(bytes / mat);
     const umi_type_traits *at = umi_type_traits_get(tt->vec_dot_type);
+    /* room for n converted rows, widened to floats at most */
     const size_t q_row = at ? umi_type_row_size(tt->vec_dot_type, K) : 0;
+    const size_t q_bytes = (q_row > K * sizeof(float) ? q_row : K * sizeof(float)) * (size_t)n + 64;
 
     umi_pool *pool = NULL;
     const umi_model_params load = umi_model_default_params();
@@ -55,24 +65,25 @@ double umi_measure_decode_rate_as(int n_threads, int type, bool file_layout, siz
                            : UMI_LAYOUT_GGUF;
     const size_t w_bytes = (size_t)n_mat * mat;
     char *w = umi_probe_buf_alloc(w_bytes);
-    float *x = malloc(K * sizeof *x), *y = malloc((size_t)m * sizeof *y);
-    void *qbuf = malloc(q_row + 64);
+    float *x = malloc((size_t)K * n * sizeof *x), *y = malloc((size_t)m * n * sizeof *y);
+    void *qbuf = malloc(q_bytes);
     umi_tensor *t = calloc((size_t)n_mat, sizeof *t);
-    double rate = -1.0;
+    double secs[PROMPT_PASSES > PASSES ? PROMPT_PASSES : PASSES], median = -1.0;
     if (!w || !x || !y || !qbuf || !t || umi_pool_init(n_threads, &pool, NULL) != UMI_OK) goto done;
-    for (int i = 0; i < K; i++) x[i] = (float)((i * 37 % 101) - 50) / 50.0f;
+    for (size_t i = 0; i < (size_t)K * n; i++) x[i] = (float)((i * 37 % 101) - 50) / 50.0f;
     for (int i = 0; i < n_mat; i++)
         t[i] = (umi_tensor){.name = "probe", .type = (uint32_t)type, .ne = {K, m, 1, 1},
                             .data = w + (size_t)i * mat, .layout = layout};
-    double secs[PASSES];
-    for (int pass = -1; pass < PASSES; pass++) { /* pass -1 warms the code and the pool */
+    for (int pass = -1; pass < passes; pass++) { /* pass -1 warms the code and the pool */
         const int64_t t0 = umi_time_us();
-        for (int i = 0; i < n_mat; i++) umi_matmul_pool(pool, qbuf, &t[i], x, 1, y);
+        for (int i = 0; i < n_mat; i++) umi_matmul_pool(pool, qbuf, &t[i], x, n, y);
         if (pass >= 0) secs[pass] = (double)(umi_time_us() - t0) / 1e6;
     }
-    /* The median pass: a decode step's rate over many tokens, not its best. */
-    qsort(secs, PASSES, sizeof *secs, cmp_double);
-    if (secs[PASSES / 2] > 0) rate = (double)n_mat * (double)mat / secs[PASSES / 2] / 1e9;
+    /* The median pass: a step's rate over many steps, not its best. */
+    qsort(secs, (size_t)passes, sizeof *secs, cmp_double);
+    median = secs[passes / 2];
+    work[0] = (double)n_mat * (double)mat;
+    work[1] = (double)n_mat * (double)m * K * n;
 done:
     umi_pool_free(pool);
     free(t);
@@ -80,5 +91,24 @@ done:
     free(y);
     free(x);
     umi_probe_buf_free(w, w_bytes);
-    return rate;
+    return median;
+}
+
+double umi_measure_decode_rate(int n_threads, int type, size_t bytes) {
+    return umi_measure_decode_rate_as(n_threads, type, false, bytes);
+}
+
+double umi_measure_decode_rate_as(int n_threads, int type, bool file_layout, size_t bytes) {
+    double work[2];
+    const double s = probe_pass(n_threads, type, file_layout, MAT_BYTES, bytes ? bytes : (size_t)256 << 20, 1,
+                                PASSES, work);
+    return s > 0 ? work[0] / s / 1e9 : -1.0;
+}
+
+double umi_measure_prompt_rate_as(int n_threads, int type, bool file_layout, size_t mat_bytes) {
+    double work[2];
+    if (mat_bytes == 0) mat_bytes = PROMPT_MAT;
+    const double s = probe_pass(n_threads, type, file_layout, mat_bytes, 4 * mat_bytes, PROMPT_TOKENS, PROMPT_PASSES,
+                                work);
+    return s > 0 ? 2.0 * work[1] / s / 1e9 : -1.0;
 }

@@ -1,4 +1,4 @@
-/* The decode-rate probe (rate.c) with the layout chosen: the public
+/* The rate probes (rate.c). The decode-rate probe with the layout chosen: the public
  * umi_measure_decode_rate times weights in the layout the loader gives
  * their type; the planner also needs the file's layout, which expert
  * stacks and a Q6_K output matrix keep (model/repack.c). */
@@ -9,5 +9,12 @@
 #include <stddef.h>
 
 double umi_measure_decode_rate_as(int n_threads, int type, bool file_layout, size_t bytes);
+
+/* The prompt-processing rate of the same products with a chunk of tokens
+ * (GFLOP/s, two per multiply-add) through 4 matrices of mat_bytes each (0:
+ * the default, a few MB): what the tiles of a type reach on this machine,
+ * which umi plan divides each type's prompt work by. -1 when the type has
+ * no product. */
+double umi_measure_prompt_rate_as(int n_threads, int type, bool file_layout, size_t mat_bytes);
 
 #endif

@@ -109,18 +109,20 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
     if (hw->bw_gbps <= 0) hw->bw_gbps = 20; /* a conservative guess for one DDR4 channel pair */
 }
 
-/* ---------------------------------------------------------------- decode rates
+/* ---------------------------------------------------------------- measured rates
  *
  * <config dir>/decode-rates: one line per measured (type, threads):
  * "q4_0 2 23.41" (GB/s of weights a single-token product reads), "q4_K/file
- * 2 9.80" for a type's weights in the file's layout where it has another. */
+ * 2 9.80" for a type's weights in the file's layout where it has another.
+ * <config dir>/prompt-rates: the same lines in GFLOP/s of a prompt chunk's
+ * products. */
 
 enum { MAX_RATES = 128 };
 
 typedef struct rate_line {
     char type[16];
     int threads;
-    double gbps;
+    double rate;
 } rate_line;
 
 static int read_rates(const char *path, rate_line *out) {
@@ -128,35 +130,55 @@ static int read_rates(const char *path, rate_line *out) {
     if (!f) return 0;
     int n = 0;
     rate_line l;
-    while (n < MAX_RATES && fscanf(f, "%15s %d %lf", l.type, &l.threads, &l.gbps) == 3)
-        if (l.gbps > 0 && l.gbps < 1e5) out[n++] = l;
+    while (n < MAX_RATES && fscanf(f, "%15s %d %lf", l.type, &l.threads, &l.rate) == 3)
+        if (l.rate > 0 && l.rate < 1e6) out[n++] = l;
     fclose(f);
     return n;
 }
 
-double umi_plan_decode_rate(int type, int threads, bool file_layout, bool measure, bool fresh) {
+typedef double (*rate_probe)(int threads, int type, bool file_layout);
+
+/* The rate of (type, layout, threads) from the cache file, else (measure)
+ * probed now and cached; fresh probes even when cached. 0 when unknown. */
+static double cached_rate(const char *file, rate_probe probe, int type, int threads, bool file_layout,
+                          bool measure, bool fresh) {
     char name[sizeof(rate_line){0}.type];
     snprintf(name, sizeof name, "%s%s", umi_type_name(type), file_layout ? "/file" : "");
     char path[1100];
     rate_line lines[MAX_RATES + 1];
     int n = 0;
-    const bool have_file = umi_plan_config_file("decode-rates", false, path, sizeof path);
-    if (have_file) n = read_rates(path, lines);
+    if (umi_plan_config_file(file, false, path, sizeof path)) n = read_rates(path, lines);
     int found = -1;
     for (int i = 0; i < n; i++)
         if (strcmp(lines[i].type, name) == 0 && lines[i].threads == threads) found = i;
-    if (found >= 0 && !fresh) return lines[found].gbps;
+    if (found >= 0 && !fresh) return lines[found].rate;
     if (!measure) return 0;
-    const double gbps = umi_measure_decode_rate_as(threads, type, file_layout, 0);
-    if (gbps <= 0) return 0;
+    const double rate = probe(threads, type, file_layout);
+    if (rate <= 0) return 0;
     if (found < 0) found = n < MAX_RATES ? n++ : MAX_RATES - 1;
-    lines[found] = (rate_line){.threads = threads, .gbps = gbps};
+    lines[found] = (rate_line){.threads = threads, .rate = rate};
     snprintf(lines[found].type, sizeof lines[found].type, "%s", name);
     char text[MAX_RATES * 48];
     size_t len = 0;
     for (int i = 0; i < n; i++)
         len += (size_t)snprintf(text + len, sizeof text - len, "%s %d %.2f\n", lines[i].type, lines[i].threads,
-                                lines[i].gbps);
-    save_config("decode-rates", text);
-    return gbps;
+                                lines[i].rate);
+    save_config(file, text);
+    return rate;
+}
+
+static double decode_probe(int threads, int type, bool file_layout) {
+    return umi_measure_decode_rate_as(threads, type, file_layout, 0);
+}
+
+double umi_plan_decode_rate(int type, int threads, bool file_layout, bool measure, bool fresh) {
+    return cached_rate("decode-rates", decode_probe, type, threads, file_layout, measure, fresh);
+}
+
+static double prompt_probe(int threads, int type, bool file_layout) {
+    return umi_measure_prompt_rate_as(threads, type, file_layout, 0);
+}
+
+double umi_plan_prompt_rate(int type, int threads, bool file_layout, bool measure, bool fresh) {
+    return cached_rate("prompt-rates", prompt_probe, type, threads, file_layout, measure, fresh);
 }

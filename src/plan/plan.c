@@ -217,6 +217,12 @@ typedef struct mem_setup {
      * loader gives the type, [1] kept in the file's (expert stacks, a Q6_K
      * output matrix: model/repack.c), read by other kernels */
     double read_type[2][UMI_MAX_TYPES];
+    /* multiply-adds per prompt token, by layout as above and by type: the
+     * layers' matrices [0] and the chosen experts' [1]; the output matrix
+     * apart (a prompt computes it for its last token only) */
+    double pp_params[2][2][UMI_MAX_TYPES];
+    double out_params;
+    uint32_t out_type;
 } mem_setup;
 
 static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *lay) {
@@ -263,7 +269,12 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
             read += bytes * frac;
             const bool is_out = strcmp(t->name, "output.weight") == 0 || is_embd;
             const bool file = t->expert || (is_out && t->type == UMI_TYPE_Q6_K && !batch_decode);
-            if (t->type < UMI_MAX_TYPES) ms->read_type[file && relaid(t->type)][t->type] += bytes * frac;
+            const bool relaid_here = file && relaid(t->type);
+            if (t->type < UMI_MAX_TYPES) {
+                ms->read_type[relaid_here][t->type] += bytes * frac;
+                if (is_out) ms->out_params += (double)nel, ms->out_type = t->type;
+                else ms->pp_params[t->expert][relaid_here][t->type] += (double)nel * frac;
+            }
             mm += nel * frac;
             const double ab = umi_mem_act_bytes(t->type);
             if (ab > ms->mp.act_bytes) ms->mp.act_bytes = ab;
@@ -296,6 +307,46 @@ static double weights_read_s(const umi_plan_params *p, const mem_setup *ms, doub
     return s + (bw > 0 ? rest / bw : 0);
 }
 
+/* Prompt tokens/s: two FLOPs per multiply-add of the layers' matrices, the
+ * output matrix's once per batch, plus attention over half a batch. On this
+ * machine each type's products run at their measured prompt rate (host.c;
+ * measured once and cached even for umi bench's fresh plan: arithmetic
+ * does not swing with the neighbours' memory traffic as decode does);
+ * elsewhere all at the profile's calibrated rate. */
+static double prompt_rate(const umi_plan_params *p, const mem_setup *ms, const plan_model *pm,
+                          uint64_t matmul_params, umi_plan_result *r) {
+    const umi_plan_hw *hw = &r->hw;
+    const double batch = ms->mp.n_batch ? ms->mp.n_batch : 512;
+    const double attn = 4.0 * pm->hp.n_layer * (batch / 2) * pm->hp.n_head * pm->hp.head_dim_k;
+    const double out = 2.0 * ms->out_params / batch;
+    const double flops = 2.0 * ((double)matmul_params - ms->out_params) + out + attn;
+    if (flops <= 0) return 0;
+    /* Expert products run below a dense product's rate: ~0.65 on an M3
+     * Ultra (DeepSeek R1, a few tokens per expert); here, against the
+     * probe's own 64-token products, ~0.8 (bench-moe: each expert's inputs
+     * gathered and converted apart, ~128 tokens each). */
+    const double expert_eff = 0.65, host_expert_eff = 0.8;
+    const bool host = strcmp(hw->name, "this") == 0 && (p->fresh_rates || !(p->bw_gbps > 0));
+    if (host) {
+        const int threads = ms->mp.n_threads;
+        double s = 0;
+        for (int e = 0; e < 2; e++)
+            for (int f = 0; f < 2; f++)
+                for (int t = 0; t < UMI_MAX_TYPES; t++) {
+                    const double w = 2.0 * ms->pp_params[e][f][t];
+                    if (w <= 0) continue;
+                    /* types with under 1 % of the work are not worth a probe */
+                    const double g = w * 100 > flops ? umi_plan_prompt_rate(t, threads, f, true, false) : 0;
+                    s += w / ((g > 0 ? g * 1e9 : hw->tflops * 1e12) * (e ? host_expert_eff : 1.0));
+                }
+        const double g16 = umi_plan_prompt_rate(UMI_TYPE_F16, threads, false, true, false);
+        s += (out + attn) / (g16 > 0 ? g16 * 1e9 : hw->tflops * 1e12);
+        r->pp_measured_rates = g16 > 0;
+        return s > 0 ? 1.0 / s : 0;
+    }
+    return (pm->hp.n_expert ? expert_eff : 1.0) * hw->tflops * 1e12 / flops;
+}
+
 static void predict_speed(const umi_plan_params *p, const plan_model *pm, const mem_setup *ms,
                           uint64_t matmul_params, umi_plan_result *r) {
     const umi_plan_hw *hw = &r->hw;
@@ -312,13 +363,7 @@ static void predict_speed(const umi_plan_params *p, const plan_model *pm, const 
         r->tg_tps = 1.0 / (weights_s + fixed_s);
         r->tg_tps_full = 1.0 / (weights_s + (double)full.kv_bytes / bw + fixed_s);
     }
-    /* Two FLOPs per multiply-add, plus attention over half a 512-token batch. */
-    const double attn = 4.0 * pm->hp.n_layer * 256.0 * pm->hp.n_head * pm->hp.head_dim_k;
-    const double flops = 2.0 * (double)matmul_params + attn;
-    /* Each expert sees only its share of a batch, so expert matmuls run at
-     * small-batch efficiency (DeepSeek R1 on an M3 Ultra: ~0.65 of a dense model's rate). */
-    const double moe = pm->hp.n_expert ? 0.65 : 1.0;
-    if (flops > 0) r->pp_tps = moe * hw->tflops * 1e12 / flops;
+    r->pp_tps = prompt_rate(p, ms, pm, matmul_params, r);
 }
 
 umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out, umi_error *err) {

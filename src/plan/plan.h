@@ -146,6 +146,10 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure);
  * measure, measured now (~0.3 s) and cached. 0 when unknown. */
 double umi_plan_decode_rate(int type, int threads, bool file_layout, bool measure, bool fresh);
 
+/* The same for prompt processing: GFLOP/s of a prompt chunk's products of
+ * the type (umi_measure_prompt_rate_as, ~0.2 s), cached beside. */
+double umi_plan_prompt_rate(int type, int threads, bool file_layout, bool measure, bool fresh);
+
 /* path = <config dir>/name, the user's umi config dir ($XDG_CONFIG_HOME/umi,
  * else ~/.config/umi), made first when create_dir. False without a home or
  * when the dir cannot be made. */

@@ -48,8 +48,14 @@ check "this: q8_0 rate cached" grep -Eq "^q8_0 [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOM
 before=$(cat "$XDG_CONFIG_HOME/umi/decode-rates")
 "$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 >/dev/null
 check "this: the cached rate is reused" test "$before" = "$(cat "$XDG_CONFIG_HOME/umi/decode-rates")"
+# Prompt speed likewise from each weight type's measured prompt rate (and
+# F16's, for attention), cached in prompt-rates.
+check "this: prompt rates measured" grep -q '"pp_measured_rates":true' <<<"$out"
+check "this: q8_0 prompt rate cached" grep -Eq "^q8_0 [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
+check "this: f16 prompt rate cached" grep -Eq "^f16 [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
 out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 --bw 40 --json)
 check "--bw: bandwidth x efficiency, no rates" grep -q '"tg_measured_rates":false' <<<"$out"
+check "--bw: prompt speed from the profile's compute" grep -q '"pp_measured_rates":false' <<<"$out"
 
 # A budget too small for the weights: does not fit and no context fits.
 out=$("$UMI" plan --model llama-3.1-70b --mem 16 --bw 100 --json)
