@@ -84,6 +84,15 @@ AVX2 static float q4_K_lanes8_avx2(int k, const void *vw, const void *va) {
     return hsum8(acc) + hsum4(acc_m);
 }
 
+/* A Q5_K block's scales into sc, and its mins' term added to the running
+ * sum the way the reference does: one float, block by block. */
+AVX2 static inline float q5_K_mins(const umi_block_q5_K *w, const umi_block_q8_K *a, uint8_t sc[8], float summs) {
+    uint8_t mn[8];
+    scales_k4(w->scales, sc, mn);
+    const int32_t m = hsum8_epi32(_mm256_madd_epi16(load_bsums(a), dup16_epu8(mn)));
+    return fma1(-a->d * half(w->dmin), (float)m, summs);
+}
+
 AVX2 static float q5_K_lanes8_avx2(int k, const void *vw, const void *va) {
     const umi_block_q5_K *w = vw;
     const umi_block_q8_K *a = va;
@@ -91,11 +100,8 @@ AVX2 static float q5_K_lanes8_avx2(int k, const void *vw, const void *va) {
     float summs = 0.0f;
     __m256i q[GROUPS];
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        uint8_t sc[8], mn[8];
-        scales_k4(w[b].scales, sc, mn);
-        const float dmin = -a[b].d * half(w[b].dmin);
-        const int32_t m = hsum8_epi32(_mm256_madd_epi16(load_bsums(&a[b]), dup16_epu8(mn)));
-        summs = fma1(dmin, (float)m, summs);
+        uint8_t sc[8];
+        summs = q5_K_mins(&w[b], &a[b], sc, summs);
         decode_q5_K(&w[b], q);
         acc = fma_lanes(a[b].d * half(w[b].d), lanes_256(q, a[b].qs, dup16_epu8(sc), false), acc);
     }
@@ -259,6 +265,26 @@ AVX512 static float q4_K_lanes8_512(int k, const void *vw, const void *va) {
 }
 
 
+/* Q5_K as q4_K_lanes8_512 with the fifth bit merged per step; the mins
+ * summed in one float as the AVX2 twin does. Single-token products with
+ * the weights in cache (2 threads, K = 4096): ~1.2x the AVX2 twin. */
+AVX512 static float q5_K_lanes8_512(int k, const void *vw, const void *va) {
+    const umi_block_q5_K *w = vw;
+    const umi_block_q8_K *a = va;
+    __m256 acc = _mm256_setzero_ps();
+    float summs = 0.0f;
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        uint8_t sc[8];
+        summs = q5_K_mins(&w[b], &a[b], sc, summs);
+        const __m256i sc16 = dup16_epu8(sc);
+        __m512i s = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) s = _mm512_add_epi32(s, step_u(q5_K_chunk_512(&w[b], c), a[b].qs, c, sc16));
+        acc = fma_lanes(a[b].d * half(w[b].d), fold512(s), acc);
+    }
+    return hsum8(acc) + summs;
+}
+
 /* How far ahead (bytes) the single-token Q6_K dot prefetches its weights,
  * non-temporally (read once): a decode step streams rows back to back, and
  * the hardware prefetcher alone kept fewer lines in flight. 3-4 KiB NTA gave
@@ -298,7 +324,7 @@ static const struct {
     {umi_dot_q2_K_lanes8, q2_K_lanes8_avx2, q2_K_lanes8_avx2},
     {umi_dot_q3_K_lanes8, q3_K_lanes8_avx2, q3_K_lanes8_avx2},
     {umi_dot_q4_K_lanes8, q4_K_lanes8_avx2, q4_K_lanes8_512},
-    {umi_dot_q5_K_lanes8, q5_K_lanes8_avx2, q5_K_lanes8_avx2},
+    {umi_dot_q5_K_lanes8, q5_K_lanes8_avx2, q5_K_lanes8_512},
     {umi_dot_q6_K_lanes8, q6_K_lanes8_avx2, q6_K_lanes8_512},
     {umi_dot_iq4_xs_lanes8, iq4_xs_lanes8_avx2, iq4_xs_lanes8_avx2},
     {umi_dot_q2_K_gemv, q2_K_gemv_avx2, q2_K_gemv_avx2},
