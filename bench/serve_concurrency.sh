@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Serving benchmark (not a test): continuous batching and the prefix cache.
 #  1. aggregate generation speed of 1 stream vs S concurrent streams (short
-#     prompts, N greedy tokens each): total tokens / wall time;
+#     prompts, N greedy tokens each): total tokens / wall time, alternating
+#     ROUNDS times, each round's ratio and their median;
 #  2. time to first token of a request with a ~2,000-token system prompt,
 #     then of a second request with the same system prompt and another
 #     question (its prefix comes from the cache).
-# usage: bench/serve_concurrency.sh [MODEL.gguf]   (env: UMI=build/umi T=threads S=4 N=64)
+# usage: bench/serve_concurrency.sh [MODEL.gguf]   (env: UMI=build/umi T=threads S=4 N=64 ROUNDS=3)
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 model=${1:-/work/bench-models/bench-1b-q4_0.gguf}
-umi=${UMI:-$src/build/umi} T=${T:-2} S=${S:-4} N=${N:-64}
+umi=${UMI:-$src/build/umi} T=${T:-2} S=${S:-4} N=${N:-64} ROUNDS=${ROUNDS:-3}
 tmp=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 "$umi" serve -m "$model" --host 127.0.0.1 --port 0 --port-file "$tmp/port" --parallel "$S" \
@@ -19,9 +20,9 @@ for _ in $(seq 300); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 [ -s "$tmp/port" ] || { cat "$tmp/log"; exit 1; }
 name=$(basename "$model" .gguf)
 
-python3 - "http://127.0.0.1:$(cat "$tmp/port")" "$name" "$S" "$N" <<'PY'
+python3 - "http://127.0.0.1:$(cat "$tmp/port")" "$name" "$S" "$N" "$ROUNDS" <<'PY'
 import json, sys, threading, time, urllib.request
-base, model, S, N = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+base, model, S, N, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 
 def post(path, body):
     req = urllib.request.Request(base + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
@@ -55,11 +56,19 @@ def ttft(system, question):
     return first
 
 complete(0, [0])  # warm up: weights paged in, contexts made
-tok1, dt1 = streams(1)
-tokS, dtS = streams(S)
-r1, rS = tok1 / dt1, tokS / dtS
-print(f"generation, 1 stream:  {tok1} tokens in {dt1:.2f} s = {r1:.2f} tokens/s")
-print(f"generation, {S} streams: {tokS} tokens in {dtS:.2f} s = {rS:.2f} tokens/s aggregate ({rS / r1:.2f}x)")
+# One stream and S streams alternate, ROUNDS times: this VM's memory speed
+# drifts from minute to minute, so each ratio compares neighbours in time.
+ratios = []
+for rnd in range(ROUNDS):
+    tok1, dt1 = streams(1)
+    tokS, dtS = streams(S)
+    r1, rS = tok1 / dt1, tokS / dtS
+    ratios.append(rS / r1)
+    print(f"round {rnd + 1}: 1 stream {tok1} tokens in {dt1:.2f} s = {r1:.2f} tokens/s; "
+          f"{S} streams {tokS} tokens in {dtS:.2f} s = {rS:.2f} tokens/s aggregate ({rS / r1:.2f}x)")
+ratios.sort()
+print(f"generation, {S} streams / 1 stream: median {ratios[len(ratios) // 2]:.2f}x "
+      f"(rounds: {', '.join(f'{r:.2f}x' for r in ratios)})")
 
 words = "the quick brown fox jumps over the lazy dog while a small bird sings in the old tree".split()
 system = "You are a careful assistant. " + " ".join(words[(i * 7) % len(words)] for i in range(1900))
