@@ -68,8 +68,10 @@ int cmd_info(int argc, char **argv) {
         printf("\n");
         print_count("active parameters", in.n_params_active);
     }
-    printf("%-22s %s, %u dims, base %.0f, scale %g\n", "rope", in.rope_type, in.rope_dim,
-           in.rope_freq_base, in.rope_freq_scale);
+    printf("%-22s %s, %u dims, base %.0f, scale %g", "rope", in.rope_type, in.rope_dim, in.rope_freq_base,
+           in.rope_freq_scale);
+    if (in.rope_orig_ctx) printf("; LongRoPE factors (long beyond %u tokens of context)", in.rope_orig_ctx);
+    printf("\n");
     if (in.kv_lora_rank)
         printf("%-22s %llu bytes (f16 MLA latent %u + rope %u, all layers)\n", "kv cache per token",
                (unsigned long long)in.kv_bytes_per_token, in.kv_lora_rank, in.rope_dim);

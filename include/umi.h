@@ -90,6 +90,8 @@ typedef struct umi_model_info {
     float rope_freq_base, rope_freq_scale;
     uint32_t rope_dim;
     const char *rope_type;     /* "normal" or "neox" */
+    uint32_t rope_orig_ctx;    /* LongRoPE (Phi-3-128k, Phi-3.5, Phi-4-mini): the original context
+                                  beyond which the long factor table is used; 0 = no tables */
     bool has_chat_template;
     uint64_t kv_bytes_per_token; /* F16 cache over all layers: K+V, or with MLA the latent */
     uint32_t kv_lora_rank;       /* MLA: width of the cached latent (0: per-head K and V) */

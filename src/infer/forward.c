@@ -131,11 +131,12 @@ static void self_attention(umi_context *ctx, const umi_layer *L, int il, int n) 
         rope_hp.rope_freq_base = hp->rope_freq_base_swa;
         rope_hp.rope_freq_scale = hp->rope_freq_scale_swa;
     }
-    if (ctx->multi) { /* each row at its own sequence's position */
-        umi_multi_rope(ctx, &rope_hp, f32_data(m->rope_freqs), n);
+    if (ctx->multi) { /* each row at its own sequence's position (and its context's factors) */
+        umi_multi_rope(ctx, &rope_hp, n);
     } else {
-        umi_rope(&rope_hp, f32_data(m->rope_freqs), ctx->q, n, (int)hp->n_head, (int)hp->head_dim_k, ctx->n_past);
-        umi_rope(&rope_hp, f32_data(m->rope_freqs), ctx->k, n, (int)hp->n_head_kv, (int)hp->head_dim_k, ctx->n_past);
+        const float *ff = umi_model_rope_factors(m, ctx->n_ctx);
+        umi_rope(&rope_hp, ff, ctx->q, n, (int)hp->n_head, (int)hp->head_dim_k, ctx->n_past);
+        umi_rope(&rope_hp, ff, ctx->k, n, (int)hp->n_head_kv, (int)hp->head_dim_k, ctx->n_past);
     }
     trace(ctx, "Qcur_rope", il, ctx->q, QD);
     trace(ctx, "Kcur_rope", il, ctx->k, KD);

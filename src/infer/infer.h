@@ -146,8 +146,9 @@ void umi_rope(const umi_hparams *hp, const float *freq_factors, float *x, int n,
               int head_dim, uint32_t pos0);
 
 /* umi_rope of ctx->q and ctx->k for the n rows of a multi-sequence pass,
- * each at its own sequence's position (multi.c). */
-void umi_multi_rope(umi_context *ctx, const umi_hparams *hp, const float *freq_factors, int n);
+ * each at its own sequence's position, with the frequency divisors of its
+ * own context's size (umi_model_rope_factors; multi.c). */
+void umi_multi_rope(umi_context *ctx, const umi_hparams *hp, int n);
 
 /* y[i] += b[i % dim] for n rows. */
 void umi_add_bias(float *y, const float *b, int n, int dim);

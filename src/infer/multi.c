@@ -22,10 +22,11 @@
 
 #include "infer/infer.h"
 
-void umi_multi_rope(umi_context *ctx, const umi_hparams *hp, const float *freq_factors, int n) {
+void umi_multi_rope(umi_context *ctx, const umi_hparams *hp, int n) {
     const int hd = (int)hp->head_dim_k, nq = (int)hp->n_head, nk = (int)hp->n_head_kv;
     for (int t = 0; t < n; t++) {
         const uint32_t pos = umi_row_pos(ctx, t);
+        const float *freq_factors = umi_model_rope_factors(ctx->model, ctx->multi->seqs[t]->n_ctx);
         umi_rope(hp, freq_factors, ctx->q + (size_t)t * nq * hd, 1, nq, hd, pos);
         umi_rope(hp, freq_factors, ctx->k + (size_t)t * nk * hd, 1, nk, hd, pos);
     }

@@ -37,6 +37,8 @@ void umi_model_get_info(const umi_model *m, umi_model_info *info) {
     info->rope_freq_scale = hp->rope_freq_scale;
     info->rope_dim = hp->n_rot;
     info->rope_type = hp->rope_type == UMI_ROPE_NEOX ? "neox" : "normal";
+    /* from the tensor table: umi info loads no tensors */
+    info->rope_orig_ctx = umi_gguf_find_tensor(m->gguf, "rope_factors_long.weight") ? hp->n_ctx_orig_yarn : 0;
     info->has_chat_template = umi_gguf_find(g, "tokenizer.chat_template") != NULL;
     info->cpu_level = umi_cpu_level_name(umi_cpu_level_get());
     /* A decode step reads every matrix once; the embedding table only one row,

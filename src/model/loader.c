@@ -254,11 +254,19 @@ umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err) {
         (st = umi_model_bind(m, &m->output_norm, true, 1, (int64_t[]){E}, err, "output_norm.weight")) ||
         (st = umi_model_bind(m, &m->output, false, 2, (int64_t[]){E, V}, err, "output.weight")) ||
         (st = umi_model_bind(m, &m->rope_freqs, false, 1, (int64_t[]){hp->n_rot / 2}, err,
-                             "rope_freqs.weight")))
+                             "rope_freqs.weight")) ||
+        (st = umi_model_bind(m, &m->rope_long, false, 1, (int64_t[]){hp->n_rot / 2}, err,
+                             "rope_factors_long.weight")) ||
+        (st = umi_model_bind(m, &m->rope_short, false, 1, (int64_t[]){hp->n_rot / 2}, err,
+                             "rope_factors_short.weight")))
         return st;
     if (!m->output) m->output = m->tok_embd; /* tied embeddings */
-    if (m->rope_freqs && m->rope_freqs->type != 0)
-        return umi_err(err, UMI_ERR_FORMAT, "rope_freqs.weight must be f32");
+    const umi_tensor *tables[] = {m->rope_freqs, m->rope_long, m->rope_short};
+    for (int i = 0; i < 3; i++)
+        if (tables[i] && tables[i]->type != 0)
+            return umi_err(err, UMI_ERR_FORMAT, "%s must be f32", tables[i]->name);
+    if (!m->rope_long != !m->rope_short)
+        return umi_err(err, UMI_ERR_FORMAT, "rope_factors_long.weight and rope_factors_short.weight come in pairs");
 
     for (uint32_t il = 0; il < hp->n_layer; il++) {
         umi_layer *L = &m->layers[il];
@@ -416,4 +424,11 @@ umi_status umi_model_load(const char *path, const umi_model_params *params, umi_
     }
     *out = m;
     return UMI_OK;
+}
+
+const float *umi_model_rope_factors(const umi_model *m, uint32_t n_ctx) {
+    const umi_tensor *t = m->rope_freqs ? m->rope_freqs
+                          : m->rope_long ? (n_ctx > m->hp.n_ctx_orig_yarn ? m->rope_long : m->rope_short)
+                                         : NULL;
+    return t ? (const float *)t->data : NULL;
 }

@@ -159,6 +159,10 @@ struct umi_model {
     const umi_tensor *output_norm; /* [n_embd] */
     const umi_tensor *output;      /* [n_embd, n_vocab]; tok_embd when tied */
     const umi_tensor *rope_freqs;  /* [n_rot/2] frequency divisors (llama 3.1), optional */
+    /* LongRoPE (Phi-3-128k, Phi-3.5, Phi-4-mini): [n_rot/2] divisors for
+     * contexts beyond rope.scaling.original_context_length and for shorter
+     * ones; optional, both or neither (umi_model_rope_factors picks). */
+    const umi_tensor *rope_long, *rope_short;
     umi_layer *layers;             /* [n_layer] */
     void *repacked;                /* anonymous mapping holding repacked weights (model/repack.c), or NULL */
     size_t repacked_bytes;
@@ -196,8 +200,14 @@ umi_status umi_model_bind(umi_model *m, const umi_tensor **out, bool required, i
  * optional biases, optional per-head attn_q_norm/attn_k_norm, ffn_norm, and
  * either ffn_gate/up/down or, when hp.n_expert > 0, the router ffn_gate_inp
  * and ffn_{gate,up,down}_exps), token_embd, output_norm, output (tied to
- * token_embd when absent) and rope_freqs. */
+ * token_embd when absent), rope_freqs and the LongRoPE tables. */
 umi_status umi_model_bind_llama_like(umi_model *m, umi_error *err);
+
+/* The rotary frequency divisors a context of n_ctx tokens per sequence uses:
+ * rope_freqs.weight, else the long LongRoPE table when n_ctx exceeds the
+ * original context and the short one otherwise (as the reference chooses
+ * them per context), else NULL (none). */
+const float *umi_model_rope_factors(const umi_model *m, uint32_t n_ctx);
 
 /* Bind one layer's feed-forward: ffn_gate (optional: then ffn_up holds gate
  * and up), ffn_up, ffn_down, or with experts the router ffn_gate_inp, the

@@ -3,8 +3,10 @@
  * 2 * n_ff rows, gate first), partial NeoX rotary embeddings
  * (rope.dimension_count < head width), and q scaled by 1/sqrt(head_dim)
  * before attention. A sliding window in the file is ignored, as the
- * reference ignores it for this architecture. The long/short rope factor
- * tables of the 128k-context variants are not supported yet. */
+ * reference ignores it for this architecture. The 128k-context variants'
+ * LongRoPE tables (rope_factors_long/short) are bound with the llama-like
+ * names and chosen per context (umi_model_rope_factors), their attention
+ * factor read with the other rope scaling keys. */
 #include <math.h>
 
 #include "model/model.h"
@@ -12,9 +14,6 @@
 static umi_status phi3_load(umi_model *m, umi_error *err) {
     umi_hparams *hp = &m->hp;
     if (hp->n_expert != 0) return umi_err(err, UMI_ERR_UNSUPPORTED, "phi3: experts (PhiMoE) are not supported yet");
-    if (umi_gguf_find_tensor(m->gguf, "rope_factors_long.weight") ||
-        umi_gguf_find_tensor(m->gguf, "blk.0.rope_factors_long.weight"))
-        return umi_err(err, UMI_ERR_UNSUPPORTED, "phi3: long/short rope factors are not supported yet");
     hp->q_scale = 1.0f / sqrtf((float)hp->head_dim_k);
     umi_status st = umi_model_bind_llama_like(m, err);
     if (st) return st;

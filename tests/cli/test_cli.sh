@@ -48,6 +48,8 @@ ds2="$shared/models/rnd-deepseek2-f32.gguf"
 expect "info: MLA kv per token" 0 "kv cache per token +1152 bytes \(f16 MLA latent 256 \+ rope 32" -- "$umi" info "$ds2"
 expect "info: experts"          0 "experts +8 total, 2 active per token, width 256, 1 shared" -- "$umi" info "$ds2"
 expect "info: active params"    0 "active parameters +2.12 M"  -- "$umi" info "$ds2"
+expect "info: LongRoPE"         0 "rope +neox, 48 dims.*LongRoPE factors \(long beyond 64 tokens" \
+    -- "$umi" info "$src/tests/models/rnd-phi3-longrope-f32.gguf"
 expect "info: sliding window"   0 "sliding window +6 of 7 layers attend to the last 32 tokens only: past that, 384 bytes per token" \
     -- "$umi" info "$src/tests/models/rnd-gemma3-q8_0.gguf"
 expect "plan: MLA kv per token" 0 '"kv_bytes_per_token":1152,' -- "$umi" plan "$ds2" -c 1024 --json

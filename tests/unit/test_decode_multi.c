@@ -139,6 +139,8 @@ int main(int argc, char **argv) {
     run(path, text, len);
     snprintf(path, sizeof path, "%s/tests/models/rnd-deepseek2-fused-f32.gguf", src);
     run(path, text, len);
+    snprintf(path, sizeof path, "%s/tests/models/rnd-phi3-longrope-f32.gguf", src); /* LongRoPE tables */
+    run(path, text, len);
     /* quantized KV caches (rotated rows, their own attention path) */
     snprintf(path, sizeof path, "%s/models/rnd-llama-q4_k_m.gguf", shared);
     kv_type = "q8_0";
