@@ -171,9 +171,9 @@ umi_status umi_decode(umi_context *ctx, const umi_token *tokens, int32_t n_token
     for (int32_t done = 0; done < n_tokens;) {
         int32_t n = n_tokens - done;
         if (n > (int32_t)ctx->n_batch) n = (int32_t)ctx->n_batch;
-        /* Without all_logits each chunk overwrites row 0; the last one stays. */
+        /* Without all_logits only the last chunk's last row is projected. */
         float *dst = all_logits ? ctx->logits + (size_t)done * n_vocab : ctx->logits;
-        umi_forward(ctx, tokens + done, n, all_logits, dst);
+        umi_forward(ctx, tokens + done, n, all_logits ? n : done + n == n_tokens, dst);
         umi_kv_advanced(ctx);
         done += n;
     }

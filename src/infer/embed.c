@@ -63,7 +63,7 @@ umi_status umi_embed(umi_context *ctx, const umi_token *tokens, int32_t n_tokens
     for (int32_t done = 0; done < n_tokens;) {
         int32_t n = n_tokens - done;
         if (n > (int32_t)ctx->n_batch) n = (int32_t)ctx->n_batch;
-        umi_forward(ctx, tokens + done, n, true, NULL);
+        umi_forward(ctx, tokens + done, n, n, NULL);
         done += n;
     }
     ctx->embd = NULL;

@@ -7,6 +7,7 @@
  *
  * Optional pieces (biases, rope frequency factors) are used when the model
  * bound them. Buffers are the context's scratch; nothing is allocated here. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -162,6 +163,7 @@ static void layer_forward(umi_context *ctx, int il, int n, int keep) {
     trace(ctx, "attn_norm", il, ctx->xb, (int64_t)n * E);
     if (L->wkv_a_mqa) umi_mla_attention(ctx, il, n); /* latent cache (deepseek2) */
     else self_attention(ctx, L, il, n);
+    if (keep == 0) return; /* every row's K/V is cached; no row goes on */
     trace(ctx, "kqv_out", il, ctx->att, (int64_t)n * L->wo->ne[0]);
     linear(ctx, L->wo, L->bo, ctx->att, n, ctx->xb2);
     trace(ctx, "attn_out", il, ctx->xb2, (int64_t)n * E);
@@ -218,15 +220,20 @@ static void dense_ffn(umi_context *ctx, const umi_layer *L, int n) {
     umi_matmul(ctx, L->ffn_down, ctx->hb, n, ctx->xb2);
 }
 
-void umi_forward(umi_context *ctx, const umi_token *tokens, int n, bool all_logits, float *logits) {
+void umi_forward(umi_context *ctx, const umi_token *tokens, int n, int out, float *logits) {
     const umi_model *m = ctx->model;
     const int E = (int)m->hp.n_embd;
+    assert(out == 0 || out == 1 || out == n);
     embed(ctx, tokens, n);
     if (m->hp.embd_scale != 0.0f) umi_scale(ctx->x, (int64_t)n * E, m->hp.embd_scale);
     trace(ctx, "embd", 0, ctx->x, (int64_t)n * E);
     /* Only the rows whose logits are wanted leave the last block. */
-    const int rows = all_logits ? n : 1, n_layer = (int)m->hp.n_layer;
+    const int rows = out, n_layer = (int)m->hp.n_layer;
     for (int il = 0; il < n_layer; il++) layer_forward(ctx, il, n, il == n_layer - 1 ? rows : n);
+    if (rows == 0) { /* the cache is filled: nothing to project */
+        if (!ctx->multi) ctx->n_past += (uint32_t)n;
+        return;
+    }
 
     umi_rmsnorm(ctx->xb, ctx->x, f32_data(m->output_norm), rows, E, m->hp.norm_eps);
     trace(ctx, "result_norm", 0, ctx->xb, (int64_t)rows * E);

@@ -227,9 +227,11 @@ void umi_mla_attention(umi_context *ctx, int layer, int n);
 void umi_trace(const umi_context *ctx, const char *name, int il, const float *x, int64_t n);
 
 /* Run n tokens (n <= n_batch) at positions n_past.. through the model and
- * advance n_past; writes logits [n_vocab] for the last row, or [n][n_vocab]
- * for every row when all_logits. */
-void umi_forward(umi_context *ctx, const umi_token *tokens, int n, bool all_logits, float *logits);
+ * advance n_past; writes logits [out][n_vocab] for the last `out` rows: n
+ * (every row), 1 (the last), or 0 (none: a prompt chunk before the last
+ * only fills the cache, and its last layer stops after attention, as the
+ * reference's does when no row is output). */
+void umi_forward(umi_context *ctx, const umi_token *tokens, int n, int out, float *logits);
 /* With logits NULL, umi_forward hands the final-norm rows to this (embed.c)
  * instead of projecting them to logits. */
 void umi_embed_collect(umi_context *ctx, const float *rows, int n);

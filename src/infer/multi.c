@@ -67,7 +67,7 @@ static umi_status pass(umi_context *const *ctxs, const umi_token *tokens, int n,
     }
     const umi_multi mt = {.seqs = ctxs, .n = n};
     c0->multi = &mt;
-    umi_forward(c0, tokens, n, true, c0->logits);
+    umi_forward(c0, tokens, n, n, c0->logits);
     c0->multi = NULL;
     for (int i = 0; i < n; i++) {
         umi_context *c = ctxs[i];
