@@ -1,6 +1,6 @@
 /* Helpers of the unit tests that decode with real models: a context of a
  * given size and KV cache type (NULL: the default) on 2 threads (the test stops when it cannot be made) and the
- * greedy pick. Include after testkit.h. */
+ * greedy pick, and a model loaded or the test stopped. Include after testkit.h. */
 #ifndef UMI_TESTS_CTXKIT_H
 #define UMI_TESTS_CTXKIT_H
 
@@ -20,6 +20,17 @@ __attribute__((unused)) static umi_context *open_ctx_sized(umi_model *m, uint32_
         exit(2);
     }
     return ctx;
+}
+
+/* The model at path, default load parameters; the test stops (exit 2) when it cannot be loaded. */
+__attribute__((unused)) static umi_model *load_model(const char *path) {
+    umi_model *m = NULL;
+    umi_error err = {0};
+    if (umi_model_load(path, NULL, &m, &err)) {
+        printf("%s: %s\n", path, err.msg);
+        exit(2);
+    }
+    return m;
 }
 
 __attribute__((unused)) static umi_token argmax(const float *l, int n) {

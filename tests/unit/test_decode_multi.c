@@ -31,12 +31,8 @@ static umi_context *open_ctx(umi_model *m) { return open_ctx_sized(m, N_CTX, N_B
 
 
 static void run(const char *path, const char *chars, size_t len) {
-    umi_model *m = NULL;
+    umi_model *m = load_model(path);
     umi_error err = {0};
-    if (umi_model_load(path, NULL, &m, &err)) {
-        printf("%s: %s\n", path, err.msg);
-        exit(2);
-    }
     const int n_vocab = umi_vocab_size(m);
     umi_token text[2048];
     const int n_text = umi_tokenize(m, chars, len < 2000 ? len : 2000, text, 2048, false, false);

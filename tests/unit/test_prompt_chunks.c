@@ -15,12 +15,8 @@
 enum { N_CTX = 96, N_BATCH = 8, N_PROMPT = 45, N_GEN = 4 };
 
 static void run(const char *path) {
-    umi_model *m = NULL;
+    umi_model *m = load_model(path);
     umi_error err = {0};
-    if (umi_model_load(path, NULL, &m, &err)) {
-        printf("%s: %s\n", path, err.msg);
-        exit(2);
-    }
     const int n_vocab = umi_vocab_size(m);
     umi_token prompt[N_PROMPT];
     for (int i = 0; i < N_PROMPT; i++) prompt[i] = (umi_token)(1 + (i * 37) % (n_vocab - 1));
