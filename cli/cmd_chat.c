@@ -12,7 +12,7 @@
 
 typedef struct chat_opts {
     const char *model, *system, *kv_type;
-    int n_predict, threads, n_ctx;
+    int n_predict, threads, n_ctx, n_batch;
     umi_sampler_params sp; /* the sampling options write straight into it */
     bool no_mmap, no_repack, repack_q8, force;
     float mem_gb;
@@ -203,6 +203,7 @@ int cmd_chat(int argc, char **argv) {
         {"seed", 's', OPT_U64, &o.sp.seed, "S", "random seed (default: from the clock)"},
         {"threads", 't', OPT_INT, &o.threads, "N", "threads (default: physical cores)"},
         {"ctx-size", 'c', OPT_INT, &o.n_ctx, "N", "context length (default: min(model, 4096))"},
+        {"batch-size", 'b', OPT_INT, &o.n_batch, "N", CLI_BATCH_HELP},
         {"kv-type", 0, OPT_STR, &o.kv_type, "T", CLI_KV_TYPE_HELP},
         {"no-mmap", 0, OPT_FLAG, &o.no_mmap, NULL, "read the model instead of mapping it"},
         {"no-repack", 0, OPT_FLAG, &o.no_repack, NULL, CLI_NO_REPACK_HELP},
@@ -216,16 +217,20 @@ int cmd_chat(int argc, char **argv) {
                          opts, (int)(sizeof opts / sizeof *opts), NULL, NULL};
     int rc = cli_parse(&cmd, argc, argv);
     if (rc >= 0) return rc;
+    if (o.n_batch < 0) {
+        cli_error("--batch-size must be at least 1 (0: the default)");
+        return EXIT_USAGE;
+    }
     if (!o.model) o.model = cli_default_model();
     chat_state s = {.o = &o};
-    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb, o.no_mmap))) return rc;
+    if ((rc = cli_guard(o.model, o.n_ctx, o.n_batch, o.kv_type, o.force, o.mem_gb, o.no_mmap))) return rc;
     if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, o.repack_q8, false, &s.m))) return rc;
     if (!umi_model_chat_template(s.m, NULL))
         fprintf(stderr, "umi: %s has no chat template; using ChatML\n", o.model);
     umi_model_info info;
     umi_model_get_info(s.m, &info);
     int n_ctx = o.n_ctx > 0 ? o.n_ctx : (info.n_ctx_train < 4096 ? (int)info.n_ctx_train : 4096);
-    if ((rc = cli_make_context(s.m, n_ctx, 0, o.threads, o.kv_type, &s.ctx))) goto done;
+    if ((rc = cli_make_context(s.m, n_ctx, o.n_batch, o.threads, o.kv_type, &s.ctx))) goto done;
     umi_sampler_params sp = o.sp;
     if (!sp.seed) sp.seed = (uint64_t)umi_time_us();
     s.smp = umi_sampler_init(&sp, umi_vocab_size(s.m));

@@ -14,7 +14,7 @@ typedef struct run_opts {
     const char *model, *prompt, *prompt_tokens, *kv_type;
     const char *prompt_cache; /* --prompt-cache FILE: reuse and save the prompt's KV state */
     bool prompt_cache_ro;
-    int n_predict, threads, n_ctx;
+    int n_predict, threads, n_ctx, n_batch;
     umi_sampler_params sp; /* the sampling options write straight into it */
     bool ids, no_bos, ignore_eos, no_mmap, no_repack, repack_q8, force, json;
     const char *json_schema; /* --json-schema FILE */
@@ -194,6 +194,7 @@ int cmd_run(int argc, char **argv) {
         {"seed", 's', OPT_U64, &o.sp.seed, "S", "random seed (default: from the clock)"},
         {"threads", 't', OPT_INT, &o.threads, "N", "threads (default: physical cores)"},
         {"ctx-size", 'c', OPT_INT, &o.n_ctx, "N", "context length in tokens (default: min(model, 4096))"},
+        {"batch-size", 'b', OPT_INT, &o.n_batch, "N", CLI_BATCH_HELP},
         {"prompt-cache", 0, OPT_STR, &o.prompt_cache, "FILE", "reuse the KV state saved in FILE for the prompt's common prefix, then save the prompt's state to it"},
         {"prompt-cache-ro", 0, OPT_FLAG, &o.prompt_cache_ro, NULL, "use --prompt-cache FILE but do not update it"},
         {"kv-type", 0, OPT_STR, &o.kv_type, "T", CLI_KV_TYPE_HELP},
@@ -218,6 +219,10 @@ int cmd_run(int argc, char **argv) {
         cli_error("no prompt: give -p TEXT or --prompt-tokens IDS (see --help)");
         return EXIT_USAGE;
     }
+    if (o.n_batch < 0) {
+        cli_error("--batch-size must be at least 1 (0: the default)");
+        return EXIT_USAGE;
+    }
     if (!o.model) o.model = cli_default_model();
     if (o.json_schema) { /* checked before the model loads: a bad schema is a usage error */
         umi_error err = {0};
@@ -237,7 +242,7 @@ int cmd_run(int argc, char **argv) {
     umi_model *m = NULL;
     umi_context *ctx = NULL;
     umi_token *prompt = NULL;
-    if ((rc = cli_guard(o.model, o.n_ctx, o.kv_type, o.force, o.mem_gb, o.no_mmap))) goto done;
+    if ((rc = cli_guard(o.model, o.n_ctx, o.n_batch, o.kv_type, o.force, o.mem_gb, o.no_mmap))) goto done;
     if ((rc = cli_load_model(o.model, !o.no_mmap, !o.no_repack, o.repack_q8, false, &m))) goto done;
     umi_model_info info;
     umi_model_get_info(m, &info);
@@ -255,7 +260,7 @@ int cmd_run(int argc, char **argv) {
             rc = EXIT_USAGE;
             goto done;
         }
-    if ((rc = cli_make_context(m, n_ctx, 0, o.threads, o.kv_type, &ctx))) goto done;
+    if ((rc = cli_make_context(m, n_ctx, o.n_batch, o.threads, o.kv_type, &ctx))) goto done;
     int n_cached = o.prompt_cache ? prompt_cache_load(ctx, o.prompt_cache, prompt, n_prompt) : 0;
     rc = generate(m, ctx, &o, prompt, n_prompt, n_cached, umi_time_us() - t0);
 done:

@@ -36,11 +36,13 @@ int cli_make_context(umi_model *model, int n_ctx, int n_batch, int n_threads, co
 /* The load guard: ask the planner (header only, nothing loaded) whether the
  * model and this context fit in memory, and refuse with the numbers and what
  * would help, rather than start a load that swaps. */
-int cli_guard(const char *path, int n_ctx, const char *kv_type, bool force, double mem_gb, bool no_mmap) {
+int cli_guard(const char *path, int n_ctx, int n_batch, const char *kv_type, bool force, double mem_gb,
+              bool no_mmap) {
     umi_plan_params pp = umi_plan_default_params();
     pp.model_path = path;
     pp.no_mmap = no_mmap;
     pp.n_ctx = n_ctx > 0 ? (uint32_t)n_ctx : 0;
+    pp.n_batch = n_batch > 0 ? (uint32_t)n_batch : 0;
     pp.kv_type = kv_type;
     pp.hw = "this";
     pp.mem_gb = mem_gb;

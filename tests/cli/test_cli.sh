@@ -31,6 +31,9 @@ done
 expect "unknown option"         2 "unknown option"     -- "$umi" run --bogus
 expect "bad number"             2 "not a valid"        -- "$umi" run -p hi -n abc
 expect "run without prompt"     2 "no prompt"          -- "$umi" run
+expect "run -b 4: prompt in 4-token chunks" 0 "^Once upon a time, there was a little" \
+    -- "$umi" run -b 4 -p "Once upon a time" --temp 0 -n 8
+expect "run -b -1"              2 "batch-size must be at least 1" -- "$umi" run -b -1 -p x
 expect "missing model file"     1 "no-such.gguf"       -- "$umi" run -m "$tmp/no-such.gguf" -p hi
 expect "not a gguf"             1 "magic"              -- "$umi" info "$src/README.md"
 head -c 1000 "$shared/models/stories260K.gguf" > "$tmp/trunc.gguf"
