@@ -40,9 +40,8 @@ static int cmp_double(const void *a, const void *b) {
 
 /* The median seconds of a pass of products of n tokens through matrices of
  * `type` of about mat_bytes each, totalling about `bytes` (at least 4
- * matrices); *work gets the
- * weight bytes and the multiply-adds of one pass. -1 when the type has no
- * product or memory is short. */
+ * matrices); work gets the weight bytes and the multiply-adds of one pass.
+ * -1 when the type has no product or memory is short. */
 static double probe_pass(int n_threads, int type, bool file_layout, size_t mat_bytes, size_t bytes, int n,
                          int passes, double work[2]) {
     const umi_type_traits *tt = type >= 0 ? umi_type_traits_get((uint32_t)type) : NULL;

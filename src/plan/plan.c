@@ -222,7 +222,6 @@ typedef struct mem_setup {
      * apart (a prompt computes it for its last token only) */
     double pp_params[2][2][UMI_MAX_TYPES];
     double out_params;
-    uint32_t out_type;
 } mem_setup;
 
 static uint64_t mem_total(const mem_setup *s, uint32_t n_ctx, umi_mem_layout *lay) {
@@ -272,7 +271,7 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
             const bool relaid_here = file && relaid(t->type);
             if (t->type < UMI_MAX_TYPES) {
                 ms->read_type[relaid_here][t->type] += bytes * frac;
-                if (is_out) ms->out_params += (double)nel, ms->out_type = t->type;
+                if (is_out) ms->out_params += (double)nel;
                 else ms->pp_params[t->expert][relaid_here][t->type] += (double)nel * frac;
             }
             mm += nel * frac;
@@ -288,11 +287,18 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
     *matmul_params = (uint64_t)mm;
 }
 
+/* Whether speeds come from this machine's measured rates per weight type:
+ * on `this` profile, unless a given bandwidth asks for the bandwidth model
+ * (umi bench passes both: its bandwidth and fresh rates). */
+static bool host_rates(const umi_plan_params *p, const umi_plan_result *r) {
+    return strcmp(r->hw.name, "this") == 0 && (p->fresh_rates || !(p->bw_gbps > 0));
+}
+
 /* Seconds a decode step spends reading the weights: on this machine each
  * type's bytes at its measured decode rate (host.c; measured and cached on
  * first use), else all bytes at the profile's effective bandwidth. */
 static double weights_read_s(const umi_plan_params *p, const mem_setup *ms, double bw, umi_plan_result *r) {
-    const bool host = strcmp(r->hw.name, "this") == 0 && (p->fresh_rates || !(p->bw_gbps > 0));
+    const bool host = host_rates(p, r);
     double s = 0, rest = 0;
     r->tg_measured_rates = host;
     for (int f = 0; f < 2; f++)
@@ -326,8 +332,7 @@ static double prompt_rate(const umi_plan_params *p, const mem_setup *ms, const p
      * probe's own 64-token products, ~0.8 (bench-moe: each expert's inputs
      * gathered and converted apart, ~128 tokens each). */
     const double expert_eff = 0.65, host_expert_eff = 0.8;
-    const bool host = strcmp(hw->name, "this") == 0 && (p->fresh_rates || !(p->bw_gbps > 0));
-    if (host) {
+    if (host_rates(p, r)) {
         const int threads = ms->mp.n_threads;
         double s = 0;
         for (int e = 0; e < 2; e++)
