@@ -7,17 +7,26 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "core/fp16.h"
 #include "kernels/kernels.h"
 #include "quant/blocks.h"
 
 #define VNNI512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,avx2,fma,f16c")))
 
-/* hsum8 of legacy.c: (l + l+4), then (0+2) + (1+3). */
-VNNI512 static inline float hsum8_ps(__m256 v) {
-    const __m128 h4 = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-    const __m128 t = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
-    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+/* hsum8 of legacy.c ((l + l+4), then (0+2) + (1+3)) of 8 vectors at once,
+ * the same additions in other lanes: result lane i is the sum of v[i] when
+ * v holds them in the order 0 4 1 5 2 6 3 7. */
+VNNI512 static inline __m256 hsum8x8_ps(const __m256 v[8]) {
+    __m256 s[4]; /* [v[2i] halves summed | v[2i+1] halves summed] */
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < 4; i++)
+        s[i] = _mm256_add_ps(_mm256_permute2f128_ps(v[2 * i], v[2 * i + 1], 0x20),
+                             _mm256_permute2f128_ps(v[2 * i], v[2 * i + 1], 0x31));
+    __m256 u[2]; /* per half: (0+2), (1+3) of two vectors */
+    _Pragma("GCC unroll 2")
+    for (int i = 0; i < 2; i++)
+        u[i] = _mm256_add_ps(_mm256_shuffle_ps(s[2 * i], s[2 * i + 1], 0x44),
+                             _mm256_shuffle_ps(s[2 * i], s[2 * i + 1], 0xee));
+    return _mm256_add_ps(_mm256_shuffle_ps(u[0], u[1], 0x88), _mm256_shuffle_ps(u[0], u[1], 0xdd));
 }
 
 /* Q8_0 in lanes8 order, 32 rows x 8 tokens per call. One ymm register
@@ -50,6 +59,8 @@ enum {
     QK = 32,
     BLK = sizeof(umi_block_q8_0),
 };
+
+_Static_assert(Q8T_N == 8, "the layout converts the 8 tokens' scales in one vector");
 
 /* One block of the chunk's layout. */
 typedef struct q8t_block {
@@ -137,15 +148,20 @@ VNNI512 void umi_tile_q8_0_vnni(int k, const void *vw, size_t ws, int rm, const 
                 for (int j = 0; j < Q8T_TB; j++) acc[q][t][r][j] = _mm256_setzero_ps();
     for (int b0 = 0; b0 < nb; b0 += Q8T_CHUNK) {
         const int nc = nb - b0 < Q8T_CHUNK ? nb - b0 : Q8T_CHUNK;
-        for (int j = 0; j < Q8T_N; j++) {
-            const umi_block_q8_0 *xb = (const umi_block_q8_0 *)(x + (j < rn ? j : rn - 1) * xs) + b0;
-            for (int c = 0; c < nc; c++) {
-                const __m256i v = _mm256_loadu_si256((const __m256i *)xb[c].qs);
+        const umi_block_q8_0 *xb[Q8T_N];
+        for (int j = 0; j < Q8T_N; j++) xb[j] = (const umi_block_q8_0 *)(x + (j < rn ? j : rn - 1) * xs) + b0;
+        for (int c = 0; c < nc; c++) {
+            _Pragma("GCC unroll 8")
+            for (int j = 0; j < Q8T_N; j++) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)xb[j][c].qs);
                 lay[c].x[j] = v;
                 lay[c].corr[j] = _mm256_sub_epi32(_mm256_setzero_si256(),
                                                   _mm256_dpbusd_epi32(_mm256_setzero_si256(), flip, v));
-                lay[c].dx[j] = umi_fp16_to_fp32(xb[c].d);
             }
+            const __m128i d = _mm_setr_epi16((short)xb[0][c].d, (short)xb[1][c].d, (short)xb[2][c].d,
+                                             (short)xb[3][c].d, (short)xb[4][c].d, (short)xb[5][c].d,
+                                             (short)xb[6][c].d, (short)xb[7][c].d);
+            _mm256_store_ps(lay[c].dx, _mm256_cvtph_ps(d));
         }
         const char *wr[Q8T_RB], *nwr[Q8T_RB];
         q8t_quad_rows(w, ws, rm, 0, b0, wr);
@@ -164,9 +180,19 @@ VNNI512 void umi_tile_q8_0_vnni(int k, const void *vw, size_t ws, int rm, const 
             memcpy(wr, nwr, sizeof wr);
         }
     }
-    for (int r = 0; r < rm; r++)
-        for (int j = 0; j < rn; j++)
-            y[j * ys + r] = hsum8_ps(acc[r / Q8T_RB][j / Q8T_TB][r % Q8T_RB][j % Q8T_TB]);
+    /* 8 rows of a token at a time: rows 8g + 0 4 1 5 2 6 3 7 in, in order out */
+    static const int ORDER[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+    for (int g = 0; 8 * g < rm; g++)
+        for (int j = 0; j < rn; j++) {
+            __m256 v[8];
+            _Pragma("GCC unroll 8")
+            for (int i = 0; i < 8; i++) {
+                const int r = 8 * g + ORDER[i] < rm ? 8 * g + ORDER[i] : rm - 1; /* past rm: not stored */
+                v[i] = acc[r / Q8T_RB][j / Q8T_TB][r % Q8T_RB][j % Q8T_TB];
+            }
+            const int n = rm - 8 * g < 8 ? rm - 8 * g : 8;
+            _mm256_mask_storeu_ps(y + j * ys + 8 * g, (__mmask8)((1u << n) - 1), hsum8x8_ps(v));
+        }
 }
 
 #endif
