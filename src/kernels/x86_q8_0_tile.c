@@ -44,13 +44,13 @@ VNNI512 static inline __m256 hsum8x8_ps(const __m256 v[8]) {
  * Blocks go in chunks whose layout stays in L1: per block the 8 tokens'
  * bytes, lane corrections and scales dx, laid out once per call (for 64
  * rows, which measured ~4 % faster than 32), and the products of 4 rows x
- * 8 tokens. The products of the next 4 rows are made
- * during the current rows' passes, into the other half of a double
- * buffer, where their few multiplies hide among the passes' work; made
- * just before their use (the loads then wait on the stores) or in a pass
- * of their own, the tile measured 12-15 % slower. The 64 x 8 sums stay in
- * memory between chunks. Missing rows and tokens repeat the last one and
- * are not stored; one token alone takes the dot. */
+ * 8 tokens. The products of the next 4 rows are made during the current
+ * rows' passes, into the other half of a double buffer, where their few
+ * multiplies hide among the passes' work; made just before their use (the
+ * loads then wait on the stores) or in a pass of their own, the tile
+ * measured 12-15 % slower. The 64 x 8 sums stay in memory between chunks.
+ * Missing rows and tokens repeat the last one and are not stored; one
+ * token alone takes the dot. */
 enum {
     Q8T_M = UMI_Q8_0_TILE_M,
     Q8T_N = UMI_Q8_0_TILE_N,
