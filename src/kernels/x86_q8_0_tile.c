@@ -151,6 +151,8 @@ VNNI512 void umi_tile_q8_0_vnni(int k, const void *vw, size_t ws, int rm, const 
         const int nc = nb - b0 < Q8T_CHUNK ? nb - b0 : Q8T_CHUNK;
         const umi_block_q8_0 *xb[Q8T_N];
         for (int j = 0; j < Q8T_N; j++) xb[j] = (const umi_block_q8_0 *)(x + (j < rn ? j : rn - 1) * xs) + b0;
+        const char *wr[Q8T_RB], *nwr[Q8T_RB];
+        q8t_quad_rows(w, ws, rm, 0, b0, wr);
         for (int c = 0; c < nc; c++) {
             _Pragma("GCC unroll 8")
             for (int j = 0; j < Q8T_N; j++) {
@@ -163,11 +165,9 @@ VNNI512 void umi_tile_q8_0_vnni(int k, const void *vw, size_t ws, int rm, const 
                                              (short)xb[3][c].d, (short)xb[4][c].d, (short)xb[5][c].d,
                                              (short)xb[6][c].d, (short)xb[7][c].d);
             _mm256_store_ps(lay[c].dx, _mm256_cvtph_ps(d));
-        }
-        const char *wr[Q8T_RB], *nwr[Q8T_RB];
-        q8t_quad_rows(w, ws, rm, 0, b0, wr);
-        for (int c = 0; c < nc; c++)
+            _Pragma("GCC unroll 4")
             for (int r = 0; r < Q8T_RB; r++) q8t_products(wr[r] + (size_t)c * BLK, lay[c].dx, lay[c].prod[0][r]);
+        }
         for (int q = 0; q < nq; q++) {
             /* the last quad makes products of itself, unused */
             q8t_quad_rows(w, ws, rm, q + 1 < nq ? q + 1 : q, b0, nwr);
