@@ -10,7 +10,7 @@
  *
  *   twins (AVX2, used at both x86 levels): every dot of legacy.c
  *   tiles: "lanes8" order, AVX-512 VNNI, 4 rows x 8 tokens (two tokens per
- *          register); Q8_0's (32 rows x 8 tokens) is in x86_q8_0_tile.c;
+ *          register); Q8_0's (64 rows x 8 tokens) is in x86_q8_0_tile.c;
  *          "blocks" order (repacked-layout Q4_0 / IQ4_NL), AVX-512 VNNI,
  *          16 rows x up to 8 tokens on the file's layout (on X16 groups:
  *          x86_x16.c), and on X16 groups (quant/interleave.h) AVX2, 16 rows
