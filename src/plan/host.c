@@ -111,16 +111,17 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
 
 /* ---------------------------------------------------------------- measured rates
  *
- * <config dir>/decode-rates: one line per measured (type, threads):
- * "q4_0 2 23.41" (GB/s of weights a single-token product reads), "q4_K/file
- * 2 9.80" for a type's weights in the file's layout where it has another.
+ * <config dir>/decode-rates: one line per measured (type, kernels, threads):
+ * "q4_0@avx512 2 23.41" (GB/s of weights a single-token product reads),
+ * "q4_K/file@avx512 2 9.80" for a type's weights in the file's layout where
+ * it has another.
  * <config dir>/prompt-rates: the same lines in GFLOP/s of a prompt chunk's
  * products. */
 
 enum { MAX_RATES = 128 };
 
 typedef struct rate_line {
-    char type[16];
+    char type[32];
     int threads;
     double rate;
 } rate_line;
@@ -130,7 +131,7 @@ static int read_rates(const char *path, rate_line *out) {
     if (!f) return 0;
     int n = 0;
     rate_line l;
-    while (n < MAX_RATES && fscanf(f, "%15s %d %lf", l.type, &l.threads, &l.rate) == 3)
+    while (n < MAX_RATES && fscanf(f, "%31s %d %lf", l.type, &l.threads, &l.rate) == 3)
         if (l.rate > 0 && l.rate < 1e6) out[n++] = l;
     fclose(f);
     return n;
@@ -142,8 +143,11 @@ typedef double (*rate_probe)(int threads, int type, bool file_layout);
  * probed now and cached; fresh probes even when cached. 0 when unknown. */
 static double cached_rate(const char *file, rate_probe probe, int type, int threads, bool file_layout,
                           bool measure, bool fresh) {
+    /* keyed by the kernels too: UMI_CPU=generic or another build's SIMD
+     * level measures other code (a line of an older format never matches) */
     char name[sizeof(rate_line){0}.type];
-    snprintf(name, sizeof name, "%s%s", umi_type_name(type), file_layout ? "/file" : "");
+    snprintf(name, sizeof name, "%s%s@%s", umi_type_name(type), file_layout ? "/file" : "",
+             umi_cpu_level_name(umi_cpu_level_get()));
     char path[1100];
     rate_line lines[MAX_RATES + 1];
     int n = 0;
