@@ -39,6 +39,8 @@ static const char *const ANNOTATIONS[] = {"title", "description", "default", "ex
 static const char *const OBJECT_KEYS[] = {"properties", "required", "additionalProperties", NULL};
 static const char *const ARRAY_KEYS[] = {"items", "minItems", "maxItems", NULL};
 static const char *const STRING_KEYS[] = {"minLength", "maxLength", NULL};
+/* Bounds: integers only (a bounded number would need decimal ranges). */
+static const char *const INTEGER_KEYS[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", NULL};
 
 static bool in_list(const char *const *list, const char *k) {
     for (; *list; list++)
@@ -211,13 +213,44 @@ static int32_t compile_string(compiler *c, const cJSON *s) {
     return node;
 }
 
+/* Integer bounds as inclusive lo..hi; 1e15 bounds magnitudes so that the
+ * automaton's digit arithmetic stays exact. */
+static int32_t compile_integer(compiler *c, const cJSON *s) {
+    const double LIMIT = 1e15;
+    double lo = -LIMIT, hi = LIMIT;
+    bool bounded = false;
+    for (int i = 0; INTEGER_KEYS[i]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, INTEGER_KEYS[i]);
+        if (!v) continue;
+        if (!cJSON_IsNumber(v) || !(fabs(v->valuedouble) <= LIMIT))
+            return fail(c, "'%s' must be a number within +-1e15", INTEGER_KEYS[i]);
+        const double x = v->valuedouble;
+        if (i == 0) lo = fmax(lo, ceil(x));
+        else if (i == 1) hi = fmin(hi, floor(x));
+        else if (i == 2) lo = fmax(lo, floor(x) + 1);
+        else hi = fmin(hi, ceil(x) - 1);
+        bounded = true;
+    }
+    if (lo > hi) return fail(c, "no integer lies within the bounds");
+    int32_t node = new_node(c, SK_INTEGER);
+    if (node < 0) return -1;
+    schema_node *n = &c->sc->nodes[node];
+    n->bounded = bounded, n->lo = (int64_t)lo, n->hi = (int64_t)hi;
+    return node;
+}
+
 /* One JSON type's node, with the keywords of that type from s. */
 static int32_t compile_type(compiler *c, const cJSON *s, const char *type) {
     if (strcmp(type, "object") == 0) return compile_object(c, s);
     if (strcmp(type, "array") == 0) return compile_array(c, s);
     if (strcmp(type, "string") == 0) return compile_string(c, s);
-    if (strcmp(type, "number") == 0) return new_node(c, SK_NUMBER);
-    if (strcmp(type, "integer") == 0) return new_node(c, SK_INTEGER);
+    if (strcmp(type, "number") == 0) {
+        for (int i = 0; INTEGER_KEYS[i]; i++)
+            if (cJSON_GetObjectItemCaseSensitive(s, INTEGER_KEYS[i]))
+                return fail(c, "'%s' is supported on integers only", INTEGER_KEYS[i]);
+        return new_node(c, SK_NUMBER);
+    }
+    if (strcmp(type, "integer") == 0) return compile_integer(c, s);
     if (strcmp(type, "boolean") == 0 || strcmp(type, "null") == 0) {
         cJSON *v = cJSON_Parse(type[0] == 'b' ? "[true,false]" : "[null]");
         int32_t n = v ? compile_literals(c, v, NULL) : fail(c, "out of memory");
@@ -303,7 +336,7 @@ static bool check_keywords(compiler *c, const cJSON *s, const char **first) {
     cJSON_ArrayForEach(k, s) {
         if (in_list(ANNOTATIONS, k->string)) continue;
         if (!in_list(OTHER, k->string) && !in_list(OBJECT_KEYS, k->string) && !in_list(ARRAY_KEYS, k->string) &&
-            !in_list(STRING_KEYS, k->string))
+            !in_list(STRING_KEYS, k->string) && !in_list(INTEGER_KEYS, k->string))
             return fail(c, "'%s' is not supported", k->string), false;
         if (!*first) *first = k->string;
     }
@@ -323,8 +356,9 @@ static const char *infer_type(compiler *c, const cJSON *s) {
     const char *type = NULL;
     const cJSON *k;
     cJSON_ArrayForEach(k, s) {
+        /* bounds without a type bound any number, which is refused by name */
         const char *t = in_list(OBJECT_KEYS, k->string) ? "object" : in_list(ARRAY_KEYS, k->string) ? "array"
-                      : in_list(STRING_KEYS, k->string) ? "string" : NULL;
+                      : in_list(STRING_KEYS, k->string) ? "string" : in_list(INTEGER_KEYS, k->string) ? "number" : NULL;
         if (t && type && strcmp(t, type) != 0) return fail(c, "keywords of several types without 'type'"), "";
         if (t) type = t;
     }

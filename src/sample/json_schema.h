@@ -35,6 +35,8 @@ typedef struct schema_node {
     int32_t first, n;  /* SK_OBJECT: props[first..+n); SK_LITERALS: lits[..]; SK_UNION: alts[..] */
     int32_t items;     /* SK_ARRAY: the items' node */
     int32_t min, max;  /* SK_STRING: characters, SK_ARRAY: items; max < 0: no limit */
+    bool bounded;      /* SK_INTEGER: only lo..hi (minimum, maximum, exclusive ones) */
+    int64_t lo, hi;
     int32_t depth;     /* the fewest nested containers a value of this node needs */
     uint64_t start[4]; /* the bytes a value can begin with, a 256-bit set */
 } schema_node;
@@ -85,7 +87,9 @@ typedef struct umi_schema_state {
     bool dead;
     uint16_t pos;     /* key, literal: bytes matched */
     int32_t node;     /* the node of the scalar being read */
-    int32_t chars;    /* string: characters so far */
+    int32_t chars;    /* string: characters so far; bounded integer: digits so far */
+    bool neg;         /* bounded integer: a minus sign was read */
+    uint64_t mag;     /* bounded integer: the digits' value so far */
     uint64_t mask;    /* key, literal: the candidates still matching */
     umi_json_state sub; /* string, number, any value: its lexer */
     schema_frame fr[UMI_JSON_MAX_DEPTH];

@@ -56,6 +56,45 @@ static void lit_settle(umi_schema_state *st) {
     st->lex = LEX_NONE;
 }
 
+/* ---------------------------------------------------------------- bounded integers */
+
+/* Whether an integer whose text so far is a sign (neg) and `digits` digits
+ * of value mag can still end within lo..hi (final: it ends here). JSON has
+ * no leading zeros, so "0" or "-0" is already whole; otherwise each further
+ * digit count j gives the magnitudes mag·10^j .. (mag+1)·10^j - 1. Bounds
+ * are within 1e15 (json_schema.c), so the products stay exact. */
+static bool int_reachable(const schema_node *n, bool neg, uint64_t mag, int32_t digits, bool final) {
+    const int64_t lo = n->lo, hi = n->hi;
+    if (digits == 0) return !neg || lo < 0; /* "-": some negative value must be allowed */
+    for (uint64_t scale = 1; scale <= (uint64_t)1e16; scale *= 10) {
+        const uint64_t a = mag * scale, b = (mag + 1) * scale - 1;
+        const int64_t from = neg ? -(int64_t)b : (int64_t)a, to = neg ? -(int64_t)a : (int64_t)b;
+        if (from <= hi && to >= lo) return true;
+        if (final || mag == 0 || a > (uint64_t)1e15) break;
+    }
+    return false;
+}
+
+/* The byte's effect on a bounded integer: '-' and digits move the value;
+ * false when no completion within the bounds remains. */
+static bool int_step(umi_schema_state *st, unsigned c) {
+    const schema_node *n = node(st, st->node);
+    if (!n->bounded) return true;
+    if (c == '-') return int_reachable(n, st->neg = true, 0, 0, false);
+    /* anything else the lexer takes (whitespace after a top-level number) ends it */
+    if (c < '0' || c > '9') return int_reachable(n, st->neg, st->mag, st->chars, true);
+    st->mag = st->mag * 10 + (c - '0');
+    st->chars++;
+    return int_reachable(n, st->neg, st->mag, st->chars, false);
+}
+
+/* A bounded integer may end here. */
+static bool int_ends(const umi_schema_state *st) {
+    const schema_node *n = node(st, st->node);
+    return st->lex != LEX_NUM || n->kind != SK_INTEGER || !n->bounded ||
+           int_reachable(n, st->neg, st->mag, st->chars, true);
+}
+
 /* The first byte of a value of node n (the caller has moved its frame past
  * the value already, so a scalar that ends returns there). */
 static bool start_value(umi_schema_state *st, int32_t n, unsigned c) {
@@ -83,10 +122,10 @@ static bool start_value(umi_schema_state *st, int32_t n, unsigned c) {
     default: {
         const char b = (char)c;
         st->lex = nd->kind == SK_STRING ? LEX_STR : nd->kind == SK_ANY ? LEX_ANY : LEX_NUM;
-        st->chars = 0;
+        st->chars = 0, st->neg = false, st->mag = 0;
         umi_json_init(&st->sub, nd->object_only);
         if (!umi_json_feed(&st->sub, &b, 1)) return false;
-        return true;
+        return nd->kind != SK_INTEGER || int_step(st, c);
     }
     }
 }
@@ -127,21 +166,23 @@ static int str_byte(umi_schema_state *st, unsigned c) {
 }
 
 /* A number or an unconstrained value: a number has no end mark, so it ends
- * at the first byte that cannot continue it. */
+ * at the first byte that cannot continue it (within its bounds, if any). */
 static int sub_byte(umi_schema_state *st, unsigned c) {
-    const bool refused = st->lex == LEX_NUM && node(st, st->node)->kind == SK_INTEGER &&
-                         (c == '.' || c == 'e' || c == 'E');
+    const bool integer = st->lex == LEX_NUM && node(st, st->node)->kind == SK_INTEGER;
+    const bool refused = integer && (c == '.' || c == 'e' || c == 'E');
     const char b = (char)c;
     if (umi_json_complete(&st->sub)) {
-        umi_json_state t = st->sub;
-        if (!refused && umi_json_feed(&t, &b, 1)) {
-            st->sub = t;
-            return R_OK;
-        }
+        const umi_json_state sub = st->sub; /* what to restore if the byte ends the number */
+        const bool neg = st->neg;
+        const uint64_t mag = st->mag;
+        const int32_t chars = st->chars;
+        if (!refused && umi_json_feed(&st->sub, &b, 1) && (!integer || int_step(st, c))) return R_OK;
+        st->sub = sub, st->neg = neg, st->mag = mag, st->chars = chars;
+        if (!int_ends(st)) return R_FAIL;
         st->lex = LEX_NONE;
         return R_ENDED_BEFORE;
     }
-    return !refused && umi_json_feed(&st->sub, &b, 1) ? R_OK : R_FAIL;
+    return !refused && umi_json_feed(&st->sub, &b, 1) && (!integer || int_step(st, c)) ? R_OK : R_FAIL;
 }
 
 /* ---------------------------------------------------------------- objects */
@@ -284,7 +325,7 @@ bool umi_schema_complete(const umi_schema_state *st) {
     switch (st->lex) {
     case LEX_NONE: return true;
     case LEX_NUM:
-    case LEX_ANY: return umi_json_complete(&st->sub);
+    case LEX_ANY: return umi_json_complete(&st->sub) && int_ends(st);
     case LEX_LIT: {
         const schema_node *n = node(st, st->node);
         for (uint64_t m = st->mask; m; m &= m - 1)
@@ -297,5 +338,11 @@ bool umi_schema_complete(const umi_schema_state *st) {
 
 bool umi_schema_open_ended(const umi_schema_state *st) {
     if (!umi_schema_complete(st)) return false;
+    if (st->lex == LEX_NUM && node(st, st->node)->kind == SK_INTEGER && node(st, st->node)->bounded) {
+        bool more = false; /* a further digit that stays within the bounds */
+        for (unsigned d = 0; d < 10 && st->mag != 0 && !more; d++)
+            more = int_reachable(node(st, st->node), st->neg, st->mag * 10 + d, st->chars + 1, false);
+        return more;
+    }
     return st->lex == LEX_LIT || ((st->lex == LEX_NUM || st->lex == LEX_ANY) && !umi_json_closed(&st->sub));
 }

@@ -32,7 +32,10 @@ def valid(v, s, doc):
         return isinstance(v, bool)
     if types in ("number", "integer"):
         ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-        return ok and (types == "number" or float(v).is_integer())
+        ok = ok and (types == "number" or float(v).is_integer())
+        return ok and v >= s.get("minimum", v) and v <= s.get("maximum", v) and \
+            ("exclusiveMinimum" not in s or v > s["exclusiveMinimum"]) and \
+            ("exclusiveMaximum" not in s or v < s["exclusiveMaximum"])
     if types == "string":
         return isinstance(v, str) and s.get("minLength", 0) <= len(v) <= s.get("maxLength", len(v))
     if types == "array":

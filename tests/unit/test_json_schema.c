@@ -66,6 +66,16 @@ static const corpus CORPUS[] = {
      {"{\"a\\\"b\":[1,2],\"\":3}", "{\"a\\\"b\":{\"k\":1} ,\"\":3}"}, {"{\"a\\\"b\":1 2}", "{\"ab\":1,\"\":3}"}},
     {"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"title\":\"Id\",\"description\":\"the id\"}},\"required\":[\"id\"],\"title\":\"T\"}",
      {"{\"id\":7}"}, {"{\"id\":\"7\"}"}},
+    /* integer bounds (Pydantic's ge/le/gt/lt): digits only while a value in range can still follow */
+    {"{\"type\":\"integer\",\"minimum\":1,\"maximum\":5}", {"1", "3", "5"}, {"0", "6", "-1", "10", "15", "01", "-"}},
+    {"{\"type\":\"integer\",\"minimum\":10,\"maximum\":20}", {"10", "15", "20"}, {"1", "2", "21", "9", "30", "-10", "100"}},
+    {"{\"type\":\"integer\",\"exclusiveMinimum\":-3,\"exclusiveMaximum\":120}", {"-2", "-1", "0", "7", "119"},
+     {"-3", "120", "-20", "1000", "-0.5", "1e2"}},
+    {"{\"type\":\"integer\",\"minimum\":-50,\"maximum\":-10}", {"-10", "-50", "-23"}, {"-5", "-51", "10", "0", "-9", "-500"}},
+    {"{\"type\":\"integer\",\"minimum\":0.5,\"maximum\":2.5}", {"1", "2"}, {"0", "3"}},
+    {"{\"type\":\"object\",\"properties\":{\"age\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":150},\"n\":{\"type\":[\"integer\",\"null\"],\"minimum\":-1}},\"required\":[\"age\",\"n\"]}",
+     {"{\"age\":0,\"n\":null}", "{\"age\":42,\"n\":-1}", "{\"age\":150 ,\"n\":7}"},
+     {"{\"age\":-1,\"n\":null}", "{\"age\":151,\"n\":null}", "{\"age\":1,\"n\":-2}"}},
 };
 
 static bool feed_str(umi_schema_state *st, const char *s) { return umi_schema_feed(st, s, strlen(s)); }
@@ -130,6 +140,9 @@ static void test_refused(void) {
         {"{\"not\":{}}", "'not' is not supported"},
         {"{\"$defs\":{\"a\":{\"type\":\"string\",\"pattern\":\"x\"}},\"$ref\":\"#/$defs/a\"}", "at '/$ref(#/$defs/a)': 'pattern'"},
         {"{\"type\":\"object\",\"properties\":{\"r\":{\"$ref\":\"#\"},\"x\":{\"minimum\":1}}}", "at '/properties/x': 'minimum'"},
+        {"{\"type\":\"integer\",\"minimum\":5,\"maximum\":4}", "no integer lies within the bounds"},
+        {"{\"type\":\"integer\",\"exclusiveMinimum\":true}", "'exclusiveMinimum' must be a number"},
+        {"{\"type\":\"integer\",\"maximum\":1e300}", "'maximum' must be a number within"},
         {"false", "admits no value"},
     };
     for (size_t i = 0; i < sizeof R / sizeof *R; i++) {
@@ -197,7 +210,15 @@ static bool valid(const cJSON *v, const cJSON *s, const cJSON *doc) {
     if (strcmp(t, "null") == 0) return cJSON_IsNull(v);
     if (strcmp(t, "boolean") == 0) return cJSON_IsBool(v);
     if (strcmp(t, "number") == 0) return cJSON_IsNumber(v);
-    if (strcmp(t, "integer") == 0) return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble);
+    if (strcmp(t, "integer") == 0) {
+        if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) return false;
+        const double x = v->valuedouble;
+        const cJSON *b[4] = {cJSON_GetObjectItemCaseSensitive(s, "minimum"), cJSON_GetObjectItemCaseSensitive(s, "maximum"),
+                             cJSON_GetObjectItemCaseSensitive(s, "exclusiveMinimum"),
+                             cJSON_GetObjectItemCaseSensitive(s, "exclusiveMaximum")};
+        return (!b[0] || x >= b[0]->valuedouble) && (!b[1] || x <= b[1]->valuedouble) &&
+               (!b[2] || x > b[2]->valuedouble) && (!b[3] || x < b[3]->valuedouble);
+    }
     if (strcmp(t, "string") == 0) {
         if (!cJSON_IsString(v)) return false;
         int n = 0;
@@ -230,6 +251,7 @@ static bool valid(const cJSON *v, const cJSON *s, const cJSON *doc) {
 
 static const char *const SAMPLED[] = {
     "{\"type\":\"integer\"}", /* ends by end-of-sequence competing with more digits */
+    "{\"type\":\"array\",\"items\":{\"type\":\"integer\",\"minimum\":-7,\"maximum\":130},\"minItems\":3,\"maxItems\":6}",
     "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":12},\"age\":{\"type\":\"integer\"},"
     "\"tags\":{\"type\":\"array\",\"items\":{\"enum\":[\"red\",\"green\",\"blue\"]},\"maxItems\":4},\"ok\":{\"type\":\"boolean\"},"
     "\"score\":{\"type\":[\"number\",\"null\"]}},\"required\":[\"name\",\"age\",\"tags\",\"ok\"],\"additionalProperties\":false}",
