@@ -22,11 +22,11 @@ __attribute__((unused)) static umi_context *open_ctx_sized(umi_model *m, uint32_
     return ctx;
 }
 
-/* The model at path, default load parameters; the test stops (exit 2) when it cannot be loaded. */
-__attribute__((unused)) static umi_model *load_model(const char *path) {
+/* The model at path (params NULL: the defaults); the test stops (exit 2) when it cannot be loaded. */
+__attribute__((unused)) static umi_model *load_model(const char *path, const umi_model_params *params) {
     umi_model *m = NULL;
     umi_error err = {0};
-    if (umi_model_load(path, NULL, &m, &err)) {
+    if (umi_model_load(path, params, &m, &err)) {
         printf("%s: %s\n", path, err.msg);
         exit(2);
     }

@@ -31,7 +31,7 @@ static umi_context *open_ctx(umi_model *m) { return open_ctx_sized(m, N_CTX, N_B
 
 
 static void run(const char *path, const char *chars, size_t len) {
-    umi_model *m = load_model(path);
+    umi_model *m = load_model(path, NULL);
     umi_error err = {0};
     const int n_vocab = umi_vocab_size(m);
     umi_token text[2048];

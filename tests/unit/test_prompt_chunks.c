@@ -15,7 +15,7 @@
 enum { N_CTX = 96, N_BATCH = 8, N_PROMPT = 45, N_GEN = 4 };
 
 static void run(const char *path) {
-    umi_model *m = load_model(path);
+    umi_model *m = load_model(path, NULL);
     umi_error err = {0};
     const int n_vocab = umi_vocab_size(m);
     umi_token prompt[N_PROMPT];

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "testkit.h"
+#include "ctxkit.h"
 #include "model/model.h"
 #include "umi.h"
 
@@ -38,12 +39,8 @@ int main(int argc, char **argv) {
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/models/rnd-moe-q8_0.gguf", argv[2]);
-    umi_model *m = NULL;
+    umi_model *m = load_model(path, NULL);
     umi_error err = {0};
-    if (umi_model_load(path, NULL, &m, &err)) {
-        printf("%s: %s\n", path, err.msg);
-        return 2;
-    }
     int experts = 0;
     for (uint32_t il = 0; il < m->hp.n_layer; il++) {
         const umi_tensor *e[] = {m->layers[il].ffn_gate_exps, m->layers[il].ffn_up_exps,
@@ -64,11 +61,7 @@ int main(int argc, char **argv) {
     /* the same tokens through a mapped and a read (--no-mmap) load */
     umi_model_params read = umi_model_default_params();
     read.use_mmap = false;
-    umi_model *mr = NULL;
-    if (umi_model_load(path, &read, &mr, &err)) {
-        printf("%s: %s\n", path, err.msg);
-        return 2;
-    }
+    umi_model *mr = load_model(path, &read);
     const umi_token toks[] = {1, 17, 300, 511, 9, 17, 2};
     const int nt = (int)(sizeof toks / sizeof *toks), nv = umi_vocab_size(m);
     float *logits[2] = {NULL, NULL};
