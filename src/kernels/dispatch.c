@@ -36,10 +36,11 @@ static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int
         if (p.dot && many) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
         else if (p.dot) p.tile = umi_kernels_tile_for_legacy(p.dot, level, &p.tile_m, &p.tile_n);
         if (p.dot) p.dot = find_twin(p.dot, level);
-        if (p.act) {
-            const umi_act_fn a = umi_kernels_simd_act_legacy(p.act, level);
-            if (a) p.act = a;
-        }
+        /* no act: the activation type's own quantizer, which may have a twin too */
+        const umi_act_fn act = p.act ? p.act : umi_type_traits_get(umi_type_traits_get(wtype)->vec_dot_type)->from_float;
+        umi_act_fn a = umi_kernels_simd_act_legacy(act, level);
+        if (!a) a = umi_kernels_simd_act_kquant(act, level);
+        if (a) p.act = a;
         return p;
     }
     return (umi_kernel_plan){0};

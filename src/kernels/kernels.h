@@ -20,6 +20,11 @@
 
 enum { UMI_LANES = 16 };
 
+/* Raised whenever a kernel's speed changes materially: the planner's cached
+ * rates (plan/host.c) measured under another revision are measured again.
+ * 2: the SIMD Q8_K activation quantizers. */
+enum { UMI_KERNELS_REVISION = 2 };
+
 /* ((v0..7 + v8..15) halves, then 4-lane halves, then (0+2) + (1+3)). */
 float umi_reduce16(const float v[UMI_LANES]);
 
@@ -118,8 +123,10 @@ umi_dot_fn umi_kernels_simd_twin_legacy(umi_dot_fn scalar, int cpu_level);
 umi_dot_fn umi_kernels_simd_twin_kquant(umi_dot_fn scalar, int cpu_level);
 umi_tile_fn umi_kernels_tile_for_legacy(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
-/* The SIMD twin of a family's activation quantizer (same bytes), or NULL. */
+/* The SIMD twin of a family's activation quantizer (same bytes), or NULL:
+ * Q8_0/Q8_1 (x86_legacy.c), Q8_K (x86_act_q8_K.c). */
 umi_act_fn umi_kernels_simd_act_legacy(umi_act_fn scalar, int cpu_level);
+umi_act_fn umi_kernels_simd_act_kquant(umi_act_fn scalar, int cpu_level);
 
 /* Interleaved weight layouts (quant/interleave.h). umi_kernels_layout says
  * which layout the kernels of this CPU level read fastest for a [k, m]

@@ -11,6 +11,7 @@
 #include "core/cpu.h"
 #include "core/meminfo.h"
 #include "infer/rate.h"
+#include "kernels/kernels.h"
 #include "plan/plan.h"
 
 /* $XDG_CONFIG_HOME/umi, else $HOME/.config/umi; false when neither is set. */
@@ -112,9 +113,9 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
 /* ---------------------------------------------------------------- measured rates
  *
  * <config dir>/decode-rates: one line per measured (type, kernels, threads):
- * "q4_0@avx512 2 23.41" (GB/s of weights a single-token product reads),
- * "q4_K/file@avx512 2 9.80" for a type's weights in the file's layout where
- * it has another.
+ * "q4_0@avx512.r2 2 23.41" (GB/s of weights a single-token product reads;
+ * r2: UMI_KERNELS_REVISION), "q4_K/file@avx512.r2 2 9.80" for a type's
+ * weights in the file's layout where it has another.
  * <config dir>/prompt-rates: the same lines in GFLOP/s of a prompt chunk's
  * products. */
 
@@ -144,10 +145,11 @@ typedef double (*rate_probe)(int threads, int type, bool file_layout);
 static double cached_rate(const char *file, rate_probe probe, int type, int threads, bool file_layout,
                           bool measure, bool fresh) {
     /* keyed by the kernels too: UMI_CPU=generic or another build's SIMD
-     * level measures other code (a line of an older format never matches) */
+     * level measures other code, and so does a later revision of the
+     * kernels (a line of an older format or revision never matches) */
     char name[sizeof(rate_line){0}.type];
-    snprintf(name, sizeof name, "%s%s@%s", umi_type_name(type), file_layout ? "/file" : "",
-             umi_cpu_level_name(umi_cpu_level_get()));
+    snprintf(name, sizeof name, "%s%s@%s.r%d", umi_type_name(type), file_layout ? "/file" : "",
+             umi_cpu_level_name(umi_cpu_level_get()), UMI_KERNELS_REVISION);
     char path[1100];
     rate_line lines[MAX_RATES + 1];
     int n = 0;

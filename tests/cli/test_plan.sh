@@ -44,15 +44,15 @@ check "q8_0 KV, 2 sequences" grep -q '"kv_bytes":835584,' <<<"$out"
 # once, cached beside the bandwidth, and the prediction says it used them.
 out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 --json)
 check "this: decode rates measured" grep -q '"tg_measured_rates":true' <<<"$out"
-check "this: q8_0 rate cached" grep -Eq "^q8_0@[a-z0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/decode-rates"
+check "this: q8_0 rate cached" grep -Eq "^q8_0@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/decode-rates"
 before=$(cat "$XDG_CONFIG_HOME/umi/decode-rates")
 "$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 >/dev/null
 check "this: the cached rate is reused" test "$before" = "$(cat "$XDG_CONFIG_HOME/umi/decode-rates")"
 # Prompt speed likewise from each weight type's measured prompt rate (and
 # F16's, for attention), cached in prompt-rates.
 check "this: prompt rates measured" grep -q '"pp_measured_rates":true' <<<"$out"
-check "this: q8_0 prompt rate cached" grep -Eq "^q8_0@[a-z0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
-check "this: f16 prompt rate cached" grep -Eq "^f16@[a-z0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
+check "this: q8_0 prompt rate cached" grep -Eq "^q8_0@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
+check "this: f16 prompt rate cached" grep -Eq "^f16@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
 out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 --bw 40 --json)
 check "--bw: bandwidth x efficiency, no rates" grep -q '"tg_measured_rates":false' <<<"$out"
 check "--bw: prompt speed from the profile's compute" grep -q '"pp_measured_rates":false' <<<"$out"

@@ -14,9 +14,12 @@
  *      layouts' scalar tiles for every row count
  *      and 1 .. 11 tokens (whole and partial groups of 4 in registers), and
  *      no writes outside; and where the loader chooses that layout.
+ *   5. The twins of both Q8_K activation quantizers (x86_act_q8_K.c): the
+ *      scalar bytes, special values included.
  *
  * Usage: test_kernels_x86_kquant <source_dir> <shared_dir> (both unused).
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -278,6 +281,50 @@ static void test_layout_tiles(int level) {
     }
 }
 
+/* ---------------------------------------------------------------- 5. Q8_K quantizers */
+
+/* The x86 twins of both Q8_K quantizers give the scalar bytes on random
+ * blocks of many magnitudes, ties of +-amax in either order, repeated
+ * maxima, all-zero and -0.0 blocks, tiny and huge values, and blocks with
+ * a NaN or an infinity (which the twins hand to the scalar code). */
+static void test_acts(int level) {
+    enum { NB = 7, K = NB * UMI_QK_K };
+    const char *lv = umi_cpu_level_name((umi_cpu_level)level);
+    const umi_act_fn scalars[2] = {umi_type_traits_get(UMI_TYPE_Q8_K)->from_float, umi_quant_from_float_q8_K_x4};
+    const size_t row = umi_type_row_size(UMI_TYPE_Q8_K, K);
+    float *x = malloc(sizeof(float) * K);
+    uint8_t *want = malloc(row), *got = malloc(row);
+    for (int q = 0; q < 2; q++) {
+        const umi_act_fn twin = umi_kernels_simd_act_kquant(scalars[q], level);
+        if (!check(twin != NULL, "q8_K quantizer %d: a twin at level %s", q, lv)) continue;
+        int bad = 0;
+        for (int trial = 0; trial < 400; trial++) {
+            const float scale = powf(2.0f, (float)(int)(rng_next() % 60) - 30.0f);
+            for (int e = 0; e < K; e++) x[e] = rng_signed() * scale;
+            for (int b = 0; b < NB; b++) {
+                float *xb = x + b * UMI_QK_K;
+                const int kind = (int)((unsigned)(trial + b) % 9);
+                const int i = (int)(rng_next() % UMI_QK_K), j = (int)(rng_next() % UMI_QK_K);
+                if (kind == 1) xb[i] = 2.0f * scale, xb[j] = -2.0f * scale; /* a tie of signs, either order */
+                if (kind == 2) xb[i] = xb[j] = -3.0f * scale;
+                if (kind == 3) memset(xb, 0, UMI_QK_K * sizeof *xb);
+                if (kind == 4)
+                    for (int e = 0; e < UMI_QK_K; e++) xb[e] = -0.0f;
+                if (kind == 5) xb[i] = (rng_next() & 1) ? NAN : -NAN;
+                if (kind == 6) xb[i] = (rng_next() & 1) ? INFINITY : -INFINITY;
+                if (kind == 7) /* levels at .5 exactly: iscale * x a tie for the rounding */
+                    for (int e = 0; e < UMI_QK_K; e++) xb[e] = (float)((int)(rng_next() % 255) - 127) + 0.5f, xb[0] = 127.5f;
+            }
+            memset(want, 0xa5, row), memset(got, 0x5a, row);
+            scalars[q](x, want, K);
+            twin(x, got, K);
+            if (memcmp(want, got, row) != 0 && bad++ < 3) check(false, "q8_K quantizer %d (%s) trial %d: bytes differ", q, lv, trial);
+        }
+        check(bad == 0, "q8_K quantizer %d twin (%s): the scalar bytes on 400 x %d blocks", q, lv, NB);
+    }
+    free(x), free(want), free(got);
+}
+
 int main(int argc, char **argv) {
     (void)argc, (void)argv;
     const int top = umi_cpu_level_get();
@@ -286,6 +333,7 @@ int main(int argc, char **argv) {
         test_twins(level);
         test_tiles(level);
         test_layout_tiles(level);
+        test_acts(level);
     }
     if (!levels) printf("test_kernels_x86_kquant: no x86 SIMD level on this CPU; nothing to test\n");
     printf("test_kernels_x86_kquant: %d passed, %d failed\n", n_pass, n_fail);
