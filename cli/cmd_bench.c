@@ -1,7 +1,8 @@
 /* umi bench: prompt-processing and generation speed, as llama-bench
  * measures them (pp: one batch of P tokens into an empty cache; tg: N tokens
- * decoded one at a time from an empty cache), with the decode roofline:
- * weight bytes read per token against measured memory bandwidth. */
+ * decoded one at a time from an empty cache; with -d D both after D tokens
+ * already in the cache, untimed), with the decode roofline: weight bytes
+ * read per token against measured memory bandwidth. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +26,15 @@ static stats summarize(const double *v, int n) {
     return s;
 }
 
-/* Tokens/s of one pp or tg run; negative on error. */
-static double run_once(umi_context *ctx, const umi_token *toks, int n, bool batch) {
+/* Tokens/s of one pp or tg run after `depth` untimed tokens (toks[0 ..
+ * depth) fill the cache, the timed ones following); negative on error. */
+static double run_once(umi_context *ctx, const umi_token *toks, int depth, int n, bool batch) {
     umi_error err = {0};
     umi_context_reset(ctx);
+    umi_status st = depth > 0 ? umi_decode(ctx, toks, depth, false, &err) : UMI_OK;
+    toks += depth;
     const int64_t t0 = umi_time_us();
-    umi_status st = UMI_OK;
-    if (batch) st = umi_decode(ctx, toks, n, false, &err);
+    if (batch && st == UMI_OK) st = umi_decode(ctx, toks, n, false, &err);
     for (int i = 0; !batch && st == UMI_OK && i < n; i++) st = umi_decode(ctx, toks + i, 1, false, &err);
     const double s = (umi_time_us() - t0) / 1e6;
     if (st) {
@@ -117,12 +120,13 @@ static void run_probes(const char *model, int n_ctx, int n_batch, int threads, c
 
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *kv_type = NULL;
-    int n_prompt = 512, n_gen = 128, reps = 3, threads = 0;
+    int n_prompt = 512, n_gen = 128, reps = 3, threads = 0, depth = 0;
     bool json = false, bandwidth_only = false, no_mmap = false, no_repack = false, repack_q8 = false;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "FILE", "GGUF model (default: the bundled stories260K)"},
         {"n-prompt", 'p', OPT_INT, &n_prompt, "N", "prompt tokens per pp run (default 512; 0 = skip)"},
         {"n-gen", 'n', OPT_INT, &n_gen, "N", "generated tokens per tg run (default 128; 0 = skip)"},
+        {"n-depth", 'd', OPT_INT, &depth, "D", "tokens already in the cache (untimed) before each pp and tg run (default 0)"},
         {"repetitions", 'r', OPT_INT, &reps, "N", "runs of each test (default 3)"},
         {"threads", 't', OPT_INT, &threads, "N", "threads (default: physical cores)"},
         {"kv-type", 0, OPT_STR, &kv_type, "T", CLI_KV_TYPE_HELP},
@@ -132,13 +136,13 @@ int cmd_bench(int argc, char **argv) {
         {"no-repack", 0, OPT_FLAG, &no_repack, NULL, CLI_NO_REPACK_HELP},
         {"repack-q8", 0, OPT_FLAG, &repack_q8, NULL, CLI_REPACK_Q8_HELP},
     };
-    const cli_cmd cmd = {"umi bench [-m MODEL] [-p 512] [-n 128] [-r 3] [-t N] [--kv-type T] [--json] [--bandwidth]",
+    const cli_cmd cmd = {"umi bench [-m MODEL] [-p 512] [-n 128] [-d 0] [-r 3] [-t N] [--kv-type T] [--json] [--bandwidth]",
                          "Measure prompt (pp) and generation (tg) tokens/s and the decode roofline.",
                          opts, (int)(sizeof opts / sizeof *opts), NULL, NULL};
     int rc = cli_parse(&cmd, argc, argv);
     if (rc >= 0) return rc;
-    if (reps < 1 || n_prompt < 0 || n_gen < 0) {
-        cli_error("-r must be at least 1 and -p/-n not negative");
+    if (reps < 1 || n_prompt < 0 || n_gen < 0 || depth < 0) {
+        cli_error("-r must be at least 1 and -p/-n/-d not negative");
         return EXIT_USAGE;
     }
     if (threads <= 0) threads = umi_cpu_physical_cores();
@@ -151,16 +155,18 @@ int cmd_bench(int argc, char **argv) {
     if (!model) model = cli_default_model();
     /* The bandwidth probe and the plan run in a child process, so their
      * buffers never count in this one's peak RSS. */
-    const int n_ctx = (n_prompt > n_gen ? n_prompt : n_gen) + 1;
+    const int n_ctx = depth + (n_prompt > n_gen ? n_prompt : n_gen) + 1;
+    /* the prompt's batch; a depth alone is filled in the default chunks */
+    const int n_batch = n_prompt > 0 ? n_prompt : depth > 0 ? 512 : 1;
     probes pr;
-    run_probes(model, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, kv_type, no_mmap, &pr);
+    run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, &pr);
     const double bw = pr.bw;
     const umi_plan_result plan = pr.plan;
     umi_model *m = NULL;
     umi_context *ctx = NULL;
     const int64_t t_load = umi_time_us();
     if ((rc = cli_load_model(model, !no_mmap, !no_repack, repack_q8, false, &m))) return rc;
-    if ((rc = cli_make_context(m, n_ctx, n_prompt > 0 ? n_prompt : 1, threads, kv_type, &ctx))) {
+    if ((rc = cli_make_context(m, n_ctx, n_batch, threads, kv_type, &ctx))) {
         umi_model_free(m);
         return rc;
     }
@@ -179,39 +185,41 @@ int cmd_bench(int argc, char **argv) {
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
         toks[i] = (umi_token)((s >> 33) % (uint64_t)info.n_vocab);
     }
-    if (n_prompt > 0) run_once(ctx, toks, n_prompt < 16 ? n_prompt : 16, true); /* warm-up */
-    if (n_gen > 0) run_once(ctx, toks, 4, false);
+    if (n_prompt > 0) run_once(ctx, toks, 0, n_prompt < 16 ? n_prompt : 16, true); /* warm-up */
+    if (n_gen > 0) run_once(ctx, toks, 0, 4, false);
     for (int r = 0; r < reps; r++) {
-        if (n_prompt > 0 && (pp[r] = run_once(ctx, toks, n_prompt, true)) < 0) { rc = EXIT_RUNTIME; goto done; }
-        if (n_gen > 0 && (tg[r] = run_once(ctx, toks, n_gen, false)) < 0) { rc = EXIT_RUNTIME; goto done; }
+        if (n_prompt > 0 && (pp[r] = run_once(ctx, toks, depth, n_prompt, true)) < 0) { rc = EXIT_RUNTIME; goto done; }
+        if (n_gen > 0 && (tg[r] = run_once(ctx, toks, depth, n_gen, false)) < 0) { rc = EXIT_RUNTIME; goto done; }
     }
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
     const double rss = peak_rss_bytes();
-    /* A tg run decodes at depths 0..n_gen-1: the plan's step time between
+    /* A tg run decodes at depths D..D+n_gen-1: the plan's step time between
      * its empty and its full (n_ctx) context, at the mean depth. */
     double plan_tg = 0;
     if (plan.tg_tps > 0 && plan.tg_tps_full > 0) {
         const double t0 = 1.0 / plan.tg_tps, t1 = 1.0 / plan.tg_tps_full;
-        plan_tg = 1.0 / (t0 + (t1 - t0) * ((n_gen - 1) / 2.0) / n_ctx);
+        plan_tg = 1.0 / (t0 + (t1 - t0) * (depth + (n_gen - 1) / 2.0) / n_ctx);
     }
     const double bpt = (double)info.weight_bytes_per_token;
     const double roof = bw > 0 && n_gen > 0 ? 100.0 * sg.mean * bpt / (bw * 1e9) : 0.0;
     const char *kv_name = plan.kv_type ? plan.kv_type : kv_type ? kv_type : "f16";
     if (json) {
         printf("{\"model\": \"%s\", \"kv_type\": \"%s\", \"plan_kv_bytes\": %llu, \"threads\": %d, \"cpu\": \"%s\", \"load_ms\": %.1f, "
-               "\"n_prompt\": %d, \"n_gen\": %d, \"repetitions\": %d, \"pp_tps\": %.2f, "
+               "\"n_prompt\": %d, \"n_gen\": %d, \"n_depth\": %d, \"repetitions\": %d, \"pp_tps\": %.2f, "
                "\"pp_tps_sd\": %.2f, \"tg_tps\": %.2f, \"tg_tps_sd\": %.2f, \"bytes_per_token\": %.0f, "
                "\"bandwidth_gbps\": %.2f, \"roofline_pct\": %.1f, \"peak_rss_bytes\": %.0f, "
                "\"plan_total_bytes\": %llu, \"plan_tg_tps\": %.2f, \"plan_pp_tps\": %.2f}\n",
                model, kv_name, (unsigned long long)plan.kv_bytes, threads, info.cpu_level, load_ms, n_prompt,
-               n_gen, reps, sp.mean, sp.sd, sg.mean, sg.sd, bpt, bw, roof, rss,
+               n_gen, depth, reps, sp.mean, sp.sd, sg.mean, sg.sd, bpt, bw, roof, rss,
                (unsigned long long)plan.total_bytes, plan_tg,
                plan.pp_tps);
     } else {
         printf("model       %s (%s, %.2f GiB)\n", model, info.arch, info.file_bytes / 1073741824.0);
         printf("threads     %d, kernels %s, KV cache %s\n", threads, info.cpu_level, kv_name);
-        if (n_prompt > 0) printf("pp%-8d  %.2f ± %.2f tokens/s\n", n_prompt, sp.mean, sp.sd);
-        if (n_gen > 0) printf("tg%-8d  %.2f ± %.2f tokens/s\n", n_gen, sg.mean, sg.sd);
+        char at[32] = "";
+        if (depth > 0) snprintf(at, sizeof at, " @ d%d", depth);
+        if (n_prompt > 0) printf("pp%-8d  %.2f ± %.2f tokens/s%s\n", n_prompt, sp.mean, sp.sd, at);
+        if (n_gen > 0) printf("tg%-8d  %.2f ± %.2f tokens/s%s\n", n_gen, sg.mean, sg.sd, at);
         printf("weights     %.1f MiB read per generated token\n", bpt / 1048576.0);
         printf("bandwidth   %.1f GB/s measured; tg at %.1f %% of the roofline\n", bw, roof);
         const double mib = 1048576.0;

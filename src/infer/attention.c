@@ -27,25 +27,46 @@ typedef struct att_task {
     int n;
 } att_task;
 
-/* Online softmax with an F16 accumulator: acc = acc*ms + v*vs per position.
- * Position p is in cell p % cells (a sliding-window ring; cells >= n_kv for a full cache). */
+/* Online softmax with an F16 accumulator, acc = acc*ms + v*vs per
+ * position, for g heads that share a KV head (q rows hd_k apart, outputs
+ * hd_v apart; q16 and acc hold g rows). Position p is in cell p % cells (a
+ * sliding-window ring; cells >= n_kv for a full cache). Positions go in
+ * runs: the run's scores (each key row read once for the g heads), each
+ * head's softmax steps, then the updates of the g accumulators in order,
+ * which the kernel keeps in registers through the run. Every head gets the
+ * bits it gets alone. */
+enum { SMALL_RUN = 32, SMALL_GROUP = 8, SMALL_HD = 256 };
+
 static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
-                       int hd_v, int first, int n_kv, int cells, const float *q, const umi_att_scores *sc,
+                       int hd_v, int first, int n_kv, int cells, const float *q, int g, const umi_att_scores *sc,
                        float *out, uint16_t *q16, uint16_t *acc) {
     const umi_att_small_kernels f = umi_kernels_att_small(umi_cpu_level_get());
-    for (int i = 0; i < hd_k; i++) q16[i] = umi_fp32_to_fp16(q[i]);
-    memset(acc, 0, (size_t)hd_v * sizeof *acc);
-    float M = -INFINITY, S = 0.0f;
-    for (int p = first, c = first % cells; p < n_kv; p++, c = c + 1 == cells ? 0 : c + 1) {
-        float s = f.score(hd_k, kc + c * k_stride, q16) * sc->scale;
-        if (sc->softcap != 0.0f) s = sc->softcap * tanhf(s);
-        float ms, vs;
-        if (umi_softmax_step(s, &M, &ms, &vs)) f.scale(hd_v, acc, ms);
-        f.mad(hd_v, acc, vc + c * v_stride, vs);
-        S = fmaf(S, ms, vs); /* contracted in the reference build */
+    for (int i = 0; i < g * hd_k; i++) q16[i] = umi_fp32_to_fp16(q[i]);
+    memset(acc, 0, (size_t)g * hd_v * sizeof *acc);
+    float M[SMALL_GROUP], S[SMALL_GROUP];
+    for (int j = 0; j < g; j++) M[j] = -INFINITY, S[j] = 0.0f;
+    const uint16_t *kr[SMALL_RUN], *vr[SMALL_RUN];
+    bool rescale[SMALL_GROUP * SMALL_RUN];
+    float s[SMALL_GROUP * SMALL_RUN], ms[SMALL_GROUP * SMALL_RUN], vs[SMALL_GROUP * SMALL_RUN];
+    for (int p = first, c = first % cells; p < n_kv;) {
+        int n = 0;
+        for (; n < SMALL_RUN && p < n_kv; n++, p++, c = c + 1 == cells ? 0 : c + 1)
+            kr[n] = kc + c * k_stride, vr[n] = vc + c * v_stride;
+        f.scores(hd_k, kr, q16, g, s, n);
+        for (int j = 0; j < g; j++)
+            for (int i = 0; i < n; i++) {
+                const int o = j * n + i;
+                float x = s[o] * sc->scale;
+                if (sc->softcap != 0.0f) x = sc->softcap * tanhf(x);
+                rescale[o] = umi_softmax_step(x, &M[j], &ms[o], &vs[o]);
+                S[j] = fmaf(S[j], ms[o], vs[o]); /* contracted in the reference build */
+            }
+        f.rows(hd_v, acc, g, vr, rescale, ms, vs, n);
     }
-    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
-    for (int i = 0; i < hd_v; i++) out[i] = umi_fp16_to_fp32(acc[i]) * inv;
+    for (int j = 0; j < g; j++) {
+        const float inv = S[j] == 0.0f ? 0.0f : 1.0f / S[j];
+        for (int i = 0; i < hd_v; i++) out[j * hd_v + i] = umi_fp16_to_fp32(acc[j * hd_v + i]) * inv;
+    }
 }
 
 /* The large-batch path, in the reference's tiled order: keys in tiles of
@@ -131,11 +152,16 @@ static void attention_rows(void *arg, int ith, int nth) {
     if (sc.softcap != 0.0f) sc.scale /= sc.softcap;
     float *scratch = ctx->att_scratch + (size_t)ith * ctx->att_scratch_stride;
 
-    /* Large batches of one sequence over an F16 cache: the heads of one KV
-     * head of a token together (item = up to GROUP_Q heads of one KV head). */
+    /* Over an F16 cache the heads of one KV head of a token go together
+     * (item = up to GROUP_Q heads of a large batch, all the group's heads
+     * of a small one), as long as every thread gets at least two items. */
     const bool large = t->n >= LARGE_BATCH && !ctx->multi && ctx->kv_type == UMI_TYPE_F16;
-    int per = !large ? 1 : group < GROUP_Q ? group : GROUP_Q; /* heads per item, a divisor of group */
-    while (group % per) per--;
+    const bool grouped = !large && ctx->kv_type == UMI_TYPE_F16 && group <= SMALL_GROUP && hd_k <= SMALL_HD &&
+                         hd_v <= SMALL_HD;
+    int per = large ? (group < GROUP_Q ? group : GROUP_Q) : grouped ? group : 1; /* heads per item */
+    while (group % per) per--; /* a divisor of group */
+    while (grouped && per > 1 && (int64_t)t->n * (n_head / per) < 2 * (int64_t)nth)
+        for (per--; group % per; per--) {}
     const int n_items = n_head / per;
     /* Items dealt round-robin: a causal batch's later tokens attend over
      * more positions, so contiguous halves would leave one thread ~3x the
@@ -158,7 +184,11 @@ static void attention_rows(void *arg, int ith, int nth) {
         if (large)
             head_large((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v, first, n_kv,
                        cells, q, per, &sc, out);
-        else if (ctx->kv_type == UMI_TYPE_F16)
+        else if (ctx->kv_type == UMI_TYPE_F16 && per > 1) {
+            uint16_t q16[SMALL_GROUP * SMALL_HD], acc[SMALL_GROUP * SMALL_HD];
+            head_small((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v, first, n_kv,
+                       cells, q, per, &sc, out, q16, acc);
+        } else if (ctx->kv_type == UMI_TYPE_F16)
             umi_attention_head((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v,
                                first, n_kv, cells, q, &sc, n_rows, out, scratch);
         else
@@ -172,7 +202,7 @@ void umi_attention_head(const uint16_t *kc, size_t k_stride, const uint16_t *vc,
                         const umi_att_scores *sc, int n_rows, float *out, float *scratch) {
     if (n_rows < LARGE_BATCH) {
         uint16_t *q16 = (uint16_t *)scratch, *acc = q16 + hd_k;
-        head_small(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, sc, out, q16, acc);
+        head_small(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, 1, sc, out, q16, acc);
     } else {
         head_large(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, 1, sc, out);
     }

@@ -132,6 +132,9 @@ if grep -q '^umi_requests_total{model="stories260K"} 1$' <<<"$metrics" && \
    grep -q '^# TYPE umi_generated_tokens_total counter$' <<<"$metrics"; then ok "serve /metrics"; else bad "serve /metrics" "$metrics"; fi
 expect "bench json"            0 '"tg_tps": [0-9]'  -- "$umi" bench -p 16 -n 8 -r 1 --json
 expect "bench bad reps"        2 "at least 1"         -- "$umi" bench -r 0
+expect "bench depth json"      0 '"n_depth": 24'      -- "$umi" bench -p 8 -n 4 -d 24 -r 1 --json
+expect "bench depth label"     0 "tg4 .* @ d24"       -- "$umi" bench -p 0 -n 4 -d 24 -r 1
+expect "bench bad depth"       2 "not negative"       -- "$umi" bench -d -1
 
 # Chat: ChatML fallback announced, replies streamed, the second turn reuses the cache.
 out=$(printf 'Hello there\nWhat next?\n/clear\nAgain\n/exit\n' | "$umi" chat -n 12 --temp 0 2>&1); rc=$?

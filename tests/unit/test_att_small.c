@@ -1,7 +1,8 @@
 /* The decode attention steps (kernels/att_small.h): every CPU level's
  * versions against the scalar ones, identical bits, for head sizes with and
  * without an 8-element tail, weights from tiny to overflowing (F16 rounding,
- * subnormals, infinities). */
+ * subnormals, infinities); and the runs of positions for up to 8 heads at
+ * once (scores and accumulator updates) against the scalar ones. */
 #include <string.h>
 
 #include "core/cpu.h"
@@ -49,6 +50,44 @@ int main(int argc, char **argv) {
             check(ok_s, "f16acc scale at level %s, n=%d", ln, n);
             check(ok_d, "score dot at level %s, n=%d", ln, n);
         }
+    }
+    /* Runs of positions for g heads at once: every level's scores and
+     * accumulator updates against the scalar ones (rescales mixed in). */
+    enum { RUN = 37, G = 8 };
+    static uint16_t keys[RUN][MAXN], vals[RUN][MAXN], qs[G * MAXN], a0[G * MAXN], a1[G * MAXN];
+    static float sc0[G * RUN], sc1[G * RUN], ms[G * RUN], vs[G * RUN];
+    static bool rescale[G * RUN];
+    const uint16_t *kr[RUN], *vr[RUN];
+    const int hds[] = {32, 48, 64, 80, 128, 256};
+    for (int li_ = 0; li_ < n_levels; li_++) {
+        const int level = levels[li_];
+        const umi_att_small_kernels k = umi_kernels_att_small(level);
+        for (size_t hi = 0; hi < sizeof hds / sizeof *hds; hi++)
+            for (int g = 1; g <= G; g++) {
+                const int n = hds[hi], n_pos = 1 + (int)(rng_next() % RUN);
+                for (int i = 0; i < n_pos; i++) {
+                    for (int e = 0; e < n; e++)
+                        keys[i][e] = umi_fp32_to_fp16(rng_signed()), vals[i][e] = umi_fp32_to_fp16(rng_signed() * 2);
+                    kr[i] = keys[i], vr[i] = vals[i];
+                }
+                for (int e = 0; e < g * n; e++) {
+                    qs[e] = umi_fp32_to_fp16(rng_signed());
+                    a0[e] = a1[e] = umi_fp32_to_fp16(rng_signed() * 4);
+                }
+                for (int o = 0; o < g * n_pos; o++) {
+                    rescale[o] = rng_next() % 4 == 0;
+                    ms[o] = rng_signed() * 1.5f, vs[o] = rng_signed() * (rng_next() % 2 ? 1e-3f : 3.0f);
+                }
+                umi_f16acc_scores(n, kr, qs, g, sc0, n_pos);
+                k.scores(n, kr, qs, g, sc1, n_pos);
+                umi_f16acc_rows(n, a0, g, vr, rescale, ms, vs, n_pos);
+                k.rows(n, a1, g, vr, rescale, ms, vs, n_pos);
+                const char *ln = umi_cpu_level_name((umi_cpu_level)level);
+                check(memcmp(sc0, sc1, sizeof(float) * (size_t)(g * n_pos)) == 0,
+                      "scores of %d heads at level %s, n=%d, %d positions", g, ln, n, n_pos);
+                check(memcmp(a0, a1, sizeof(uint16_t) * (size_t)(g * n)) == 0,
+                      "f16acc rows of %d heads at level %s, n=%d, %d positions", g, ln, n, n_pos);
+            }
     }
     printf("cpu level %s\n%d passed, %d failed\n", umi_cpu_level_name((umi_cpu_level)top), n_pass, n_fail);
     return n_fail ? 1 : 0;
