@@ -8,6 +8,7 @@
  *  - large batches (>= 64 rows, prompt processing): scores and the weighted
  *    sum of V in F32 with an exact two-pass softmax.
  * Heads share KV heads in groups of n_head / n_head_kv (GQA). */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -35,7 +36,7 @@ typedef struct att_task {
  * head's softmax steps, then the updates of the g accumulators in order,
  * which the kernel keeps in registers through the run. Every head gets the
  * bits it gets alone. */
-enum { SMALL_RUN = 32, SMALL_GROUP = 8, SMALL_HD = 256 };
+enum { SMALL_RUN = 32, SMALL_GROUP = UMI_ATT_GROUP_MAX, SMALL_HD = UMI_ATT_HD_MAX };
 
 static void head_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
                        int hd_v, int first, int n_kv, int cells, const float *q, int g, const umi_att_scores *sc,
@@ -206,6 +207,13 @@ void umi_attention_head(const uint16_t *kc, size_t k_stride, const uint16_t *vc,
     } else {
         head_large(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, 1, sc, out);
     }
+}
+
+void umi_attention_group_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
+                               int hd_v, int n_kv, const float *q, int g, const umi_att_scores *sc, float *out) {
+    uint16_t q16[SMALL_GROUP * SMALL_HD], acc[SMALL_GROUP * SMALL_HD];
+    assert(g >= 1 && g <= SMALL_GROUP && hd_k <= SMALL_HD && hd_v <= SMALL_HD);
+    head_small(kc, k_stride, vc, v_stride, hd_k, hd_v, 0, n_kv, n_kv, q, g, sc, out, q16, acc);
 }
 
 void umi_attention(umi_context *ctx, int layer, int n) {

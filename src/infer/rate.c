@@ -13,9 +13,12 @@
  * runs at the same speed whatever the values (no data-dependent branches;
  * x86 and ARM FP units take NaN and infinity at full speed), and on huge
  * pages as the engine's are. */
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "core/cpu.h"
+#include "core/fp16.h"
 #include "core/probe_buf.h"
 #include "infer/infer.h"
 #include "infer/rate.h"
@@ -114,4 +117,39 @@ double umi_measure_prompt_rate_as(int n_threads, int type, bool file_layout, siz
     const double s = probe_pass(n_threads, type, file_layout, mat_bytes, 4 * mat_bytes, PROMPT_TOKENS, PROMPT_PASSES,
                                 true, work);
     return s > 0 ? 2.0 * work[1] / s / 1e9 : -1.0;
+}
+
+/* The attention probe: a decode step's attention over ATT_POS cached
+ * positions laid out as the engine's cache ([cell][KV head][head dim], 8 KV
+ * heads), the heads that share a KV head together as a decode step takes
+ * them, on one thread; the best of passes that together take ~40 ms. At a
+ * long context this arithmetic, not the bytes of the cache, is what a few
+ * cores wait on (bench-1b Q4_0, 2 threads, depth 2048: ~10 ms a token,
+ * where reading the cache takes ~2). */
+double umi_measure_attention_rate(int hd_k, int hd_v, int group) {
+    enum { ATT_POS = 2048, ATT_KV_HEADS = 8 };
+    if (hd_k < 1 || hd_v < 1 || hd_k > UMI_ATT_HD_MAX || hd_v > UMI_ATT_HD_MAX) return -1.0;
+    const int g = group >= 1 && group <= UMI_ATT_GROUP_MAX ? group : 1; /* wider groups go head by head */
+    const size_t ks = (size_t)ATT_KV_HEADS * hd_k, vs = (size_t)ATT_KV_HEADS * hd_v;
+    uint16_t *kc = malloc(sizeof *kc * ATT_POS * ks), *vc = malloc(sizeof *vc * ATT_POS * vs);
+    float *q = malloc(sizeof *q * (size_t)g * hd_k), *out = malloc(sizeof *out * (size_t)g * hd_v);
+    double best = -1.0;
+    if (kc && vc && q && out) {
+        uint32_t r = 12345;
+        for (size_t i = 0; i < ATT_POS * ks; i++) kc[i] = umi_fp32_to_fp16((float)((r = r * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f);
+        for (size_t i = 0; i < ATT_POS * vs; i++) vc[i] = umi_fp32_to_fp16((float)((r = r * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f);
+        for (int i = 0; i < g * hd_k; i++) q[i] = (float)((r = r * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f;
+        const umi_att_scores sc = {.scale = 1.0f / sqrtf((float)hd_k), .softcap = 0.0f};
+        const int64_t t_end = umi_time_us() + 40000;
+        for (int pass = 0; pass < 3 || umi_time_us() < t_end; pass++) {
+            const int64_t t0 = umi_time_us();
+            for (int h = 0; h < ATT_KV_HEADS; h++)
+                umi_attention_group_small(kc + (size_t)h * hd_k, ks, vc + (size_t)h * hd_v, vs, hd_k, hd_v, ATT_POS, q,
+                                          g, &sc, out);
+            const double s = (umi_time_us() - t0) / 1e6;
+            if (s > 0 && (best < 0 || s < best)) best = s;
+        }
+    }
+    free(kc), free(vc), free(q), free(out);
+    return best > 0 ? (double)ATT_KV_HEADS * g * ATT_POS / best : -1.0;
 }

@@ -17,4 +17,10 @@ double umi_measure_decode_rate_as(int n_threads, int type, bool file_layout, siz
  * no product. */
 double umi_measure_prompt_rate_as(int n_threads, int type, bool file_layout, size_t mat_bytes);
 
+/* Decode attention over an F16 cache: (head, cached position) pairs per
+ * second on one thread, for heads of hd_k / hd_v dims sharing KV heads in
+ * groups of `group`, through the engine's decode path. -1 when the engine
+ * takes another path for those heads (wider than UMI_ATT_HD_MAX). */
+double umi_measure_attention_rate(int hd_k, int hd_v, int group);
+
 #endif

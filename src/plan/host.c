@@ -117,7 +117,10 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
  * r2: UMI_KERNELS_REVISION), "q4_K/file@avx512.r2 2 9.80" for a type's
  * weights in the file's layout where it has another.
  * <config dir>/prompt-rates: the same lines in GFLOP/s of a prompt chunk's
- * products. */
+ * products.
+ * <config dir>/attention-rates: "att64x64g4@avx512.r2 1 41.20", decode
+ * attention's (head, position) pairs per second on one thread, in
+ * millions, for a head shape and GQA group. */
 
 enum { MAX_RATES = 128 };
 
@@ -138,32 +141,24 @@ static int read_rates(const char *path, rate_line *out) {
     return n;
 }
 
-typedef double (*rate_probe)(int threads, int type, bool file_layout);
-
-/* The rate of (type, layout, threads) from the cache file, else (measure)
- * probed now and cached; fresh probes even when cached. 0 when unknown. */
-static double cached_rate(const char *file, rate_probe probe, int type, int threads, bool file_layout,
-                          bool measure, bool fresh) {
-    /* keyed by the kernels too: UMI_CPU=generic or another build's SIMD
-     * level measures other code, and so does a later revision of the
-     * kernels (a line of an older format or revision never matches) */
-    char name[sizeof(rate_line){0}.type];
-    snprintf(name, sizeof name, "%s%s@%s.r%d", umi_type_name(type), file_layout ? "/file" : "",
-             umi_cpu_level_name(umi_cpu_level_get()), UMI_KERNELS_REVISION);
+/* The rate under `key` for `threads` from the cache file, else (measure)
+ * probe(arg) now, cached; fresh probes even when cached. 0 when unknown. */
+static double cached_key(const char *file, const char *key, int threads, double (*probe)(const void *arg),
+                         const void *arg, bool measure, bool fresh) {
     char path[1100];
     rate_line lines[MAX_RATES + 1];
     int n = 0;
     if (umi_plan_config_file(file, false, path, sizeof path)) n = read_rates(path, lines);
     int found = -1;
     for (int i = 0; i < n; i++)
-        if (strcmp(lines[i].type, name) == 0 && lines[i].threads == threads) found = i;
+        if (strcmp(lines[i].type, key) == 0 && lines[i].threads == threads) found = i;
     if (found >= 0 && !fresh) return lines[found].rate;
     if (!measure) return 0;
-    const double rate = probe(threads, type, file_layout);
+    const double rate = probe(arg);
     if (rate <= 0) return 0;
     if (found < 0) found = n < MAX_RATES ? n++ : MAX_RATES - 1;
     lines[found] = (rate_line){.threads = threads, .rate = rate};
-    snprintf(lines[found].type, sizeof lines[found].type, "%s", name);
+    snprintf(lines[found].type, sizeof lines[found].type, "%s", key);
     char text[MAX_RATES * 48];
     size_t len = 0;
     for (int i = 0; i < n; i++)
@@ -171,6 +166,35 @@ static double cached_rate(const char *file, rate_probe probe, int type, int thre
                                 lines[i].rate);
     save_config(file, text);
     return rate;
+}
+
+typedef double (*rate_probe)(int threads, int type, bool file_layout);
+
+typedef struct type_probe {
+    rate_probe probe;
+    int threads, type;
+    bool file_layout;
+} type_probe;
+
+static double run_type_probe(const void *arg) {
+    const type_probe *t = arg;
+    return t->probe(t->threads, t->type, t->file_layout);
+}
+
+/* Keys name the kernels too: UMI_CPU=generic or another build's SIMD level
+ * measures other code, and so does a later revision of the kernels (a line
+ * of an older format or revision never matches). */
+static void rate_key(char *key, size_t cap, const char *what) {
+    snprintf(key, cap, "%s@%s.r%d", what, umi_cpu_level_name(umi_cpu_level_get()), UMI_KERNELS_REVISION);
+}
+
+static double cached_rate(const char *file, rate_probe probe, int type, int threads, bool file_layout,
+                          bool measure, bool fresh) {
+    char what[24], key[sizeof(rate_line){0}.type];
+    snprintf(what, sizeof what, "%s%s", umi_type_name(type), file_layout ? "/file" : "");
+    rate_key(key, sizeof key, what);
+    const type_probe t = {probe, threads, type, file_layout};
+    return cached_key(file, key, threads, run_type_probe, &t, measure, fresh);
 }
 
 static double decode_probe(int threads, int type, bool file_layout) {
@@ -187,4 +211,21 @@ static double prompt_probe(int threads, int type, bool file_layout) {
 
 double umi_plan_prompt_rate(int type, int threads, bool file_layout, bool measure, bool fresh) {
     return cached_rate("prompt-rates", prompt_probe, type, threads, file_layout, measure, fresh);
+}
+
+typedef struct att_probe {
+    int hd_k, hd_v, group;
+} att_probe;
+
+static double run_att_probe(const void *arg) { /* in millions, as cached */
+    const att_probe *a = arg;
+    return umi_measure_attention_rate(a->hd_k, a->hd_v, a->group) / 1e6;
+}
+
+double umi_plan_attention_rate(int hd_k, int hd_v, int group, bool measure, bool fresh) {
+    char what[24], key[sizeof(rate_line){0}.type];
+    snprintf(what, sizeof what, "att%dx%dg%d", hd_k, hd_v, group);
+    rate_key(key, sizeof key, what);
+    const att_probe a = {hd_k, hd_v, group};
+    return cached_key("attention-rates", key, 1, run_att_probe, &a, measure, fresh) * 1e6;
 }

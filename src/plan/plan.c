@@ -352,6 +352,25 @@ static double prompt_rate(const umi_plan_params *p, const mem_setup *ms, const p
     return (pm->hp.n_expert ? expert_eff : 1.0) * hw->tflops * 1e12 / flops;
 }
 
+/* Seconds of decode attention's arithmetic at depth d on this machine:
+ * every layer's heads over its cached positions (a sliding layer's
+ * window) at the measured rate per thread (host.c). On a few cores this,
+ * more than reading the cache, sets the speed deep in a context (bench-1b
+ * Q4_0 at depth 8000: 2.2x the time the cache's bytes take). 0 for other
+ * hardware (a GPU's attention is its own), for the quantized caches' and
+ * MLA's paths, and when unknown. */
+static double attention_s(const umi_plan_params *p, const plan_model *pm, const mem_setup *ms, uint32_t d,
+                          const umi_plan_result *r) {
+    const umi_hparams *hp = &pm->hp;
+    if (!host_rates(p, r) || umi_mem_mla_width(hp) || ms->mp.kv_type != UMI_TYPE_F16 || !hp->n_head_kv) return 0;
+    const double rate = umi_plan_attention_rate((int)hp->head_dim_k, (int)hp->head_dim_v,
+                                                (int)(hp->n_head / hp->n_head_kv), true, false);
+    if (rate <= 0) return 0;
+    double pairs = 0;
+    for (uint32_t il = 0; il < hp->n_layer; il++) pairs += (double)hp->n_head * umi_mem_layer_kv_cells(hp, il, d, 1);
+    return pairs / (rate * (ms->mp.n_threads > 0 ? ms->mp.n_threads : 1));
+}
+
 static void predict_speed(const umi_plan_params *p, const plan_model *pm, const mem_setup *ms,
                           uint64_t matmul_params, umi_plan_result *r) {
     const umi_plan_hw *hw = &r->hw;
@@ -366,7 +385,11 @@ static void predict_speed(const umi_plan_params *p, const plan_model *pm, const 
     if (bw > 0) {
         const double weights_s = weights_read_s(p, ms, bw, r);
         r->tg_tps = 1.0 / (weights_s + fixed_s);
-        r->tg_tps_full = 1.0 / (weights_s + (double)full.kv_bytes / bw + fixed_s);
+        /* reading the cache, then the heads' arithmetic on it (the probe's
+         * cache sits in cache memory): added, as bench-1b measured them
+         * at depths 2048 and 8000 (the longer of the two alone: 1.10-1.15x) */
+        const double kv_s = (double)full.kv_bytes / bw, att_s = attention_s(p, pm, ms, r->n_ctx, r);
+        r->tg_tps_full = 1.0 / (weights_s + kv_s + att_s + fixed_s);
     }
     r->pp_tps = prompt_rate(p, ms, pm, matmul_params, r);
 }

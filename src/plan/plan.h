@@ -150,6 +150,11 @@ double umi_plan_decode_rate(int type, int threads, bool file_layout, bool measur
  * the type (umi_measure_prompt_rate_as, ~0.2 s), cached beside. */
 double umi_plan_prompt_rate(int type, int threads, bool file_layout, bool measure, bool fresh);
 
+/* The same for decode attention: (head, cached position) pairs per second
+ * on one thread (umi_measure_attention_rate, ~0.05 s) for heads of hd_k /
+ * hd_v dims in GQA groups of `group`, cached in attention-rates. */
+double umi_plan_attention_rate(int hd_k, int hd_v, int group, bool measure, bool fresh);
+
 /* path = <config dir>/name, the user's umi config dir ($XDG_CONFIG_HOME/umi,
  * else ~/.config/umi), made first when create_dir. False without a home or
  * when the dir cannot be made. */

@@ -53,6 +53,17 @@ check "this: the cached rate is reused" test "$before" = "$(cat "$XDG_CONFIG_HOM
 check "this: prompt rates measured" grep -q '"pp_measured_rates":true' <<<"$out"
 check "this: q8_0 prompt rate cached" grep -Eq "^q8_0@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
 check "this: f16 prompt rate cached" grep -Eq "^f16@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
+# Decode attention's arithmetic at the full context, from its measured rate
+# for the model's head shape (32-dim heads in groups of 4), cached too: a
+# long context on this machine decodes slower than the cache's bytes alone say.
+check "this: attention rate cached" grep -Eq "^att32x32g4@[a-z0-9]+\.r[0-9]+ 1 [0-9.]+$" "$XDG_CONFIG_HOME/umi/attention-rates"
+long=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 4096 --mem 8 --json)
+noatt=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 4096 --mem 8 --bw 40 --json)
+check "this: attention slows the full context" python3 -c "
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+ra, rb = a['tg_tps'] / a['tg_tps_full'], b['tg_tps'] / b['tg_tps_full']
+sys.exit(0 if ra > rb else 1)" "$long" "$noatt"
 out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 --bw 40 --json)
 check "--bw: bandwidth x efficiency, no rates" grep -q '"tg_measured_rates":false' <<<"$out"
 check "--bw: prompt speed from the profile's compute" grep -q '"pp_measured_rates":false' <<<"$out"
