@@ -155,7 +155,13 @@ int cmd_bench(int argc, char **argv) {
     if (!model) model = cli_default_model();
     /* The bandwidth probe and the plan run in a child process, so their
      * buffers never count in this one's peak RSS. */
-    const int n_ctx = depth + (n_prompt > n_gen ? n_prompt : n_gen) + 1;
+    const int64_t ctx_want = (int64_t)depth + (n_prompt > n_gen ? n_prompt : n_gen) + 1;
+    if (ctx_want > UMI_MAX_CTX) {
+        cli_error("-d plus -p/-n make a context of %lld tokens, larger than umi supports (%d)", (long long)ctx_want,
+                  UMI_MAX_CTX);
+        return EXIT_USAGE;
+    }
+    const int n_ctx = (int)ctx_want;
     /* the prompt's batch; a depth alone is filled in the default chunks */
     const int n_batch = n_prompt > 0 ? n_prompt : depth > 0 ? 512 : 1;
     probes pr;

@@ -156,6 +156,9 @@ typedef struct umi_context_params {
 
 umi_context_params umi_context_default_params(void);
 
+/* The longest context umi_context_init accepts, in tokens (16M). */
+enum { UMI_MAX_CTX = 1 << 24 };
+
 /* Create an inference context (KV cache + scratch, allocated once here; the
  * decode loop never allocates). The model must outlive the context. */
 umi_status umi_context_init(umi_model *model, const umi_context_params *params,

@@ -74,7 +74,7 @@ umi_status umi_context_init(umi_model *model, const umi_context_params *params, 
     if (p.n_batch == 0) p.n_batch = 512;
     if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx;
     if (p.n_threads <= 0) p.n_threads = umi_cpu_physical_cores();
-    if (p.n_ctx > (1u << 24))
+    if (p.n_ctx > (uint32_t)UMI_MAX_CTX)
         return umi_err(err, UMI_ERR_ARG, "context %u is larger than umi supports (16M)", p.n_ctx);
     const char *kv_name;
     const uint32_t kv_type = umi_mem_kv_type_parse(p.kv_type, &kv_name);

@@ -135,6 +135,7 @@ expect "bench bad reps"        2 "at least 1"         -- "$umi" bench -r 0
 expect "bench depth json"      0 '"n_depth": 24'      -- "$umi" bench -p 8 -n 4 -d 24 -r 1 --json
 expect "bench depth label"     0 "tg4 .* @ d24"       -- "$umi" bench -p 0 -n 4 -d 24 -r 1
 expect "bench bad depth"       2 "not negative"       -- "$umi" bench -d -1
+expect "bench depth too deep"  2 "larger than umi supports" -- "$umi" bench -p 0 -n 8 -d 2147483647
 
 # Chat: ChatML fallback announced, replies streamed, the second turn reuses the cache.
 out=$(printf 'Hello there\nWhat next?\n/clear\nAgain\n/exit\n' | "$umi" chat -n 12 --temp 0 2>&1); rc=$?
