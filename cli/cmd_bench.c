@@ -231,7 +231,9 @@ int cmd_bench(int argc, char **argv) {
         const double mib = 1048576.0;
         printf("memory      %.1f MiB peak RSS; umi plan predicted %.1f MiB\n", rss / mib,
                plan.total_bytes / mib);
-        if (n_gen > 0) printf("plan        predicted tg %.2f tokens/s, pp %.2f tokens/s\n", plan_tg, plan.pp_tps);
+        if (n_gen > 0)
+            printf("plan        predicted tg %.2f tokens/s, pp %.2f tokens/s%s\n", plan_tg, plan.pp_tps,
+                   depth > 0 ? " (pp into an empty cache)" : "");
     }
 done:
     free(pp);
