@@ -185,11 +185,10 @@ static void attention_rows(void *arg, int ith, int nth) {
         if (large)
             head_large((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v, first, n_kv,
                        cells, q, per, &sc, out);
-        else if (ctx->kv_type == UMI_TYPE_F16 && per > 1) {
-            uint16_t q16[SMALL_GROUP * SMALL_HD], acc[SMALL_GROUP * SMALL_HD];
-            head_small((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v, first, n_kv,
-                       cells, q, per, &sc, out, q16, acc);
-        } else if (ctx->kv_type == UMI_TYPE_F16)
+        else if (ctx->kv_type == UMI_TYPE_F16 && per > 1)
+            umi_attention_group_small((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v,
+                                      first, n_kv, cells, q, per, &sc, out);
+        else if (ctx->kv_type == UMI_TYPE_F16)
             umi_attention_head((const uint16_t *)kh, k_stride, (const uint16_t *)vh, v_stride, hd_k, hd_v,
                                first, n_kv, cells, q, &sc, n_rows, out, scratch);
         else
@@ -210,10 +209,11 @@ void umi_attention_head(const uint16_t *kc, size_t k_stride, const uint16_t *vc,
 }
 
 void umi_attention_group_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
-                               int hd_v, int n_kv, const float *q, int g, const umi_att_scores *sc, float *out) {
+                               int hd_v, int first, int n_kv, int cells, const float *q, int g,
+                               const umi_att_scores *sc, float *out) {
     uint16_t q16[SMALL_GROUP * SMALL_HD], acc[SMALL_GROUP * SMALL_HD];
     assert(g >= 1 && g <= SMALL_GROUP && hd_k <= SMALL_HD && hd_v <= SMALL_HD);
-    head_small(kc, k_stride, vc, v_stride, hd_k, hd_v, 0, n_kv, n_kv, q, g, sc, out, q16, acc);
+    head_small(kc, k_stride, vc, v_stride, hd_k, hd_v, first, n_kv, cells, q, g, sc, out, q16, acc);
 }
 
 void umi_attention(umi_context *ctx, int layer, int n) {

@@ -219,12 +219,14 @@ void umi_attention_head(const uint16_t *kc, size_t k_stride, const uint16_t *vc,
                         const umi_att_scores *sc, int n_rows, float *out, float *scratch);
 
 /* The decode path's g heads that share one KV head (q rows hd_k apart,
- * outputs hd_v apart) over F16 positions 0..n_kv-1, as a decode step runs
- * them when g <= UMI_ATT_GROUP_MAX and head dims <= UMI_ATT_HD_MAX: the
- * planner's attention-rate probe (rate.c). */
+ * outputs hd_v apart) over F16 positions first..n_kv-1 (cells as for
+ * umi_attention_head), as a decode step runs them when g <=
+ * UMI_ATT_GROUP_MAX and head dims <= UMI_ATT_HD_MAX; also the planner's
+ * attention-rate probe (rate.c). */
 enum { UMI_ATT_GROUP_MAX = 8, UMI_ATT_HD_MAX = 256 };
 void umi_attention_group_small(const uint16_t *kc, size_t k_stride, const uint16_t *vc, size_t v_stride, int hd_k,
-                               int hd_v, int n_kv, const float *q, int g, const umi_att_scores *sc, float *out);
+                               int hd_v, int first, int n_kv, int cells, const float *q, int g,
+                               const umi_att_scores *sc, float *out);
 
 /* Multi-head latent attention of layer `layer` for n rows of ctx->xb (the
  * normed input), caching the latent rows: the per-head values, ready for

@@ -126,6 +126,13 @@ double umi_measure_prompt_rate_as(int n_threads, int type, bool file_layout, siz
  * long context this arithmetic, not the bytes of the cache, is what a few
  * cores wait on (bench-1b Q4_0, 2 threads, depth 2048: ~10 ms a token,
  * where reading the cache takes ~2). */
+/* Uniform in [-1, 1) from a linear congruential step: scores of every
+ * size, so the softmax rescales now and then as in a model. */
+static float unit_rand(uint32_t *r) {
+    *r = *r * 1664525u + 1013904223u;
+    return (float)(*r >> 8) / 8388608.0f - 1.0f;
+}
+
 double umi_measure_attention_rate(int hd_k, int hd_v, int group) {
     enum { ATT_POS = 2048, ATT_KV_HEADS = 8 };
     if (hd_k < 1 || hd_v < 1 || hd_k > UMI_ATT_HD_MAX || hd_v > UMI_ATT_HD_MAX) return -1.0;
@@ -136,16 +143,16 @@ double umi_measure_attention_rate(int hd_k, int hd_v, int group) {
     double best = -1.0;
     if (kc && vc && q && out) {
         uint32_t r = 12345;
-        for (size_t i = 0; i < ATT_POS * ks; i++) kc[i] = umi_fp32_to_fp16((float)((r = r * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f);
-        for (size_t i = 0; i < ATT_POS * vs; i++) vc[i] = umi_fp32_to_fp16((float)((r = r * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f);
-        for (int i = 0; i < g * hd_k; i++) q[i] = (float)((r = r * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f;
+        for (size_t i = 0; i < ATT_POS * ks; i++) kc[i] = umi_fp32_to_fp16(unit_rand(&r));
+        for (size_t i = 0; i < ATT_POS * vs; i++) vc[i] = umi_fp32_to_fp16(unit_rand(&r));
+        for (int i = 0; i < g * hd_k; i++) q[i] = unit_rand(&r);
         const umi_att_scores sc = {.scale = 1.0f / sqrtf((float)hd_k), .softcap = 0.0f};
         const int64_t t_end = umi_time_us() + 40000;
         for (int pass = 0; pass < 3 || umi_time_us() < t_end; pass++) {
             const int64_t t0 = umi_time_us();
             for (int h = 0; h < ATT_KV_HEADS; h++)
-                umi_attention_group_small(kc + (size_t)h * hd_k, ks, vc + (size_t)h * hd_v, vs, hd_k, hd_v, ATT_POS, q,
-                                          g, &sc, out);
+                umi_attention_group_small(kc + (size_t)h * hd_k, ks, vc + (size_t)h * hd_v, vs, hd_k, hd_v, 0,
+                                          ATT_POS, ATT_POS, q, g, &sc, out);
             const double s = (umi_time_us() - t0) / 1e6;
             if (s > 0 && (best < 0 || s < best)) best = s;
         }

@@ -17,23 +17,42 @@ void umi_f16acc_mad(int n, uint16_t *acc, const uint16_t *v, float w) {
     for (int i = 0; i < n; i++) acc[i] = umi_fp32_to_fp16(fmaf(umi_fp16_to_fp32(v[i]), w, umi_fp16_to_fp32(acc[i])));
 }
 
-void umi_f16acc_scores(int n, const uint16_t *const *k, const uint16_t *q16, int g, float *out, int n_pos) {
+typedef float (*f16_dot_fn)(int n, const uint16_t *x, const uint16_t *y);
+typedef void (*scale_fn)(int n, uint16_t *acc, float s);
+typedef void (*mad_fn)(int n, uint16_t *acc, const uint16_t *v, float w);
+
+/* The runs as their definitions in att_small.h say, one step at a time
+ * with a level's dot, scale and mad: the scalar oracle, and what a SIMD
+ * level does for head sizes its register kernels do not take. */
+static void scores_by_dot(f16_dot_fn dot, int n, const uint16_t *const *k, const uint16_t *q16, int g, float *out,
+                          int n_pos) {
     for (int j = 0; j < g; j++)
-        for (int i = 0; i < n_pos; i++) out[j * n_pos + i] = umi_dot_f16_vec(n, k[i], q16 + (size_t)j * n);
+        for (int i = 0; i < n_pos; i++) out[j * n_pos + i] = dot(n, k[i], q16 + (size_t)j * n);
+}
+
+static void rows_by_steps(scale_fn scale, mad_fn mad, int n, uint16_t *acc, int g, const uint16_t *const *v,
+                          const bool *rescale, const float *ms, const float *vs, int n_pos) {
+    for (int j = 0; j < g; j++)
+        for (int i = 0; i < n_pos; i++) {
+            const int o = j * n_pos + i;
+            if (rescale[o]) scale(n, acc + (size_t)j * n, ms[o]);
+            mad(n, acc + (size_t)j * n, v[i], vs[o]);
+        }
+}
+
+void umi_f16acc_scores(int n, const uint16_t *const *k, const uint16_t *q16, int g, float *out, int n_pos) {
+    scores_by_dot(umi_dot_f16_vec, n, k, q16, g, out, n_pos);
 }
 
 void umi_f16acc_rows(int n, uint16_t *acc, int g, const uint16_t *const *v, const bool *rescale, const float *ms,
                      const float *vs, int n_pos) {
-    for (int j = 0; j < g; j++)
-        for (int i = 0; i < n_pos; i++) {
-            const int o = j * n_pos + i;
-            if (rescale[o]) umi_f16acc_scale(n, acc + (size_t)j * n, ms[o]);
-            umi_f16acc_mad(n, acc + (size_t)j * n, v[i], vs[o]);
-        }
+    rows_by_steps(umi_f16acc_scale, umi_f16acc_mad, n, acc, g, v, rescale, ms, vs, n_pos);
 }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#include "kernels/x86_reduce.h"
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -60,14 +79,13 @@ AVX2 static void mad_avx2(int n, uint16_t *acc, const uint16_t *v, float w) {
 
 #define AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
 
-AVX2 static void rows_avx2(int n, uint16_t *acc, int g, const uint16_t *const *v, const bool *rescale,
-                           const float *ms, const float *vs, int n_pos) {
-    for (int j = 0; j < g; j++)
-        for (int i = 0; i < n_pos; i++) {
-            const int o = j * n_pos + i;
-            if (rescale[o]) scale_avx2(n, acc + (size_t)j * n, ms[o]);
-            mad_avx2(n, acc + (size_t)j * n, v[i], vs[o]);
-        }
+static void rows_avx2(int n, uint16_t *acc, int g, const uint16_t *const *v, const bool *rescale, const float *ms,
+                      const float *vs, int n_pos) {
+    rows_by_steps(scale_avx2, mad_avx2, n, acc, g, v, rescale, ms, vs, n_pos);
+}
+
+static void scores_avx2(int n, const uint16_t *const *k, const uint16_t *q16, int g, float *out, int n_pos) {
+    scores_by_dot(umi_dot_f16_vec_avx2, n, k, q16, g, out, n_pos);
 }
 
 AVX512 static void scale_512(int n, uint16_t *acc, float s) {
@@ -154,12 +172,7 @@ AVX512 static void rows_512(int n, uint16_t *acc, int g, const uint16_t *const *
     static const rows_fn R8[2] = {rows_512_8_1, rows_512_8_2};
     const int per = n == 64 ? 4 : n == 128 ? 2 : n == 256 ? 1 : 0; /* heads at once */
     if (!per) {
-        for (int j = 0; j < g; j++)
-            for (int i = 0; i < n_pos; i++) {
-                const int o = j * n_pos + i;
-                if (rescale[o]) scale_512(n, acc + (size_t)j * n, ms[o]);
-                mad_512(n, acc + (size_t)j * n, v[i], vs[o]);
-            }
+        rows_by_steps(scale_512, mad_512, n, acc, g, v, rescale, ms, vs, n_pos);
         return;
     }
     for (int h0 = 0; h0 < g; h0 += per) {
@@ -172,12 +185,7 @@ AVX512 static void rows_512(int n, uint16_t *acc, int g, const uint16_t *const *
 /* umi_dot_f16_vec's reduction of its 4 x 16 accumulators: (0+2) + (1+3),
  * then umi_reduce16 (kernels.h). */
 AVX512 static inline float reduce_vec(const __m512 s[4]) {
-    const __m512 t = _mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3]));
-    const __m256 h8 = _mm256_add_ps(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t), 1)),
-                                    _mm512_castps512_ps256(t));
-    const __m128 h4 = _mm_add_ps(_mm256_extractf128_ps(h8, 1), _mm256_castps256_ps128(h8));
-    const __m128 u = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
-    return _mm_cvtss_f32(_mm_add_ss(u, _mm_movehdup_ps(u)));
+    return umi_hsum16_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3])));
 }
 
 /* Scores with each key row widened once for all g queries (themselves
@@ -210,8 +218,7 @@ AVX512 static void scores_512(int n, const uint16_t *const *k, const uint16_t *q
     case 128: scores_512_nv(8, k, q16, g, out, n_pos); return;
     case 256: scores_512_nv(16, k, q16, g, out, n_pos); return;
     }
-    for (int j = 0; j < g; j++)
-        for (int i = 0; i < n_pos; i++) out[j * n_pos + i] = umi_dot_f16_vec_avx512(n, k[i], q16 + (size_t)j * n);
+    scores_by_dot(umi_dot_f16_vec_avx512, n, k, q16, g, out, n_pos);
 }
 
 umi_att_small_kernels umi_kernels_att_small(int cpu_level) {
@@ -223,7 +230,7 @@ umi_att_small_kernels umi_kernels_att_small(int cpu_level) {
         return (umi_att_small_kernels){.score = score,
                                        .scale = scale_avx2,
                                        .mad = mad_avx2,
-                                       .scores = umi_f16acc_scores,
+                                       .scores = scores_avx2,
                                        .rows = rows_avx2};
     return (umi_att_small_kernels){.score = score,
                                    .scale = umi_f16acc_scale,

@@ -10,6 +10,7 @@
 
 #include "core/cpu.h"
 #include "core/fp16.h"
+#include "kernels/x86_reduce.h"
 #include "quant/blocks.h"
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -19,24 +20,8 @@
  * reload (an F16 decode streamed its weights ~8% slower). Same order. */
 #define UNROLL4 _Pragma("GCC unroll 4")
 
-/* (0+2) + (1+3) of 4 lanes: the last steps of every horizontal sum. */
-AVX2 static inline float hsum4(__m128 h4) {
-    const __m128 t = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
-    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
-
-AVX2 static inline float hsum8(__m256 v) {
-    return hsum4(_mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v)));
-}
-
 /* 16 lanes held as (lo, hi) halves: v[l+8] + v[l] first. */
-AVX2 static inline float hsum16_pair(__m256 lo, __m256 hi) { return hsum8(_mm256_add_ps(hi, lo)); }
-
-AVX512 static inline float hsum16(__m512 v) {
-    const __m256 lo = _mm512_castps512_ps256(v);
-    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-    return hsum16_pair(lo, hi);
-}
+AVX2 static inline float hsum16_pair(__m256 lo, __m256 hi) { return umi_hsum8_ps(_mm256_add_ps(hi, lo)); }
 
 /* ---------------------------------------------------------------- AVX-512 */
 
@@ -50,7 +35,7 @@ AVX512 float umi_dot_f32_vec_avx512(int n, const float *x, const float *y) {
     for (int i = 0; i < np; i += 64)
         UNROLL4 for (int j = 0; j < 4; j++)
             s[j] = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16 * j), _mm512_loadu_ps(y + i + 16 * j), s[j]);
-    float sum = np > 0 ? hsum16(_mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3]))) : 0.0f;
+    float sum = np > 0 ? umi_hsum16_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3]))) : 0.0f;
     for (int i = np; i < n; i++) sum += x[i] * y[i];
     return sum;
 }
@@ -58,7 +43,7 @@ AVX512 float umi_dot_f32_vec_avx512(int n, const float *x, const float *y) {
 AVX512 float umi_dot_f32_gemm_avx512(int n, const float *x, const float *y) {
     __m512 acc = _mm512_setzero_ps();
     for (int i = 0; i < n; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), acc);
-    return hsum16(acc);
+    return umi_hsum16_ps(acc);
 }
 
 AVX512 float umi_dot_f16_vec_avx512(int n, const uint16_t *x, const uint16_t *y) {
@@ -67,7 +52,7 @@ AVX512 float umi_dot_f16_vec_avx512(int n, const uint16_t *x, const uint16_t *y)
     for (int i = 0; i < np; i += 64)
         UNROLL4 for (int j = 0; j < 4; j++)
             s[j] = _mm512_fmadd_ps(load_f16x16(x + i + 16 * j), load_f16x16(y + i + 16 * j), s[j]);
-    double sum = np > 0 ? (double)hsum16(_mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3]))) : 0.0;
+    double sum = np > 0 ? (double)umi_hsum16_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[2]), _mm512_add_ps(s[1], s[3]))) : 0.0;
     for (int i = np; i < n; i++) sum += (double)(umi_fp16_to_fp32(x[i]) * umi_fp16_to_fp32(y[i]));
     return (float)sum;
 }
@@ -75,7 +60,7 @@ AVX512 float umi_dot_f16_vec_avx512(int n, const uint16_t *x, const uint16_t *y)
 AVX512 float umi_dot_f16_gemm_avx512(int n, const uint16_t *x, const uint16_t *y) {
     __m512 acc = _mm512_setzero_ps();
     for (int i = 0; i < n; i += 16) acc = _mm512_fmadd_ps(load_f16x16(x + i), load_f16x16(y + i), acc);
-    return hsum16(acc);
+    return umi_hsum16_ps(acc);
 }
 
 /* ---------------------------------------------------------------- AVX2 */
@@ -164,7 +149,7 @@ AVX2 float umi_dot_q8_0_avx2(int n, const void *vx, const void *vy) {
         const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones)), acc);
     }
-    return hsum8(acc);
+    return umi_hsum8_ps(acc);
 }
 
 /* ---------------------------------------------------------------- twins */

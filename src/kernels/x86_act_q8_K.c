@@ -24,17 +24,12 @@
 #include <string.h>
 
 #include "core/cpu.h"
+#include "kernels/x86_reduce.h"
 #include "quant/blocks.h"
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
 enum { VECS = UMI_QK_K / 8 };
-
-/* The sums of 4 vectors' 8 lanes each: lane i of the result = sum of t[i]. */
-AVX2 static inline __m128i hsum4x8(const __m256i t[4]) {
-    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(t[0], t[1]), _mm256_hadd_epi32(t[2], t[3]));
-    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-}
 
 /* One super-block. first_sign: the sign of the first element of largest
  * magnitude picks iscale's (umi_quant_from_float_q8_K); otherwise iscale is
@@ -49,9 +44,7 @@ AVX2 static bool block(const float *x, umi_block_q8_K *y, bool first_sign) {
         mx = _mm256_max_ps(_mm256_and_ps(v, abs_mask), mx);
         nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
     }
-    __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(mx, 1), _mm256_castps256_ps128(mx));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    const float amax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+    const float amax = umi_hmax8_ps(mx);
     /* NaN and infinite inputs: the scalar code's rounding trick and cvtps
      * disagree on the NaN levels they make */
     if (_mm256_movemask_ps(nan) || amax > 3.4e38f) return false;
@@ -85,7 +78,7 @@ AVX2 static bool block(const float *x, umi_block_q8_K *y, bool first_sign) {
     for (int c = 0; c < 4; c++) {
         __m256i t[4];
         for (int g = 0; g < 4; g++) t[g] = _mm256_add_epi32(q[2 * (4 * c + g)], q[2 * (4 * c + g) + 1]);
-        s[c] = hsum4x8(t);
+        s[c] = umi_hsum4x8_epi32(t[0], t[1], t[2], t[3]);
     }
     _mm_storeu_si128((__m128i *)y->bsums, _mm_packs_epi32(s[0], s[1]));
     _mm_storeu_si128((__m128i *)(y->bsums + 8), _mm_packs_epi32(s[2], s[3]));

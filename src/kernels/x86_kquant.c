@@ -45,7 +45,7 @@ AVX2 static float q2_K_lanes8_avx2(int k, const void *vw, const void *va) {
         decode_bits2(w[b].qs, q);
         acc = fma_lanes(d, lanes_256(q, a[b].qs, sc16, false), acc);
     }
-    return hsum8(acc);
+    return umi_hsum8_ps(acc);
 }
 
 AVX2 static float q3_K_lanes8_avx2(int k, const void *vw, const void *va) {
@@ -58,7 +58,7 @@ AVX2 static float q3_K_lanes8_avx2(int k, const void *vw, const void *va) {
         const __m256i s = lanes_256(q, a[b].qs, scales_q3_K(w[b].scales), true);
         acc = fma_lanes(a[b].d * half(w[b].d), s, acc);
     }
-    return hsum8(acc);
+    return umi_hsum8_ps(acc);
 }
 
 /* Q4_K/Q5_K mins: lane l = mn[2l] * bsum32(2l) + mn[2l+1] * bsum32(2l+1). */
@@ -81,7 +81,7 @@ AVX2 static float q4_K_lanes8_avx2(int k, const void *vw, const void *va) {
         decode_nibbles(w[b].qs, q);
         acc = fma_lanes(a[b].d * half(w[b].d), lanes_256(q, a[b].qs, dup16_epu8(sc), false), acc);
     }
-    return hsum8(acc) + hsum4(acc_m);
+    return umi_hsum8_ps(acc) + umi_hsum4_ps(acc_m);
 }
 
 /* A Q5_K block's scales into sc, and its mins' term added to the running
@@ -105,7 +105,7 @@ AVX2 static float q5_K_lanes8_avx2(int k, const void *vw, const void *va) {
         decode_q5_K(&w[b], q);
         acc = fma_lanes(a[b].d * half(w[b].d), lanes_256(q, a[b].qs, dup16_epu8(sc), false), acc);
     }
-    return hsum8(acc) + summs;
+    return umi_hsum8_ps(acc) + summs;
 }
 
 AVX2 static float q6_K_lanes8_avx2(int k, const void *vw, const void *va) {
@@ -119,7 +119,7 @@ AVX2 static float q6_K_lanes8_avx2(int k, const void *vw, const void *va) {
         const __m256i s = _mm256_sub_epi32(lanes_256(q, a[b].qs, sc16, false), q6_K_offset(sc16, &a[b]));
         acc = fma_lanes(a[b].d * half(w[b].d), s, acc);
     }
-    return hsum8(acc);
+    return umi_hsum8_ps(acc);
 }
 
 AVX2 static float iq4_xs_lanes8_avx2(int k, const void *vw, const void *va) {
@@ -132,7 +132,7 @@ AVX2 static float iq4_xs_lanes8_avx2(int k, const void *vw, const void *va) {
         const __m256i s = lanes_256(q, a[b].qs, scales_iq4_xs(&w[b]), true);
         acc = fma_lanes(half(w[b].d) * a[b].d, s, acc);
     }
-    return hsum8(acc);
+    return umi_hsum8_ps(acc);
 }
 
 /* ---------------------------------------------------------------- repacked orders (AVX2) */
@@ -154,7 +154,7 @@ AVX2 static inline float q4_K_repack_avx2(int k, const void *vw, const void *va,
         scales_k4(w[b].scales, sc, mn);
         decode_nibbles(w[b].qs, q);
         groups_256(q, a[b].qs, dup16_epu8(sc), g);
-        const __m128i is = hsum4x8_epi32(_mm256_add_epi32(g[0], g[1]), _mm256_add_epi32(g[2], g[3]),
+        const __m128i is = umi_hsum4x8_epi32(_mm256_add_epi32(g[0], g[1]), _mm256_add_epi32(g[2], g[3]),
                                          _mm256_add_epi32(g[4], g[5]), _mm256_add_epi32(g[6], g[7]));
         const __m128i ms = mins4_k4(mn, &a[b]);
         const float dd = half(w[b].d) * a[b].d, dm = half(w[b].dmin) * a[b].d;
@@ -229,7 +229,7 @@ AVX512 static inline float q4_K_repack_512(int k, const void *vw, const void *va
             __m256i p[4];
 #pragma GCC unroll 4
             for (int c = 0; c < 4; c++) p[c] = fold512(step_u(q4_K_chunk_512(w[b].qs, c), a[b].qs, c, sc16));
-            const __m128i is = hsum4x8_epi32(p[0], p[1], p[2], p[3]);
+            const __m128i is = umi_hsum4x8_epi32(p[0], p[1], p[2], p[3]);
             const __m128i ms = _mm_hadd_epi32(_mm256_castsi256_si128(mp), _mm256_extracti128_si256(mp, 1));
             const __m128 lo = _mm_cvtepi32_ps(_mm_unpacklo_epi32(is, ms)); /* i0 m0 i1 m1 */
             const __m128 hi = _mm_cvtepi32_ps(_mm_unpackhi_epi32(is, ms)); /* i2 m2 i3 m3 */
@@ -261,7 +261,7 @@ AVX512 static float q4_K_lanes8_512(int k, const void *vw, const void *va) {
         for (int c = 0; c < 4; c++) s = _mm512_add_epi32(s, step_u(q4_K_chunk_512(w[b].qs, c), a[b].qs, c, sc16));
         acc = fma_lanes(a[b].d * half(w[b].d), fold512(s), acc);
     }
-    return hsum8(acc) + hsum4(acc_m);
+    return umi_hsum8_ps(acc) + umi_hsum4_ps(acc_m);
 }
 
 
@@ -282,7 +282,7 @@ AVX512 static float q5_K_lanes8_512(int k, const void *vw, const void *va) {
         for (int c = 0; c < 4; c++) s = _mm512_add_epi32(s, step_u(q5_K_chunk_512(&w[b], c), a[b].qs, c, sc16));
         acc = fma_lanes(a[b].d * half(w[b].d), fold512(s), acc);
     }
-    return hsum8(acc) + summs;
+    return umi_hsum8_ps(acc) + summs;
 }
 
 /* How far ahead (bytes) the single-token Q6_K dot prefetches its weights,
@@ -312,7 +312,7 @@ AVX512 static float q6_K_lanes8_512(int k, const void *vw, const void *va) {
         for (int c = 0; c < 4; c++) s = _mm512_add_epi32(s, step_u(q6_K_chunk_512(&w[b], c), a[b].qs, c, sc16));
         acc = fma_lanes(a[b].d * half(w[b].d), _mm256_sub_epi32(fold512(s), q6_K_offset(sc16, &a[b])), acc);
     }
-    return hsum8(acc);
+    return umi_hsum8_ps(acc);
 }
 
 

@@ -13,6 +13,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/kquant.h"
+#include "kernels/x86_reduce.h"
 #include "quant/blocks.h"
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -30,29 +31,12 @@ AVX2 static inline float fma1(float a, float b, float c) {
     return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
 }
 
-/* (0+2) + (1+3): the last steps of the scalar reduce8. */
-AVX2 static inline float hsum4(__m128 h4) {
-    const __m128 t = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
-    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
-
-/* reduce8: (l + l+4) first. */
-AVX2 static inline float hsum8(__m256 v) {
-    return hsum4(_mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v)));
-}
-
 /* Integer sums of 8 lanes (exact, so any order). */
 AVX2 static inline int32_t hsum8_epi32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
     return _mm_cvtsi128_si32(s);
-}
-
-/* The 4 sums of 4 vectors, lane i = hsum(v_i). */
-AVX2 static inline __m128i hsum4x8_epi32(__m256i a, __m256i b, __m256i c, __m256i d) {
-    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
-    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 }
 
 /* ---------------------------------------------------------------- scales */

@@ -229,7 +229,7 @@ AVX512 static void tile_q6_K_lanes8_512(int k, const void *w, size_t ws, int rm,
         }
     }
     for (int j = 0; j < Q6_TOKS; j++)
-        for (int i = 0; i < Q6_ROWS; i++) y[j * ys + i] = hsum8(accf[i][j]);
+        for (int i = 0; i < Q6_ROWS; i++) y[j * ys + i] = umi_hsum8_ps(accf[i][j]);
 }
 
 /* Q5_K, lanes8 order, 4 rows x 4 tokens, as the Q6_K tile: each 64-element
@@ -288,7 +288,7 @@ AVX512 static void tile_q5_K_lanes8_512(int k, const void *w, size_t ws, int rm,
                 accf[i][j] = fma_lanes(ab[j]->d * half(wb[i]->d), fold512(acc[i][j]), accf[i][j]);
     }
     for (int j = 0; j < Q5_TOKS; j++)
-        for (int i = 0; i < Q5_ROWS; i++) y[j * ys + i] = hsum8(accf[i][j]) + summs[i][j];
+        for (int i = 0; i < Q5_ROWS; i++) y[j * ys + i] = umi_hsum8_ps(accf[i][j]) + summs[i][j];
 }
 
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {

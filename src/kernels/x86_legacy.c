@@ -64,13 +64,6 @@ static inline float half(const void *p) {
 
 /* ---------------------------------------------------------------- horizontal sums */
 
-/* The scalar hsum8: (v[l+4] + v[l]), then (0+2) + (1+3). */
-AVX2 INLINE float hsum8_ps(__m256 v) {
-    const __m128 h4 = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-    const __m128 t = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
-    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
-
 AVX2 INLINE int32_t hsum8_epi32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_extracti128_si256(v, 1), _mm256_castsi256_si128(v));
     s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
@@ -171,7 +164,7 @@ AVX2 INLINE float lanes8(kind t, int k, const void *vw, const void *vx) {
         const __m256i a = _mm256_loadu_si256((const __m256i *)(xb + xs - QK));
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lane_sums(t, q, a)), acc);
     }
-    return is_type_1(t) ? hsum8_ps(acc) + summs : hsum8_ps(acc);
+    return is_type_1(t) ? umi_hsum8_ps(acc) + summs : umi_hsum8_ps(acc);
 }
 
 AVX2 static float dot_q4_0_lanes8(int k, const void *w, const void *x) { return lanes8(Q4_0, k, w, x); }
@@ -235,7 +228,7 @@ AVX2 static float dot_iq4_nl_vec(int k, const void *vw, const void *vx) {
             const __m256i s = lane_sums(IQ4_NL, q, _mm256_loadu_si256((const __m256i *)x[b + h].qs));
             acc[h] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[h]);
         }
-    float sum = hsum8_ps(_mm256_add_ps(acc[0], acc[1]));
+    float sum = umi_hsum8_ps(_mm256_add_ps(acc[0], acc[1]));
     if (b < nb) {
         const __m256i q = unpack(IQ4_NL, &w[b], &dw, &m);
         const float d = umi_fp16_to_fp32(x[b].d) * dw;
@@ -320,7 +313,7 @@ AVX2 INLINE void tile_lanes8(kind t, umi_dot_fn dot, int k, const char *w, size_
     for (int j = 0; j < L8_N; j++)
         _Pragma("GCC unroll 4")
         for (int i = 0; i < L8_M; i++)
-            y[j * ys + i] = is_type_1(t) ? hsum8_ps(acc[i][j]) + summs[i][j] : hsum8_ps(acc[i][j]);
+            y[j * ys + i] = is_type_1(t) ? umi_hsum8_ps(acc[i][j]) + summs[i][j] : umi_hsum8_ps(acc[i][j]);
 }
 
 #define TILE_LANES8(name, t, dot)                                                                     \
@@ -406,7 +399,7 @@ VNNI512 INLINE void tile_lanes8_vnni(kind t, umi_dot_fn dot, int k, const char *
             _Pragma("GCC unroll 2")
             for (int h = 0; h < 2; h++) {
                 const __m256 v = h ? _mm512_extractf32x8_ps(acc[i][p], 1) : _mm512_castps512_ps256(acc[i][p]);
-                const float r = hsum8_ps(v);
+                const float r = umi_hsum8_ps(v);
                 y[(2 * p + h) * ys + i] = is_type_1(t) ? r + summs[i][2 * p + h] : r;
             }
 }
@@ -689,10 +682,7 @@ AVX2 INLINE int quantize_block(const float *x, int8_t *q, float *amax_out) {
     for (int i = 0; i < 4; i++) v[i] = _mm256_loadu_ps(x + 8 * i);
     __m256 mx = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v[0], abs_mask), _mm256_and_ps(v[1], abs_mask)),
                               _mm256_max_ps(_mm256_and_ps(v[2], abs_mask), _mm256_and_ps(v[3], abs_mask)));
-    __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(mx, 1), _mm256_castps256_ps128(mx));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    const float amax = _mm_cvtss_f32(m4);
+    const float amax = umi_hmax8_ps(mx);
     *amax_out = amax;
     const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
     __m256i i32[4];

@@ -1,12 +1,45 @@
-/* What the x86 "blocks"-order kernels of the legacy types share
- * (x86_legacy.c on the file's layout, x86_x16.c on X16 groups): a
- * horizontal reduction and the per-block, per-token step. Static inline:
- * each file gets its own copy. Include only on x86-64. */
+/* Horizontal reductions the x86 kernels share: the float sums in the order
+ * of the scalar reductions (kernels.h's umi_reduce16, legacy.c's reduce8),
+ * and what the "blocks"-order kernels of the legacy types share
+ * (x86_legacy.c on the file's layout, x86_x16.c on X16 groups): an integer
+ * reduction and the per-block, per-token step. Static inline: each file
+ * gets its own copy. Include only on x86-64. */
 #ifndef UMI_KERNELS_X86_REDUCE_H
 #define UMI_KERNELS_X86_REDUCE_H
 
 #include <immintrin.h>
 #include <stdint.h>
+
+/* (0+2) + (1+3) of 4 lanes: the last steps of every float horizontal sum. */
+__attribute__((target("avx2"))) static inline float umi_hsum4_ps(__m128 h4) {
+    const __m128 t = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
+/* reduce8: (v[l+4] + v[l]) first. */
+__attribute__((target("avx2"))) static inline float umi_hsum8_ps(__m256 v) {
+    return umi_hsum4_ps(_mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v)));
+}
+
+/* umi_reduce16: (v[l+8] + v[l]) first. */
+__attribute__((target("avx512f,avx2"))) static inline float umi_hsum16_ps(__m512 v) {
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    return umi_hsum8_ps(_mm256_add_ps(hi, _mm512_castps512_ps256(v)));
+}
+
+/* The largest of 8 lanes (a maximum: any order gives the same value). */
+__attribute__((target("avx2"))) static inline float umi_hmax8_ps(__m256 v) {
+    __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    return _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+}
+
+/* The 4 integer sums of 4 vectors' 8 lanes: lane i of the result is the
+ * sum of v_i (exact, so any order). */
+__attribute__((target("avx2"))) static inline __m128i umi_hsum4x8_epi32(__m256i a, __m256i b, __m256i c, __m256i d) {
+    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
 
 /* Lane c of the result is the sum of v[c]'s 8 lanes (exact integers, so
  * the order of the adds does not matter). */

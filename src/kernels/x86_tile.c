@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include "core/fp16.h"
+#include "kernels/x86_reduce.h"
 #include "quant/blocks.h"
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -16,22 +17,10 @@
 
 enum { TM = 4, TN = 4 };
 
-AVX2 static inline float hsum8(__m256 v) {
-    __m128 h4 = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-    const __m128 t = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
-    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
-
-AVX512 static inline float hsum16(__m512 v) {
-    const __m256 lo = _mm512_castps512_ps256(v);
-    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-    return hsum8(_mm256_add_ps(hi, lo));
-}
-
 /* hsum16 of all 16 accumulators of a 4 x 4 tile at once: the same adds of
  * the same operands (v[l+8] + v[l], then h[l+4] + h[l], then (0+2) +
  * (1+3)), each instruction doing 4 outputs' worth; the result holds token
- * j's 4 rows in its 128-bit block j. y[j * ys + i] = hsum16(acc[i][j]). */
+ * j's 4 rows in its 128-bit block j. y[j * ys + i] = umi_hsum16_ps(acc[i][j]). */
 AVX512 static inline void hsum16_4x4(__m512 acc[4][4], float *y, size_t ys) {
     __m512 s[8], t[4];
     _Pragma("GCC unroll 8")
@@ -63,7 +52,7 @@ AVX512 static float f16_wide_dot_512(int k, const void *w, const void *x) {
     for (int l = 0; l < k; l += 16)
         acc = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)w + l))),
                               _mm512_loadu_ps((const float *)x + l), acc);
-    return hsum16(acc);
+    return umi_hsum16_ps(acc);
 }
 
 AVX512 static float f16_vec_dot_512(int k, const void *w, const void *x) {
@@ -185,7 +174,7 @@ AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, con
         for (int i = 0; i < rm; i++) {
             const __m512 v = _mm512_add_ps(_mm512_add_ps(part[0][i][j], part[2][i][j]),
                                            _mm512_add_ps(part[1][i][j], part[3][i][j]));
-            y[j * ys + i] = hsum16(v);
+            y[j * ys + i] = umi_hsum16_ps(v);
         }
 }
 
@@ -230,7 +219,7 @@ AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const v
     _Pragma("GCC unroll 4")
     for (int j = 0; j < TN; j++)
         _Pragma("GCC unroll 4")
-        for (int i = 0; i < TM; i++) y[j * ys + i] = hsum8(acc[i][j]);
+        for (int i = 0; i < TM; i++) y[j * ys + i] = umi_hsum8_ps(acc[i][j]);
 }
 
 umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
