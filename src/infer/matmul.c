@@ -75,8 +75,9 @@ static umi_kernel_plan plan_for(const matmul_task *t, const umi_tensor *w, int t
     /* solo: the dot of a 1-token call, whose summation order each row's
      * solo decode used (an n-token plan may pick a dot summing in another
      * order), tiled across the tokens */
-    umi_kernel_plan p = t->solo ? umi_kernels_plan_solo(w->type, w->ne[0], w->ne[1])
-                                : umi_kernels_plan(w->type, w->ne[0], w->ne[1], t->n, tok);
+    umi_kernel_plan p = !t->solo   ? umi_kernels_plan(w->type, w->ne[0], w->ne[1], t->n, tok)
+                        : t->n > 1 ? umi_kernels_plan_solo_batch(w->type, w->ne[0], w->ne[1])
+                                   : umi_kernels_plan_solo(w->type, w->ne[0], w->ne[1]);
     if (!p.act) p.act = t->at->from_float;
     return p;
 }

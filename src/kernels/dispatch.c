@@ -24,7 +24,7 @@ static umi_tile_fn find_tile(umi_dot_fn dot, int level, int *tm, int *tn) {
 
 /* The family's scalar plan, then its tile (looked up by the scalar dot)
  * and the SIMD twins for this CPU. */
-static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok, bool many) {
+static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok, bool many, bool batch) {
     umi_kernel_plan p = {0};
     if (umi_kernels_plan_float(wtype, k, m, n_tok, tok, &p) ||
         umi_kernels_plan_legacy(wtype, k, m, n_tok, tok, &p) ||
@@ -33,6 +33,7 @@ static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int
         /* Single tokens: only tiles that keep rn = 1 in registers (the
          * legacy family's blocks tile: 16 rows at once). */
         if (p.dot && many) umi_kernels_plan_widen(&p, level);
+        if (p.dot && batch) umi_kernels_plan_widen_vec(&p, k, level);
         if (p.dot && many) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
         else if (p.dot) p.tile = umi_kernels_tile_for_legacy(p.dot, level, &p.tile_m, &p.tile_n);
         if (p.dot) p.dot = find_twin(p.dot, level);
@@ -47,11 +48,15 @@ static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int
 }
 
 umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok) {
-    return plan(wtype, k, m, n_tok, tok, n_tok >= 2);
+    return plan(wtype, k, m, n_tok, tok, n_tok >= 2, false);
 }
 
 umi_kernel_plan umi_kernels_plan_solo(uint32_t wtype, int64_t k, int64_t m) {
-    return plan(wtype, k, m, 1, 0, true);
+    return plan(wtype, k, m, 1, 0, true, false);
+}
+
+umi_kernel_plan umi_kernels_plan_solo_batch(uint32_t wtype, int64_t k, int64_t m) {
+    return plan(wtype, k, m, 1, 0, true, true);
 }
 
 /* Register tiles (at most this many rows or tokens) serve partial tiles by

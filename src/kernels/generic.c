@@ -44,20 +44,24 @@ float umi_dot_f32_gemm(int n, const float *x, const float *y) {
     return umi_reduce16(acc);
 }
 
-float umi_dot_f16_vec(int n, const uint16_t *x, const uint16_t *y) {
+/* y as F16 (yh) or as F16 values already widened to floats (yf): the same bits. */
+static float dot_f16_vec(int n, const uint16_t *x, const uint16_t *yh, const float *yf) {
     const int np = n & ~(STEP - 1);
     float acc[ARR][UMI_LANES] = {{0}};
     for (int i = 0; i < np; i += STEP)
         for (int j = 0; j < ARR; j++)
             for (int l = 0; l < UMI_LANES; l++) {
                 const int k = i + j * UMI_LANES + l;
-                acc[j][l] = fmaf(umi_fp16_to_fp32(x[k]), umi_fp16_to_fp32(y[k]), acc[j][l]);
+                acc[j][l] = fmaf(umi_fp16_to_fp32(x[k]), yf ? yf[k] : umi_fp16_to_fp32(yh[k]), acc[j][l]);
             }
     /* The tail is summed in double; a product of two halves is exact in float. */
     double sum = np > 0 ? (double)reduce_arr(acc) : 0.0;
-    for (int i = np; i < n; i++) sum += (double)(umi_fp16_to_fp32(x[i]) * umi_fp16_to_fp32(y[i]));
+    for (int i = np; i < n; i++) sum += (double)(umi_fp16_to_fp32(x[i]) * (yf ? yf[i] : umi_fp16_to_fp32(yh[i])));
     return (float)sum;
 }
+
+float umi_dot_f16_vec(int n, const uint16_t *x, const uint16_t *y) { return dot_f16_vec(n, x, y, NULL); }
+float umi_dot_f16_vec_wide(int n, const uint16_t *x, const float *y) { return dot_f16_vec(n, x, NULL, y); }
 
 float umi_dot_f16_gemm(int n, const uint16_t *x, const uint16_t *y) {
     float acc[UMI_LANES] = {0};

@@ -22,8 +22,9 @@ enum { UMI_LANES = 16 };
 
 /* Raised whenever a kernel's speed changes materially: the planner's cached
  * rates (plan/host.c) measured under another revision are measured again.
- * 2: the SIMD Q8_K activation quantizers. */
-enum { UMI_KERNELS_REVISION = 2 };
+ * 2: the SIMD Q8_K activation quantizers; 3: Q8_0's prompt tile prefetches
+ * its rows. */
+enum { UMI_KERNELS_REVISION = 3 };
 
 /* ((v0..7 + v8..15) halves, then 4-lane halves, then (0+2) + (1+3)). */
 float umi_reduce16(const float v[UMI_LANES]);
@@ -87,6 +88,12 @@ umi_kernel_plan umi_kernels_plan(uint32_t wtype, int64_t k, int64_t m, int n_tok
  * tile — the reference's expert products (mul_mat_id: moe.c) and a
  * multi-sequence decode (src/infer/multi.c). */
 umi_kernel_plan umi_kernels_plan_solo(uint32_t wtype, int64_t k, int64_t m);
+/* The solo plan for a product of several sequences' single tokens (a
+ * multi-sequence decode step, whose activations are converted once per
+ * step): the same dot's bits, through a tile that may read the
+ * activations widened (act_wide), which the expert path (moe.c) does not
+ * handle. */
+umi_kernel_plan umi_kernels_plan_solo_batch(uint32_t wtype, int64_t k, int64_t m);
 /* Rows [r0, r1) of weight w (rows of w_row bytes, w at row 0) times tokens
  * [0, n_tok) of xq through the plan's tile: y[j * y_stride + r]. Tokens go
  * in blocks whose converted activations stay in L2 while the rows stream
@@ -102,6 +109,11 @@ void umi_kernels_tile_rows(const umi_kernel_plan *p, int k, const void *w, size_
 void umi_act_f16_wide(const float *x, void *y, int64_t k);
 float umi_plan_dot_f16_gemm_wide(int k, const void *w, const void *x);
 void umi_kernels_plan_widen(umi_kernel_plan *p, int cpu_level);
+/* The same for the "vec" order of the single-token dot, in plans of
+ * umi_kernels_plan_solo_batch: umi_plan_dot_f16_vec's bits. */
+float umi_dot_f16_vec_wide(int n, const uint16_t *w, const float *x);
+float umi_plan_dot_f16_vec_wide(int k, const void *w, const void *x);
+void umi_kernels_plan_widen_vec(umi_kernel_plan *p, int64_t k, int cpu_level);
 
 /* The float dots of generic.c with the plan signature. */
 float umi_plan_dot_f32_vec(int k, const void *w, const void *x);

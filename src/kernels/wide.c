@@ -44,3 +44,16 @@ void umi_kernels_plan_widen(umi_kernel_plan *p, int cpu_level) {
     p->act = umi_act_f16_wide;
     p->act_wide = true;
 }
+
+float umi_plan_dot_f16_vec_wide(int k, const void *w, const void *x) { return umi_dot_f16_vec_wide(k, w, x); }
+
+/* Only for whole 64-element steps: the tile has no tail. */
+void umi_kernels_plan_widen_vec(umi_kernel_plan *p, int64_t k, int cpu_level) {
+    int tm, tn;
+    if (p->dot != umi_plan_dot_f16_vec || k % (4 * UMI_LANES) ||
+        !umi_kernels_tile_for(umi_plan_dot_f16_vec_wide, cpu_level, &tm, &tn))
+        return;
+    p->dot = umi_plan_dot_f16_vec_wide;
+    p->act = umi_act_f16_wide;
+    p->act_wide = true;
+}

@@ -85,8 +85,8 @@ VNNI512 static inline void q8t_products(const char *wblk, const float *dx, float
  * fixed offset from the block pointer (otherwise GCC keeps a pointer per
  * access and spills them). */
 VNNI512 static inline __attribute__((always_inline)) void q8t_pass(const char *const w[Q8T_RB], q8t_block *lay,
-                                                                   int nc, int t, int cur, const char *const nw[2],
-                                                                   __m256 acc[Q8T_RB][Q8T_TB]) {
+                                                                   int nc, int t, int cur, const char *const *nw,
+                                                                   int np, ptrdiff_t pfo, __m256 acc[Q8T_RB][Q8T_TB]) {
     const __m256i flip = _mm256_set1_epi8((char)0x80);
     __m256 a[Q8T_RB][Q8T_TB];
     _Pragma("GCC unroll 4")
@@ -96,12 +96,14 @@ VNNI512 static inline __attribute__((always_inline)) void q8t_pass(const char *c
     for (int c = 0; c < nc; c++) {
         q8t_block *b = &lay[c];
         const size_t o = (size_t)c * BLK;
-        q8t_products(nw[0] + o, b->dx, b->prod[1 - cur][2 * t]);
-        q8t_products(nw[1] + o, b->dx, b->prod[1 - cur][2 * t + 1]);
+        _Pragma("GCC unroll 4")
+        for (int i = 0; i < np; i++) q8t_products(nw[i] + o, b->dx, b->prod[1 - cur][2 * t + i]);
         __m256i wu[Q8T_RB], xj[Q8T_TB], cj[Q8T_TB];
         _Pragma("GCC unroll 4")
-        for (int r = 0; r < Q8T_RB; r++)
+        for (int r = 0; r < Q8T_RB; r++) {
             wu[r] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w[r] + o + 2)), flip);
+            if (t == 0) _mm_prefetch(w[r] + o + pfo, _MM_HINT_T1);
+        }
         _Pragma("GCC unroll 4")
         for (int j = 0; j < Q8T_TB; j++) {
             xj[j] = b->x[Q8T_TB * t + j];
@@ -152,6 +154,9 @@ VNNI512 void umi_tile_q8_0_vnni(int k, const void *vw, size_t ws, int rm, const 
         const umi_block_q8_0 *xb[Q8T_N];
         for (int j = 0; j < Q8T_N; j++) xb[j] = (const umi_block_q8_0 *)(x + (j < rn ? j : rn - 1) * xs) + b0;
         const char *wr[Q8T_RB], *nwr[Q8T_RB];
+        /* prefetch offset from a block: the row's next chunk, or past the
+         * last one, the first chunk of the row 64 below (the next call's) */
+        const ptrdiff_t pfo = b0 + nc < nb ? Q8T_CHUNK * BLK : (ptrdiff_t)(Q8T_M * ws) - (ptrdiff_t)b0 * BLK;
         q8t_quad_rows(w, ws, rm, 0, b0, wr);
         for (int c = 0; c < nc; c++) {
             _Pragma("GCC unroll 8")
@@ -171,12 +176,16 @@ VNNI512 void umi_tile_q8_0_vnni(int k, const void *vw, size_t ws, int rm, const 
         for (int q = 0; q < nq; q++) {
             /* the last quad makes products of itself, unused */
             q8t_quad_rows(w, ws, rm, q + 1 < nq ? q + 1 : q, b0, nwr);
-            if (q % 2) {
-                q8t_pass(wr, lay, nc, 0, 1, nwr, acc[q][0]);
-                q8t_pass(wr, lay, nc, 1, 1, nwr + 2, acc[q][1]);
+            if (rn <= Q8T_TB && q % 2) {
+                q8t_pass(wr, lay, nc, 0, 1, nwr, 4, pfo, acc[q][0]);
+            } else if (rn <= Q8T_TB) {
+                q8t_pass(wr, lay, nc, 0, 0, nwr, 4, pfo, acc[q][0]);
+            } else if (q % 2) {
+                q8t_pass(wr, lay, nc, 0, 1, nwr, 2, pfo, acc[q][0]);
+                q8t_pass(wr, lay, nc, 1, 1, nwr + 2, 2, pfo, acc[q][1]);
             } else {
-                q8t_pass(wr, lay, nc, 0, 0, nwr, acc[q][0]);
-                q8t_pass(wr, lay, nc, 1, 0, nwr + 2, acc[q][1]);
+                q8t_pass(wr, lay, nc, 0, 0, nwr, 2, pfo, acc[q][0]);
+                q8t_pass(wr, lay, nc, 1, 0, nwr + 2, 2, pfo, acc[q][1]);
             }
             memcpy(wr, nwr, sizeof wr);
         }

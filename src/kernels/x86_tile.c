@@ -131,36 +131,47 @@ AVX512 static void tile_f16_wide_512(int k, const void *w, size_t ws, int rm, co
 /* F16 in "vec" order (the single-token dot, which the reference's expert
  * products use for every token): each output has 4 accumulators, class a
  * taking the 16-element chunks 4i + a of the row. The classes are
- * independent chains, so they are run one after another (16 registers for
- * the 4 x 4 outputs instead of 64), each pass reading a quarter of every
- * row, which the previous pass left in L1. Missing rows and tokens of an
- * edge tile repeat the last one (outputs are independent) and are not
- * stored; one token alone goes to the single dot. */
-enum { VEC_STEP = 64, VTM = 4, VTN = 6 };
+ * independent chains, so they are run one after another (16-24 registers
+ * for the tile's outputs instead of 4 times as many), each pass reading a
+ * quarter of every row, which the previous pass left in L1. Missing rows
+ * and tokens of an edge tile repeat the last one (outputs are independent)
+ * and are not stored.
+ *
+ * Two tiles: the experts' (4 x 6, F16 activations; one token alone goes to
+ * the single dot) and a multi-sequence decode step's (4 x 4, activations
+ * widened to floats, wide.c, so only the weights are converted: ~1.5x from
+ * cache). The latter's weights come straight from memory: passes 0 and 2,
+ * which first touch each 128-byte span's two lines, prefetch the same lines
+ * of the next 4 rows (tile_rows' next call) into L2. */
+enum { VEC_STEP = 64, VTM = 4, VTN = 6, VWN = 4 };
 
-AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
-                                    int rn, float *y, size_t ys) {
-    if (rn < 2 || k % VEC_STEP) {
-        edge(f16_vec_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
-        return;
-    }
-    const uint16_t *wr[VTM], *xr[VTN];
+AVX512 static inline __attribute__((always_inline)) void vec_tile(int k, const void *w, size_t ws, int rm,
+                                                                  const void *x, size_t xs, int rn, float *y,
+                                                                  size_t ys, const int tn, const bool wide) {
+    const uint16_t *wr[VTM];
+    const char *xr[VTN];
     for (int i = 0; i < VTM; i++) wr[i] = (const uint16_t *)((const char *)w + (i < rm ? i : rm - 1) * ws);
-    for (int j = 0; j < VTN; j++) xr[j] = (const uint16_t *)((const char *)x + (j < rn ? j : rn - 1) * xs);
+    for (int j = 0; j < tn; j++) xr[j] = (const char *)x + (j < rn ? j : rn - 1) * xs;
+    const size_t next = VTM * ws;
     __m512 part[4][VTM][VTN];
     for (int a = 0; a < 4; a++) {
         __m512 acc[VTM][VTN];
         _Pragma("GCC unroll 4")
         for (int i = 0; i < VTM; i++)
             _Pragma("GCC unroll 6")
-            for (int j = 0; j < VTN; j++) acc[i][j] = _mm512_setzero_ps();
+            for (int j = 0; j < tn; j++) acc[i][j] = _mm512_setzero_ps();
         for (int l = 16 * a; l < k; l += VEC_STEP) {
             __m512 wv[VTM];
             _Pragma("GCC unroll 4")
-            for (int i = 0; i < VTM; i++) wv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wr[i] + l)));
+            for (int i = 0; i < VTM; i++) {
+                wv[i] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wr[i] + l)));
+                if (wide && a % 2 == 0) _mm_prefetch((const char *)(wr[i] + l) + next, _MM_HINT_T1);
+            }
             _Pragma("GCC unroll 6")
-            for (int j = 0; j < VTN; j++) {
-                const __m512 xv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(xr[j] + l)));
+            for (int j = 0; j < tn; j++) {
+                __m512 xv = wide ? _mm512_loadu_ps((const float *)xr[j] + l)
+                                 : _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)xr[j] + l)));
+                if (wide) __asm__("" : "+v"(xv)); /* in a register, as in tile_f16_wide_512 */
                 _Pragma("GCC unroll 4")
                 for (int i = 0; i < VTM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
             }
@@ -168,7 +179,7 @@ AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, con
         _Pragma("GCC unroll 4")
         for (int i = 0; i < VTM; i++)
             _Pragma("GCC unroll 6")
-            for (int j = 0; j < VTN; j++) part[a][i][j] = acc[i][j];
+            for (int j = 0; j < tn; j++) part[a][i][j] = acc[i][j];
     }
     for (int j = 0; j < rn; j++)
         for (int i = 0; i < rm; i++) {
@@ -176,6 +187,18 @@ AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, con
                                            _mm512_add_ps(part[1][i][j], part[3][i][j]));
             y[j * ys + i] = umi_hsum16_ps(v);
         }
+}
+
+AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
+                                    int rn, float *y, size_t ys) {
+    if (rn < 2 || k % VEC_STEP) edge(f16_vec_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
+    else vec_tile(k, w, ws, rm, x, xs, rn, y, ys, VTN, false);
+}
+
+AVX512 static void tile_f16_vecw_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                     float *y, size_t ys) {
+    if (k % VEC_STEP) edge(umi_plan_dot_f16_vec_wide, k, w, ws, rm, x, xs, rn, y, ys);
+    else vec_tile(k, w, ws, rm, x, xs, rn, y, ys, VWN, true);
 }
 
 /* ---------------------------------------------------------------- Q8_0 (8 lanes) */
@@ -227,6 +250,10 @@ umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int
     *tile_n = TN;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f32_gemm) return tile_f32_512;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_gemm_wide) return tile_f16_wide_512;
+    if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_vec_wide) {
+        *tile_m = VTM, *tile_n = VWN;
+        return tile_f16_vecw_512;
+    }
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_vec) {
         *tile_m = VTM, *tile_n = VTN;
         return tile_f16_vec_512;
