@@ -128,6 +128,60 @@ AVX512 static void tile_f16_wide_512(int k, const void *w, size_t ws, int rm, co
     hsum16_4x4(acc, y, ys);
 }
 
+/* The same on AVX2: umi_dot_f16_gemm's 16 lanes as two 8-lane halves
+ * (reduced as umi_hsum8 of hi + lo, which is umi_reduce16), W2M rows x
+ * W2N tokens: the 16 ymm registers hold the 8 accumulators, the rows'
+ * converted halves and one token's. */
+enum { W2M = 2, W2N = 2 }; /* 1 x 4, 2 x 3, 3 x 2 (x from memory) measured slower */
+
+AVX2 static float f16_wide_dot_256(int k, const void *w, const void *x) {
+    const uint16_t *wh = w;
+    const float *xf = x;
+    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+    for (int l = 0; l < k; l += 16) {
+        lo = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wh + l))), _mm256_loadu_ps(xf + l), lo);
+        hi = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wh + l + 8))),
+                             _mm256_loadu_ps(xf + l + 8), hi);
+    }
+    return umi_hsum8_ps(_mm256_add_ps(hi, lo));
+}
+
+AVX2 static void tile_f16_wide_256(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                   float *y, size_t ys) {
+    if (rm != W2M || rn != W2N) {
+        edge(f16_wide_dot_256, k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const char *wc = w, *xc = x;
+    __m256 lo[W2M][W2N], hi[W2M][W2N];
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < W2M; i++)
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < W2N; j++) lo[i][j] = hi[i][j] = _mm256_setzero_ps();
+    for (int l = 0; l < k; l += 16) {
+        __m256 wl[W2M], wh[W2M];
+        _Pragma("GCC unroll 4")
+        for (int i = 0; i < W2M; i++) {
+            const uint16_t *r = (const uint16_t *)(wc + i * ws) + l;
+            wl[i] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)r));
+            wh[i] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + 8)));
+        }
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < W2N; j++) {
+            const float *xr = (const float *)(xc + j * xs) + l;
+            __m256 xl = _mm256_loadu_ps(xr), xh = _mm256_loadu_ps(xr + 8);
+            __asm__("" : "+v"(xl), "+v"(xh));
+            _Pragma("GCC unroll 4")
+            for (int i = 0; i < W2M; i++) {
+                lo[i][j] = _mm256_fmadd_ps(wl[i], xl, lo[i][j]);
+                hi[i][j] = _mm256_fmadd_ps(wh[i], xh, hi[i][j]);
+            }
+        }
+    }
+    for (int j = 0; j < W2N; j++)
+        for (int i = 0; i < W2M; i++) y[j * ys + i] = umi_hsum8_ps(_mm256_add_ps(hi[i][j], lo[i][j]));
+}
+
 /* F16 in "vec" order (the single-token dot, which the reference's expert
  * products use for every token): each output has 4 accumulators, class a
  * taking the 16-element chunks 4i + a of the row. The classes are
@@ -250,6 +304,10 @@ umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int
     *tile_n = TN;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f32_gemm) return tile_f32_512;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_gemm_wide) return tile_f16_wide_512;
+    if (cpu_level == UMI_CPU_AVX2 && dot == umi_plan_dot_f16_gemm_wide) {
+        *tile_m = W2M, *tile_n = W2N;
+        return tile_f16_wide_256;
+    }
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_vec_wide) {
         *tile_m = VTM, *tile_n = VWN;
         return tile_f16_vecw_512;
