@@ -18,9 +18,6 @@
 
 #include <stdint.h>
 #include <string.h>
-#if defined(__F16C__)
-#include <immintrin.h>
-#endif
 
 static inline float umi_bits_to_fp32(uint32_t bits) {
     float f;
@@ -33,6 +30,21 @@ static inline uint32_t umi_fp32_to_bits(float f) {
     memcpy(&bits, &f, sizeof bits);
     return bits;
 }
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* The hardware conversions, for x86 SIMD kernels: their functions are
+ * compiled for F16C by attribute even where the build does not target it
+ * (cmake -DUMI_NATIVE=OFF), where the forms below take the integer path.
+ * The same bits (tests/unit/test_quant.c). Always inlined, so that a
+ * caller not compiled for F16C fails to build rather than running them. */
+__attribute__((target("f16c"), always_inline)) static inline float umi_fp16_to_fp32_f16c(uint16_t h) {
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+}
+__attribute__((target("f16c"), always_inline)) static inline uint16_t umi_fp32_to_fp16_f16c(float f) {
+    return (uint16_t)_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), 0), 0);
+}
+#endif
 
 /* binary16: 1 sign bit, 5 exponent bits (bias 15), 10 mantissa bits. */
 static inline float umi_fp16_to_fp32(uint16_t h) {

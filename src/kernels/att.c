@@ -119,7 +119,7 @@ AVX512 static inline __attribute__((always_inline)) void scores_512_rows(const u
     for (int b = 0; b < nb; b++) {
         if (d < hd) { /* odd head size: the last element alone (a pair would read past the row) */
             float v[16];
-            for (int l = 0; l < 16; l++) v[l] = umi_fp16_to_fp32(kc[off[16 * b + l] + d]);
+            for (int l = 0; l < 16; l++) v[l] = umi_fp16_to_fp32_f16c(kc[off[16 * b + l] + d]);
             const __m512 kv = _mm512_loadu_ps(v);
             _Pragma("GCC unroll 8")
             for (int a = 0; a < nq; a++) acc[b][a] = _mm512_fmadd_ps(kv, _mm512_set1_ps(q[a * hd + d]), acc[b][a]);
@@ -241,7 +241,7 @@ AVX2 static void scores_avx2_one(const uint16_t *kc, const int32_t *off, int n, 
         }
         if (d < hd) {
             float v[8];
-            for (int l = 0; l < 8; l++) v[l] = umi_fp16_to_fp32(kc[off[i + l] + d]);
+            for (int l = 0; l < 8; l++) v[l] = umi_fp16_to_fp32_f16c(kc[off[i + l] + d]);
             acc = _mm256_fmadd_ps(_mm256_loadu_ps(v), _mm256_set1_ps(q[d]), acc);
         }
         _mm256_storeu_ps(s + i, acc);

@@ -157,10 +157,15 @@ umi_tile_fn umi_kernels_layout_tile(uint32_t wtype, int layout, umi_dot_fn dot, 
  * x86_kquant_x16_q6k.c). */
 umi_tile_fn umi_kernels_layout_tile_legacy(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n);
 umi_tile_fn umi_kernels_layout_tile_kquant(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n);
+/* X16_Q4_K's AVX2 tiles, for AVX2 CPUs and AVX-512 ones without VNNI
+ * (x86_kquant_x16_avx2.c). */
+umi_tile_fn umi_kernels_layout_tile_kquant_avx2(umi_tile_fn oracle, int *tile_m, int *tile_n);
 umi_tile_fn umi_kernels_layout_tile_q6_K(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n);
 /* The AVX-512 VNNI tiles of the X16 layout (x86_x16.c; tile_m a multiple of
  * 16: they take any whole number of groups up to it). */
 umi_tile_fn umi_kernels_x16_tile_vnni(umi_tile_fn oracle, int *tile_m, int *tile_n);
+/* Q4_0's X16 tile for AVX2 (x86_x16_avx2.c), or NULL. */
+umi_tile_fn umi_kernels_x16_tile_avx2(umi_tile_fn oracle, int *tile_m, int *tile_n);
 
 /* Per-family planners (dispatch.c asks each in turn); true when they set *p. */
 bool umi_kernels_plan_float(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,

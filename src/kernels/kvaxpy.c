@@ -32,7 +32,7 @@ void umi_kv_axpy_q4_0(int n, float *acc, const void *row, float w) {
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
 
 /* acc[0..7] = fma(q * d, w, acc) for 8 int8 levels. */
 AVX2 static inline void axpy8(float *acc, __m128i q8, __m256 d, __m256 w) {
@@ -44,7 +44,7 @@ AVX2 static void axpy_q8_0_avx2(int n, float *acc, const void *row, float w) {
     const umi_block_q8_0 *x = row;
     const __m256 wv = _mm256_set1_ps(w);
     for (int b = 0; b < n / UMI_QK8_0; b++, acc += UMI_QK8_0) {
-        const __m256 d = _mm256_set1_ps(umi_fp16_to_fp32(x[b].d));
+        const __m256 d = _mm256_set1_ps(umi_fp16_to_fp32_f16c(x[b].d));
         for (int g = 0; g < 4; g++) axpy8(acc + 8 * g, _mm_loadl_epi64((const __m128i *)(x[b].qs + 8 * g)), d, wv);
     }
 }
@@ -54,7 +54,7 @@ AVX2 static void axpy_q4_0_avx2(int n, float *acc, const void *row, float w) {
     const __m256 wv = _mm256_set1_ps(w);
     const __m128i mask = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
     for (int b = 0; b < n / UMI_QK4_0; b++, acc += UMI_QK4_0) {
-        const __m256 d = _mm256_set1_ps(umi_fp16_to_fp32(x[b].d));
+        const __m256 d = _mm256_set1_ps(umi_fp16_to_fp32_f16c(x[b].d));
         const __m128i qs = _mm_loadu_si128((const __m128i *)x[b].qs);
         const __m128i lo = _mm_sub_epi8(_mm_and_si128(qs, mask), eight);                    /* elements 0..15 */
         const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(qs, 4), mask), eight); /* 16..31 */

@@ -143,7 +143,7 @@ AVX2 float umi_dot_q8_0_avx2(int n, const void *vx, const void *vy) {
     const bool pf = n <= Q8_PF_MAX_K;
     for (int b = 0; b < n / UMI_QK8_0; b++) {
         if (pf && b % 2 == 0) _mm_prefetch((const char *)&x[b] + Q8_PF, _MM_HINT_T0); /* a line per two blocks */
-        const __m256 d = _mm256_set1_ps(umi_fp16_to_fp32(x[b].d) * umi_fp16_to_fp32(y[b].d));
+        const __m256 d = _mm256_set1_ps(umi_fp16_to_fp32_f16c(x[b].d) * umi_fp16_to_fp32_f16c(y[b].d));
         const __m256i qx = _mm256_loadu_si256((const __m256i *)x[b].qs);
         const __m256i qy = _mm256_loadu_si256((const __m256i *)y[b].qs);
         const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));

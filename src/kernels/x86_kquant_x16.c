@@ -171,7 +171,9 @@ VNNI512 static void tile_q4_K_x16_gemm(int k, const void *w, size_t ws, int rm, 
 }
 
 umi_tile_fn umi_kernels_layout_tile_kquant(umi_tile_fn oracle, int cpu_level, int *tile_m, int *tile_n) {
-    if (cpu_level != UMI_CPU_AVX512 || !umi_cpu_features_get()->avx512vnni) return NULL;
+    if (cpu_level == UMI_CPU_AVX2 || (cpu_level == UMI_CPU_AVX512 && !umi_cpu_features_get()->avx512vnni))
+        return umi_kernels_layout_tile_kquant_avx2(oracle, tile_m, tile_n);
+    if (cpu_level != UMI_CPU_AVX512) return NULL;
     *tile_m = UMI_X16_ROWS, *tile_n = TILE_N;
     if (oracle == umi_tile_q4_K_x16_gemv) return tile_q4_K_x16_gemv;
     if (oracle == umi_tile_q4_K_x16_gemm) return tile_q4_K_x16_gemm;

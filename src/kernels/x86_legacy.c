@@ -56,10 +56,10 @@ static inline bool is_type_1(kind t) {
     return t == Q4_1 || t == Q5_1;
 }
 
-static inline float half(const void *p) {
+AVX2 static inline float half(const void *p) {
     uint16_t h;
     memcpy(&h, p, 2);
-    return umi_fp16_to_fp32(h);
+    return umi_fp16_to_fp32_f16c(h);
 }
 
 /* ---------------------------------------------------------------- horizontal sums */
@@ -100,34 +100,34 @@ AVX2 INLINE __m256i unpack(kind t, const void *vb, float *d, float *m) {
     switch (t) {
     case Q4_0: {
         const umi_block_q4_0 *b = vb;
-        *d = umi_fp16_to_fp32(b->d);
+        *d = umi_fp16_to_fp32_f16c(b->d);
         return _mm256_sub_epi8(nibbles32(b->qs), _mm256_set1_epi8(8));
     }
     case Q5_0: {
         const umi_block_q5_0 *b = vb;
-        *d = umi_fp16_to_fp32(b->d);
+        *d = umi_fp16_to_fp32_f16c(b->d);
         const __m256i q = _mm256_or_si256(nibbles32(b->qs), high_bits32(b->qh));
         return _mm256_sub_epi8(q, _mm256_set1_epi8(16));
     }
     case IQ4_NL: {
         const umi_block_iq4_nl *b = vb;
-        *d = umi_fp16_to_fp32(b->d);
+        *d = umi_fp16_to_fp32_f16c(b->d);
         const __m128i tab = _mm_loadu_si128((const __m128i *)umi_iq4nl_values);
         return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(tab), nibbles32(b->qs));
     }
     case Q4_1: {
         const umi_block_q4_1 *b = vb;
-        *d = umi_fp16_to_fp32(b->d), *m = umi_fp16_to_fp32(b->m);
+        *d = umi_fp16_to_fp32_f16c(b->d), *m = umi_fp16_to_fp32_f16c(b->m);
         return nibbles32(b->qs);
     }
     case Q5_1: {
         const umi_block_q5_1 *b = vb;
-        *d = umi_fp16_to_fp32(b->d), *m = umi_fp16_to_fp32(b->m);
+        *d = umi_fp16_to_fp32_f16c(b->d), *m = umi_fp16_to_fp32_f16c(b->m);
         return _mm256_or_si256(nibbles32(b->qs), high_bits32(b->qh));
     }
     case Q8_0: {
         const umi_block_q8_0 *b = vb;
-        *d = umi_fp16_to_fp32(b->d);
+        *d = umi_fp16_to_fp32_f16c(b->d);
         return _mm256_loadu_si256((const __m256i *)b->qs);
     }
     }
@@ -190,7 +190,7 @@ AVX2 INLINE float blocks(kind t, int k, const void *vw, const void *vx) {
         float d[8], sf[8];
         for (int i = 0; i < 8; i++) {
             const __m256i q = unpack(t, w + (b + i) * bs, &d[i], &m);
-            d[i] *= umi_fp16_to_fp32(x[b + i].d);
+            d[i] *= umi_fp16_to_fp32_f16c(x[b + i].d);
             s[i] = lane_sums(t, q, _mm256_loadu_si256((const __m256i *)x[b + i].qs));
         }
         _mm256_storeu_ps(sf, _mm256_cvtepi32_ps(umi_reduce8x8_epi32(s)));
@@ -199,7 +199,7 @@ AVX2 INLINE float blocks(kind t, int k, const void *vw, const void *vx) {
     for (; b < nb; b++) {
         float d;
         const __m256i q = unpack(t, w + b * bs, &d, &m);
-        d *= umi_fp16_to_fp32(x[b].d);
+        d *= umi_fp16_to_fp32_f16c(x[b].d);
         const int32_t s = hsum8_epi32(lane_sums(t, q, _mm256_loadu_si256((const __m256i *)x[b].qs)));
         acc = fmaf((float)s, d, acc);
     }
@@ -224,14 +224,14 @@ AVX2 static float dot_iq4_nl_vec(int k, const void *vw, const void *vx) {
     for (; b + 1 < nb; b += 2)
         for (int h = 0; h < 2; h++) {
             const __m256i q = unpack(IQ4_NL, &w[b + h], &dw, &m);
-            const float d = umi_fp16_to_fp32(x[b + h].d) * dw;
+            const float d = umi_fp16_to_fp32_f16c(x[b + h].d) * dw;
             const __m256i s = lane_sums(IQ4_NL, q, _mm256_loadu_si256((const __m256i *)x[b + h].qs));
             acc[h] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[h]);
         }
     float sum = umi_hsum8_ps(_mm256_add_ps(acc[0], acc[1]));
     if (b < nb) {
         const __m256i q = unpack(IQ4_NL, &w[b], &dw, &m);
-        const float d = umi_fp16_to_fp32(x[b].d) * dw;
+        const float d = umi_fp16_to_fp32_f16c(x[b].d) * dw;
         const int32_t s = hsum8_epi32(lane_sums(IQ4_NL, q, _mm256_loadu_si256((const __m256i *)x[b].qs)));
         const float p = (float)s * d;
         sum = sum + p;
@@ -398,7 +398,7 @@ VNNI512 INLINE void tile_lanes8_vnni(kind t, umi_dot_fn dot, int k, const char *
         for (int i = 0; i < LV_M; i++)
             _Pragma("GCC unroll 2")
             for (int h = 0; h < 2; h++) {
-                const __m256 v = h ? _mm512_extractf32x8_ps(acc[i][p], 1) : _mm512_castps512_ps256(acc[i][p]);
+                const __m256 v = h ? _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[i][p]), 1)) : _mm512_castps512_ps256(acc[i][p]);
                 const float r = umi_hsum8_ps(v);
                 y[(2 * p + h) * ys + i] = is_type_1(t) ? r + summs[i][2 * p + h] : r;
             }
@@ -568,10 +568,11 @@ VNNI512 static void tile_iq4_nl_blocks(int k, const void *w, size_t ws, int rm, 
     tile_blocks(IQ4_NL, k, w, ws, rm, x, xs, rn, y, ys);
 }
 
-/* The X16 tiles for AVX2 (no VNNI), in the same blocks order: the 16 rows
- * as two halves of 8 lanes; each lane's 4-byte group of signed levels is
- * dotted with the token's 4 activation bytes (sign trick, maddubs, madd),
- * the 8 groups summed to the block's exact integer sum. */
+/* IQ4_NL's X16 tile for AVX2 (no VNNI), in the same blocks order: the 16
+ * rows as two halves of 8 lanes; each lane's 4-byte group of signed levels
+ * is dotted with the token's 4 activation bytes (sign trick, maddubs,
+ * madd), the 8 groups summed to the block's exact integer sum. Q4_0's is
+ * x86_x16_avx2.c. */
 enum { X2_N = 4 };
 
 AVX2 INLINE void tile_x16_avx2(kind t, int k, const char *w, int rm, const char *x, size_t xs, int rn, float *y,
@@ -614,12 +615,6 @@ AVX2 INLINE void tile_x16_avx2(kind t, int k, const char *w, int rm, const char 
     }
 }
 
-AVX2 static void tile_q4_0_x16_avx2(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
-                                   float *y, size_t ys) {
-    (void)ws;
-    tile_x16_avx2(Q4_0, k, w, rm, x, xs, rn, y, ys);
-}
-
 AVX2 static void tile_iq4_nl_x16_avx2(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                      float *y, size_t ys) {
     (void)ws;
@@ -632,8 +627,9 @@ umi_tile_fn umi_kernels_layout_tile_legacy(umi_tile_fn oracle, int cpu_level, in
     if (cpu_level == UMI_CPU_AVX512 && umi_cpu_features_get()->avx512vnni)
         return umi_kernels_x16_tile_vnni(oracle, tile_m, tile_n); /* x86_x16.c */
     if (cpu_level != UMI_CPU_AVX2 && cpu_level != UMI_CPU_AVX512) return NULL;
+    const umi_tile_fn q4_0 = umi_kernels_x16_tile_avx2(oracle, tile_m, tile_n); /* x86_x16_avx2.c */
+    if (q4_0) return q4_0;
     *tile_m = BT_M, *tile_n = X2_N;
-    if (oracle == umi_tile_q4_0_x16) return tile_q4_0_x16_avx2;
     if (oracle == umi_tile_iq4_nl_x16) return tile_iq4_nl_x16_avx2;
     return NULL;
 }
@@ -700,7 +696,7 @@ AVX2 static void act_q8_0_avx2(const float *x, void *vy, int64_t k) {
     for (int64_t i = 0; i < k / QK; i++, x += QK) {
         float amax;
         (void)quantize_block(x, y[i].qs, &amax);
-        y[i].d = umi_fp32_to_fp16(amax / 127.0f);
+        y[i].d = umi_fp32_to_fp16_f16c(amax / 127.0f);
     }
 }
 
@@ -710,8 +706,8 @@ AVX2 static void act_q8_1_avx2(const float *x, void *vy, int64_t k) {
         float amax;
         const int sum = quantize_block(x, y[i].qs, &amax);
         const float d = amax / 127.0f;
-        y[i].d = umi_fp32_to_fp16(d);
-        y[i].s = umi_fp32_to_fp16(d * (float)sum);
+        y[i].d = umi_fp32_to_fp16_f16c(d);
+        y[i].s = umi_fp32_to_fp16_f16c(d * (float)sum);
     }
 }
 

@@ -278,13 +278,13 @@ AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const v
             const umi_block_q8_0 *blk = (const umi_block_q8_0 *)(wc + i * ws) + b;
             wq[i] = _mm256_loadu_si256((const __m256i *)blk->qs);
             wabs[i] = _mm256_sign_epi8(wq[i], wq[i]);
-            wd[i] = umi_fp16_to_fp32(blk->d);
+            wd[i] = umi_fp16_to_fp32_f16c(blk->d);
         }
         _Pragma("GCC unroll 4")
         for (int j = 0; j < TN; j++) {
             const umi_block_q8_0 *xb = (const umi_block_q8_0 *)(xc + j * xs) + b;
             const __m256i xq = _mm256_loadu_si256((const __m256i *)xb->qs);
-            const float xd = umi_fp16_to_fp32(xb->d);
+            const float xd = umi_fp16_to_fp32_f16c(xb->d);
             _Pragma("GCC unroll 4")
             for (int i = 0; i < TM; i++) {
                 const __m256i pairs = _mm256_maddubs_epi16(wabs[i], _mm256_sign_epi8(xq, wq[i]));
