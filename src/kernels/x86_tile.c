@@ -146,19 +146,17 @@ AVX2 static float f16_wide_dot_256(int k, const void *w, const void *x) {
     return umi_hsum8_ps(_mm256_add_ps(hi, lo));
 }
 
-AVX2 static void tile_f16_wide_256(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
-                                   float *y, size_t ys) {
-    if (rm != W2M || rn != W2N) {
-        edge(f16_wide_dot_256, k, w, ws, rm, x, xs, rn, y, ys);
-        return;
-    }
-    const char *wc = w, *xc = x;
-    __m256 lo[W2M][W2N], hi[W2M][W2N];
+/* One pass of a 2 x 2 tile over elements l0, l0 + step, ... (16 each, as
+ * lo and hi halves): the gemm order's only pass (step 16), or one class of
+ * the vec order's four (l0 = 16a, step 64). */
+AVX2 static inline __attribute__((always_inline)) void wide_pass_256(int k, const char *wc, size_t ws,
+                                                                     const char *xc, size_t xs, int l0, int step,
+                                                                     __m256 lo[W2M][W2N], __m256 hi[W2M][W2N]) {
     _Pragma("GCC unroll 4")
     for (int i = 0; i < W2M; i++)
         _Pragma("GCC unroll 4")
         for (int j = 0; j < W2N; j++) lo[i][j] = hi[i][j] = _mm256_setzero_ps();
-    for (int l = 0; l < k; l += 16) {
+    for (int l = l0; l < k; l += step) {
         __m256 wl[W2M], wh[W2M];
         _Pragma("GCC unroll 4")
         for (int i = 0; i < W2M; i++) {
@@ -178,8 +176,57 @@ AVX2 static void tile_f16_wide_256(int k, const void *w, size_t ws, int rm, cons
             }
         }
     }
+}
+
+AVX2 static void tile_f16_wide_256(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                   float *y, size_t ys) {
+    if (rm != W2M || rn != W2N) {
+        edge(f16_wide_dot_256, k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    __m256 lo[W2M][W2N], hi[W2M][W2N];
+    wide_pass_256(k, w, ws, x, xs, 0, 16, lo, hi);
     for (int j = 0; j < W2N; j++)
         for (int i = 0; i < W2M; i++) y[j * ys + i] = umi_hsum8_ps(_mm256_add_ps(hi[i][j], lo[i][j]));
+}
+
+/* umi_plan_dot_f16_vec_wide's edges on AVX2 (the vec order of
+ * umi_dot_f16_vec_avx2 with the activations already floats). */
+AVX2 static float f16_vec_wide_dot_256(int k, const void *w, const void *x) {
+    const uint16_t *wh = w;
+    const float *xf = x;
+    __m256 lo[4], hi[4];
+    for (int a = 0; a < 4; a++) lo[a] = hi[a] = _mm256_setzero_ps();
+    for (int l = 0; l < k; l += 64)
+        _Pragma("GCC unroll 4")
+        for (int a = 0; a < 4; a++) {
+            const int e = l + 16 * a;
+            lo[a] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wh + e))),
+                                    _mm256_loadu_ps(xf + e), lo[a]);
+            hi[a] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wh + e + 8))),
+                                    _mm256_loadu_ps(xf + e + 8), hi[a]);
+        }
+    return umi_hsum8_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(hi[0], hi[2]), _mm256_add_ps(hi[1], hi[3])),
+                                      _mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3]))));
+}
+
+/* The vec order on widened activations for AVX2 (a multi-sequence decode
+ * step's F16 tile, as tile_f16_vecw_512): the four classes one pass each,
+ * then each half's (0+2) + (1+3), then umi_hsum8 of hi + lo. */
+AVX2 static void tile_f16_vecw_256(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                   float *y, size_t ys) {
+    if (rm != W2M || rn != W2N || k % 64) {
+        edge(f16_vec_wide_dot_256, k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    __m256 lo[4][W2M][W2N], hi[4][W2M][W2N];
+    for (int a = 0; a < 4; a++) wide_pass_256(k, w, ws, x, xs, 16 * a, 64, lo[a], hi[a]);
+    for (int j = 0; j < W2N; j++)
+        for (int i = 0; i < W2M; i++) {
+            const __m256 h = _mm256_add_ps(_mm256_add_ps(hi[0][i][j], hi[2][i][j]), _mm256_add_ps(hi[1][i][j], hi[3][i][j]));
+            const __m256 l = _mm256_add_ps(_mm256_add_ps(lo[0][i][j], lo[2][i][j]), _mm256_add_ps(lo[1][i][j], lo[3][i][j]));
+            y[j * ys + i] = umi_hsum8_ps(_mm256_add_ps(h, l));
+        }
 }
 
 /* F16 in "vec" order (the single-token dot, which the reference's expert
@@ -304,6 +351,10 @@ umi_tile_fn umi_kernels_tile_for(umi_dot_fn dot, int cpu_level, int *tile_m, int
     *tile_n = TN;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f32_gemm) return tile_f32_512;
     if (cpu_level == UMI_CPU_AVX512 && dot == umi_plan_dot_f16_gemm_wide) return tile_f16_wide_512;
+    if (cpu_level == UMI_CPU_AVX2 && dot == umi_plan_dot_f16_vec_wide) {
+        *tile_m = W2M, *tile_n = W2N;
+        return tile_f16_vecw_256;
+    }
     if (cpu_level == UMI_CPU_AVX2 && dot == umi_plan_dot_f16_gemm_wide) {
         *tile_m = W2M, *tile_n = W2N;
         return tile_f16_wide_256;
