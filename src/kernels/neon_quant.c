@@ -2,7 +2,8 @@
  * lanes8, blocks and IQ4_NL's vec order) and the K-quants / IQ4_XS
  * (kquant_lanes.c lanes8, kquant_repack.c gemv and gemm), each giving
  * exactly the bits of its scalar twin (tests/unit/test_kernels.c, run under
- * qemu by tests/cli/test_arm.sh).
+ * qemu by tests/cli/test_arm.sh), and the register tiles of the blocks order
+ * (Q4_0 and IQ4_NL, whose plans take it for matrices the reference repacks).
  *
  * Integer sums are exact in any order, so the weights are decoded into
  * signed bytes in element order and multiplied 16 at a time: 32-bit lane l
@@ -190,6 +191,50 @@ static float q4_0_blocks(int k, const void *w, const void *x) {
 
 static float iq4_nl_blocks(int k, const void *w, const void *x) {
     return blocks_0(k, w, sizeof(umi_block_iq4_nl), unpack_iq4_nl, x);
+}
+
+/* The blocks order for 4 rows x BN tokens (a register tile, kernels.h):
+ * each row's block unpacked once for the tokens; per token the 4 rows'
+ * exact block sums gathered into one vector by pairwise adds, then
+ * acc = fma(sum, d_w * d_x, acc) lane by lane, as blocks_0 does per row.
+ * Partial tiles take the row dot. */
+enum { BM = 4, BN = 2 };
+
+INLINE void blocks_tile(int k, const char *w, size_t ws, int rm, const char *x, size_t xs, int rn, float *y,
+                        size_t ys, size_t bsize, unpack_fn unpack, umi_dot_fn dot) {
+    if (rm != BM || rn != BN) {
+        for (int j = 0; j < rn; j++)
+            for (int i = 0; i < rm; i++) y[j * ys + i] = dot(k, w + i * ws, x + j * xs);
+        return;
+    }
+    float32x4_t acc[BN];
+    for (int j = 0; j < BN; j++) acc[j] = vdupq_n_f32(0.0f);
+    for (int b = 0; b < k / QK; b++) {
+        bytes32 q[BM];
+        float dw[BM], m;
+        for (int i = 0; i < BM; i++) dw[i] = unpack(w + i * ws + b * bsize, &q[i], &m);
+        const float32x4_t dwv = vld1q_f32(dw);
+        for (int j = 0; j < BN; j++) {
+            const umi_block_q8_0 *a = (const umi_block_q8_0 *)(const void *)(x + j * xs) + b;
+            const int8x16_t alo = vld1q_s8(a->qs), ahi = vld1q_s8(a->qs + 16);
+            int32x4_t s[BM];
+            for (int i = 0; i < BM; i++)
+                s[i] = vaddq_s32(umi_neon_quad_sums(q[i].lo, alo), umi_neon_quad_sums(q[i].hi, ahi));
+            const int32x4_t sums = vpaddq_s32(vpaddq_s32(s[0], s[1]), vpaddq_s32(s[2], s[3])); /* row i in lane i */
+            acc[j] = vfmaq_f32(acc[j], vcvtq_f32_s32(sums), vmulq_f32(dwv, vdupq_n_f32(half(a->d))));
+        }
+    }
+    for (int j = 0; j < BN; j++) vst1q_f32(y + j * ys, acc[j]);
+}
+
+static void tile_q4_0_blocks(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                             float *y, size_t ys) {
+    blocks_tile(k, w, ws, rm, x, xs, rn, y, ys, sizeof(umi_block_q4_0), unpack_q4_0, q4_0_blocks);
+}
+
+static void tile_iq4_nl_blocks(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                               float *y, size_t ys) {
+    blocks_tile(k, w, ws, rm, x, xs, rn, y, ys, sizeof(umi_block_iq4_nl), unpack_iq4_nl, iq4_nl_blocks);
 }
 
 static float q4_1_lanes8(int k, const void *w, const void *x) {
@@ -528,6 +573,14 @@ umi_dot_fn umi_kernels_simd_twin_legacy(umi_dot_fn scalar, int cpu_level) {
 
 umi_dot_fn umi_kernels_simd_twin_kquant(umi_dot_fn scalar, int cpu_level) {
     return find(KQUANT, sizeof KQUANT / sizeof *KQUANT, scalar, cpu_level);
+}
+
+umi_tile_fn umi_kernels_tile_for_legacy(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
+    if (cpu_level != UMI_CPU_NEON) return NULL;
+    *tile_m = BM, *tile_n = BN;
+    if (dot == umi_dot_q4_0_blocks) return tile_q4_0_blocks;
+    if (dot == umi_dot_iq4_nl_blocks) return tile_iq4_nl_blocks;
+    return NULL;
 }
 
 #endif

@@ -720,17 +720,17 @@ umi_act_fn umi_kernels_simd_act_legacy(umi_act_fn scalar, int cpu_level) {
 
 #else
 
-#if !(defined(__aarch64__) && defined(__ARM_NEON)) /* neon_quant.c has the ARM twins */
+#if !(defined(__aarch64__) && defined(__ARM_NEON)) /* neon_quant.c has the ARM twins and tiles */
 umi_dot_fn umi_kernels_simd_twin_legacy(umi_dot_fn scalar, int cpu_level) {
     (void)scalar, (void)cpu_level;
     return NULL;
 }
-#endif
 
 umi_tile_fn umi_kernels_tile_for_legacy(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
     (void)dot, (void)cpu_level, (void)tile_m, (void)tile_n;
     return NULL;
 }
+#endif
 
 umi_act_fn umi_kernels_simd_act_legacy(umi_act_fn scalar, int cpu_level) {
     (void)scalar, (void)cpu_level;

@@ -152,6 +152,47 @@ static void test_quant_twins(int level) {
     }
 }
 
+/* The legacy family's register tiles on the file's layout (NEON's blocks
+ * tiles, x86's lanes8 and blocks tiles): every shape up to the tile's,
+ * every output the scalar dot's bits, on random blocks (weights rows and
+ * activation rows apart, as in a matrix). */
+static void test_legacy_tiles(int level) {
+    enum { ROWS = 17, TOKS = 9, NB = 12, YS = 20 };
+    static uint8_t w[ROWS * NB * 64];
+    static umi_block_q8_0 a[TOKS * NB];
+    static float x[NB * 32];
+    for (size_t c = 0; c < sizeof QUANT_CASES / sizeof *QUANT_CASES; c++) {
+        const quant_case *qc = &QUANT_CASES[c];
+        int tm = 0, tn = 0;
+        const umi_tile_fn tile = qc->act == ACT_Q8_0 ? umi_kernels_tile_for_legacy(qc->dot, level, &tm, &tn) : NULL;
+        if (!tile) continue;
+        const umi_type_traits *t = umi_type_traits_get(qc->type);
+        const int k = NB * 32;
+        const size_t row = umi_type_row_size(qc->type, k), xrow = (size_t)NB * sizeof(umi_block_q8_0);
+        for (int r = 0; r < ROWS; r++)
+            for (size_t b = 0; b < row / t->type_size; b++) {
+                uint8_t *blk = w + (size_t)r * row + b * t->type_size;
+                for (size_t i = 0; i < t->type_size; i++) blk[i] = rand_byte();
+                const uint16_t v = rand_half();
+                memcpy(blk + qc->halves[0], &v, sizeof v);
+            }
+        for (int j = 0; j < TOKS; j++) {
+            for (int i = 0; i < k; i++) x[i] = frand() * (float)(1 << j % 5);
+            umi_act_q8_0(x, a + j * NB, k);
+        }
+        bool ok = true;
+        for (int rm = 1; rm <= tm && rm <= ROWS; rm++)
+            for (int rn = 1; rn <= tn && rn <= TOKS; rn++) {
+                float out[TOKS * YS];
+                tile(k, w, row, rm, a, xrow, rn, out, YS);
+                for (int j = 0; j < rn; j++)
+                    for (int i = 0; i < rm; i++)
+                        ok &= same(out[j * YS + i], qc->dot(k, w + (size_t)i * row, (const char *)a + j * xrow));
+            }
+        check(ok, qc->name, level, 1000 + tm * 10 + tn);
+    }
+}
+
 /* The dispatcher hands out the twins at the CPU's level: a decode product's dot. */
 static void test_quant_plans(int level) {
     const umi_kernel_plan q4k = umi_kernels_plan(UMI_TYPE_Q4_K, 256, 8, 1, 0);
@@ -210,6 +251,7 @@ int main(int argc, char **argv) {
         }
     }
     for (int li_ = 0; li_ < n_levels; li_++) test_quant_twins(levels[li_]);
+    for (int li_ = 0; li_ < n_levels; li_++) test_legacy_tiles(levels[li_]);
     if (n_levels > 0) test_quant_plans(top);
     /* Tiles: every element equals the single dot, for full and edge tiles. */
     for (int li_ = 0; li_ < n_levels; li_++) {
