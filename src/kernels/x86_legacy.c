@@ -575,10 +575,12 @@ VNNI512 static void tile_iq4_nl_blocks(int k, const void *w, size_t ws, int rm, 
  * x86_x16_avx2.c. */
 enum { X2_N = 4 };
 
-AVX2 INLINE void tile_x16_avx2(kind t, int k, const char *w, int rm, const char *x, size_t xs, int rn, float *y,
-                               size_t ys) {
+AVX2 static void tile_iq4_nl_x16_avx2(int k, const void *vw, size_t ws, int rm, const void *vx, size_t xs, int rn,
+                                     float *y, size_t ys) {
+    (void)ws;
+    const char *w = vw, *x = vx;
     const int nb = k / QK;
-    const __m256i lo4 = _mm256_set1_epi8(0x0f), ones16 = _mm256_set1_epi16(1), eight = _mm256_set1_epi8(8);
+    const __m256i lo4 = _mm256_set1_epi8(0x0f), ones16 = _mm256_set1_epi16(1);
     const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)umi_iq4nl_values));
     for (int h = 0; h < 2 && 8 * h < rm; h++) {
         __m256 acc[X2_N];
@@ -591,8 +593,8 @@ AVX2 INLINE void tile_x16_avx2(kind t, int k, const char *w, int rm, const char 
             for (int d = 0; d < 4; d++) {
                 const __m256i T = _mm256_loadu_si256((const __m256i *)(q + 64 * d));
                 const __m256i n0 = _mm256_and_si256(T, lo4), n1 = _mm256_and_si256(_mm256_srli_epi16(T, 4), lo4);
-                lv[d] = t == Q4_0 ? _mm256_sub_epi8(n0, eight) : _mm256_shuffle_epi8(table, n0);
-                lv[d + 4] = t == Q4_0 ? _mm256_sub_epi8(n1, eight) : _mm256_shuffle_epi8(table, n1);
+                lv[d] = _mm256_shuffle_epi8(table, n0);
+                lv[d + 4] = _mm256_shuffle_epi8(table, n1);
             }
             for (int j = 0; j < rn; j++) {
                 const umi_block_q8_0 *xb = (const umi_block_q8_0 *)(x + j * xs) + b;
@@ -615,11 +617,6 @@ AVX2 INLINE void tile_x16_avx2(kind t, int k, const char *w, int rm, const char 
     }
 }
 
-AVX2 static void tile_iq4_nl_x16_avx2(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
-                                     float *y, size_t ys) {
-    (void)ws;
-    tile_x16_avx2(IQ4_NL, k, w, rm, x, xs, rn, y, ys);
-}
 
 /* The tiles that read weights in an interleaved layout (quant/interleave.h),
  * keyed by their scalar oracles (legacy.h). */
