@@ -59,6 +59,12 @@ umi_kernel_plan umi_kernels_plan_solo_batch(uint32_t wtype, int64_t k, int64_t m
     return plan(wtype, k, m, 1, 0, true, true);
 }
 
+void umi_tile_edge(umi_dot_fn dot, int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                   float *y, size_t ys) {
+    for (int j = 0; j < rn; j++)
+        for (int i = 0; i < rm; i++) y[j * ys + i] = dot(k, (const char *)w + i * ws, (const char *)x + j * xs);
+}
+
 /* Register tiles (at most this many rows or tokens) serve partial tiles by
  * single dots; recomputing a few outputs of a whole tile (the same bits)
  * is cheaper. Larger tiles take any remainder themselves. */

@@ -72,6 +72,10 @@ typedef void (*umi_act_fn)(const float *x, void *y, int64_t k);
  * and activations are each loaded once per k-step for the whole tile. */
 typedef void (*umi_tile_fn)(int k, const void *w, size_t w_stride, int rm, const void *x,
                             size_t x_stride, int rn, float *y, size_t y_stride);
+/* A tile's outputs by the dot, element by element: the edge (partial)
+ * tiles of the SIMD tiles, which give the same bits (dispatch.c). */
+void umi_tile_edge(umi_dot_fn dot, int k, const void *w, size_t w_stride, int rm, const void *x, size_t x_stride,
+                   int rn, float *y, size_t y_stride);
 
 typedef struct umi_kernel_plan {
     umi_dot_fn dot;

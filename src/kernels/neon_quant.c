@@ -203,8 +203,7 @@ enum { BM = 4, BN = 2 };
 INLINE void blocks_tile(int k, const char *w, size_t ws, int rm, const char *x, size_t xs, int rn, float *y,
                         size_t ys, size_t bsize, unpack_fn unpack, umi_dot_fn dot) {
     if (rm != BM || rn != BN) {
-        for (int j = 0; j < rn; j++)
-            for (int i = 0; i < rm; i++) y[j * ys + i] = dot(k, w + i * ws, x + j * xs);
+        umi_tile_edge(dot, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     float32x4_t acc[BN];

@@ -30,12 +30,6 @@
 
 enum { FM = 2, FN = 2, QM = 4, QN = 2 };
 
-static void edge(umi_dot_fn dot, int k, const char *w, size_t ws, int rm, const char *x, size_t xs, int rn,
-                 float *y, size_t ys) {
-    for (int j = 0; j < rn; j++)
-        for (int i = 0; i < rm; i++) y[j * ys + i] = dot(k, w + i * ws, x + j * xs);
-}
-
 /* umi_plan_dot_f16_gemm_wide: F16 weights, F32 (widened) activations. */
 static float dot_f16_gemm_wide(int k, const void *w, const void *x) {
     const uint16_t *a = w;
@@ -66,13 +60,13 @@ INLINE void float_tile(int k, const char *w, size_t ws, const char *x, size_t xs
 
 static void tile_f32(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
                      size_t ys) {
-    if (rm != FM || rn != FN || k % 16) edge(umi_neon_dot_f32_gemm, k, w, ws, rm, x, xs, rn, y, ys);
+    if (rm != FM || rn != FN || k % 16) umi_tile_edge(umi_neon_dot_f32_gemm, k, w, ws, rm, x, xs, rn, y, ys);
     else float_tile(k, w, ws, x, xs, y, ys, false);
 }
 
 static void tile_f16_wide(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
                           size_t ys) {
-    if (rm != FM || rn != FN || k % 16) edge(dot_f16_gemm_wide, k, w, ws, rm, x, xs, rn, y, ys);
+    if (rm != FM || rn != FN || k % 16) umi_tile_edge(dot_f16_gemm_wide, k, w, ws, rm, x, xs, rn, y, ys);
     else float_tile(k, w, ws, x, xs, y, ys, true);
 }
 
@@ -82,7 +76,7 @@ static void tile_f16_wide(int k, const void *w, size_t ws, int rm, const void *x
 static void tile_q8_0(int k, const void *vw, size_t ws, int rm, const void *vx, size_t xs, int rn, float *y,
                       size_t ys) {
     if (rm != QM || rn != QN) {
-        edge(umi_neon_dot_q8_0, k, vw, ws, rm, vx, xs, rn, y, ys);
+        umi_tile_edge(umi_neon_dot_q8_0, k, vw, ws, rm, vx, xs, rn, y, ys);
         return;
     }
     const char *w = vw, *x = vx;

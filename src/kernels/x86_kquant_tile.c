@@ -17,13 +17,6 @@ static umi_dot_fn twin(umi_dot_fn scalar) {
 
 /* ---------------------------------------------------------------- tiles (AVX-512) */
 
-/* Partial tiles fall back to the single dot (bit-identical by construction). */
-static void edge(umi_dot_fn dot, int k, const char *w, size_t ws, int rm, const char *x, size_t xs, int rn,
-                 float *y, size_t ys) {
-    for (int j = 0; j < rn; j++)
-        for (int i = 0; i < rm; i++) y[j * ys + i] = dot(k, w + i * ws, x + j * xs);
-}
-
 /* Q4_K, repacked gemm order, 16 rows x up to 64 tokens. Each super-block
  * of the 16 rows is first laid out as 64 four-element groups, group q
  * holding elements 4q .. 4q+3 of row r in bytes 4r .. 4r+3; one token's
@@ -135,7 +128,7 @@ AVX512 static inline void k4_tokens(const k4_layout *L, const umi_block_q8_K *co
 AVX512 static inline void tile_q4_K_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                         float *y, size_t ys, bool whole) {
     if (rm != K4_ROWS || (whole && rn < 2)) { /* one gemv token is faster as a dot */
-        edge(twin(whole ? umi_dot_q4_K_gemv : umi_dot_q4_K_gemm), k, w, ws, rm, x, xs, rn, y, ys);
+        umi_tile_edge(twin(whole ? umi_dot_q4_K_gemv : umi_dot_q4_K_gemm), k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     __m512 acc[K4_TOKS], accm[K4_TOKS];
@@ -177,7 +170,7 @@ enum { Q6_ROWS = 4, Q6_TOKS = 4 };
 AVX512 static void tile_q6_K_lanes8_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                         float *y, size_t ys) {
     if (rm != Q6_ROWS || rn != Q6_TOKS) {
-        edge(twin(umi_dot_q6_K_lanes8), k, w, ws, rm, x, xs, rn, y, ys);
+        umi_tile_edge(twin(umi_dot_q6_K_lanes8), k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
@@ -240,7 +233,7 @@ enum { Q5_ROWS = 4, Q5_TOKS = 4 };
 AVX512 static void tile_q5_K_lanes8_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                         float *y, size_t ys) {
     if (rm != Q5_ROWS || rn != Q5_TOKS) {
-        edge(twin(umi_dot_q5_K_lanes8), k, w, ws, rm, x, xs, rn, y, ys);
+        umi_tile_edge(twin(umi_dot_q5_K_lanes8), k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;

@@ -259,15 +259,6 @@ umi_dot_fn umi_kernels_simd_twin_legacy(umi_dot_fn scalar, int cpu_level) {
     return twin_of(scalar);
 }
 
-/* ---------------------------------------------------------------- tiles: edges */
-
-/* Partial tiles: the twin dot per element (bit-identical). */
-static void edge(umi_dot_fn dot, int k, const char *w, size_t ws, int rm, const char *x, size_t xs,
-                 int rn, float *y, size_t ys) {
-    for (int j = 0; j < rn; j++)
-        for (int i = 0; i < rm; i++) y[j * ys + i] = dot(k, w + i * ws, x + j * xs);
-}
-
 /* ---------------------------------------------------------------- tiles: lanes8 order */
 
 enum { L8_M = 4, L8_N = 4 };
@@ -277,7 +268,7 @@ enum { L8_M = 4, L8_N = 4 };
 AVX2 INLINE void tile_lanes8(kind t, umi_dot_fn dot, int k, const char *w, size_t ws, int rm,
                              const char *x, size_t xs, int rn, float *y, size_t ys) {
     if (rm != L8_M || rn != L8_N) {
-        edge(dot, k, w, ws, rm, x, xs, rn, y, ys);
+        umi_tile_edge(dot, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const size_t bs = block_size(t);
@@ -342,7 +333,7 @@ enum { LV_M = 4, LV_N = 8 };
 VNNI512 INLINE void tile_lanes8_vnni(kind t, umi_dot_fn dot, int k, const char *w, size_t ws, int rm,
                                      const char *x, size_t xs, int rn, float *y, size_t ys) {
     if (rm != LV_M || rn != LV_N) {
-        edge(dot, k, w, ws, rm, x, xs, rn, y, ys);
+        umi_tile_edge(dot, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const size_t bs = block_size(t);

@@ -59,19 +59,12 @@ AVX512 static float f16_vec_dot_512(int k, const void *w, const void *x) {
     return umi_dot_f16_vec_avx512(k, w, x);
 }
 
-/* Partial tiles (edges) fall back to the single dot, which is bit-identical. */
-static void edge(umi_dot_fn dot, int k, const char *w, size_t ws, int rm, const char *x, size_t xs,
-                 int rn, float *y, size_t ys) {
-    for (int j = 0; j < rn; j++)
-        for (int i = 0; i < rm; i++) y[j * ys + i] = dot(k, w + i * ws, x + j * xs);
-}
-
 /* ---------------------------------------------------------------- F32 / F16 (16 lanes) */
 
 AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(f32_gemm_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
+        umi_tile_edge(f32_gemm_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
@@ -101,7 +94,7 @@ AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const v
 AVX512 static void tile_f16_wide_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                      float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(f16_wide_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
+        umi_tile_edge(f16_wide_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
@@ -181,7 +174,7 @@ AVX2 static inline __attribute__((always_inline)) void wide_pass_256(int k, cons
 AVX2 static void tile_f16_wide_256(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                    float *y, size_t ys) {
     if (rm != W2M || rn != W2N) {
-        edge(f16_wide_dot_256, k, w, ws, rm, x, xs, rn, y, ys);
+        umi_tile_edge(f16_wide_dot_256, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     __m256 lo[W2M][W2N], hi[W2M][W2N];
@@ -216,7 +209,7 @@ AVX2 static float f16_vec_wide_dot_256(int k, const void *w, const void *x) {
 AVX2 static void tile_f16_vecw_256(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                    float *y, size_t ys) {
     if (rm != W2M || rn != W2N || k % 64) {
-        edge(f16_vec_wide_dot_256, k, w, ws, rm, x, xs, rn, y, ys);
+        umi_tile_edge(f16_vec_wide_dot_256, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     __m256 lo[4][W2M][W2N], hi[4][W2M][W2N];
@@ -292,13 +285,13 @@ AVX512 static inline __attribute__((always_inline)) void vec_tile(int k, const v
 
 AVX512 static void tile_f16_vec_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                     int rn, float *y, size_t ys) {
-    if (rn < 2 || k % VEC_STEP) edge(f16_vec_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
+    if (rn < 2 || k % VEC_STEP) umi_tile_edge(f16_vec_dot_512, k, w, ws, rm, x, xs, rn, y, ys);
     else vec_tile(k, w, ws, rm, x, xs, rn, y, ys, VTN, false);
 }
 
 AVX512 static void tile_f16_vecw_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                      float *y, size_t ys) {
-    if (k % VEC_STEP) edge(umi_plan_dot_f16_vec_wide, k, w, ws, rm, x, xs, rn, y, ys);
+    if (k % VEC_STEP) umi_tile_edge(umi_plan_dot_f16_vec_wide, k, w, ws, rm, x, xs, rn, y, ys);
     else vec_tile(k, w, ws, rm, x, xs, rn, y, ys, VWN, true);
 }
 
@@ -307,7 +300,7 @@ AVX512 static void tile_f16_vecw_512(int k, const void *w, size_t ws, int rm, co
 AVX2 static void tile_q8_0_avx2(int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                 int rn, float *y, size_t ys) {
     if (rm != TM || rn != TN) {
-        edge(umi_dot_q8_0_avx2, k, w, ws, rm, x, xs, rn, y, ys);
+        umi_tile_edge(umi_dot_q8_0_avx2, k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     const char *wc = w, *xc = x;
