@@ -301,7 +301,7 @@ umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile
     return NULL;
 }
 
-#else
+#elif !(defined(__aarch64__) && defined(__ARM_NEON)) /* neon_kquant_tile.c has ARM's */
 
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
     (void)dot, (void)cpu_level, (void)tile_m, (void)tile_n;

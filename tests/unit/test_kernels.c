@@ -152,33 +152,39 @@ static void test_quant_twins(int level) {
     }
 }
 
-/* The legacy family's register tiles on the file's layout (NEON's blocks
- * tiles, x86's lanes8 and blocks tiles): every shape up to the tile's,
- * every output the scalar dot's bits, on random blocks (weights rows and
- * activation rows apart, as in a matrix). */
-static void test_legacy_tiles(int level) {
-    enum { ROWS = 17, TOKS = 9, NB = 12, YS = 20 };
-    static uint8_t w[ROWS * NB * 64];
-    static umi_block_q8_0 a[TOKS * NB];
-    static float x[NB * 32];
+/* The quantized families' register tiles on the file's layout (NEON's
+ * blocks and K-quant tiles, x86's lanes8, blocks and K-quant tiles):
+ * every shape up to the tile's, every output the scalar dot's bits, on
+ * random blocks (weight rows and activation rows apart, as in a matrix;
+ * Q8_K rows from both quantizers). */
+static void test_quant_tiles(int level) {
+    enum { ROWS = 17, TOKS = 9, NB = 12, YS = 20, ROW_MAX = 1024 };
+    static uint8_t w[ROWS * ROW_MAX];
+    static umi_block_q8_K a[TOKS * 3]; /* NB Q8_0 blocks or 3 Q8_K blocks a row */
+    static float x[3 * 256];
     for (size_t c = 0; c < sizeof QUANT_CASES / sizeof *QUANT_CASES; c++) {
         const quant_case *qc = &QUANT_CASES[c];
         int tm = 0, tn = 0;
-        const umi_tile_fn tile = qc->act == ACT_Q8_0 ? umi_kernels_tile_for_legacy(qc->dot, level, &tm, &tn) : NULL;
+        const umi_tile_fn tile = qc->act == ACT_Q8_0   ? umi_kernels_tile_for_legacy(qc->dot, level, &tm, &tn)
+                                 : qc->act == ACT_Q8_K ? umi_kernels_tile_for_kquant(qc->dot, level, &tm, &tn)
+                                                       : NULL;
         if (!tile) continue;
         const umi_type_traits *t = umi_type_traits_get(qc->type);
-        const int k = NB * 32;
-        const size_t row = umi_type_row_size(qc->type, k), xrow = (size_t)NB * sizeof(umi_block_q8_0);
+        const int k = qc->act == ACT_Q8_0 ? NB * 32 : 3 * 256;
+        const size_t row = umi_type_row_size(qc->type, k);
+        const size_t xrow = qc->act == ACT_Q8_0 ? (size_t)NB * sizeof(umi_block_q8_0) : 3 * sizeof(umi_block_q8_K);
         for (int r = 0; r < ROWS; r++)
             for (size_t b = 0; b < row / t->type_size; b++) {
                 uint8_t *blk = w + (size_t)r * row + b * t->type_size;
                 for (size_t i = 0; i < t->type_size; i++) blk[i] = rand_byte();
-                const uint16_t v = rand_half();
-                memcpy(blk + qc->halves[0], &v, sizeof v);
+                for (int h = 0; h < qc->n_halves; h++) {
+                    const uint16_t v = rand_half();
+                    memcpy(blk + qc->halves[h], &v, sizeof v);
+                }
             }
         for (int j = 0; j < TOKS; j++) {
             for (int i = 0; i < k; i++) x[i] = frand() * (float)(1 << j % 5);
-            umi_act_q8_0(x, a + j * NB, k);
+            quantize_act(qc->act, x, (char *)a + j * xrow, k, j % 2);
         }
         bool ok = true;
         for (int rm = 1; rm <= tm && rm <= ROWS; rm++)
@@ -251,7 +257,7 @@ int main(int argc, char **argv) {
         }
     }
     for (int li_ = 0; li_ < n_levels; li_++) test_quant_twins(levels[li_]);
-    for (int li_ = 0; li_ < n_levels; li_++) test_legacy_tiles(levels[li_]);
+    for (int li_ = 0; li_ < n_levels; li_++) test_quant_tiles(levels[li_]);
     if (n_levels > 0) test_quant_plans(top);
     /* Tiles: every element equals the single dot, for full and edge tiles. */
     for (int li_ = 0; li_ < n_levels; li_++) {

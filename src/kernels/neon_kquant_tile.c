@@ -1,0 +1,325 @@
+/* ARM NEON register tiles of the K-quant orders on the file's layout
+ * (kernels.h): several weight rows times several tokens per call, each
+ * super-block's scales and each 32-element group decoded once for all of
+ * the tile's tokens, every output exactly the bits of its row dot
+ * (neon_quant.c; tests/unit/test_kernels.c checks every shape under qemu,
+ * tests/cli/test_arm.sh). Before these, ARM prompts dotted each token with
+ * each K-quant row on its own.
+ *
+ *   - Q4_K, kquant_repack.c's gemm (64-element steps) and gemv (256) orders:
+ *     4 rows x 4 tokens, the 4 rows of a step's exact integer sums gathered
+ *     into one vector by pairwise adds, so the float steps (one fused
+ *     multiply-add for the quants and one for the mins per step) run with
+ *     rows in lanes.
+ *   - Q6_K, Q5_K, Q3_K and IQ4_XS, kquant_lanes.c's lanes8 order: 2 rows x 4
+ *     tokens, each output's 8 integer lanes in two registers (16 of
+ *     AArch64's 32), its float lanes touched once per super-block.
+ *
+ * Speed is not measured on the project's x86 machine (qemu emulates);
+ * the shapes follow the register budget. */
+#include "kernels/kernels.h"
+
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#include <math.h>
+
+#include "core/cpu.h"
+#include "kernels/kquant.h"
+#include "kernels/neon_quant.h"
+
+static umi_dot_fn twin(umi_dot_fn scalar) {
+    return umi_kernels_simd_twin_kquant(scalar, UMI_CPU_NEON);
+}
+
+/* acc + the quad sums of a and b: integers, exact in any order. */
+INLINE int32x4_t quad_acc(int32x4_t acc, int8x16_t a, int8x16_t b) {
+#if defined(__ARM_FEATURE_DOTPROD)
+    return vdotq_s32(acc, a, b);
+#else
+    return vaddq_s32(acc, umi_neon_quad_sums(a, b));
+#endif
+}
+
+/* acc + v * s[lane] (lane a constant once the loops unroll). */
+INLINE int32x4_t mla_lane(int32x4_t acc, int32x4_t v, int32x4_t s, const int lane) {
+    switch (lane) {
+    case 0: return vmlaq_laneq_s32(acc, v, s, 0);
+    case 1: return vmlaq_laneq_s32(acc, v, s, 1);
+    case 2: return vmlaq_laneq_s32(acc, v, s, 2);
+    default: return vmlaq_laneq_s32(acc, v, s, 3);
+    }
+}
+
+/* ---------------------------------------------------------------- Q4_K, gemm and gemv orders */
+
+enum { K4_ROWS = 4, K4_TOKS = 4 };
+
+/* Per row and token, as sb_steps: a step's quants sum q and mins sum m
+ * (integers; Q4_K's two 16-groups of a sub-block share its scale and min,
+ * so sc * (both quad sums) and mn * (both block sums) are the same
+ * integers), then acc = fma(q, d * d_a, acc), accm = fma(m, dmin * d_a,
+ * accm), the result acc - accm. */
+INLINE void q4_K_tile(int k, const char *w, size_t ws, const char *x, size_t xs, const int nt, float *y, size_t ys,
+                      const int span) {
+    float32x4_t acc[K4_TOKS], accm[K4_TOKS]; /* lane i: row i */
+#pragma GCC unroll 8
+    for (int j = 0; j < nt; j++) acc[j] = accm[j] = vdupq_n_f32(0.0f);
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        const umi_block_q4_K *wb[K4_ROWS];
+        int32_t sc[8][K4_ROWS], mn[8][K4_ROWS]; /* sub-block j's scale and min of the 4 rows */
+        float d[K4_ROWS], dmin[K4_ROWS];
+#pragma GCC unroll 8
+        for (int i = 0; i < K4_ROWS; i++) {
+            wb[i] = (const umi_block_q4_K *)(const void *)(w + i * ws) + b;
+            d[i] = half(wb[i]->d), dmin[i] = half(wb[i]->dmin);
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) {
+                int s, m;
+                umi_q4_K_scale_min(wb[i]->scales, j, &s, &m);
+                sc[j][i] = s, mn[j][i] = m;
+            }
+        }
+        const umi_block_q8_K *ab[K4_TOKS];
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) ab[t] = (const umi_block_q8_K *)(const void *)(x + t * xs) + b;
+        /* each step's integer sums first, rows in lanes; the float steps
+         * after, so the accumulators stay out of the integer loop's registers */
+        int32x4_t sums[UMI_QK_K / 64][K4_TOKS];
+#pragma GCC unroll 1
+        for (int e = 0; e < UMI_QK_K; e += span) {
+            int32x4_t s[K4_ROWS][K4_TOKS];
+#pragma GCC unroll 8
+            for (int i = 0; i < K4_ROWS; i++)
+#pragma GCC unroll 8
+                for (int t = 0; t < nt; t++) s[i][t] = vdupq_n_s32(0);
+#pragma GCC unroll 2
+            for (int g = e / 32; g < (e + span) / 32; g++) {
+                bytes32 q[K4_ROWS];
+#pragma GCC unroll 8
+                for (int i = 0; i < K4_ROWS; i++) q[i] = group_q4_K(wb[i], g);
+                const int32x4_t scv = vld1q_s32(sc[g]); /* one register for the rows' scales */
+#pragma GCC unroll 8
+                for (int t = 0; t < nt; t++) {
+                    const int8x16_t alo = vld1q_s8(ab[t]->qs + 32 * g), ahi = vld1q_s8(ab[t]->qs + 32 * g + 16);
+#pragma GCC unroll 8
+                    for (int i = 0; i < K4_ROWS; i++)
+                        s[i][t] = mla_lane(s[i][t], quad_acc(umi_neon_quad_sums(q[i].lo, alo), q[i].hi, ahi), scv, i);
+                }
+            }
+#pragma GCC unroll 8
+            for (int t = 0; t < nt; t++)
+                sums[e / span][t] = vpaddq_s32(vpaddq_s32(s[0][t], s[1][t]), vpaddq_s32(s[2][t], s[3][t]));
+        }
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++) {
+            const float32x4_t ad = vdupq_n_f32(ab[t]->d);
+            const float32x4_t dd = vmulq_f32(vld1q_f32(d), ad), dm = vmulq_f32(vld1q_f32(dmin), ad);
+            for (int e = 0; e < UMI_QK_K; e += span) {
+                int32x4_t mins = vdupq_n_s32(0);
+                for (int j = e / 32; j < (e + span) / 32; j++)
+                    mins = vmlaq_n_s32(mins, vld1q_s32(mn[j]), bsum32(ab[t], j));
+                acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(sums[e / span][t]), dd);
+                accm[t] = vfmaq_f32(accm[t], vcvtq_f32_s32(mins), dm);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < nt; t++) vst1q_f32(y + t * ys, vsubq_f32(acc[t], accm[t]));
+}
+
+/* Each token count its own copy, so the accumulators stay in registers. */
+INLINE void q4_K_tiles(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                       size_t ys, int span, umi_dot_fn dot) {
+    switch (rm == K4_ROWS ? rn : 0) {
+    case 4: q4_K_tile(k, w, ws, x, xs, 4, y, ys, span); break;
+    case 3: q4_K_tile(k, w, ws, x, xs, 3, y, ys, span); break;
+    case 2: q4_K_tile(k, w, ws, x, xs, 2, y, ys, span); break;
+    default: umi_tile_edge(twin(dot), k, w, ws, rm, x, xs, rn, y, ys);
+    }
+}
+
+static void tile_q4_K_gemm(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                           size_t ys) {
+    q4_K_tiles(k, w, ws, rm, x, xs, rn, y, ys, 64, umi_dot_q4_K_gemm);
+}
+
+static void tile_q4_K_gemv(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                           size_t ys) {
+    q4_K_tiles(k, w, ws, rm, x, xs, rn, y, ys, UMI_QK_K, umi_dot_q4_K_gemv);
+}
+
+/* ---------------------------------------------------------------- lanes8 order */
+
+enum { L8_ROWS = 2, L8_TOKS = 4 };
+
+enum { L8_Q3_K, L8_Q5_K, L8_Q6_K, L8_IQ4_XS };
+
+/* A row's super-block: the scales (u) and d, as the type's lanes8 dot
+ * reads them; Q6_K's even and odd 16-group scales apart (sce, sco) for
+ * its offsets. */
+typedef struct l8_row {
+    kq_unpacked u;
+    float d, dmin;
+    int16x8_t sce, sco;
+} l8_row;
+
+INLINE void l8_prep(int kind, const void *blk, l8_row *r) {
+    int sc[KQ_GROUPS];
+    switch (kind) {
+    case L8_Q3_K: {
+        const umi_block_q3_K *b = blk;
+        for (int s = 0; s < KQ_GROUPS; s++) sc[s] = umi_q3_K_scale(b->scales, s);
+        scales_only(&r->u, sc);
+        r->d = half(b->d);
+        break;
+    }
+    case L8_Q5_K: {
+        const umi_block_q5_K *b = blk;
+        kq_scales_k4(b->scales, &r->u);
+        r->d = half(b->d), r->dmin = half(b->dmin);
+        break;
+    }
+    case L8_Q6_K: {
+        const umi_block_q6_K *b = blk;
+        for (int s = 0; s < KQ_GROUPS; s++) sc[s] = b->scales[s];
+        scales_only(&r->u, sc);
+        r->d = half(b->d);
+        const int8x8x2_t eo = vld2_s8(b->scales);
+        r->sce = vmovl_s8(eo.val[0]), r->sco = vmovl_s8(eo.val[1]);
+        break;
+    }
+    default: {
+        const umi_block_iq4_xs *b = blk;
+        for (int s = 0; s < KQ_GROUPS; s++) sc[s] = umi_iq4_xs_scale(b, s / 2);
+        scales_only(&r->u, sc);
+        r->d = half(b->d);
+    }
+    }
+}
+
+/* One output's super-block into its float lanes, as the type's dot. */
+INLINE void l8_finish(int kind, const l8_row *r, const umi_block_q8_K *a, int32x4_t lo, int32x4_t hi, f32x8 *acc,
+                      float *summs) {
+    switch (kind) {
+    case L8_Q5_K: {
+        const float dmin = -a->d * r->dmin;
+        int32_t m = 0;
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) m += r->u.mn[2 * j] * bsum32(a, j);
+        *summs = fmaf(dmin, (float)m, *summs);
+        *acc = fma8(*acc, a->d * r->d, lo, hi);
+        break;
+    }
+    case L8_Q6_K: { /* lane l's -32: 32 * (bsums[2l] sc[2l] + bsums[2l+1] sc[2l+1]) */
+        const int16x8x2_t bs = vld2q_s16(a->bsums);
+        const int32x4_t off_lo = vmlal_s16(vmull_s16(vget_low_s16(bs.val[0]), vget_low_s16(r->sce)),
+                                           vget_low_s16(bs.val[1]), vget_low_s16(r->sco));
+        const int32x4_t off_hi = vmlal_high_s16(vmull_high_s16(bs.val[0], r->sce), bs.val[1], r->sco);
+        *acc = fma8(*acc, a->d * r->d, vsubq_s32(lo, vshlq_n_s32(off_lo, 5)), vsubq_s32(hi, vshlq_n_s32(off_hi, 5)));
+        break;
+    }
+    default: *acc = fma8(*acc, a->d * r->d, lo, hi);
+    }
+}
+
+INLINE void lanes8_tile(int k, const char *w, size_t ws, size_t bsize, const char *x, size_t xs, float *y,
+                        size_t ys, int kind, group_fn group) {
+    f32x8 acc[L8_ROWS][L8_TOKS];
+    float summs[L8_ROWS][L8_TOKS];
+#pragma GCC unroll 8
+    for (int i = 0; i < L8_ROWS; i++)
+#pragma GCC unroll 8
+        for (int t = 0; t < L8_TOKS; t++) acc[i][t] = zero8(), summs[i][t] = 0.0f;
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        const void *wb[L8_ROWS];
+        l8_row r[L8_ROWS];
+#pragma GCC unroll 8
+        for (int i = 0; i < L8_ROWS; i++) {
+            wb[i] = w + i * ws + b * bsize;
+            l8_prep(kind, wb[i], &r[i]);
+        }
+        const umi_block_q8_K *ab[L8_TOKS];
+#pragma GCC unroll 8
+        for (int t = 0; t < L8_TOKS; t++) ab[t] = (const umi_block_q8_K *)(const void *)(x + t * xs) + b;
+        int32x4_t lo[L8_ROWS][L8_TOKS], hi[L8_ROWS][L8_TOKS];
+#pragma GCC unroll 8
+        for (int i = 0; i < L8_ROWS; i++)
+#pragma GCC unroll 8
+            for (int t = 0; t < L8_TOKS; t++) lo[i][t] = hi[i][t] = vdupq_n_s32(0);
+#pragma GCC unroll 4
+        for (int g = 0; g < UMI_QK_K / 32; g++) {
+            bytes32 q[L8_ROWS];
+#pragma GCC unroll 8
+            for (int i = 0; i < L8_ROWS; i++) q[i] = group(wb[i], g);
+#pragma GCC unroll 8
+            for (int t = 0; t < L8_TOKS; t++) {
+                const int8x16_t alo = vld1q_s8(ab[t]->qs + 32 * g), ahi = vld1q_s8(ab[t]->qs + 32 * g + 16);
+#pragma GCC unroll 8
+                for (int i = 0; i < L8_ROWS; i++) {
+                    lo[i][t] = vmlaq_n_s32(lo[i][t], umi_neon_quad_sums(q[i].lo, alo), r[i].u.sc[2 * g]);
+                    hi[i][t] = vmlaq_n_s32(hi[i][t], umi_neon_quad_sums(q[i].hi, ahi), r[i].u.sc[2 * g + 1]);
+                }
+            }
+        }
+#pragma GCC unroll 8
+        for (int i = 0; i < L8_ROWS; i++)
+#pragma GCC unroll 8
+            for (int t = 0; t < L8_TOKS; t++) l8_finish(kind, &r[i], ab[t], lo[i][t], hi[i][t], &acc[i][t], &summs[i][t]);
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < L8_TOKS; t++)
+#pragma GCC unroll 8
+        for (int i = 0; i < L8_ROWS; i++) y[t * ys + i] = hsum8(acc[i][t]) + (kind == L8_Q5_K ? summs[i][t] : 0.0f);
+}
+
+/* A lanes8 tile's entry: partial tiles take the row dot. */
+INLINE void lanes8_tiles(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                         size_t ys, int kind, size_t bsize, group_fn group, umi_dot_fn dot) {
+    if (rm != L8_ROWS || rn != L8_TOKS) umi_tile_edge(twin(dot), k, w, ws, rm, x, xs, rn, y, ys);
+    else lanes8_tile(k, w, ws, bsize, x, xs, y, ys, kind, group);
+}
+
+static void tile_q3_K_lanes8(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                             size_t ys) {
+    lanes8_tiles(k, w, ws, rm, x, xs, rn, y, ys, L8_Q3_K, sizeof(umi_block_q3_K), group_q3_K, umi_dot_q3_K_lanes8);
+}
+
+static void tile_q5_K_lanes8(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                             size_t ys) {
+    lanes8_tiles(k, w, ws, rm, x, xs, rn, y, ys, L8_Q5_K, sizeof(umi_block_q5_K), group_q5_K, umi_dot_q5_K_lanes8);
+}
+
+static void tile_q6_K_lanes8(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                             size_t ys) {
+    lanes8_tiles(k, w, ws, rm, x, xs, rn, y, ys, L8_Q6_K, sizeof(umi_block_q6_K), group_q6_K, umi_dot_q6_K_lanes8);
+}
+
+static void tile_iq4_xs_lanes8(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                               float *y, size_t ys) {
+    lanes8_tiles(k, w, ws, rm, x, xs, rn, y, ys, L8_IQ4_XS, sizeof(umi_block_iq4_xs), group_iq4_xs,
+                 umi_dot_iq4_xs_lanes8);
+}
+
+umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
+    if (cpu_level != UMI_CPU_NEON) return NULL;
+    if (dot == umi_dot_q4_K_gemm || dot == umi_dot_q4_K_gemv) {
+        *tile_m = K4_ROWS, *tile_n = K4_TOKS;
+        return dot == umi_dot_q4_K_gemm ? tile_q4_K_gemm : tile_q4_K_gemv;
+    }
+    static const struct {
+        umi_dot_fn dot;
+        umi_tile_fn tile;
+    } LANES8[] = {
+        {umi_dot_q3_K_lanes8, tile_q3_K_lanes8},
+        {umi_dot_q5_K_lanes8, tile_q5_K_lanes8},
+        {umi_dot_q6_K_lanes8, tile_q6_K_lanes8},
+        {umi_dot_iq4_xs_lanes8, tile_iq4_xs_lanes8},
+    };
+    for (size_t i = 0; i < sizeof LANES8 / sizeof *LANES8; i++)
+        if (LANES8[i].dot == dot) {
+            *tile_m = L8_ROWS, *tile_n = L8_TOKS;
+            return LANES8[i].tile;
+        }
+    return NULL;
+}
+
+#endif
