@@ -1,8 +1,8 @@
 /* Half-precision (IEEE binary16) and brain-float (bf16) conversions.
  *
- * Portable integer code (or, when the build targets F16C, the hardware
- * conversion, which gives the same bits), so the result never depends on
- * the compiler's floating-point options or on the instruction set:
+ * Portable integer code (or, when the build targets F16C, and on AArch64,
+ * the hardware conversion, which gives the same bits), so the result never
+ * depends on the compiler's floating-point options or on the instruction set:
  *   - fp16 -> fp32 and bf16 -> fp32 are exact (every value widens exactly).
  *   - fp32 -> fp16 rounds to nearest, ties to even, into subnormals too;
  *     values at or above 65520 become infinity; NaN stays NaN, made quiet,
@@ -52,6 +52,16 @@ static inline float umi_fp16_to_fp32(uint16_t h) {
     /* The hardware conversion gives the same bits (tests/unit/test_quant.c
      * checks all 65536 inputs) at a fraction of the cost in hot loops. */
     return _cvtsh_ss(h);
+#elif defined(__aarch64__)
+    /* AArch64's FCVT widens exactly and quiets NaNs keeping the payload,
+     * as below (tests/cli/test_arm.sh runs test_fp16 under qemu). */
+    {
+        __fp16 x;
+        memcpy(&x, &h, sizeof x);
+        float f;
+        __asm__("fcvt %s0, %h1" : "=w"(f) : "w"(x));
+        return f;
+    }
 #endif
     const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     const uint32_t exp = (h >> 10) & 0x1fu;
@@ -72,6 +82,15 @@ static inline float umi_fp16_to_fp32(uint16_t h) {
 static inline uint16_t umi_fp32_to_fp16(float f) {
 #if defined(__F16C__)
     return _cvtss_sh(f, 0); /* round to nearest even, as below */
+#elif defined(__aarch64__)
+    { /* FCVT in the default round-to-nearest-even mode; in asm, since the
+       * compiler would fold a widen-then-narrow of a signaling NaN away */
+        __fp16 x;
+        __asm__("fcvt %h0, %s1" : "=w"(x) : "w"(f));
+        uint16_t out;
+        memcpy(&out, &x, sizeof out);
+        return out;
+    }
 #endif
     const uint32_t bits = umi_fp32_to_bits(f);
     const uint16_t sign = (uint16_t)((bits >> 16) & 0x8000u);

@@ -22,6 +22,11 @@ static umi_tile_fn find_tile(umi_dot_fn dot, int level, int *tm, int *tn) {
     return t;
 }
 
+static umi_tile_fn solo_tile(umi_dot_fn dot, int level, int *tm, int *tn) {
+    const umi_tile_fn t = umi_kernels_tile_for_legacy(dot, level, tm, tn);
+    return t ? t : umi_kernels_tile_solo_kquant(dot, level, tm, tn);
+}
+
 /* The family's scalar plan, then its tile (looked up by the scalar dot)
  * and the SIMD twins for this CPU. */
 static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok, bool many, bool batch) {
@@ -31,11 +36,12 @@ static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int
         umi_kernels_plan_kquant(wtype, k, m, n_tok, tok, &p)) {
         const int level = umi_cpu_level_get();
         /* Single tokens: only tiles that keep rn = 1 in registers (the
-         * legacy family's blocks tile: 16 rows at once). */
+         * legacy family's blocks tile: 16 rows at once on x86, 4 on ARM;
+         * ARM's Q4_K gemv tile). */
         if (p.dot && many) umi_kernels_plan_widen(&p, level);
         if (p.dot && batch) umi_kernels_plan_widen_vec(&p, k, level);
         if (p.dot && many) p.tile = find_tile(p.dot, level, &p.tile_m, &p.tile_n);
-        else if (p.dot) p.tile = umi_kernels_tile_for_legacy(p.dot, level, &p.tile_m, &p.tile_n);
+        else if (p.dot) p.tile = solo_tile(p.dot, level, &p.tile_m, &p.tile_n);
         if (p.dot) p.dot = find_twin(p.dot, level);
         /* no act: the activation type's own quantizer, which may have a twin too */
         const umi_act_fn act = p.act ? p.act : umi_type_traits_get(umi_type_traits_get(wtype)->vec_dot_type)->from_float;

@@ -21,6 +21,7 @@
 
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #include <math.h>
+#include <string.h>
 
 #include "core/cpu.h"
 #include "kernels/kquant.h"
@@ -51,6 +52,38 @@ INLINE int32x4_t mla_lane(int32x4_t acc, int32x4_t v, int32x4_t s, const int lan
 
 /* ---------------------------------------------------------------- Q4_K, gemm and gemv orders */
 
+/* Q4_K's 12 scale bytes as its 8 6-bit scales (bytes 0-7) and 8 mins
+ * (8-15), four at a time: sub-blocks 0-3 keep the low 6 bits of bytes 0-3
+ * (scales) and 4-7 (mins); 4-7 take the nibbles of bytes 8-11 below the
+ * top 2 bits of bytes 0-3 (scales) and 4-7 (mins). The integers
+ * umi_q4_K_scale_min gives one by one. */
+INLINE uint8x16_t q4_K_scales_mins(const uint8_t s[12]) {
+    uint32_t a, b, c;
+    memcpy(&a, s, 4), memcpy(&b, s + 4, 4), memcpy(&c, s + 8, 4);
+    const uint32_t m6 = 0x3f3f3f3fu, m4 = 0x0f0f0f0fu, m2 = 0x03030303u;
+    const uint64_t sc = (a & m6) | (uint64_t)((c & m4) | ((a >> 6) & m2) << 4) << 32;
+    const uint64_t mn = (b & m6) | (uint64_t)(((c >> 4) & m4) | ((b >> 6) & m2) << 4) << 32;
+    return vcombine_u8(vcreate_u8(sc), vcreate_u8(mn));
+}
+
+/* Sub-block j of 4 rows, a row per lane: bytes j of the rows' scales
+ * interleaved by two zips, then widened to 32 bits. */
+INLINE void rows_in_lanes(const uint8x16_t v[4], int32_t sc[8][4], int32_t mn[8][4]) {
+    const uint8x16x2_t z01 = vzipq_u8(v[0], v[1]), z23 = vzipq_u8(v[2], v[3]);
+    for (int h = 0; h < 2; h++) { /* h = 0: scales, 1: mins */
+        const uint16x8x2_t q = vzipq_u16(vreinterpretq_u16_u8(z01.val[h]), vreinterpretq_u16_u8(z23.val[h]));
+        int32_t(*out)[4] = h ? mn : sc;
+        for (int p = 0; p < 2; p++) { /* sub-blocks 4p .. 4p + 3 */
+            const uint16x8_t lo = vmovl_u8(vget_low_u8(vreinterpretq_u8_u16(q.val[p])));
+            const uint16x8_t hi = vmovl_u8(vget_high_u8(vreinterpretq_u8_u16(q.val[p])));
+            vst1q_s32(out[4 * p], vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(lo))));
+            vst1q_s32(out[4 * p + 1], vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(lo))));
+            vst1q_s32(out[4 * p + 2], vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(hi))));
+            vst1q_s32(out[4 * p + 3], vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(hi))));
+        }
+    }
+}
+
 enum { K4_ROWS = 4, K4_TOKS = 4 };
 
 /* Per row and token, as sb_steps: a step's quants sum q and mins sum m
@@ -65,19 +98,16 @@ INLINE void q4_K_tile(int k, const char *w, size_t ws, const char *x, size_t xs,
     for (int j = 0; j < nt; j++) acc[j] = accm[j] = vdupq_n_f32(0.0f);
     for (int b = 0; b < k / UMI_QK_K; b++) {
         const umi_block_q4_K *wb[K4_ROWS];
-        int32_t sc[8][K4_ROWS], mn[8][K4_ROWS]; /* sub-block j's scale and min of the 4 rows */
+        uint8x16_t scmn[K4_ROWS];
         float d[K4_ROWS], dmin[K4_ROWS];
 #pragma GCC unroll 8
         for (int i = 0; i < K4_ROWS; i++) {
             wb[i] = (const umi_block_q4_K *)(const void *)(w + i * ws) + b;
             d[i] = half(wb[i]->d), dmin[i] = half(wb[i]->dmin);
-#pragma GCC unroll 8
-            for (int j = 0; j < 8; j++) {
-                int s, m;
-                umi_q4_K_scale_min(wb[i]->scales, j, &s, &m);
-                sc[j][i] = s, mn[j][i] = m;
-            }
+            scmn[i] = q4_K_scales_mins(wb[i]->scales);
         }
+        int32_t sc[8][K4_ROWS], mn[8][K4_ROWS]; /* sub-block j's scale and min of the 4 rows */
+        rows_in_lanes(scmn, sc, mn);
         const umi_block_q8_K *ab[K4_TOKS];
 #pragma GCC unroll 8
         for (int t = 0; t < nt; t++) ab[t] = (const umi_block_q8_K *)(const void *)(x + t * xs) + b;
@@ -133,6 +163,7 @@ INLINE void q4_K_tiles(int k, const void *w, size_t ws, int rm, const void *x, s
     case 4: q4_K_tile(k, w, ws, x, xs, 4, y, ys, span); break;
     case 3: q4_K_tile(k, w, ws, x, xs, 3, y, ys, span); break;
     case 2: q4_K_tile(k, w, ws, x, xs, 2, y, ys, span); break;
+    case 1: q4_K_tile(k, w, ws, x, xs, 1, y, ys, span); break; /* a decode step: one reduction for 4 rows */
     default: umi_tile_edge(twin(dot), k, w, ws, rm, x, xs, rn, y, ys);
     }
 }
@@ -320,6 +351,10 @@ umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile
             return LANES8[i].tile;
         }
     return NULL;
+}
+
+umi_tile_fn umi_kernels_tile_solo_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
+    return dot == umi_dot_q4_K_gemv ? umi_kernels_tile_for_kquant(dot, cpu_level, tile_m, tile_n) : NULL;
 }
 
 #endif

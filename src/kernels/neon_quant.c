@@ -159,37 +159,44 @@ static float iq4_nl_blocks(int k, const void *w, const void *x) {
     return blocks_0(k, w, sizeof(umi_block_iq4_nl), unpack_iq4_nl, x);
 }
 
-/* The blocks order for 4 rows x BN tokens (a register tile, kernels.h):
- * each row's block unpacked once for the tokens; per token the 4 rows'
- * exact block sums gathered into one vector by pairwise adds, then
+/* The blocks order for 4 rows x up to BN tokens (a register tile,
+ * kernels.h): each row's block unpacked once for the tokens; per token the
+ * 4 rows' exact block sums gathered into one vector by pairwise adds, then
  * acc = fma(sum, d_w * d_x, acc) lane by lane, as blocks_0 does per row.
- * Partial tiles take the row dot. */
+ * One token too (a decode step): one reduction and one multiply-add serve
+ * 4 rows. Partial row tiles take the row dot. */
 enum { BM = 4, BN = 2 };
 
-INLINE void blocks_tile(int k, const char *w, size_t ws, int rm, const char *x, size_t xs, int rn, float *y,
-                        size_t ys, size_t bsize, unpack_fn unpack, umi_dot_fn dot) {
-    if (rm != BM || rn != BN) {
-        umi_tile_edge(dot, k, w, ws, rm, x, xs, rn, y, ys);
-        return;
-    }
+INLINE void blocks_tile_n(int k, const char *w, size_t ws, const char *x, size_t xs, const int nt, float *y,
+                          size_t ys, size_t bsize, unpack_fn unpack) {
     float32x4_t acc[BN];
-    for (int j = 0; j < BN; j++) acc[j] = vdupq_n_f32(0.0f);
+    for (int j = 0; j < nt; j++) acc[j] = vdupq_n_f32(0.0f);
     for (int b = 0; b < k / QK; b++) {
         bytes32 q[BM];
         float dw[BM], m;
+#pragma GCC unroll 4
         for (int i = 0; i < BM; i++) dw[i] = unpack(w + i * ws + b * bsize, &q[i], &m);
         const float32x4_t dwv = vld1q_f32(dw);
-        for (int j = 0; j < BN; j++) {
+#pragma GCC unroll 2
+        for (int j = 0; j < nt; j++) {
             const umi_block_q8_0 *a = (const umi_block_q8_0 *)(const void *)(x + j * xs) + b;
             const int8x16_t alo = vld1q_s8(a->qs), ahi = vld1q_s8(a->qs + 16);
             int32x4_t s[BM];
+#pragma GCC unroll 4
             for (int i = 0; i < BM; i++)
                 s[i] = vaddq_s32(umi_neon_quad_sums(q[i].lo, alo), umi_neon_quad_sums(q[i].hi, ahi));
             const int32x4_t sums = vpaddq_s32(vpaddq_s32(s[0], s[1]), vpaddq_s32(s[2], s[3])); /* row i in lane i */
             acc[j] = vfmaq_f32(acc[j], vcvtq_f32_s32(sums), vmulq_f32(dwv, vdupq_n_f32(half(a->d))));
         }
     }
-    for (int j = 0; j < BN; j++) vst1q_f32(y + j * ys, acc[j]);
+    for (int j = 0; j < nt; j++) vst1q_f32(y + j * ys, acc[j]);
+}
+
+INLINE void blocks_tile(int k, const char *w, size_t ws, int rm, const char *x, size_t xs, int rn, float *y,
+                        size_t ys, size_t bsize, unpack_fn unpack, umi_dot_fn dot) {
+    if (rm == BM && rn == 2) blocks_tile_n(k, w, ws, x, xs, 2, y, ys, bsize, unpack);
+    else if (rm == BM && rn == 1) blocks_tile_n(k, w, ws, x, xs, 1, y, ys, bsize, unpack);
+    else umi_tile_edge(dot, k, w, ws, rm, x, xs, rn, y, ys);
 }
 
 static void tile_q4_0_blocks(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,

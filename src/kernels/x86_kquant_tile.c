@@ -301,9 +301,18 @@ umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile
     return NULL;
 }
 
-#elif !(defined(__aarch64__) && defined(__ARM_NEON)) /* neon_kquant_tile.c has ARM's */
+#endif
 
+#if !(defined(__aarch64__) && defined(__ARM_NEON)) /* neon_kquant_tile.c has ARM's */
+#if !defined(__x86_64__)
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
+    (void)dot, (void)cpu_level, (void)tile_m, (void)tile_n;
+    return NULL;
+}
+#endif
+
+/* x86 decodes Q4_K through its interleaved layout's tiles instead. */
+umi_tile_fn umi_kernels_tile_solo_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
     (void)dot, (void)cpu_level, (void)tile_m, (void)tile_n;
     return NULL;
 }

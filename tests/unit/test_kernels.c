@@ -207,6 +207,8 @@ static void test_quant_plans(int level) {
     check(q4k.dot == umi_kernels_simd_twin_kquant(umi_dot_q4_K_gemv, level), "plan q4_K twin", level, 256);
     check(q6k.dot == umi_kernels_simd_twin_kquant(umi_dot_q6_K_lanes8, level), "plan q6_K twin", level, 256);
     check(q41.dot == umi_kernels_simd_twin_legacy(umi_dot_q4_1_lanes8, level), "plan q4_1 twin", level, 256);
+    /* ARM decodes Q4_K (no interleaved layout there) through its tile, 4 rows a reduction */
+    if (level == UMI_CPU_NEON) check(q4k.tile != NULL && q4k.tile_m == 4, "plan q4_K decode tile", level, 256);
 }
 
 int main(int argc, char **argv) {
