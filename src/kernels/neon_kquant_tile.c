@@ -86,6 +86,103 @@ INLINE void rows_in_lanes(const uint8x16_t v[4], int32_t sc[8][4], int32_t mn[8]
 
 enum { K4_ROWS = 4, K4_TOKS = 4 };
 
+/* A super-block's step sums by dot products: sums[step][t] holds token t's
+ * 4 rows (a row per lane), each sum_g sc_g * (sub-block g's byte products). */
+INLINE void q4_K_sums_dot(const umi_block_q4_K *const wb[K4_ROWS], const umi_block_q8_K *const ab[K4_TOKS],
+                          const int nt, const int span, const int32_t sc[8][K4_ROWS],
+                          int32x4_t sums[UMI_QK_K / 64][K4_TOKS]) {
+#pragma GCC unroll 1
+    for (int e = 0; e < UMI_QK_K; e += span) {
+        int32x4_t s[K4_ROWS][K4_TOKS];
+#pragma GCC unroll 8
+        for (int i = 0; i < K4_ROWS; i++)
+#pragma GCC unroll 8
+            for (int t = 0; t < nt; t++) s[i][t] = vdupq_n_s32(0);
+#pragma GCC unroll 2
+        for (int g = e / 32; g < (e + span) / 32; g++) {
+            bytes32 q[K4_ROWS];
+#pragma GCC unroll 8
+            for (int i = 0; i < K4_ROWS; i++) q[i] = group_q4_K(wb[i], g);
+            const int32x4_t scv = vld1q_s32(sc[g]); /* one register for the rows' scales */
+#pragma GCC unroll 8
+            for (int t = 0; t < nt; t++) {
+                const int8x16_t alo = vld1q_s8(ab[t]->qs + 32 * g), ahi = vld1q_s8(ab[t]->qs + 32 * g + 16);
+#pragma GCC unroll 8
+                for (int i = 0; i < K4_ROWS; i++)
+                    s[i][t] = mla_lane(s[i][t], quad_acc(umi_neon_quad_sums(q[i].lo, alo), q[i].hi, ahi), scv, i);
+            }
+        }
+#pragma GCC unroll 8
+        for (int t = 0; t < nt; t++)
+            sums[e / span][t] = vpaddq_s32(vpaddq_s32(s[0][t], s[1][t]), vpaddq_s32(s[2][t], s[3][t]));
+    }
+}
+
+#if defined(__ARM_FEATURE_MATMUL_INT8)
+/* The same sums by the 8-bit matrix multiply (i8mm: SMMLA multiplies a 2 x 8
+ * by an 8 x 2 block of bytes into 2 x 2 int32 sums): rows and tokens in
+ * pairs, 8 bytes of each of a pair's two rows in one register, so 4 SMMLA
+ * give a sub-block's exact sums for 2 rows x 2 tokens, twice the products
+ * per instruction of the dot products. A third token pairs with a copy of
+ * itself. The pair sums [r0t0 r0t1 r1t0 r1t1] of the two row pairs are
+ * unzipped into rows-in-lanes per token. */
+INLINE int8x16_t pair8(const int8_t *p0, const int8_t *p1) {
+    return vcombine_s8(vld1_s8(p0), vld1_s8(p1));
+}
+
+INLINE void q4_K_sums_mm(const umi_block_q4_K *const wb[K4_ROWS], const umi_block_q8_K *const ab[K4_TOKS],
+                         const int nt, const int span, const int32_t sc[8][K4_ROWS],
+                         int32x4_t sums[UMI_QK_K / 64][K4_TOKS]) {
+    const int np = (nt + 1) / 2; /* token pairs */
+    const uint8x16_t lo4 = vdupq_n_u8(0x0f);
+#pragma GCC unroll 1
+    for (int e = 0; e < UMI_QK_K; e += span) {
+        int32x4_t s[2][2]; /* row pair, token pair */
+#pragma GCC unroll 2
+        for (int p = 0; p < 2; p++)
+#pragma GCC unroll 2
+            for (int q = 0; q < np; q++) s[p][q] = vdupq_n_s32(0);
+#pragma GCC unroll 1
+        for (int g = e / 32; g < (e + span) / 32; g += 2) { /* the low and high nibbles of 32 bytes */
+            int8x16_t wv[2][2][4]; /* row pair, group g or g + 1, 8-byte column */
+#pragma GCC unroll 2
+            for (int p = 0; p < 2; p++)
+#pragma GCC unroll 4
+                for (int c = 0; c < 4; c++) {
+                    const uint8x16_t raw = vreinterpretq_u8_s8(
+                        pair8((const int8_t *)wb[2 * p]->qs + 16 * g + 8 * c, (const int8_t *)wb[2 * p + 1]->qs + 16 * g + 8 * c));
+                    wv[p][0][c] = vreinterpretq_s8_u8(vandq_u8(raw, lo4));
+                    wv[p][1][c] = vreinterpretq_s8_u8(vshrq_n_u8(raw, 4));
+                }
+#pragma GCC unroll 2
+            for (int h = 0; h < 2; h++) {
+                const int32x4_t sc01 = vld1q_s32(sc[g + h]);
+                const int32x4_t scp[2] = {vzip1q_s32(sc01, sc01), vzip2q_s32(sc01, sc01)}; /* [s0 s0 s1 s1], [s2 s2 s3 s3] */
+#pragma GCC unroll 2
+                for (int q = 0; q < np; q++) {
+                    const int8_t *a0 = ab[2 * q]->qs + 32 * (g + h), *a1 = ab[2 * q + 1 < nt ? 2 * q + 1 : 2 * q]->qs + 32 * (g + h);
+                    int8x16_t av[4];
+#pragma GCC unroll 4
+                    for (int c = 0; c < 4; c++) av[c] = pair8(a0 + 8 * c, a1 + 8 * c);
+#pragma GCC unroll 2
+                    for (int p = 0; p < 2; p++) {
+                        int32x4_t m = vmmlaq_s32(vdupq_n_s32(0), wv[p][h][0], av[0]);
+#pragma GCC unroll 3
+                        for (int c = 1; c < 4; c++) m = vmmlaq_s32(m, wv[p][h][c], av[c]);
+                        s[p][q] = vmlaq_s32(s[p][q], m, scp[p]);
+                    }
+                }
+            }
+        }
+#pragma GCC unroll 2
+        for (int q = 0; q < np; q++) {
+            sums[e / span][2 * q] = vuzp1q_s32(s[0][q], s[1][q]);
+            if (2 * q + 1 < nt) sums[e / span][2 * q + 1] = vuzp2q_s32(s[0][q], s[1][q]);
+        }
+    }
+}
+#endif
+
 /* Per row and token, as sb_steps: a step's quants sum q and mins sum m
  * (integers; Q4_K's two 16-groups of a sub-block share its scale and min,
  * so sc * (both quad sums) and mn * (both block sums) are the same
@@ -114,31 +211,11 @@ INLINE void q4_K_tile(int k, const char *w, size_t ws, const char *x, size_t xs,
         /* each step's integer sums first, rows in lanes; the float steps
          * after, so the accumulators stay out of the integer loop's registers */
         int32x4_t sums[UMI_QK_K / 64][K4_TOKS];
-#pragma GCC unroll 1
-        for (int e = 0; e < UMI_QK_K; e += span) {
-            int32x4_t s[K4_ROWS][K4_TOKS];
-#pragma GCC unroll 8
-            for (int i = 0; i < K4_ROWS; i++)
-#pragma GCC unroll 8
-                for (int t = 0; t < nt; t++) s[i][t] = vdupq_n_s32(0);
-#pragma GCC unroll 2
-            for (int g = e / 32; g < (e + span) / 32; g++) {
-                bytes32 q[K4_ROWS];
-#pragma GCC unroll 8
-                for (int i = 0; i < K4_ROWS; i++) q[i] = group_q4_K(wb[i], g);
-                const int32x4_t scv = vld1q_s32(sc[g]); /* one register for the rows' scales */
-#pragma GCC unroll 8
-                for (int t = 0; t < nt; t++) {
-                    const int8x16_t alo = vld1q_s8(ab[t]->qs + 32 * g), ahi = vld1q_s8(ab[t]->qs + 32 * g + 16);
-#pragma GCC unroll 8
-                    for (int i = 0; i < K4_ROWS; i++)
-                        s[i][t] = mla_lane(s[i][t], quad_acc(umi_neon_quad_sums(q[i].lo, alo), q[i].hi, ahi), scv, i);
-                }
-            }
-#pragma GCC unroll 8
-            for (int t = 0; t < nt; t++)
-                sums[e / span][t] = vpaddq_s32(vpaddq_s32(s[0][t], s[1][t]), vpaddq_s32(s[2][t], s[3][t]));
-        }
+#if defined(__ARM_FEATURE_MATMUL_INT8)
+        if (nt >= 2) q4_K_sums_mm(wb, ab, nt, span, sc, sums);
+        else
+#endif
+            q4_K_sums_dot(wb, ab, nt, span, sc, sums);
 #pragma GCC unroll 8
         for (int t = 0; t < nt; t++) {
             const float32x4_t ad = vdupq_n_f32(ab[t]->d);

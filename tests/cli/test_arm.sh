@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The ARM build: cross-compile the kernels (NEON, with and without the
-# dot-product extension) and their unit test for aarch64 with Debian's
-# cross compiler, and run it under qemu-user: every NEON twin must give the
-# scalar order's bits; and the fp16 conversions. usage: test_arm.sh UMI SRC_DIR SHARED_DIR
+# The ARM build: cross-compile the kernels (NEON: without and with the
+# dot-product extension, and with the 8-bit matrix multiply of ARMv8.6) and
+# their unit test for aarch64 with Debian's cross compiler, and run it under
+# qemu-user: every NEON twin and tile must give the scalar order's bits; and
+# the fp16 conversions. usage: test_arm.sh UMI SRC_DIR SHARED_DIR
 set -u
 src=$2 shared=$3
 cc=aarch64-linux-gnu-gcc
@@ -20,7 +21,7 @@ run() {
     if qemu-aarch64 "$@" >"$out/run.log" 2>&1; then tail -2 "$out/run.log"
     else grep FAIL "$out/run.log" | head -20; tail -2 "$out/run.log"; status=1; fi
 }
-for march in armv8-a armv8.2-a+dotprod; do
+for march in armv8-a armv8.2-a+dotprod armv8.6-a; do
     if ! $cc $flags -march=$march $sources tests/unit/test_kernels.c -lm -lpthread -static \
          -o "$out/test_kernels" 2>"$out/cc.log"; then
         head -30 "$out/cc.log"; echo "FAIL build for $march"; status=1; continue
