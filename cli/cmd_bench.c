@@ -78,6 +78,14 @@ static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, 
     return r;
 }
 
+/* Tokens/s at depth d from a plan's rates at depth 0 and at depth `full`:
+ * the time per token is linear in the depth between them. */
+static double plan_between(double tps0, double tps_full, double d, double full) {
+    if (!(tps0 > 0 && tps_full > 0)) return 0;
+    const double t0 = 1.0 / tps0, t1 = 1.0 / tps_full;
+    return full > 0 ? 1.0 / (t0 + (t1 - t0) * d / full) : tps0;
+}
+
 typedef struct probes {
     double bw;
     umi_plan_result plan;
@@ -200,12 +208,11 @@ int cmd_bench(int argc, char **argv) {
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
     const double rss = peak_rss_bytes();
     /* A tg run decodes at depths D..D+n_gen-1: the plan's step time between
-     * its empty and its full (n_ctx) context, at the mean depth. */
-    double plan_tg = 0;
-    if (plan.tg_tps > 0 && plan.tg_tps_full > 0) {
-        const double t0 = 1.0 / plan.tg_tps, t1 = 1.0 / plan.tg_tps_full;
-        plan_tg = 1.0 / (t0 + (t1 - t0) * (depth + (n_gen - 1) / 2.0) / n_ctx);
-    }
+     * its empty and its full (n_ctx) context, at the mean depth. A pp run is
+     * one chunk at depth D: between the plan's chunk into an empty cache and
+     * the one ending the context (at n_ctx - n_batch), both linear in depth. */
+    const double plan_tg = plan_between(plan.tg_tps, plan.tg_tps_full, depth + (n_gen - 1) / 2.0, n_ctx);
+    const double plan_pp = plan_between(plan.pp_tps, plan.pp_tps_full, depth, n_ctx - n_batch);
     const double bpt = (double)info.weight_bytes_per_token;
     const double roof = bw > 0 && n_gen > 0 ? 100.0 * sg.mean * bpt / (bw * 1e9) : 0.0;
     const char *kv_name = plan.kv_type ? plan.kv_type : kv_type ? kv_type : "f16";
@@ -218,7 +225,7 @@ int cmd_bench(int argc, char **argv) {
                model, kv_name, (unsigned long long)plan.kv_bytes, threads, info.cpu_level, load_ms, n_prompt,
                n_gen, depth, reps, sp.mean, sp.sd, sg.mean, sg.sd, bpt, bw, roof, rss,
                (unsigned long long)plan.total_bytes, plan_tg,
-               plan.pp_tps);
+               plan_pp);
     } else {
         printf("model       %s (%s, %.2f GiB)\n", model, info.arch, info.file_bytes / 1073741824.0);
         printf("threads     %d, kernels %s, KV cache %s\n", threads, info.cpu_level, kv_name);
@@ -231,9 +238,10 @@ int cmd_bench(int argc, char **argv) {
         const double mib = 1048576.0;
         printf("memory      %.1f MiB peak RSS; umi plan predicted %.1f MiB\n", rss / mib,
                plan.total_bytes / mib);
-        if (n_gen > 0)
-            printf("plan        predicted tg %.2f tokens/s, pp %.2f tokens/s%s\n", plan_tg, plan.pp_tps,
-                   depth > 0 ? " (pp into an empty cache)" : "");
+        if (n_gen > 0 && n_prompt > 0)
+            printf("plan        predicted tg %.2f tokens/s, pp %.2f tokens/s\n", plan_tg, plan_pp);
+        else if (n_gen > 0 || n_prompt > 0)
+            printf("plan        predicted %s %.2f tokens/s\n", n_gen > 0 ? "tg" : "pp", n_gen > 0 ? plan_tg : plan_pp);
     }
 done:
     free(pp);

@@ -54,8 +54,9 @@ static void print_plan(const umi_plan_result *r) {
     if (r->wired_limit_mb)
         printf("%-14s sudo sysctl iogpu.wired_limit_mb=%llu  (raises the GPU limit; resets at reboot)\n",
                "apple", (unsigned long long)r->wired_limit_mb);
-    printf("%-14s tg %.1f t/s (empty context), %.1f t/s (full); pp %.0f t/s  [%.1f GB/s%s, %.2f GB/token%s]\n",
-           "speed", r->tg_tps, r->tg_tps_full, r->pp_tps, r->hw.bw_gbps,
+    printf("%-14s tg %.1f t/s (empty context), %.1f t/s (full); pp %.0f t/s (empty), %.0f t/s (full)"
+           "  [%.1f GB/s%s, %.2f GB/token%s]\n",
+           "speed", r->tg_tps, r->tg_tps_full, r->pp_tps, r->pp_tps_full, r->hw.bw_gbps,
            r->hw.bw_measured ? " measured" : "", gb(r->bytes_per_token),
            r->tg_measured_rates && r->pp_measured_rates ? ", decode and prompt rates measured per weight type"
            : r->tg_measured_rates                       ? ", decode rates measured per weight type"
@@ -112,10 +113,10 @@ static void json_plan(const umi_plan_result *r) {
            (unsigned long long)r->budget_bytes, (long long)r->headroom_bytes,
            umi_plan_verdict_name(r->verdict), r->n_ctx_max, (unsigned long long)r->wired_limit_mb);
     printf(",\"bytes_per_token\":%llu,\"tg_measured_rates\":%s,\"pp_measured_rates\":%s,\"tg_tps\":%.2f,\"tg_tps_full\":%.2f,"
-           "\"pp_tps\":%.1f}\n",
+           "\"pp_tps\":%.1f,\"pp_tps_full\":%.1f}\n",
            (unsigned long long)r->bytes_per_token, r->tg_measured_rates ? "true" : "false",
            r->pp_measured_rates ? "true" : "false", r->tg_tps,
-           r->tg_tps_full, r->pp_tps);
+           r->tg_tps_full, r->pp_tps, r->pp_tps_full);
 }
 
 /* ---------------------------------------------------------------- --list */

@@ -407,7 +407,8 @@ typedef struct umi_plan_result {
                                  (umi_measure_decode_rate), not bandwidth x efficiency */
     double tg_tps;            /* decode tokens/s on an empty context */
     double tg_tps_full;       /* decode tokens/s with the context full */
-    double pp_tps;            /* prompt tokens/s */
+    double pp_tps;            /* prompt tokens/s: an n_batch chunk into an empty cache */
+    double pp_tps_full;       /* the same for the chunk that ends the context (after n_ctx - n_batch) */
     bool pp_measured_rates;   /* prompt speed from this machine's measured rate per weight type
                                  (a prompt chunk's products), not the profile's compute */
 } umi_plan_result;

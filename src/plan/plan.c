@@ -6,7 +6,8 @@
  *            + runtime overhead (vocabulary, tables, thread stacks)
  *   decode = efficiency × bandwidth ÷ (weight bytes a token reads + KV bytes
  *            read at that depth), less a fixed cost per layer
- *   prompt = effective matmul rate ÷ 2 FLOPs per active parameter */
+ *   prompt = effective matmul rate ÷ 2 FLOPs per active parameter, plus
+ *            attention over the cached positions (P*D + P*P/2 per head) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,45 +314,6 @@ static double weights_read_s(const umi_plan_params *p, const mem_setup *ms, doub
     return s + (bw > 0 ? rest / bw : 0);
 }
 
-/* Prompt tokens/s: two FLOPs per multiply-add of the layers' matrices, the
- * output matrix's once per batch, plus attention over half a batch. On this
- * machine each type's products run at their measured prompt rate (host.c;
- * measured once and cached even for umi bench's fresh plan: arithmetic
- * does not swing with the neighbours' memory traffic as decode does);
- * elsewhere all at the profile's calibrated rate. */
-static double prompt_rate(const umi_plan_params *p, const mem_setup *ms, const plan_model *pm,
-                          uint64_t matmul_params, umi_plan_result *r) {
-    const umi_plan_hw *hw = &r->hw;
-    const double batch = ms->mp.n_batch ? ms->mp.n_batch : 512;
-    const double attn = 4.0 * pm->hp.n_layer * (batch / 2) * pm->hp.n_head * pm->hp.head_dim_k;
-    const double out = 2.0 * ms->out_params / batch;
-    const double flops = 2.0 * ((double)matmul_params - ms->out_params) + out + attn;
-    if (flops <= 0) return 0;
-    /* Expert products run below a dense product's rate: ~0.65 on an M3
-     * Ultra (DeepSeek R1, a few tokens per expert); here, against the
-     * probe's own 64-token products, ~0.8 (bench-moe: each expert's inputs
-     * gathered and converted apart, ~128 tokens each). */
-    const double expert_eff = 0.65, host_expert_eff = 0.8;
-    if (host_rates(p, r)) {
-        const int threads = ms->mp.n_threads;
-        double s = 0;
-        for (int e = 0; e < 2; e++)
-            for (int f = 0; f < 2; f++)
-                for (int t = 0; t < UMI_MAX_TYPES; t++) {
-                    const double w = 2.0 * ms->pp_params[e][f][t];
-                    if (w <= 0) continue;
-                    /* types with under 1 % of the work are not worth a probe */
-                    const double g = w * 100 > flops ? umi_plan_prompt_rate(t, threads, f, true, false) : 0;
-                    s += w / ((g > 0 ? g * 1e9 : hw->tflops * 1e12) * (e ? host_expert_eff : 1.0));
-                }
-        const double g16 = umi_plan_prompt_rate(UMI_TYPE_F16, threads, false, true, false);
-        s += (out + attn) / (g16 > 0 ? g16 * 1e9 : hw->tflops * 1e12);
-        r->pp_measured_rates = g16 > 0;
-        return s > 0 ? 1.0 / s : 0;
-    }
-    return (pm->hp.n_expert ? expert_eff : 1.0) * hw->tflops * 1e12 / flops;
-}
-
 /* Seconds of decode attention's arithmetic at depth d on this machine:
  * every layer's heads over its cached positions (a sliding layer's
  * window) at the measured rate per thread (host.c). On a few cores this,
@@ -369,6 +331,71 @@ static double attention_s(const umi_plan_params *p, const plan_model *pm, const 
     double pairs = 0;
     for (uint32_t il = 0; il < hp->n_layer; il++) pairs += (double)hp->n_head * umi_mem_layer_kv_cells(hp, il, d, 1);
     return pairs / (rate * (ms->mp.n_threads > 0 ? ms->mp.n_threads : 1));
+}
+
+/* Seconds per token of a prompt chunk's attention after `depth` cached
+ * tokens: a chunk of P attends, per layer and head, to P*D + P*P/2
+ * positions (causal), so each token to D + P/2. On this machine at the
+ * decode attention rate, twice it for chunks of 64 rows or more (attention.c's
+ * large-batch path; bench-1b Q4_0, 2 threads, pp128/pp512 at depths 0-2048:
+ * 1.8-2.2x); else 4 FLOPs per position and head dim at flops_rate. */
+static double prompt_attention_s(const umi_plan_params *p, const plan_model *pm, const mem_setup *ms, double depth,
+                                 double flops_rate, const umi_plan_result *r) {
+    const umi_hparams *hp = &pm->hp;
+    const double batch = ms->mp.n_batch ? ms->mp.n_batch : 512, large_speedup = 2.0;
+    const uint32_t at = (uint32_t)(depth + batch / 2);
+    const double s = attention_s(p, pm, ms, at, r);
+    if (s > 0) return batch >= 64 ? s / large_speedup : s;
+    double cells = 0;
+    for (uint32_t il = 0; il < hp->n_layer; il++) cells += umi_mem_layer_kv_cells(hp, il, at, 1);
+    return flops_rate > 0 ? 4.0 * cells * hp->n_head * hp->head_dim_k / flops_rate : 0;
+}
+
+/* Prompt tokens/s into an empty cache (pp_tps) and for the chunk that ends
+ * the context (pp_tps_full): two FLOPs per multiply-add of the layers'
+ * matrices, the output matrix's once per batch, plus the attention above.
+ * On this machine each type's products run at their measured prompt rate
+ * (host.c; measured once and cached even for umi bench's fresh plan:
+ * arithmetic does not swing with the neighbours' memory traffic as decode
+ * does); elsewhere all at the profile's calibrated rate. */
+static void prompt_rates(const umi_plan_params *p, const mem_setup *ms, const plan_model *pm,
+                         uint64_t matmul_params, umi_plan_result *r) {
+    const umi_plan_hw *hw = &r->hw;
+    const double batch = ms->mp.n_batch ? ms->mp.n_batch : 512;
+    const double out = 2.0 * ms->out_params / batch;
+    const double flops = 2.0 * ((double)matmul_params - ms->out_params) + out;
+    if (flops <= 0) return;
+    /* Expert products run below a dense product's rate: ~0.65 on an M3
+     * Ultra (DeepSeek R1, a few tokens per expert); here, against the
+     * probe's own 64-token products, ~0.8 (bench-moe: each expert's inputs
+     * gathered and converted apart, ~128 tokens each). */
+    const double expert_eff = 0.65, host_expert_eff = 0.8;
+    double mm_s, att_rate;
+    if (host_rates(p, r)) {
+        const int threads = ms->mp.n_threads;
+        mm_s = 0;
+        for (int e = 0; e < 2; e++)
+            for (int f = 0; f < 2; f++)
+                for (int t = 0; t < UMI_MAX_TYPES; t++) {
+                    const double w = 2.0 * ms->pp_params[e][f][t];
+                    if (w <= 0) continue;
+                    /* types with under 1 % of the work are not worth a probe */
+                    const double g = w * 100 > flops ? umi_plan_prompt_rate(t, threads, f, true, false) : 0;
+                    mm_s += w / ((g > 0 ? g * 1e9 : hw->tflops * 1e12) * (e ? host_expert_eff : 1.0));
+                }
+        const double g16 = umi_plan_prompt_rate(UMI_TYPE_F16, threads, false, true, false);
+        att_rate = g16 > 0 ? g16 * 1e9 : hw->tflops * 1e12;
+        mm_s += out / att_rate;
+        r->pp_measured_rates = g16 > 0;
+    } else {
+        att_rate = (pm->hp.n_expert ? expert_eff : 1.0) * hw->tflops * 1e12;
+        mm_s = flops / att_rate;
+    }
+    const double full = r->n_ctx > batch ? r->n_ctx - batch : 0;
+    const double s0 = mm_s + prompt_attention_s(p, pm, ms, 0, att_rate, r);
+    const double s1 = mm_s + prompt_attention_s(p, pm, ms, full, att_rate, r);
+    r->pp_tps = s0 > 0 ? 1.0 / s0 : 0;
+    r->pp_tps_full = s1 > 0 ? 1.0 / s1 : 0;
 }
 
 static void predict_speed(const umi_plan_params *p, const plan_model *pm, const mem_setup *ms,
@@ -391,7 +418,7 @@ static void predict_speed(const umi_plan_params *p, const plan_model *pm, const 
         const double kv_s = (double)full.kv_bytes / bw, att_s = attention_s(p, pm, ms, r->n_ctx, r);
         r->tg_tps_full = 1.0 / (weights_s + kv_s + att_s + fixed_s);
     }
-    r->pp_tps = prompt_rate(p, ms, pm, matmul_params, r);
+    prompt_rates(p, ms, pm, matmul_params, r);
 }
 
 umi_status umi_plan_compute(const umi_plan_params *params, umi_plan_result *out, umi_error *err) {

@@ -64,6 +64,19 @@ import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 ra, rb = a['tg_tps'] / a['tg_tps_full'], b['tg_tps'] / b['tg_tps_full']
 sys.exit(0 if ra > rb else 1)" "$long" "$noatt"
+# A prompt deep in a context attends to the cached positions too (P*D + P*P/2
+# per head): the chunk ending a 2048 context is slower than one into an empty
+# cache, with measured rates and with the profile's, and umi bench's plan of
+# a prompt at depth 2048 is slower than at depth 0.
+pp_slower() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(not 0 < d["pp_tps_full"] < d["pp_tps"])' "$1"; }
+for bw in "" "--bw 40"; do
+    out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 2048 --mem 8 $bw --json)
+    check "pp at the full context slower than empty ${bw:-(rates)}" pp_slower "$out"
+done
+bench_pp() { "$UMI" bench -m "$SHARED/models/rnd-llama-q8_0.gguf" -p 64 -n 0 -r 1 -d "$1" --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["plan_pp_tps"])'; }
+pp0=$(bench_pp 0) pp2k=$(bench_pp 2048)
+check "bench: planned pp at depth 2048 ($pp2k) below depth 0 ($pp0)" awk -v a="$pp2k" -v b="$pp0" 'BEGIN { exit !(a > 0 && a < b) }'
 out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 --bw 40 --json)
 check "--bw: bandwidth x efficiency, no rates" grep -q '"tg_measured_rates":false' <<<"$out"
 check "--bw: prompt speed from the profile's compute" grep -q '"pp_measured_rates":false' <<<"$out"
