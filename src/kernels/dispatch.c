@@ -9,6 +9,8 @@
 #include "quant/quant.h"
 
 static umi_dot_fn find_twin(umi_dot_fn scalar, int level) {
+    const umi_dot_fn b = umi_kernels_simd_twin_bf16(scalar, level);
+    if (b) return b;
     umi_dot_fn f = umi_kernels_simd_twin(scalar, level);
     if (f == scalar) f = umi_kernels_simd_twin_legacy(scalar, level);
     if (!f) f = umi_kernels_simd_twin_kquant(scalar, level);
@@ -17,6 +19,7 @@ static umi_dot_fn find_twin(umi_dot_fn scalar, int level) {
 
 static umi_tile_fn find_tile(umi_dot_fn dot, int level, int *tm, int *tn) {
     umi_tile_fn t = umi_kernels_tile_for(dot, level, tm, tn);
+    if (!t) t = umi_kernels_tile_for_bf16(dot, level, tm, tn);
     if (!t) t = umi_kernels_tile_for_legacy(dot, level, tm, tn);
     if (!t) t = umi_kernels_tile_for_kquant(dot, level, tm, tn);
     return t;
@@ -33,7 +36,7 @@ static umi_kernel_plan plan(uint32_t wtype, int64_t k, int64_t m, int n_tok, int
     umi_kernel_plan p = {0};
     if (umi_kernels_plan_float(wtype, k, m, n_tok, tok, &p) ||
         umi_kernels_plan_legacy(wtype, k, m, n_tok, tok, &p) ||
-        umi_kernels_plan_kquant(wtype, k, m, n_tok, tok, &p)) {
+        umi_kernels_plan_kquant(wtype, k, m, n_tok, tok, &p) || umi_kernels_plan_bf16(wtype, k, m, n_tok, tok, &p)) {
         const int level = umi_cpu_level_get();
         /* Single tokens: only tiles that keep rn = 1 in registers (the
          * legacy family's blocks tile: 16 rows at once on x86, 4 on ARM;

@@ -94,11 +94,12 @@ float umi_plan_dot_f16_vec(int k, const void *w, const void *x) { return umi_dot
 float umi_plan_dot_f16_gemm(int k, const void *w, const void *x) { return umi_dot_f16_gemm(k, w, x); }
 
 /* The reference's batched path (tinyBLAS) serves two or more tokens when k
- * is a multiple of its 16 lanes; otherwise its vector path does. */
+ * is a multiple of its 16 lanes and the rows come in fours (its tiles'
+ * shapes); otherwise its vector path does. */
 bool umi_kernels_plan_float(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,
                             umi_kernel_plan *p) {
-    (void)m, (void)tok;
-    const bool gemm = n_tok >= 2 && k % UMI_LANES == 0;
+    (void)tok;
+    const bool gemm = n_tok >= 2 && k % UMI_LANES == 0 && m % 4 == 0;
     if (wtype == UMI_TYPE_F32) p->dot = gemm ? umi_plan_dot_f32_gemm : umi_plan_dot_f32_vec;
     else if (wtype == UMI_TYPE_F16) p->dot = gemm ? umi_plan_dot_f16_gemm : umi_plan_dot_f16_vec;
     else return false;

@@ -23,8 +23,8 @@ enum { UMI_LANES = 16 };
 /* Raised whenever a kernel's speed changes materially: the planner's cached
  * rates (plan/host.c) measured under another revision are measured again.
  * 2: the SIMD Q8_K activation quantizers; 3: Q8_0's prompt tile prefetches
- * its rows. */
-enum { UMI_KERNELS_REVISION = 3 };
+ * its rows; 4: BF16 kernels. */
+enum { UMI_KERNELS_REVISION = 4 };
 
 /* ((v0..7 + v8..15) halves, then 4-lane halves, then (0+2) + (1+3)). */
 float umi_reduce16(const float v[UMI_LANES]);
@@ -182,6 +182,27 @@ bool umi_kernels_plan_legacy(uint32_t wtype, int64_t k, int64_t m, int n_tok, in
                              umi_kernel_plan *p); /* Q4_0 .. Q8_0, IQ4_NL (legacy.c) */
 bool umi_kernels_plan_kquant(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,
                              umi_kernel_plan *p); /* Q2_K .. Q6_K, IQ4_XS (kquant.c) */
+bool umi_kernels_plan_bf16(uint32_t wtype, int64_t k, int64_t m, int n_tok, int tok,
+                           umi_kernel_plan *p); /* BF16 (bf16.c) */
+
+/* ---------------------------------------------------------------- BF16 (bf16.c)
+ *
+ * BF16 weights x BF16 activations in the reference's AVX512-BF16 orders,
+ * its VDPBF16PS emulated (16 lanes, each adding its pair's odd product,
+ * then its even one, as fused multiply-adds with denormals flushed):
+ *  - vec (one token): two accumulators over steps of 64, each reduced by
+ *    umi_reduce16 and added in double, the tail's products in double;
+ *  - gemm (two or more tokens, n % 32 == 0): one accumulator, umi_reduce16.
+ * x86_bf16.c has the SIMD twins (VDPBF16PS itself where the CPU has it)
+ * and the AVX512-BF16 tile. */
+float umi_dot_bf16_vec(int n, const uint16_t *x, const uint16_t *y);
+float umi_dot_bf16_gemm(int n, const uint16_t *x, const uint16_t *y);
+float umi_plan_dot_bf16_vec(int k, const void *w, const void *x);
+float umi_plan_dot_bf16_gemm(int k, const void *w, const void *x);
+/* x86_bf16.c: the twin of a BF16 plan dot for the level, or NULL; the
+ * AVX512-BF16 tile of a BF16 dot, or NULL. */
+umi_dot_fn umi_kernels_simd_twin_bf16(umi_dot_fn scalar, int cpu_level);
+umi_tile_fn umi_kernels_tile_for_bf16(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
 
 /* ---------------------------------------------------------------- attention (att.c)
  *

@@ -8,6 +8,7 @@
 #define UMI_KERNELS_X86_REDUCE_H
 
 #include <immintrin.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* (0+2) + (1+3) of 4 lanes: the last steps of every float horizontal sum. */
@@ -70,6 +71,31 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))) st
     }
     const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(dx));
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), d, acc);
+}
+
+/* hsum16 of all 16 accumulators of a 4 x 4 tile at once: the same adds of
+ * the same operands (v[l+8] + v[l], then h[l+4] + h[l], then (0+2) +
+ * (1+3)), each instruction doing 4 outputs' worth; the result holds token
+ * j's 4 rows in its 128-bit block j. y[j * ys + i] =
+ * umi_hsum16_ps(acc[i][j]) (the F32/F16 and BF16 tiles). */
+__attribute__((target("avx512f,avx2"))) static inline void umi_hsum16_4x4(__m512 acc[4][4], float *y, size_t ys) {
+    __m512 s[8], t[4];
+    _Pragma("GCC unroll 8")
+    for (int p = 0; p < 8; p++) { /* accumulators 2p, 2p + 1 (n = 4i + j): each one's 8-lane half sums */
+        const __m512 a = acc[p / 2][2 * (p % 2)], b = acc[p / 2][2 * (p % 2) + 1];
+        s[p] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0xEE), _mm512_shuffle_f32x4(a, b, 0x44));
+    }
+    _Pragma("GCC unroll 4")
+    for (int q = 0; q < 4; q++) /* 4-lane sums of accumulators 4q .. 4q + 3, one per block */
+        t[q] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * q], s[2 * q + 1], 0xDD),
+                             _mm512_shuffle_f32x4(s[2 * q], s[2 * q + 1], 0x88));
+    const __m512 u0 = _mm512_add_ps(_mm512_shuffle_ps(t[0], t[1], 0x44), _mm512_shuffle_ps(t[0], t[1], 0xEE));
+    const __m512 u1 = _mm512_add_ps(_mm512_shuffle_ps(t[2], t[3], 0x44), _mm512_shuffle_ps(t[2], t[3], 0xEE));
+    const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(u0, u1, 0x88), _mm512_shuffle_ps(u0, u1, 0xDD));
+    _mm_storeu_ps(y, _mm512_castps512_ps128(r));
+    _mm_storeu_ps(y + ys, _mm512_extractf32x4_ps(r, 1));
+    _mm_storeu_ps(y + 2 * ys, _mm512_extractf32x4_ps(r, 2));
+    _mm_storeu_ps(y + 3 * ys, _mm512_extractf32x4_ps(r, 3));
 }
 
 #endif

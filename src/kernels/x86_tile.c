@@ -17,30 +17,6 @@
 
 enum { TM = 4, TN = 4 };
 
-/* hsum16 of all 16 accumulators of a 4 x 4 tile at once: the same adds of
- * the same operands (v[l+8] + v[l], then h[l+4] + h[l], then (0+2) +
- * (1+3)), each instruction doing 4 outputs' worth; the result holds token
- * j's 4 rows in its 128-bit block j. y[j * ys + i] = umi_hsum16_ps(acc[i][j]). */
-AVX512 static inline void hsum16_4x4(__m512 acc[4][4], float *y, size_t ys) {
-    __m512 s[8], t[4];
-    _Pragma("GCC unroll 8")
-    for (int p = 0; p < 8; p++) { /* accumulators 2p, 2p + 1 (n = 4i + j): each one's 8-lane half sums */
-        const __m512 a = acc[p / 2][2 * (p % 2)], b = acc[p / 2][2 * (p % 2) + 1];
-        s[p] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0xEE), _mm512_shuffle_f32x4(a, b, 0x44));
-    }
-    _Pragma("GCC unroll 4")
-    for (int q = 0; q < 4; q++) /* 4-lane sums of accumulators 4q .. 4q + 3, one per block */
-        t[q] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * q], s[2 * q + 1], 0xDD),
-                             _mm512_shuffle_f32x4(s[2 * q], s[2 * q + 1], 0x88));
-    const __m512 u0 = _mm512_add_ps(_mm512_shuffle_ps(t[0], t[1], 0x44), _mm512_shuffle_ps(t[0], t[1], 0xEE));
-    const __m512 u1 = _mm512_add_ps(_mm512_shuffle_ps(t[2], t[3], 0x44), _mm512_shuffle_ps(t[2], t[3], 0xEE));
-    const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(u0, u1, 0x88), _mm512_shuffle_ps(u0, u1, 0xDD));
-    _mm_storeu_ps(y, _mm512_castps512_ps128(r));
-    _mm_storeu_ps(y + ys, _mm512_extractf32x4_ps(r, 1));
-    _mm_storeu_ps(y + 2 * ys, _mm512_extractf32x4_ps(r, 2));
-    _mm_storeu_ps(y + 3 * ys, _mm512_extractf32x4_ps(r, 3));
-}
-
 /* The SIMD twins of the dots the tiles stand for, for the edges. */
 AVX512 static float f32_gemm_dot_512(int k, const void *w, const void *x) {
     return umi_dot_f32_gemm_avx512(k, w, x);
@@ -84,7 +60,7 @@ AVX512 static void tile_f32_512(int k, const void *w, size_t ws, int rm, const v
             for (int i = 0; i < TM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
         }
     }
-    hsum16_4x4(acc, y, ys);
+    umi_hsum16_4x4(acc, y, ys);
 }
 
 /* F16 weights, activations widened to floats once per product (wide.c):
@@ -118,7 +94,7 @@ AVX512 static void tile_f16_wide_512(int k, const void *w, size_t ws, int rm, co
             for (int i = 0; i < TM; i++) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);
         }
     }
-    hsum16_4x4(acc, y, ys);
+    umi_hsum16_4x4(acc, y, ys);
 }
 
 /* The same on AVX2: umi_dot_f16_gemm's 16 lanes as two 8-lane halves

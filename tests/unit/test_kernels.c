@@ -199,6 +199,64 @@ static void test_quant_tiles(int level) {
     }
 }
 
+/* A bf16 of every class the dot meets: mostly ordinary values, some
+ * denormals (read as zeros by VDPBF16PS), tiny ones (products flushed) and
+ * large ones, all finite sums (an infinity would hide the order). */
+static uint16_t rand_bf16(void) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    const uint32_t r = (uint32_t)(rng >> 16), sign = (r >> 8 & 1) << 15, mant = r >> 12 & 0x7f;
+    switch (r % 16) {
+    case 0: return (uint16_t)(sign | (r >> 9 & 0x7f));                       /* denormal */
+    case 1: return (uint16_t)(sign | (1 + (r >> 9) % 8) << 7 | mant);         /* exponent 1..8 */
+    case 2: return (uint16_t)(sign | (140 + (r >> 9) % 12) << 7 | mant);      /* large, products finite */
+    default: return (uint16_t)(sign | (110 + (r >> 9) % 30) << 7 | mant);
+    }
+}
+
+/* BF16's twins at each level against the emulated VDPBF16PS orders (on a
+ * CPU with AVX512-BF16 this checks the emulation against the instruction),
+ * and its tile against the dot; the plan's choice of order. */
+static void test_bf16(int level) {
+    enum { MAXN = 4096, ROWS = 6, TOKS = 5, K = 512 };
+    static uint16_t a[MAXN], b[MAXN], w[ROWS * K], xs[TOKS * K];
+    const int lens[] = {32, 64, 96, 100, 128, 250, 256, 2048, 4096};
+    const umi_dot_fn vec = umi_kernels_simd_twin_bf16(umi_plan_dot_bf16_vec, level);
+    const umi_dot_fn gemm = umi_kernels_simd_twin_bf16(umi_plan_dot_bf16_gemm, level);
+    if (level == UMI_CPU_NEON) return; /* no NEON twins yet: the scalar order serves */
+    check(vec && gemm, "bf16 twins", level, 0);
+    if (!vec || !gemm) return;
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+        const int n = lens[li];
+        bool ok = true;
+        for (int rep = 0; rep < 20; rep++) {
+            for (int i = 0; i < n; i++) a[i] = rand_bf16(), b[i] = rand_bf16();
+            if (rep % 4 == 3) /* sums near the smallest normal: each flush of VDPBF16PS shows */
+                for (int i = 0; i < n; i++) a[i] = (uint16_t)((a[i] & 0x807f) | (1 + i % 12) << 7), b[i] = (uint16_t)((b[i] & 0x807f) | (110 + i % 18) << 7);
+            ok &= same(vec(n, a, b), umi_plan_dot_bf16_vec(n, a, b));
+            if (n % 32 == 0) ok &= same(gemm(n, a, b), umi_plan_dot_bf16_gemm(n, a, b));
+        }
+        check(ok, "bf16 vec/gemm twins", level, n);
+    }
+    for (int order = 0; order < 2; order++) {
+        const umi_dot_fn dot = order ? umi_plan_dot_bf16_vec : umi_plan_dot_bf16_gemm;
+        const int k = order ? K - 32 : K; /* the vector order with a tail */
+        int tm = 0, tn = 0;
+        const umi_tile_fn tile = umi_kernels_tile_for_bf16(dot, level, &tm, &tn);
+        if (!tile) continue;
+        for (int i = 0; i < ROWS * K; i++) w[i] = rand_bf16();
+        for (int i = 0; i < TOKS * K; i++) xs[i] = rand_bf16();
+        bool ok = true;
+        for (int rm = 1; rm <= tm && rm <= ROWS; rm++)
+            for (int rn = 1; rn <= tn && rn <= TOKS; rn++) {
+                float out[TOKS * 8];
+                tile(k, w, K * 2, rm, xs, K * 2, rn, out, 8);
+                for (int j = 0; j < rn; j++)
+                    for (int i = 0; i < rm; i++) ok &= same(out[j * 8 + i], dot(k, w + i * K, xs + j * K));
+            }
+        check(ok, order ? "bf16 vec tile" : "bf16 gemm tile", level, tm * 10 + tn);
+    }
+}
+
 /* The dispatcher hands out the twins at the CPU's level: a decode product's dot. */
 static void test_quant_plans(int level) {
     const umi_kernel_plan q4k = umi_kernels_plan(UMI_TYPE_Q4_K, 256, 8, 1, 0);
@@ -260,6 +318,7 @@ int main(int argc, char **argv) {
     }
     for (int li_ = 0; li_ < n_levels; li_++) test_quant_twins(levels[li_]);
     for (int li_ = 0; li_ < n_levels; li_++) test_quant_tiles(levels[li_]);
+    for (int li_ = 0; li_ < n_levels; li_++) test_bf16(levels[li_]);
     if (n_levels > 0) test_quant_plans(top);
     /* Tiles: every element equals the single dot, for full and edge tiles. */
     for (int li_ = 0; li_ < n_levels; li_++) {
@@ -308,6 +367,17 @@ int main(int argc, char **argv) {
     check(p1.dot == umi_kernels_simd_twin(umi_plan_dot_f32_vec, top), "plan f32 decode", top, 256);
     check(p2.dot == umi_kernels_simd_twin(umi_plan_dot_f32_gemm, top), "plan f32 batch", top, 256);
     check(p3.dot == umi_kernels_simd_twin(umi_plan_dot_f32_vec, top), "plan f32 k%16", top, 172);
+    /* BF16: the batched order for >= 2 tokens when k % 32 == 0 and the rows come in fours */
+    const umi_dot_fn bf_vec = umi_kernels_simd_twin_bf16(umi_plan_dot_bf16_vec, top);
+    const umi_dot_fn bf_gemm = umi_kernels_simd_twin_bf16(umi_plan_dot_bf16_gemm, top);
+    check(umi_kernels_plan(UMI_TYPE_BF16, 256, 8, 2, 1).dot == (bf_gemm ? bf_gemm : umi_plan_dot_bf16_gemm),
+          "plan bf16 batch", top, 256);
+    check(umi_kernels_plan(UMI_TYPE_BF16, 256, 8, 1, 0).dot == (bf_vec ? bf_vec : umi_plan_dot_bf16_vec),
+          "plan bf16 decode", top, 256);
+    check(umi_kernels_plan(UMI_TYPE_BF16, 240, 8, 2, 1).dot == (bf_vec ? bf_vec : umi_plan_dot_bf16_vec),
+          "plan bf16 k%32", top, 240);
+    check(umi_kernels_plan(UMI_TYPE_BF16, 256, 6, 2, 1).dot == (bf_vec ? bf_vec : umi_plan_dot_bf16_vec),
+          "plan bf16 m%4", top, 256);
     /* exp: every float step from -150 to 150 by 2^-12, plus the edges of the
      * normal range (results near 2^-126, subnormal, overflowing). */
     {

@@ -107,8 +107,10 @@ int main(void) {
     int tm = 0, tn = 0;
     const bool gemm_tile = umi_kernels_tile_for(umi_plan_dot_f16_gemm_wide, top, &tm, &tn) != NULL;
     const bool vec_tile = umi_kernels_tile_for(umi_plan_dot_f16_vec_wide, top, &tm, &tn) != NULL;
-    const umi_kernel_plan p = umi_kernels_plan(UMI_TYPE_F16, K, ROWS, TOKS, 1);
+    const umi_kernel_plan p = umi_kernels_plan(UMI_TYPE_F16, K, ROWS + 1, TOKS, 1); /* rows in fours */
     check(p.act_wide == gemm_tile, "batched plan widens where the tile is", K);
+    /* the reference's batched path takes rows in fours: 19 rows keep the vector order */
+    check(!umi_kernels_plan(UMI_TYPE_F16, K, ROWS, TOKS, 1).act_wide, "m % 4 != 0 not widened", K);
     check(!umi_kernels_plan(UMI_TYPE_F16, K, ROWS, 1, 0).act_wide, "single token not widened", K);
     check(!umi_kernels_plan(UMI_TYPE_F16, K + 8, ROWS, TOKS, 0).act_wide, "k % 16 != 0 not widened", K + 8);
     check(!umi_kernels_plan_solo(UMI_TYPE_F16, K, ROWS).act_wide, "solo plan not widened", K);
