@@ -193,8 +193,8 @@ bool umi_kernels_plan_bf16(uint32_t wtype, int64_t k, int64_t m, int n_tok, int 
  *  - vec (one token): two accumulators over steps of 64, each reduced by
  *    umi_reduce16 and added in double, the tail's products in double;
  *  - gemm (two or more tokens, n % 32 == 0): one accumulator, umi_reduce16.
- * x86_bf16.c has the SIMD twins (VDPBF16PS itself where the CPU has it)
- * and the AVX512-BF16 tile. */
+ * x86_bf16.c has the x86 twins (VDPBF16PS itself where the CPU has it)
+ * and the AVX512-BF16 tiles, neon.c the NEON twins. */
 float umi_dot_bf16_vec(int n, const uint16_t *x, const uint16_t *y);
 float umi_dot_bf16_gemm(int n, const uint16_t *x, const uint16_t *y);
 float umi_plan_dot_bf16_vec(int k, const void *w, const void *x);

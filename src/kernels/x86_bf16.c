@@ -197,7 +197,7 @@ umi_tile_fn umi_kernels_tile_for_bf16(umi_dot_fn dot, int cpu_level, int *tile_m
     return NULL;
 }
 
-#else
+#elif !(defined(__aarch64__) && defined(__ARM_NEON)) /* neon.c has ARM's */
 
 umi_dot_fn umi_kernels_simd_twin_bf16(umi_dot_fn scalar, int cpu_level) {
     (void)scalar, (void)cpu_level;

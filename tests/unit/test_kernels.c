@@ -222,7 +222,6 @@ static void test_bf16(int level) {
     const int lens[] = {32, 64, 96, 100, 128, 250, 256, 2048, 4096};
     const umi_dot_fn vec = umi_kernels_simd_twin_bf16(umi_plan_dot_bf16_vec, level);
     const umi_dot_fn gemm = umi_kernels_simd_twin_bf16(umi_plan_dot_bf16_gemm, level);
-    if (level == UMI_CPU_NEON) return; /* no NEON twins yet: the scalar order serves */
     check(vec && gemm, "bf16 twins", level, 0);
     if (!vec || !gemm) return;
     for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
