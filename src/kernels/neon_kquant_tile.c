@@ -7,10 +7,12 @@
  * each K-quant row on its own.
  *
  *   - Q4_K, kquant_repack.c's gemm (64-element steps) and gemv (256) orders:
- *     4 rows x 4 tokens, the 4 rows of a step's exact integer sums gathered
- *     into one vector by pairwise adds, so the float steps (one fused
- *     multiply-add for the quants and one for the mins per step) run with
- *     rows in lanes.
+ *     4 rows x 1-4 tokens, the 4 rows of a step's exact integer sums
+ *     gathered into one vector, so the float steps (one fused multiply-add
+ *     for the quants and one for the mins per step) run with rows in lanes;
+ *     a decode step's single token too (umi_kernels_tile_solo_kquant). The
+ *     sums come from dot products, or for 2+ tokens from the 8-bit matrix
+ *     multiply where the build targets it (i8mm: ARMv8.6, Apple M2 on).
  *   - Q6_K, Q5_K, Q3_K and IQ4_XS, kquant_lanes.c's lanes8 order: 2 rows x 4
  *     tokens, each output's 8 integer lanes in two registers (16 of
  *     AArch64's 32), its float lanes touched once per super-block.
@@ -54,9 +56,9 @@ INLINE int32x4_t mla_lane(int32x4_t acc, int32x4_t v, int32x4_t s, const int lan
 
 /* Q4_K's 12 scale bytes as its 8 6-bit scales (bytes 0-7) and 8 mins
  * (8-15), four at a time: sub-blocks 0-3 keep the low 6 bits of bytes 0-3
- * (scales) and 4-7 (mins); 4-7 take the nibbles of bytes 8-11 below the
- * top 2 bits of bytes 0-3 (scales) and 4-7 (mins). The integers
- * umi_q4_K_scale_min gives one by one. */
+ * (scales) and 4-7 (mins); sub-blocks 4-7 take the low (scales) or high
+ * (mins) nibbles of bytes 8-11, topped by the 2 high bits of bytes 0-3
+ * (scales) or 4-7 (mins). The integers umi_q4_K_scale_min gives one by one. */
 INLINE uint8x16_t q4_K_scales_mins(const uint8_t s[12]) {
     uint32_t a, b, c;
     memcpy(&a, s, 4), memcpy(&b, s + 4, 4), memcpy(&c, s + 8, 4);
