@@ -122,7 +122,7 @@ int main(int argc, char **argv) {
     static const char *const shared_models[] = {
         "rnd-llama-q8_0", "rnd-llama-q4_0", "rnd-llama-q4_k_m", "rnd-llama-f16", "rnd-qwen2-q8_0",
         "rnd-phi3-q8_0",  "rnd-qwen3-q8_0", "rnd-gemma2-q8_0",  "rnd-moe-q8_0",  "rnd-deepseek2-q8_0",
-        "rnd-moe-q4_k_m", "rnd-qwen3moe-q8_0"};
+        "rnd-moe-q4_k_m", "rnd-qwen3moe-q8_0", "rnd-llama-bf16"};
     for (size_t i = 0; i < sizeof shared_models / sizeof *shared_models; i++) {
         snprintf(path, sizeof path, "%s/models/%s.gguf", shared, shared_models[i]);
         run(path, text, len);
