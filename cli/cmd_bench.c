@@ -172,9 +172,9 @@ int cmd_bench(int argc, char **argv) {
     const int n_ctx = (int)ctx_want;
     /* the prompt's batch; a depth alone is filled in the default chunks */
     const int n_batch = n_prompt > 0 ? n_prompt : depth > 0 ? 512 : 1;
-    probes pr;
+    probes pr, pr_after = {0};
     run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, &pr);
-    const double bw = pr.bw;
+    double bw = pr.bw;
     const umi_plan_result plan = pr.plan;
     umi_model *m = NULL;
     umi_context *ctx = NULL;
@@ -207,11 +207,21 @@ int cmd_bench(int argc, char **argv) {
     }
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
     const double rss = peak_rss_bytes();
+    /* This host's memory bandwidth can swing within seconds: the decode
+     * probes run again after the runs, and the check of tg (and the
+     * roofline) uses both, as a run's time is between the two moments. */
+    if (n_gen > 0) {
+        run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, &pr_after);
+        if (bw > 0 && pr_after.bw > 0) bw = (bw + pr_after.bw) / 2;
+    }
     /* A tg run decodes at depths D..D+n_gen-1: the plan's step time between
      * its empty and its full (n_ctx) context, at the mean depth. A pp run is
      * one chunk at depth D: between the plan's chunk into an empty cache and
      * the one ending the context (at n_ctx - n_batch), both linear in depth. */
-    const double plan_tg = plan_between(plan.tg_tps, plan.tg_tps_full, depth + (n_gen - 1) / 2.0, n_ctx);
+    const double tg_depth = depth + (n_gen - 1) / 2.0;
+    double plan_tg = plan_between(plan.tg_tps, plan.tg_tps_full, tg_depth, n_ctx);
+    const double plan_tg_after = plan_between(pr_after.plan.tg_tps, pr_after.plan.tg_tps_full, tg_depth, n_ctx);
+    if (plan_tg > 0 && plan_tg_after > 0) plan_tg = 2.0 / (1.0 / plan_tg + 1.0 / plan_tg_after); /* mean time per token */
     const double plan_pp = plan_between(plan.pp_tps, plan.pp_tps_full, depth, n_ctx - n_batch);
     const double bpt = (double)info.weight_bytes_per_token;
     const double roof = bw > 0 && n_gen > 0 ? 100.0 * sg.mean * bpt / (bw * 1e9) : 0.0;
