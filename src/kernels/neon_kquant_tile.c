@@ -6,7 +6,8 @@
  * tests/cli/test_arm.sh). Before these, ARM prompts dotted each token with
  * each K-quant row on its own.
  *
- *   - Q4_K, kquant_repack.c's gemm (64-element steps) and gemv (256) orders:
+ *   - Q4_K and Q2_K, kquant_repack.c's gemm (64- and 128-element steps)
+ *     and gemv (256) orders:
  *     4 rows x 1-4 tokens, the 4 rows of a step's exact integer sums
  *     gathered into one vector, so the float steps (one fused multiply-add
  *     for the quants and one for the mins per step) run with rows in lanes;
@@ -52,7 +53,10 @@ INLINE int32x4_t mla_lane(int32x4_t acc, int32x4_t v, int32x4_t s, const int lan
     }
 }
 
-/* ---------------------------------------------------------------- Q4_K, gemm and gemv orders */
+/* ---------------------------------------------------------------- Q4_K and Q2_K, gemm and gemv orders */
+
+enum { KR_Q4_K, KR_Q2_K };
+enum { K4_ROWS = 4, K4_TOKS = 4 };
 
 /* Q4_K's 12 scale bytes as its 8 6-bit scales (bytes 0-7) and 8 mins
  * (8-15), four at a time: sub-blocks 0-3 keep the low 6 bits of bytes 0-3
@@ -68,31 +72,66 @@ INLINE uint8x16_t q4_K_scales_mins(const uint8_t s[12]) {
     return vcombine_u8(vcreate_u8(sc), vcreate_u8(mn));
 }
 
-/* Sub-block j of 4 rows, a row per lane: bytes j of the rows' scales
- * interleaved by two zips, then widened to 32 bits. */
-INLINE void rows_in_lanes(const uint8x16_t v[4], int32_t sc[8][4], int32_t mn[8][4]) {
+/* Byte j of 4 rows' 16 as out[j], a row per lane: two zips interleave
+ * the rows, then widening to 32 bits. */
+INLINE void rows_in_lanes(const uint8x16_t v[4], int32_t out[16][4]) {
     const uint8x16x2_t z01 = vzipq_u8(v[0], v[1]), z23 = vzipq_u8(v[2], v[3]);
-    for (int h = 0; h < 2; h++) { /* h = 0: scales, 1: mins */
+    for (int h = 0; h < 2; h++) { /* bytes 8h .. 8h + 7 */
         const uint16x8x2_t q = vzipq_u16(vreinterpretq_u16_u8(z01.val[h]), vreinterpretq_u16_u8(z23.val[h]));
-        int32_t(*out)[4] = h ? mn : sc;
-        for (int p = 0; p < 2; p++) { /* sub-blocks 4p .. 4p + 3 */
+        for (int p = 0; p < 2; p++) { /* bytes 8h + 4p .. 8h + 4p + 3 */
             const uint16x8_t lo = vmovl_u8(vget_low_u8(vreinterpretq_u8_u16(q.val[p])));
             const uint16x8_t hi = vmovl_u8(vget_high_u8(vreinterpretq_u8_u16(q.val[p])));
-            vst1q_s32(out[4 * p], vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(lo))));
-            vst1q_s32(out[4 * p + 1], vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(lo))));
-            vst1q_s32(out[4 * p + 2], vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(hi))));
-            vst1q_s32(out[4 * p + 3], vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(hi))));
+            int32_t(*o)[4] = out + 8 * h + 4 * p;
+            vst1q_s32(o[0], vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(lo))));
+            vst1q_s32(o[1], vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(lo))));
+            vst1q_s32(o[2], vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(hi))));
+            vst1q_s32(o[3], vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(hi))));
         }
     }
 }
 
-enum { K4_ROWS = 4, K4_TOKS = 4 };
+/* A super-block of 4 rows: per 16-group c its rows' scale sc[c] and min
+ * mn[c] (Q4_K's two 16-groups of a sub-block share its), d and dmin. */
+typedef struct kr_block {
+    const uint8_t *qs[K4_ROWS];
+    int32_t sc[16][K4_ROWS], mn[16][K4_ROWS];
+    float d[K4_ROWS], dmin[K4_ROWS];
+} kr_block;
+
+INLINE void kr_prep(const int kind, const char *w, size_t ws, int b, kr_block *B) {
+    uint8x16_t v[K4_ROWS], u[K4_ROWS];
+#pragma GCC unroll 8
+    for (int i = 0; i < K4_ROWS; i++) {
+        if (kind == KR_Q4_K) {
+            const umi_block_q4_K *blk = (const umi_block_q4_K *)(const void *)(w + i * ws) + b;
+            B->qs[i] = blk->qs, B->d[i] = half(blk->d), B->dmin[i] = half(blk->dmin);
+            v[i] = q4_K_scales_mins(blk->scales);
+        } else { /* Q2_K: a 4-bit scale (low nibble) and min per 16-group */
+            const umi_block_q2_K *blk = (const umi_block_q2_K *)(const void *)(w + i * ws) + b;
+            B->qs[i] = blk->qs, B->d[i] = half(blk->d), B->dmin[i] = half(blk->dmin);
+            const uint8x16_t s = vld1q_u8(blk->scales);
+            v[i] = vandq_u8(s, vdupq_n_u8(0x0f)), u[i] = vshrq_n_u8(s, 4);
+        }
+    }
+    if (kind == KR_Q4_K) {
+        int32_t t[16][K4_ROWS]; /* sub-block j's scales in t[j], its mins in t[8 + j] */
+        rows_in_lanes(v, t);
+        for (int c = 0; c < 16; c++) memcpy(B->sc[c], t[c / 2], sizeof t[0]), memcpy(B->mn[c], t[8 + c / 2], sizeof t[0]);
+    } else {
+        rows_in_lanes(v, B->sc);
+        rows_in_lanes(u, B->mn);
+    }
+}
+
+INLINE bytes32 kr_group(const int kind, const uint8_t *qs, int g) {
+    return kind == KR_Q4_K ? nibble_group(qs, g) : low2(qs, g);
+}
 
 /* A super-block's step sums by dot products: sums[step][t] holds token t's
- * 4 rows (a row per lane), each sum_g sc_g * (sub-block g's byte products). */
-INLINE void q4_K_sums_dot(const umi_block_q4_K *const wb[K4_ROWS], const umi_block_q8_K *const ab[K4_TOKS],
-                          const int nt, const int span, const int32_t sc[8][K4_ROWS],
-                          int32x4_t sums[UMI_QK_K / 64][K4_TOKS]) {
+ * 4 rows (a row per lane), each sum over 16-groups c of sc_c x (c's byte
+ * products); Q4_K's two 16-groups of a sub-block in one multiply. */
+INLINE void kr_sums_dot(const int kind, const kr_block *B, const umi_block_q8_K *const ab[K4_TOKS], const int nt,
+                        const int span, int32x4_t sums[UMI_QK_K / 64][K4_TOKS]) {
 #pragma GCC unroll 1
     for (int e = 0; e < UMI_QK_K; e += span) {
         int32x4_t s[K4_ROWS][K4_TOKS];
@@ -100,18 +139,21 @@ INLINE void q4_K_sums_dot(const umi_block_q4_K *const wb[K4_ROWS], const umi_blo
         for (int i = 0; i < K4_ROWS; i++)
 #pragma GCC unroll 8
             for (int t = 0; t < nt; t++) s[i][t] = vdupq_n_s32(0);
-#pragma GCC unroll 2
+#pragma GCC unroll 1
         for (int g = e / 32; g < (e + span) / 32; g++) {
             bytes32 q[K4_ROWS];
 #pragma GCC unroll 8
-            for (int i = 0; i < K4_ROWS; i++) q[i] = group_q4_K(wb[i], g);
-            const int32x4_t scv = vld1q_s32(sc[g]); /* one register for the rows' scales */
+            for (int i = 0; i < K4_ROWS; i++) q[i] = kr_group(kind, B->qs[i], g);
+            const int32x4_t sclo = vld1q_s32(B->sc[2 * g]), schi = vld1q_s32(B->sc[2 * g + 1]);
 #pragma GCC unroll 8
             for (int t = 0; t < nt; t++) {
                 const int8x16_t alo = vld1q_s8(ab[t]->qs + 32 * g), ahi = vld1q_s8(ab[t]->qs + 32 * g + 16);
 #pragma GCC unroll 8
                 for (int i = 0; i < K4_ROWS; i++)
-                    s[i][t] = mla_lane(s[i][t], quad_acc(umi_neon_quad_sums(q[i].lo, alo), q[i].hi, ahi), scv, i);
+                    s[i][t] = kind == KR_Q4_K
+                                  ? mla_lane(s[i][t], quad_acc(umi_neon_quad_sums(q[i].lo, alo), q[i].hi, ahi), sclo, i)
+                                  : mla_lane(mla_lane(s[i][t], umi_neon_quad_sums(q[i].lo, alo), sclo, i),
+                                             umi_neon_quad_sums(q[i].hi, ahi), schi, i);
             }
         }
 #pragma GCC unroll 8
@@ -123,8 +165,8 @@ INLINE void q4_K_sums_dot(const umi_block_q4_K *const wb[K4_ROWS], const umi_blo
 #if defined(__ARM_FEATURE_MATMUL_INT8)
 /* The same sums by the 8-bit matrix multiply (i8mm: SMMLA multiplies a 2 x 8
  * by an 8 x 2 block of bytes into 2 x 2 int32 sums): rows and tokens in
- * pairs, 8 bytes of each of a pair's two rows in one register, so 4 SMMLA
- * give a sub-block's exact sums for 2 rows x 2 tokens, twice the products
+ * pairs, 8 bytes of each of a pair's two rows in one register, so 2 SMMLA
+ * give a 16-group's exact sums for 2 rows x 2 tokens, twice the products
  * per instruction of the dot products. A third token pairs with a copy of
  * itself. The pair sums [r0t0 r0t1 r1t0 r1t1] of the two row pairs are
  * unzipped into rows-in-lanes per token. */
@@ -132,11 +174,15 @@ INLINE int8x16_t pair8(const int8_t *p0, const int8_t *p1) {
     return vcombine_s8(vld1_s8(p0), vld1_s8(p1));
 }
 
-INLINE void q4_K_sums_mm(const umi_block_q4_K *const wb[K4_ROWS], const umi_block_q8_K *const ab[K4_TOKS],
-                         const int nt, const int span, const int32_t sc[8][K4_ROWS],
-                         int32x4_t sums[UMI_QK_K / 64][K4_TOKS]) {
-    const int np = (nt + 1) / 2; /* token pairs */
-    const uint8x16_t lo4 = vdupq_n_u8(0x0f);
+/* s[p][q] += sc(16-group c) x (row pair p . token pair q over c's 16 bytes). */
+INLINE int32x4_t mm16(int32x4_t s, int8x16_t w0, int8x16_t w1, int8x16_t a0, int8x16_t a1, int32x4_t scp) {
+    return vmlaq_s32(s, vmmlaq_s32(vmmlaq_s32(vdupq_n_s32(0), w0, a0), w1, a1), scp);
+}
+
+INLINE void kr_sums_mm(const int kind, const kr_block *B, const umi_block_q8_K *const ab[K4_TOKS], const int nt,
+                       const int span, int32x4_t sums[UMI_QK_K / 64][K4_TOKS]) {
+    const int np = (nt + 1) / 2;              /* token pairs */
+    const int gs = kind == KR_Q4_K ? 2 : 4;   /* groups sharing 32 bytes of quants */
 #pragma GCC unroll 1
     for (int e = 0; e < UMI_QK_K; e += span) {
         int32x4_t s[2][2]; /* row pair, token pair */
@@ -145,34 +191,38 @@ INLINE void q4_K_sums_mm(const umi_block_q4_K *const wb[K4_ROWS], const umi_bloc
 #pragma GCC unroll 2
             for (int q = 0; q < np; q++) s[p][q] = vdupq_n_s32(0);
 #pragma GCC unroll 1
-        for (int g = e / 32; g < (e + span) / 32; g += 2) { /* the low and high nibbles of 32 bytes */
-            int8x16_t wv[2][2][4]; /* row pair, group g or g + 1, 8-byte column */
+        for (int g0 = e / 32; g0 < (e + span) / 32; g0 += gs) {
+            uint8x16_t raw[2][4]; /* row pair, 8-byte column of the 32 bytes */
 #pragma GCC unroll 2
             for (int p = 0; p < 2; p++)
 #pragma GCC unroll 4
                 for (int c = 0; c < 4; c++) {
-                    const uint8x16_t raw = vreinterpretq_u8_s8(
-                        pair8((const int8_t *)wb[2 * p]->qs + 16 * g + 8 * c, (const int8_t *)wb[2 * p + 1]->qs + 16 * g + 8 * c));
-                    wv[p][0][c] = vreinterpretq_s8_u8(vandq_u8(raw, lo4));
-                    wv[p][1][c] = vreinterpretq_s8_u8(vshrq_n_u8(raw, 4));
+                    const size_t off = (size_t)(kind == KR_Q4_K ? 16 * g0 : 8 * g0) + 8 * c; /* 32 (g0 / gs) + 8c */
+                    raw[p][c] = vreinterpretq_u8_s8(pair8((const int8_t *)B->qs[2 * p] + off, (const int8_t *)B->qs[2 * p + 1] + off));
                 }
 #pragma GCC unroll 2
-            for (int h = 0; h < 2; h++) {
-                const int32x4_t sc01 = vld1q_s32(sc[g + h]);
-                const int32x4_t scp[2] = {vzip1q_s32(sc01, sc01), vzip2q_s32(sc01, sc01)}; /* [s0 s0 s1 s1], [s2 s2 s3 s3] */
+            for (int h = 0; h < gs; h++) {
+                const int g = g0 + h;
+                int8x16_t wv[2][4];
+#pragma GCC unroll 2
+                for (int p = 0; p < 2; p++)
+#pragma GCC unroll 4
+                    for (int c = 0; c < 4; c++)
+                        wv[p][c] = vreinterpretq_s8_u8(kind == KR_Q4_K ? (h ? vshrq_n_u8(raw[p][c], 4) : vandq_u8(raw[p][c], vdupq_n_u8(0x0f)))
+                                                                       : vandq_u8(vshlq_u8(raw[p][c], vdupq_n_s8((int8_t)(-2 * h))), vdupq_n_u8(3)));
+                const int32x4_t lo = vld1q_s32(B->sc[2 * g]), hi = vld1q_s32(B->sc[2 * g + 1]);
+                /* [s0 s0 s1 s1] and [s2 s2 s3 s3]: each row pair's scales by token pair */
+                const int32x4_t sp_lo[2] = {vzip1q_s32(lo, lo), vzip2q_s32(lo, lo)}, sp_hi[2] = {vzip1q_s32(hi, hi), vzip2q_s32(hi, hi)};
 #pragma GCC unroll 2
                 for (int q = 0; q < np; q++) {
-                    const int8_t *a0 = ab[2 * q]->qs + 32 * (g + h), *a1 = ab[2 * q + 1 < nt ? 2 * q + 1 : 2 * q]->qs + 32 * (g + h);
+                    const int8_t *a0 = ab[2 * q]->qs + 32 * g, *a1 = ab[2 * q + 1 < nt ? 2 * q + 1 : 2 * q]->qs + 32 * g;
                     int8x16_t av[4];
 #pragma GCC unroll 4
                     for (int c = 0; c < 4; c++) av[c] = pair8(a0 + 8 * c, a1 + 8 * c);
 #pragma GCC unroll 2
-                    for (int p = 0; p < 2; p++) {
-                        int32x4_t m = vmmlaq_s32(vdupq_n_s32(0), wv[p][h][0], av[0]);
-#pragma GCC unroll 3
-                        for (int c = 1; c < 4; c++) m = vmmlaq_s32(m, wv[p][h][c], av[c]);
-                        s[p][q] = vmlaq_s32(s[p][q], m, scp[p]);
-                    }
+                    for (int p = 0; p < 2; p++)
+                        s[p][q] = mm16(mm16(s[p][q], wv[p][0], wv[p][1], av[0], av[1], sp_lo[p]), wv[p][2], wv[p][3], av[2],
+                                       av[3], sp_hi[p]);
                 }
             }
         }
@@ -185,28 +235,17 @@ INLINE void q4_K_sums_mm(const umi_block_q4_K *const wb[K4_ROWS], const umi_bloc
 }
 #endif
 
-/* Per row and token, as sb_steps: a step's quants sum q and mins sum m
- * (integers; Q4_K's two 16-groups of a sub-block share its scale and min,
- * so sc * (both quad sums) and mn * (both block sums) are the same
- * integers), then acc = fma(q, d * d_a, acc), accm = fma(m, dmin * d_a,
- * accm), the result acc - accm. */
-INLINE void q4_K_tile(int k, const char *w, size_t ws, const char *x, size_t xs, const int nt, float *y, size_t ys,
-                      const int span) {
+/* Per row and token, as kquant_repack.c's dot_steps: a step's quants sum q
+ * and mins sum m (exact integers), then acc = fma(q, d * d_a, acc), accm =
+ * fma(m, dmin * d_a, accm); the result acc - accm. */
+INLINE void kr_tile(const int kind, int k, const char *w, size_t ws, const char *x, size_t xs, const int nt, float *y,
+                    size_t ys, const int span) {
     float32x4_t acc[K4_TOKS], accm[K4_TOKS]; /* lane i: row i */
 #pragma GCC unroll 8
     for (int j = 0; j < nt; j++) acc[j] = accm[j] = vdupq_n_f32(0.0f);
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        const umi_block_q4_K *wb[K4_ROWS];
-        uint8x16_t scmn[K4_ROWS];
-        float d[K4_ROWS], dmin[K4_ROWS];
-#pragma GCC unroll 8
-        for (int i = 0; i < K4_ROWS; i++) {
-            wb[i] = (const umi_block_q4_K *)(const void *)(w + i * ws) + b;
-            d[i] = half(wb[i]->d), dmin[i] = half(wb[i]->dmin);
-            scmn[i] = q4_K_scales_mins(wb[i]->scales);
-        }
-        int32_t sc[8][K4_ROWS], mn[8][K4_ROWS]; /* sub-block j's scale and min of the 4 rows */
-        rows_in_lanes(scmn, sc, mn);
+        kr_block B;
+        kr_prep(kind, w, ws, b, &B);
         const umi_block_q8_K *ab[K4_TOKS];
 #pragma GCC unroll 8
         for (int t = 0; t < nt; t++) ab[t] = (const umi_block_q8_K *)(const void *)(x + t * xs) + b;
@@ -214,18 +253,17 @@ INLINE void q4_K_tile(int k, const char *w, size_t ws, const char *x, size_t xs,
          * after, so the accumulators stay out of the integer loop's registers */
         int32x4_t sums[UMI_QK_K / 64][K4_TOKS];
 #if defined(__ARM_FEATURE_MATMUL_INT8)
-        if (nt >= 2) q4_K_sums_mm(wb, ab, nt, span, sc, sums);
+        if (nt >= 2) kr_sums_mm(kind, &B, ab, nt, span, sums);
         else
 #endif
-            q4_K_sums_dot(wb, ab, nt, span, sc, sums);
+            kr_sums_dot(kind, &B, ab, nt, span, sums);
 #pragma GCC unroll 8
         for (int t = 0; t < nt; t++) {
             const float32x4_t ad = vdupq_n_f32(ab[t]->d);
-            const float32x4_t dd = vmulq_f32(vld1q_f32(d), ad), dm = vmulq_f32(vld1q_f32(dmin), ad);
+            const float32x4_t dd = vmulq_f32(vld1q_f32(B.d), ad), dm = vmulq_f32(vld1q_f32(B.dmin), ad);
             for (int e = 0; e < UMI_QK_K; e += span) {
                 int32x4_t mins = vdupq_n_s32(0);
-                for (int j = e / 32; j < (e + span) / 32; j++)
-                    mins = vmlaq_n_s32(mins, vld1q_s32(mn[j]), bsum32(ab[t], j));
+                for (int c = e / 16; c < (e + span) / 16; c++) mins = vmlaq_n_s32(mins, vld1q_s32(B.mn[c]), ab[t]->bsums[c]);
                 acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(sums[e / span][t]), dd);
                 accm[t] = vfmaq_f32(accm[t], vcvtq_f32_s32(mins), dm);
             }
@@ -236,25 +274,35 @@ INLINE void q4_K_tile(int k, const char *w, size_t ws, const char *x, size_t xs,
 }
 
 /* Each token count its own copy, so the accumulators stay in registers. */
-INLINE void q4_K_tiles(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
-                       size_t ys, int span, umi_dot_fn dot) {
+INLINE void kr_tiles(const int kind, int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                     float *y, size_t ys, int span, umi_dot_fn dot) {
     switch (rm == K4_ROWS ? rn : 0) {
-    case 4: q4_K_tile(k, w, ws, x, xs, 4, y, ys, span); break;
-    case 3: q4_K_tile(k, w, ws, x, xs, 3, y, ys, span); break;
-    case 2: q4_K_tile(k, w, ws, x, xs, 2, y, ys, span); break;
-    case 1: q4_K_tile(k, w, ws, x, xs, 1, y, ys, span); break; /* a decode step: one reduction for 4 rows */
+    case 4: kr_tile(kind, k, w, ws, x, xs, 4, y, ys, span); break;
+    case 3: kr_tile(kind, k, w, ws, x, xs, 3, y, ys, span); break;
+    case 2: kr_tile(kind, k, w, ws, x, xs, 2, y, ys, span); break;
+    case 1: kr_tile(kind, k, w, ws, x, xs, 1, y, ys, span); break; /* a decode step: one reduction for 4 rows */
     default: umi_tile_edge(twin(dot), k, w, ws, rm, x, xs, rn, y, ys);
     }
 }
 
 static void tile_q4_K_gemm(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
                            size_t ys) {
-    q4_K_tiles(k, w, ws, rm, x, xs, rn, y, ys, 64, umi_dot_q4_K_gemm);
+    kr_tiles(KR_Q4_K, k, w, ws, rm, x, xs, rn, y, ys, 64, umi_dot_q4_K_gemm);
 }
 
 static void tile_q4_K_gemv(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
                            size_t ys) {
-    q4_K_tiles(k, w, ws, rm, x, xs, rn, y, ys, UMI_QK_K, umi_dot_q4_K_gemv);
+    kr_tiles(KR_Q4_K, k, w, ws, rm, x, xs, rn, y, ys, UMI_QK_K, umi_dot_q4_K_gemv);
+}
+
+static void tile_q2_K_gemm(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                           size_t ys) {
+    kr_tiles(KR_Q2_K, k, w, ws, rm, x, xs, rn, y, ys, 128, umi_dot_q2_K_gemm);
+}
+
+static void tile_q2_K_gemv(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn, float *y,
+                           size_t ys) {
+    kr_tiles(KR_Q2_K, k, w, ws, rm, x, xs, rn, y, ys, UMI_QK_K, umi_dot_q2_K_gemv);
 }
 
 /* ---------------------------------------------------------------- lanes8 order */
@@ -411,9 +459,12 @@ static void tile_iq4_xs_lanes8(int k, const void *w, size_t ws, int rm, const vo
 
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
     if (cpu_level != UMI_CPU_NEON) return NULL;
-    if (dot == umi_dot_q4_K_gemm || dot == umi_dot_q4_K_gemv) {
+    if (dot == umi_dot_q4_K_gemm || dot == umi_dot_q4_K_gemv || dot == umi_dot_q2_K_gemm || dot == umi_dot_q2_K_gemv) {
         *tile_m = K4_ROWS, *tile_n = K4_TOKS;
-        return dot == umi_dot_q4_K_gemm ? tile_q4_K_gemm : tile_q4_K_gemv;
+        return dot == umi_dot_q4_K_gemm   ? tile_q4_K_gemm
+               : dot == umi_dot_q4_K_gemv ? tile_q4_K_gemv
+               : dot == umi_dot_q2_K_gemm ? tile_q2_K_gemm
+                                          : tile_q2_K_gemv;
     }
     static const struct {
         umi_dot_fn dot;
@@ -433,7 +484,8 @@ umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile
 }
 
 umi_tile_fn umi_kernels_tile_solo_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
-    return dot == umi_dot_q4_K_gemv ? umi_kernels_tile_for_kquant(dot, cpu_level, tile_m, tile_n) : NULL;
+    return dot == umi_dot_q4_K_gemv || dot == umi_dot_q2_K_gemv ? umi_kernels_tile_for_kquant(dot, cpu_level, tile_m, tile_n)
+                                                                : NULL;
 }
 
 #endif

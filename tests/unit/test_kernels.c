@@ -266,6 +266,8 @@ static void test_quant_plans(int level) {
     check(q41.dot == umi_kernels_simd_twin_legacy(umi_dot_q4_1_lanes8, level), "plan q4_1 twin", level, 256);
     /* ARM decodes Q4_K (no interleaved layout there) through its tile, 4 rows a reduction */
     if (level == UMI_CPU_NEON) check(q4k.tile != NULL && q4k.tile_m == 4, "plan q4_K decode tile", level, 256);
+    if (level == UMI_CPU_NEON)
+        check(umi_kernels_plan(UMI_TYPE_Q2_K, 256, 8, 1, 0).tile != NULL, "plan q2_K decode tile", level, 256);
 }
 
 int main(int argc, char **argv) {
