@@ -71,82 +71,178 @@ AVX512 static void k4_lay_out(const char *blk0, size_t ws, k4_layout *L) {
     L->dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(hdr, 16)));
 }
 
+/* The integer sums of NT (1 or 2) tokens against laid-out rows: `units`
+ * scale units of `per_unit` four-element groups, each unit's byte products
+ * added in 16 bits then multiplied by its scale (madd), `per_step` units
+ * to an accumulation step: isum[token][step], lane r = row r. */
+AVX512 static inline void kr_int_sums(const __m512i *q, const __m512i *sc, const int units, const int per_unit,
+                                      const int per_step, const umi_block_q8_K *const a[2], const int nt,
+                                      __m512i isum[2][4]) {
+#pragma GCC unroll 16
+    for (int u = 0; u < units; u++) {
+        __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int g = 0; g < per_unit; g++) {
+            const int qi = per_unit * u + g;
+            int32_t v0, v1;
+            memcpy(&v0, a[0]->qs + 4 * qi, 4);
+            t0 = _mm512_add_epi16(t0, _mm512_maddubs_epi16(q[qi], _mm512_set1_epi32(v0)));
+            if (nt == 2) {
+                memcpy(&v1, a[1]->qs + 4 * qi, 4);
+                t1 = _mm512_add_epi16(t1, _mm512_maddubs_epi16(q[qi], _mm512_set1_epi32(v1)));
+            }
+        }
+        const __m512i p0 = _mm512_madd_epi16(t0, sc[u]);
+        isum[0][u / per_step] = u % per_step ? _mm512_add_epi32(isum[0][u / per_step], p0) : p0;
+        if (nt == 2) {
+            const __m512i p1 = _mm512_madd_epi16(t1, sc[u]);
+            isum[1][u / per_step] = u % per_step ? _mm512_add_epi32(isum[1][u / per_step], p1) : p1;
+        }
+    }
+}
+
+/* One token's float steps over a super-block of the repacked orders:
+ * acc = fma(quants sum, d * d_a, acc) and accm = fma(mins sum, dmin * d_a,
+ * accm) per step, or once with the steps' integer sums added exactly
+ * (`whole`, the gemv order). Lane r: row r. */
+AVX512 static inline void kr_float_steps(const __m512i *isum, const __m512i *msum, int n, __m512 d, __m512 dmin,
+                                         float da, __m512 *acc, __m512 *accm, bool whole) {
+    const __m512 dd = _mm512_mul_ps(d, _mm512_set1_ps(da)), dm = _mm512_mul_ps(dmin, _mm512_set1_ps(da));
+    __m512 ac = *acc, am = *accm;
+    __m512i it = _mm512_setzero_si512(), mt = _mm512_setzero_si512();
+    for (int c = 0; c < n; c++) {
+        if (whole) {
+            it = _mm512_add_epi32(it, isum[c]);
+            mt = _mm512_add_epi32(mt, msum[c]);
+        } else {
+            ac = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[c]), dd, ac);
+            am = _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum[c]), dm, am);
+        }
+    }
+    if (whole) {
+        ac = _mm512_fmadd_ps(_mm512_cvtepi32_ps(it), dd, ac);
+        am = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mt), dm, am);
+    }
+    *acc = ac, *accm = am;
+}
+
 /* One super-block of NT (1 or 2) tokens against the laid-out rows: one
  * float step per 64 elements (gemm order) or per super-block (`whole`, the
  * gemv order, whose integer sums are the same steps added exactly). */
 AVX512 static inline void k4_tokens(const k4_layout *L, const umi_block_q8_K *const a[2], int nt, __m512 *acc[2],
                                     __m512 *accm[2], bool whole) {
     __m512i isum[2][4];
-#pragma GCC unroll 8
-    for (int s = 0; s < 8; s++) { /* sub-blocks of 32: 16 products per 16-bit lane, no overflow */
-        __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
-#pragma GCC unroll 8
-        for (int g = 0; g < 8; g++) {
-            const int q = 8 * s + g;
-            int32_t v0, v1;
-            memcpy(&v0, a[0]->qs + 4 * q, 4);
-            t0 = _mm512_add_epi16(t0, _mm512_maddubs_epi16(L->q[q], _mm512_set1_epi32(v0)));
-            if (nt == 2) {
-                memcpy(&v1, a[1]->qs + 4 * q, 4);
-                t1 = _mm512_add_epi16(t1, _mm512_maddubs_epi16(L->q[q], _mm512_set1_epi32(v1)));
-            }
-        }
-        const __m512i p0 = _mm512_madd_epi16(t0, L->sc[s]);
-        isum[0][s / 2] = s % 2 ? _mm512_add_epi32(isum[0][s / 2], p0) : p0;
-        if (nt == 2) {
-            const __m512i p1 = _mm512_madd_epi16(t1, L->sc[s]);
-            isum[1][s / 2] = s % 2 ? _mm512_add_epi32(isum[1][s / 2], p1) : p1;
-        }
-    }
+    kr_int_sums(L->q, L->sc, 8, 8, 2, a, nt, isum); /* sub-blocks of 32: 16 products per 16-bit lane */
     for (int j = 0; j < nt; j++) {
-        const __m512 da = _mm512_set1_ps(a[j]->d);
-        const __m512 dd = _mm512_mul_ps(L->d, da), dm = _mm512_mul_ps(L->dmin, da);
-        __m512 ac = *acc[j], am = *accm[j];
-        __m512i it = _mm512_setzero_si512(), mt = _mm512_setzero_si512();
+        __m512i ms[4];
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
             const int b0 = a[j]->bsums[4 * c] + a[j]->bsums[4 * c + 1];
             const int b1 = a[j]->bsums[4 * c + 2] + a[j]->bsums[4 * c + 3];
             const __m512i bp = _mm512_set1_epi32((int)((uint32_t)(uint16_t)b0 | (uint32_t)(uint16_t)b1 << 16));
-            const __m512i ms = _mm512_madd_epi16(L->mn[c], bp);
-            if (whole) {
-                it = _mm512_add_epi32(it, isum[j][c]);
-                mt = _mm512_add_epi32(mt, ms);
-            } else {
-                ac = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j][c]), dd, ac);
-                am = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ms), dm, am);
-            }
+            ms[c] = _mm512_madd_epi16(L->mn[c], bp);
         }
-        if (whole) {
-            ac = _mm512_fmadd_ps(_mm512_cvtepi32_ps(it), dd, ac);
-            am = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mt), dm, am);
-        }
-        *acc[j] = ac, *accm[j] = am;
+        kr_float_steps(isum[j], ms, 4, L->d, L->dmin, a[j]->d, acc[j], accm[j], whole);
     }
 }
 
-AVX512 static inline void tile_q4_K_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
-                                        float *y, size_t ys, bool whole) {
+/* Q2_K, its repacked gemm (128-element steps) and gemv orders, laid out as
+ * Q4_K's above: group q of the 16 rows holds elements 4q .. 4q+3 (codes
+ * 0..3, bit pair j of qs[32h + l] for element 128h + 32j + l) of row r in
+ * bytes 4r .. 4r+3, a scale and a min per 16-group. */
+typedef struct k2_layout {
+    __m512i q[UMI_QK_K / 4]; /* group q: 16 rows x 4 codes */
+    __m512i sc[16];          /* 16-group c: sc[r][c] in both 16-bit halves of lane r */
+    __m512i mn[8];           /* 16-groups 2c, 2c+1: (mn[r][2c], mn[r][2c+1]) in lane r */
+    __m512 d, dmin;
+} k2_layout;
+
+AVX512 static void k2_lay_out(const char *blk0, size_t ws, k2_layout *L) {
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32((int)ws));
+    const __m512i m2 = _mm512_set1_epi8(0x03);
+    const char *qs = blk0 + offsetof(umi_block_q2_K, qs);
+#pragma GCC unroll 16
+    for (int p = 0; p < 16; p++) { /* dword p of qs: half p / 8, bytes l = 4 (p % 8) .. +3 */
+        const __m512i v = _mm512_i32gather_epi32(rows, qs + 4 * p, 1);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) L->q[32 * (p / 8) + 8 * j + p % 8] = _mm512_and_si512(_mm512_srli_epi16(v, 2 * j), m2);
+    }
+    const __m512i nib = _mm512_set1_epi32(0x0f);
+    __m512i s[4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) s[i] = _mm512_i32gather_epi32(rows, blk0 + offsetof(umi_block_q2_K, scales) + 4 * i, 1);
+#pragma GCC unroll 16
+    for (int c = 0; c < 16; c++) {
+        const __m512i v = _mm512_and_si512(_mm512_srli_epi32(s[c / 4], 8 * (c % 4)), nib);
+        L->sc[c] = _mm512_or_si512(v, _mm512_slli_epi32(v, 16));
+    }
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; c++) { /* the high nibbles of bytes 2c, 2c+1 */
+        const __m512i v = _mm512_srli_epi32(s[c / 2], 16 * (c % 2) + 4);
+        L->mn[c] = _mm512_or_si512(_mm512_and_si512(v, nib), _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(v, 8), nib), 16));
+    }
+    const __m512i hdr = _mm512_i32gather_epi32(rows, blk0 + offsetof(umi_block_q2_K, d), 1); /* d | dmin << 16 */
+    L->d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(hdr));
+    L->dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(hdr, 16)));
+}
+
+/* One super-block of NT (1 or 2) tokens: per 16-group the 4 groups' byte
+ * products added in 16 bits (at most 16 x 3 x 128), times the scale; one
+ * float step per 128 elements, or per super-block (`whole`). */
+AVX512 static inline void k2_tokens(const k2_layout *L, const umi_block_q8_K *const a[2], int nt, __m512 *acc[2],
+                                    __m512 *accm[2], bool whole) {
+    __m512i isum[2][4];
+    kr_int_sums(L->q, L->sc, 16, 4, 8, a, nt, isum); /* 16-groups: 8 products per 16-bit lane */
+    for (int j = 0; j < nt; j++) {
+        __m512i ms[2];
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) { /* 128-element steps */
+            ms[h] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int c = 4 * h; c < 4 * h + 4; c++) {
+                const __m512i bp = _mm512_set1_epi32(
+                    (int)((uint32_t)(uint16_t)a[j]->bsums[2 * c] | (uint32_t)(uint16_t)a[j]->bsums[2 * c + 1] << 16));
+                ms[h] = _mm512_add_epi32(ms[h], _mm512_madd_epi16(L->mn[c], bp));
+            }
+        }
+        kr_float_steps(isum[j], ms, 2, L->d, L->dmin, a[j]->d, acc[j], accm[j], whole);
+    }
+}
+
+/* The repacked orders' tile driver: each super-block of the 16 rows laid
+ * out once, then the tokens two by two. */
+AVX512 static inline void tile_kr_512(bool q2, int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
+                                      int rn, float *y, size_t ys, bool whole) {
     if (rm != K4_ROWS || (whole && rn < 2)) { /* one gemv token is faster as a dot */
-        umi_tile_edge(twin(whole ? umi_dot_q4_K_gemv : umi_dot_q4_K_gemm), k, w, ws, rm, x, xs, rn, y, ys);
+        const umi_dot_fn dot = q2 ? (whole ? umi_dot_q2_K_gemv : umi_dot_q2_K_gemm)
+                                  : (whole ? umi_dot_q4_K_gemv : umi_dot_q4_K_gemm);
+        umi_tile_edge(twin(dot), k, w, ws, rm, x, xs, rn, y, ys);
         return;
     }
     __m512 acc[K4_TOKS], accm[K4_TOKS];
-    k4_layout L;
+    union {
+        k4_layout k4;
+        k2_layout k2;
+    } L;
+    const size_t bsize = q2 ? sizeof(umi_block_q2_K) : sizeof(umi_block_q4_K);
     for (int j = 0; j < rn; j++) acc[j] = accm[j] = _mm512_setzero_ps();
     for (int b = 0; b < k / UMI_QK_K; b++) {
-        k4_lay_out((const char *)w + b * sizeof(umi_block_q4_K), ws, &L);
-        int j = 0;
-        for (; j + 2 <= rn; j += 2) {
+        if (q2) k2_lay_out((const char *)w + b * bsize, ws, &L.k2);
+        else k4_lay_out((const char *)w + b * bsize, ws, &L.k4);
+        for (int j = 0; j < rn; j += 2) {
+            const int nt = j + 2 <= rn ? 2 : 1;
             const umi_block_q8_K *a[2] = {(const umi_block_q8_K *)(const void *)((const char *)x + j * xs) + b,
-                                          (const umi_block_q8_K *)(const void *)((const char *)x + (j + 1) * xs) + b};
-            __m512 *pa[2] = {&acc[j], &acc[j + 1]}, *pm[2] = {&accm[j], &accm[j + 1]};
-            k4_tokens(&L, a, 2, pa, pm, whole);
-        }
-        if (j < rn) {
-            const umi_block_q8_K *a[2] = {(const umi_block_q8_K *)(const void *)((const char *)x + j * xs) + b, NULL};
-            __m512 *pa[2] = {&acc[j], NULL}, *pm[2] = {&accm[j], NULL};
-            k4_tokens(&L, a, 1, pa, pm, whole);
+                                          nt == 2 ? (const umi_block_q8_K *)(const void *)((const char *)x + (j + 1) * xs) + b
+                                                  : NULL};
+            __m512 *pa[2] = {&acc[j], nt == 2 ? &acc[j + 1] : NULL}, *pm[2] = {&accm[j], nt == 2 ? &accm[j + 1] : NULL};
+            if (q2) {
+                if (nt == 2) k2_tokens(&L.k2, a, 2, pa, pm, whole);
+                else k2_tokens(&L.k2, a, 1, pa, pm, whole);
+            } else {
+                if (nt == 2) k4_tokens(&L.k4, a, 2, pa, pm, whole);
+                else k4_tokens(&L.k4, a, 1, pa, pm, whole);
+            }
         }
     }
     for (int j = 0; j < rn; j++) _mm512_storeu_ps(y + j * ys, _mm512_sub_ps(acc[j], accm[j]));
@@ -154,13 +250,23 @@ AVX512 static inline void tile_q4_K_512(int k, const void *w, size_t ws, int rm,
 
 AVX512 static void tile_q4_K_gemm_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                       float *y, size_t ys) {
-    tile_q4_K_512(k, w, ws, rm, x, xs, rn, y, ys, false);
+    tile_kr_512(false, k, w, ws, rm, x, xs, rn, y, ys, false);
 }
 
 /* The gemv order serves every token of an expert's group (moe.c). */
 AVX512 static void tile_q4_K_gemv_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                       float *y, size_t ys) {
-    tile_q4_K_512(k, w, ws, rm, x, xs, rn, y, ys, true);
+    tile_kr_512(false, k, w, ws, rm, x, xs, rn, y, ys, true);
+}
+
+AVX512 static void tile_q2_K_gemm_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                      float *y, size_t ys) {
+    tile_kr_512(true, k, w, ws, rm, x, xs, rn, y, ys, false);
+}
+
+AVX512 static void tile_q2_K_gemv_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                      float *y, size_t ys) {
+    tile_kr_512(true, k, w, ws, rm, x, xs, rn, y, ys, true);
 }
 
 /* Q6_K, lanes8 order, 4 rows x 4 tokens in registers: each 64-element step
@@ -289,6 +395,10 @@ umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile
     if (dot == umi_dot_q4_K_gemm || dot == umi_dot_q4_K_gemv) {
         *tile_m = K4_ROWS, *tile_n = K4_TOKS;
         return dot == umi_dot_q4_K_gemm ? tile_q4_K_gemm_512 : tile_q4_K_gemv_512;
+    }
+    if (dot == umi_dot_q2_K_gemm || dot == umi_dot_q2_K_gemv) {
+        *tile_m = K4_ROWS, *tile_n = K4_TOKS;
+        return dot == umi_dot_q2_K_gemm ? tile_q2_K_gemm_512 : tile_q2_K_gemv_512;
     }
     if (dot == umi_dot_q6_K_lanes8) {
         *tile_m = Q6_ROWS, *tile_n = Q6_TOKS;
