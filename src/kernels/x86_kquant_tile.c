@@ -390,6 +390,61 @@ AVX512 static void tile_q5_K_lanes8_512(int k, const void *w, size_t ws, int rm,
         for (int i = 0; i < Q5_ROWS; i++) y[j * ys + i] = umi_hsum8_ps(accf[i][j]) + summs[i][j];
 }
 
+/* Q3_K, lanes8 order, 4 rows x 4 tokens, as the Q5_K tile. Its weights are
+ * signed (-4..3) where the byte multiply wants unsigned ones: each step
+ * multiplies w + 4 (the 2 low bits, plus 4 where the high bit is set) and
+ * takes 4 x the token's byte pair sums away in 16 bits, the same integers
+ * per lane. */
+enum { Q3_ROWS = 4, Q3_TOKS = 4 };
+
+AVX512 static void tile_q3_K_lanes8_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
+                                        float *y, size_t ys) {
+    if (rm != Q3_ROWS || rn != Q3_TOKS) {
+        umi_tile_edge(twin(umi_dot_q3_K_lanes8), k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const char *wc = w, *xc = x;
+    const __m512i four = _mm512_set1_epi8(4);
+    __m256 accf[Q3_ROWS][Q3_TOKS];
+    for (int i = 0; i < Q3_ROWS; i++)
+        for (int j = 0; j < Q3_TOKS; j++) accf[i][j] = _mm256_setzero_ps();
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        const umi_block_q3_K *wb[Q3_ROWS];
+        const umi_block_q8_K *ab[Q3_TOKS];
+        __m256i sc16[Q3_ROWS];
+        __m512i acc[Q3_ROWS][Q3_TOKS];
+        for (int j = 0; j < Q3_TOKS; j++) ab[j] = (const umi_block_q8_K *)(const void *)(xc + j * xs) + b;
+        for (int i = 0; i < Q3_ROWS; i++) {
+            wb[i] = (const umi_block_q3_K *)(const void *)(wc + i * ws) + b;
+            sc16[i] = scales_q3_K(wb[i]->scales);
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m512i wq[Q3_ROWS], scv[Q3_ROWS];
+#pragma GCC unroll 4
+            for (int i = 0; i < Q3_ROWS; i++) {
+                wq[i] = q3_K_chunk_512(wb[i], c);
+                scv[i] = step_scales(sc16[i], c);
+            }
+#pragma GCC unroll 4
+            for (int j = 0; j < Q3_TOKS; j++) {
+                const __m512i q = _mm512_loadu_si512(ab[j]->qs + 64 * c);
+                const __m512i q4 = _mm512_maddubs_epi16(four, q); /* 4 x each pair's sum */
+#pragma GCC unroll 4
+                for (int i = 0; i < Q3_ROWS; i++) {
+                    const __m512i p = _mm512_madd_epi16(_mm512_sub_epi16(_mm512_maddubs_epi16(wq[i], q), q4), scv[i]);
+                    acc[i][j] = c ? _mm512_add_epi32(acc[i][j], p) : p;
+                }
+            }
+        }
+        for (int i = 0; i < Q3_ROWS; i++)
+            for (int j = 0; j < Q3_TOKS; j++)
+                accf[i][j] = fma_lanes(ab[j]->d * half(wb[i]->d), fold512(acc[i][j]), accf[i][j]);
+    }
+    for (int j = 0; j < Q3_TOKS; j++)
+        for (int i = 0; i < Q3_ROWS; i++) y[j * ys + i] = umi_hsum8_ps(accf[i][j]);
+}
+
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
     if (cpu_level != UMI_CPU_AVX512) return NULL;
     if (dot == umi_dot_q4_K_gemm || dot == umi_dot_q4_K_gemv) {
@@ -407,6 +462,10 @@ umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile
     if (dot == umi_dot_q5_K_lanes8) {
         *tile_m = Q5_ROWS, *tile_n = Q5_TOKS;
         return tile_q5_K_lanes8_512;
+    }
+    if (dot == umi_dot_q3_K_lanes8) {
+        *tile_m = Q3_ROWS, *tile_n = Q3_TOKS;
+        return tile_q3_K_lanes8_512;
     }
     return NULL;
 }
