@@ -10,6 +10,9 @@
 #if defined(__x86_64__)
 #include "kernels/x86_kquant_simd.h"
 
+/* Inlined whole, so each caller's type and shape constants fold away. */
+#define FORCE_INLINE __attribute__((always_inline)) static inline
+
 /* The SIMD twin of a K-quant row dot, for the edges. */
 static umi_dot_fn twin(umi_dot_fn scalar) {
     return umi_kernels_simd_twin_kquant(scalar, UMI_CPU_AVX512);
@@ -75,7 +78,7 @@ AVX512 static void k4_lay_out(const char *blk0, size_t ws, k4_layout *L) {
  * scale units of `per_unit` four-element groups, each unit's byte products
  * added in 16 bits then multiplied by its scale (madd), `per_step` units
  * to an accumulation step: isum[token][step], lane r = row r. */
-AVX512 static inline void kr_int_sums(const __m512i *q, const __m512i *sc, const int units, const int per_unit,
+AVX512 FORCE_INLINE void kr_int_sums(const __m512i *q, const __m512i *sc, const int units, const int per_unit,
                                       const int per_step, const umi_block_q8_K *const a[2], const int nt,
                                       __m512i isum[2][4]) {
 #pragma GCC unroll 16
@@ -105,7 +108,7 @@ AVX512 static inline void kr_int_sums(const __m512i *q, const __m512i *sc, const
  * acc = fma(quants sum, d * d_a, acc) and accm = fma(mins sum, dmin * d_a,
  * accm) per step, or once with the steps' integer sums added exactly
  * (`whole`, the gemv order). Lane r: row r. */
-AVX512 static inline void kr_float_steps(const __m512i *isum, const __m512i *msum, int n, __m512 d, __m512 dmin,
+AVX512 FORCE_INLINE void kr_float_steps(const __m512i *isum, const __m512i *msum, int n, __m512 d, __m512 dmin,
                                          float da, __m512 *acc, __m512 *accm, bool whole) {
     const __m512 dd = _mm512_mul_ps(d, _mm512_set1_ps(da)), dm = _mm512_mul_ps(dmin, _mm512_set1_ps(da));
     __m512 ac = *acc, am = *accm;
@@ -212,7 +215,7 @@ AVX512 static inline void k2_tokens(const k2_layout *L, const umi_block_q8_K *co
 
 /* The repacked orders' tile driver: each super-block of the 16 rows laid
  * out once, then the tokens two by two. */
-AVX512 static inline void tile_kr_512(bool q2, int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
+AVX512 FORCE_INLINE void tile_kr_512(bool q2, int k, const void *w, size_t ws, int rm, const void *x, size_t xs,
                                       int rn, float *y, size_t ys, bool whole) {
     if (rm != K4_ROWS || (whole && rn < 2)) { /* one gemv token is faster as a dot */
         const umi_dot_fn dot = q2 ? (whole ? umi_dot_q2_K_gemv : umi_dot_q2_K_gemm)
@@ -269,180 +272,109 @@ AVX512 static void tile_q2_K_gemv_512(int k, const void *w, size_t ws, int rm, c
     tile_kr_512(true, k, w, ws, rm, x, xs, rn, y, ys, true);
 }
 
-/* Q6_K, lanes8 order, 4 rows x 4 tokens in registers: each 64-element step
- * decodes the 4 rows once and reads each token's activations once. */
-enum { Q6_ROWS = 4, Q6_TOKS = 4 };
+/* Q6_K, Q5_K and Q3_K, lanes8 order, 4 rows x 4 tokens in registers: each
+ * 64-element step decodes the 4 rows once and reads each token's
+ * activations once; every (row, token) keeps its dot's own integer lanes,
+ * fused multiply-adds and (Q5_K) separate mins sum. Q6_K's codes carry
+ * its -32 through the block sums (q6_K_offset); Q3_K's weights are signed
+ * (-4..3) where the byte multiply wants unsigned ones, so each step
+ * multiplies w + 4 and takes 4 x the token's byte pair sums away in 16
+ * bits: the same integers per lane. */
+enum { L8_ROWS = 4, L8_TOKS = 4 };
+
+enum { L8_Q3_K, L8_Q5_K, L8_Q6_K };
+
+AVX512 FORCE_INLINE __m512i l8_chunk(int kind, const void *blk, int c) {
+    return kind == L8_Q6_K ? q6_K_chunk_512(blk, c) : kind == L8_Q5_K ? q5_K_chunk_512(blk, c) : q3_K_chunk_512(blk, c);
+}
+
+AVX512 FORCE_INLINE void tile_lanes8_512(const int kind, int k, const void *w, size_t ws, int rm, const void *x,
+                                          size_t xs, int rn, float *y, size_t ys, umi_dot_fn dot) {
+    if (rm != L8_ROWS || rn != L8_TOKS) {
+        umi_tile_edge(twin(dot), k, w, ws, rm, x, xs, rn, y, ys);
+        return;
+    }
+    const size_t bsize = kind == L8_Q6_K   ? sizeof(umi_block_q6_K)
+                         : kind == L8_Q5_K ? sizeof(umi_block_q5_K)
+                                           : sizeof(umi_block_q3_K);
+    const char *wc = w, *xc = x;
+    const __m512i four = _mm512_set1_epi8(4);
+    __m256 accf[L8_ROWS][L8_TOKS];
+    float summs[L8_ROWS][L8_TOKS] = {{0}};
+    for (int i = 0; i < L8_ROWS; i++)
+        for (int j = 0; j < L8_TOKS; j++) accf[i][j] = _mm256_setzero_ps();
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        const char *wb[L8_ROWS];
+        const umi_block_q8_K *ab[L8_TOKS];
+        __m256i sc16[L8_ROWS];
+        float dw[L8_ROWS];
+        __m512i acc[L8_ROWS][L8_TOKS];
+        for (int j = 0; j < L8_TOKS; j++) ab[j] = (const umi_block_q8_K *)(const void *)(xc + j * xs) + b;
+        for (int i = 0; i < L8_ROWS; i++) {
+            wb[i] = wc + i * ws + b * bsize;
+            if (kind == L8_Q6_K) {
+                const umi_block_q6_K *blk = (const umi_block_q6_K *)(const void *)wb[i];
+                sc16[i] = q6_K_scales(blk), dw[i] = half(blk->d);
+            } else if (kind == L8_Q3_K) {
+                const umi_block_q3_K *blk = (const umi_block_q3_K *)(const void *)wb[i];
+                sc16[i] = scales_q3_K(blk->scales), dw[i] = half(blk->d);
+            } else {
+                const umi_block_q5_K *blk = (const umi_block_q5_K *)(const void *)wb[i];
+                uint8_t sc[8], mn[8];
+                scales_k4(blk->scales, sc, mn);
+                sc16[i] = dup16_epu8(sc), dw[i] = half(blk->d);
+                const __m256i mn16 = dup16_epu8(mn);
+                for (int j = 0; j < L8_TOKS; j++) {
+                    const int32_t m = hsum8_epi32(_mm256_madd_epi16(load_bsums(ab[j]), mn16));
+                    summs[i][j] = fma1(-ab[j]->d * half(blk->dmin), (float)m, summs[i][j]);
+                }
+            }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m512i wq[L8_ROWS], scv[L8_ROWS];
+#pragma GCC unroll 4
+            for (int i = 0; i < L8_ROWS; i++) {
+                wq[i] = l8_chunk(kind, wb[i], c);
+                scv[i] = step_scales(sc16[i], c);
+            }
+#pragma GCC unroll 4
+            for (int j = 0; j < L8_TOKS; j++) {
+                const __m512i q = _mm512_loadu_si512(ab[j]->qs + 64 * c);
+                const __m512i q4 = kind == L8_Q3_K ? _mm512_maddubs_epi16(four, q) : _mm512_setzero_si512();
+#pragma GCC unroll 4
+                for (int i = 0; i < L8_ROWS; i++) {
+                    __m512i pairs = _mm512_maddubs_epi16(wq[i], q);
+                    if (kind == L8_Q3_K) pairs = _mm512_sub_epi16(pairs, q4);
+                    const __m512i p = _mm512_madd_epi16(pairs, scv[i]);
+                    acc[i][j] = c ? _mm512_add_epi32(acc[i][j], p) : p;
+                }
+            }
+        }
+        for (int i = 0; i < L8_ROWS; i++)
+            for (int j = 0; j < L8_TOKS; j++) {
+                __m256i s = fold512(acc[i][j]);
+                if (kind == L8_Q6_K) s = _mm256_sub_epi32(s, q6_K_offset(sc16[i], ab[j]));
+                accf[i][j] = fma_lanes(ab[j]->d * dw[i], s, accf[i][j]);
+            }
+    }
+    for (int j = 0; j < L8_TOKS; j++)
+        for (int i = 0; i < L8_ROWS; i++) y[j * ys + i] = umi_hsum8_ps(accf[i][j]) + (kind == L8_Q5_K ? summs[i][j] : 0.0f);
+}
 
 AVX512 static void tile_q6_K_lanes8_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                         float *y, size_t ys) {
-    if (rm != Q6_ROWS || rn != Q6_TOKS) {
-        umi_tile_edge(twin(umi_dot_q6_K_lanes8), k, w, ws, rm, x, xs, rn, y, ys);
-        return;
-    }
-    const char *wc = w, *xc = x;
-    __m256 accf[Q6_ROWS][Q6_TOKS];
-    for (int i = 0; i < Q6_ROWS; i++)
-        for (int j = 0; j < Q6_TOKS; j++) accf[i][j] = _mm256_setzero_ps();
-    __m512i idx[4];
-    for (int c = 0; c < 4; c++) {
-        int16_t v[32];
-        for (int l = 0; l < 32; l++) v[l] = (int16_t)(4 * c + l / 8);
-        idx[c] = _mm512_loadu_si512(v);
-    }
-    for (int b = 0; b < k / UMI_QK_K; b++) {
-        const umi_block_q6_K *wb[Q6_ROWS];
-        const umi_block_q8_K *ab[Q6_TOKS];
-        __m512i sc[Q6_ROWS], acc[Q6_ROWS][Q6_TOKS];
-        for (int i = 0; i < Q6_ROWS; i++) {
-            wb[i] = (const umi_block_q6_K *)(const void *)(wc + i * ws) + b;
-            sc[i] = _mm512_castsi256_si512(q6_K_scales(wb[i]));
-        }
-        for (int j = 0; j < Q6_TOKS; j++) ab[j] = (const umi_block_q8_K *)(const void *)(xc + j * xs) + b;
-#pragma GCC unroll 4
-        for (int c = 0; c < 4; c++) {
-            __m512i wq[Q6_ROWS], scv[Q6_ROWS];
-#pragma GCC unroll 4
-            for (int i = 0; i < Q6_ROWS; i++) {
-                wq[i] = q6_K_chunk_512(wb[i], c);
-                scv[i] = _mm512_permutexvar_epi16(idx[c], sc[i]);
-            }
-#pragma GCC unroll 4
-            for (int j = 0; j < Q6_TOKS; j++) {
-                const __m512i q = _mm512_loadu_si512(ab[j]->qs + 64 * c);
-#pragma GCC unroll 4
-                for (int i = 0; i < Q6_ROWS; i++) {
-                    const __m512i p = _mm512_madd_epi16(_mm512_maddubs_epi16(wq[i], q), scv[i]);
-                    acc[i][j] = c ? _mm512_add_epi32(acc[i][j], p) : p;
-                }
-            }
-        }
-        for (int i = 0; i < Q6_ROWS; i++) {
-            const __m256i sc16 = _mm512_castsi512_si256(sc[i]);
-            const float dw = half(wb[i]->d);
-            for (int j = 0; j < Q6_TOKS; j++) {
-                const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(acc[i][j]),
-                                                    _mm512_extracti64x4_epi64(acc[i][j], 1));
-                const __m256i s = _mm256_sub_epi32(s8, q6_K_offset(sc16, ab[j]));
-                accf[i][j] = fma_lanes(ab[j]->d * dw, s, accf[i][j]);
-            }
-        }
-    }
-    for (int j = 0; j < Q6_TOKS; j++)
-        for (int i = 0; i < Q6_ROWS; i++) y[j * ys + i] = umi_hsum8_ps(accf[i][j]);
+    tile_lanes8_512(L8_Q6_K, k, w, ws, rm, x, xs, rn, y, ys, umi_dot_q6_K_lanes8);
 }
-
-/* Q5_K, lanes8 order, 4 rows x 4 tokens, as the Q6_K tile: each 64-element
- * step decodes the 4 rows once; every (row, token) keeps the dot's own
- * integer lanes, fused multiply-adds and separate mins sum. */
-enum { Q5_ROWS = 4, Q5_TOKS = 4 };
 
 AVX512 static void tile_q5_K_lanes8_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                         float *y, size_t ys) {
-    if (rm != Q5_ROWS || rn != Q5_TOKS) {
-        umi_tile_edge(twin(umi_dot_q5_K_lanes8), k, w, ws, rm, x, xs, rn, y, ys);
-        return;
-    }
-    const char *wc = w, *xc = x;
-    __m256 accf[Q5_ROWS][Q5_TOKS];
-    float summs[Q5_ROWS][Q5_TOKS] = {{0}};
-    for (int i = 0; i < Q5_ROWS; i++)
-        for (int j = 0; j < Q5_TOKS; j++) accf[i][j] = _mm256_setzero_ps();
-    for (int b = 0; b < k / UMI_QK_K; b++) {
-        const umi_block_q5_K *wb[Q5_ROWS];
-        const umi_block_q8_K *ab[Q5_TOKS];
-        __m256i sc16[Q5_ROWS];
-        __m512i acc[Q5_ROWS][Q5_TOKS];
-        for (int j = 0; j < Q5_TOKS; j++) ab[j] = (const umi_block_q8_K *)(const void *)(xc + j * xs) + b;
-        for (int i = 0; i < Q5_ROWS; i++) {
-            wb[i] = (const umi_block_q5_K *)(const void *)(wc + i * ws) + b;
-            uint8_t sc[8], mn[8];
-            scales_k4(wb[i]->scales, sc, mn);
-            sc16[i] = dup16_epu8(sc);
-            const __m256i mn16 = dup16_epu8(mn);
-            for (int j = 0; j < Q5_TOKS; j++) {
-                const int32_t m = hsum8_epi32(_mm256_madd_epi16(load_bsums(ab[j]), mn16));
-                summs[i][j] = fma1(-ab[j]->d * half(wb[i]->dmin), (float)m, summs[i][j]);
-            }
-        }
-#pragma GCC unroll 4
-        for (int c = 0; c < 4; c++) {
-            __m512i wq[Q5_ROWS], scv[Q5_ROWS];
-#pragma GCC unroll 4
-            for (int i = 0; i < Q5_ROWS; i++) {
-                wq[i] = q5_K_chunk_512(wb[i], c);
-                scv[i] = step_scales(sc16[i], c);
-            }
-#pragma GCC unroll 4
-            for (int j = 0; j < Q5_TOKS; j++) {
-                const __m512i q = _mm512_loadu_si512(ab[j]->qs + 64 * c);
-#pragma GCC unroll 4
-                for (int i = 0; i < Q5_ROWS; i++) {
-                    const __m512i p = _mm512_madd_epi16(_mm512_maddubs_epi16(wq[i], q), scv[i]);
-                    acc[i][j] = c ? _mm512_add_epi32(acc[i][j], p) : p;
-                }
-            }
-        }
-        for (int i = 0; i < Q5_ROWS; i++)
-            for (int j = 0; j < Q5_TOKS; j++)
-                accf[i][j] = fma_lanes(ab[j]->d * half(wb[i]->d), fold512(acc[i][j]), accf[i][j]);
-    }
-    for (int j = 0; j < Q5_TOKS; j++)
-        for (int i = 0; i < Q5_ROWS; i++) y[j * ys + i] = umi_hsum8_ps(accf[i][j]) + summs[i][j];
+    tile_lanes8_512(L8_Q5_K, k, w, ws, rm, x, xs, rn, y, ys, umi_dot_q5_K_lanes8);
 }
-
-/* Q3_K, lanes8 order, 4 rows x 4 tokens, as the Q5_K tile. Its weights are
- * signed (-4..3) where the byte multiply wants unsigned ones: each step
- * multiplies w + 4 (the 2 low bits, plus 4 where the high bit is set) and
- * takes 4 x the token's byte pair sums away in 16 bits, the same integers
- * per lane. */
-enum { Q3_ROWS = 4, Q3_TOKS = 4 };
 
 AVX512 static void tile_q3_K_lanes8_512(int k, const void *w, size_t ws, int rm, const void *x, size_t xs, int rn,
                                         float *y, size_t ys) {
-    if (rm != Q3_ROWS || rn != Q3_TOKS) {
-        umi_tile_edge(twin(umi_dot_q3_K_lanes8), k, w, ws, rm, x, xs, rn, y, ys);
-        return;
-    }
-    const char *wc = w, *xc = x;
-    const __m512i four = _mm512_set1_epi8(4);
-    __m256 accf[Q3_ROWS][Q3_TOKS];
-    for (int i = 0; i < Q3_ROWS; i++)
-        for (int j = 0; j < Q3_TOKS; j++) accf[i][j] = _mm256_setzero_ps();
-    for (int b = 0; b < k / UMI_QK_K; b++) {
-        const umi_block_q3_K *wb[Q3_ROWS];
-        const umi_block_q8_K *ab[Q3_TOKS];
-        __m256i sc16[Q3_ROWS];
-        __m512i acc[Q3_ROWS][Q3_TOKS];
-        for (int j = 0; j < Q3_TOKS; j++) ab[j] = (const umi_block_q8_K *)(const void *)(xc + j * xs) + b;
-        for (int i = 0; i < Q3_ROWS; i++) {
-            wb[i] = (const umi_block_q3_K *)(const void *)(wc + i * ws) + b;
-            sc16[i] = scales_q3_K(wb[i]->scales);
-        }
-#pragma GCC unroll 4
-        for (int c = 0; c < 4; c++) {
-            __m512i wq[Q3_ROWS], scv[Q3_ROWS];
-#pragma GCC unroll 4
-            for (int i = 0; i < Q3_ROWS; i++) {
-                wq[i] = q3_K_chunk_512(wb[i], c);
-                scv[i] = step_scales(sc16[i], c);
-            }
-#pragma GCC unroll 4
-            for (int j = 0; j < Q3_TOKS; j++) {
-                const __m512i q = _mm512_loadu_si512(ab[j]->qs + 64 * c);
-                const __m512i q4 = _mm512_maddubs_epi16(four, q); /* 4 x each pair's sum */
-#pragma GCC unroll 4
-                for (int i = 0; i < Q3_ROWS; i++) {
-                    const __m512i p = _mm512_madd_epi16(_mm512_sub_epi16(_mm512_maddubs_epi16(wq[i], q), q4), scv[i]);
-                    acc[i][j] = c ? _mm512_add_epi32(acc[i][j], p) : p;
-                }
-            }
-        }
-        for (int i = 0; i < Q3_ROWS; i++)
-            for (int j = 0; j < Q3_TOKS; j++)
-                accf[i][j] = fma_lanes(ab[j]->d * half(wb[i]->d), fold512(acc[i][j]), accf[i][j]);
-    }
-    for (int j = 0; j < Q3_TOKS; j++)
-        for (int i = 0; i < Q3_ROWS; i++) y[j * ys + i] = umi_hsum8_ps(accf[i][j]);
+    tile_lanes8_512(L8_Q3_K, k, w, ws, rm, x, xs, rn, y, ys, umi_dot_q3_K_lanes8);
 }
 
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n) {
@@ -456,15 +388,15 @@ umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile
         return dot == umi_dot_q2_K_gemm ? tile_q2_K_gemm_512 : tile_q2_K_gemv_512;
     }
     if (dot == umi_dot_q6_K_lanes8) {
-        *tile_m = Q6_ROWS, *tile_n = Q6_TOKS;
+        *tile_m = L8_ROWS, *tile_n = L8_TOKS;
         return tile_q6_K_lanes8_512;
     }
     if (dot == umi_dot_q5_K_lanes8) {
-        *tile_m = Q5_ROWS, *tile_n = Q5_TOKS;
+        *tile_m = L8_ROWS, *tile_n = L8_TOKS;
         return tile_q5_K_lanes8_512;
     }
     if (dot == umi_dot_q3_K_lanes8) {
-        *tile_m = Q3_ROWS, *tile_n = Q3_TOKS;
+        *tile_m = L8_ROWS, *tile_n = L8_TOKS;
         return tile_q3_K_lanes8_512;
     }
     return NULL;
