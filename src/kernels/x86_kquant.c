@@ -242,6 +242,51 @@ AVX512 static inline float q4_K_repack_512(int k, const void *vw, const void *va
     return _mm_cvtss_f32(_mm_sub_ss(acc, _mm_movehdup_ps(acc)));
 }
 
+/* Q2_K step c (elements 64c .. 64c+63, groups 2c and 2c+1): bit pair
+ * g % 4 of qs[32 (g / 4) ..], codes 0..3. */
+AVX512 static inline __m512i q2_K_chunk_512(const uint8_t *qs, int c) {
+    const __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(qs + 32 * (c / 2))));
+    const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * (2 * c % 4))),
+                                             _mm256_set1_epi16((short)(2 * ((2 * c + 1) % 4))), 1);
+    return _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(3));
+}
+
+/* Q2_K as q4_K_repack_512: the quants' and the mins' accumulators as
+ * lanes 0 and 1, one step per 128 elements (gemm) or per super-block. */
+AVX512 static inline float q2_K_repack_512(int k, const void *vw, const void *va, bool whole) {
+    const umi_block_q2_K *w = vw;
+    const umi_block_q8_K *a = va;
+    __m128 acc = _mm_setzero_ps();
+    for (int b = 0; b < k / UMI_QK_K; b++) {
+        const __m128i sb = _mm_loadu_si128((const __m128i *)w[b].scales);
+        const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(sb, _mm_set1_epi8(0x0f)));
+        const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sb, 4), _mm_set1_epi8(0x0f)));
+        const __m128 ddm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)(w[b].d | (uint32_t)w[b].dmin << 16))),
+                                      _mm_set1_ps(a[b].d));
+        /* lanes 0-3: the 16-groups of the first 128 elements, 4-7 the rest */
+        const __m256i mp = _mm256_madd_epi16(mn16, load_bsums(&a[b]));
+        __m256i p[2];
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++)
+            p[h] = fold512(_mm512_add_epi32(step_u(q2_K_chunk_512(w[b].qs, 2 * h), a[b].qs, 2 * h, sc16),
+                                            step_u(q2_K_chunk_512(w[b].qs, 2 * h + 1), a[b].qs, 2 * h + 1, sc16)));
+        const int32_t is0 = hsum8_epi32(p[0]), is1 = hsum8_epi32(p[1]);
+        const __m128i m0 = _mm256_castsi256_si128(mp), m1 = _mm256_extracti128_si256(mp, 1);
+        const int32_t ms0 = _mm_extract_epi32(m0, 0) + _mm_extract_epi32(m0, 1) + _mm_extract_epi32(m0, 2) + _mm_extract_epi32(m0, 3);
+        const int32_t ms1 = _mm_extract_epi32(m1, 0) + _mm_extract_epi32(m1, 1) + _mm_extract_epi32(m1, 2) + _mm_extract_epi32(m1, 3);
+        if (whole) {
+            acc = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_setr_epi32(is0 + is1, ms0 + ms1, 0, 0)), ddm, acc);
+        } else {
+            acc = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_setr_epi32(is0, ms0, 0, 0)), ddm, acc);
+            acc = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_setr_epi32(is1, ms1, 0, 0)), ddm, acc);
+        }
+    }
+    return _mm_cvtss_f32(acc) - _mm_cvtss_f32(_mm_shuffle_ps(acc, acc, 1));
+}
+
+AVX512 static float q2_K_gemv_512(int k, const void *w, const void *a) { return q2_K_repack_512(k, w, a, true); }
+AVX512 static float q2_K_gemm_512(int k, const void *w, const void *a) { return q2_K_repack_512(k, w, a, false); }
+
 AVX512 static float q4_K_gemv_512(int k, const void *w, const void *a) { return q4_K_repack_512(k, w, a, true); }
 AVX512 static float q4_K_gemm_512(int k, const void *w, const void *a) { return q4_K_repack_512(k, w, a, false); }
 
@@ -348,8 +393,8 @@ static const struct {
     {umi_dot_q5_K_lanes8, q5_K_lanes8_avx2, q5_K_lanes8_512},
     {umi_dot_q6_K_lanes8, q6_K_lanes8_avx2, q6_K_lanes8_512},
     {umi_dot_iq4_xs_lanes8, iq4_xs_lanes8_avx2, iq4_xs_lanes8_avx2},
-    {umi_dot_q2_K_gemv, q2_K_gemv_avx2, q2_K_gemv_avx2},
-    {umi_dot_q2_K_gemm, q2_K_gemm_avx2, q2_K_gemm_avx2},
+    {umi_dot_q2_K_gemv, q2_K_gemv_avx2, q2_K_gemv_512},
+    {umi_dot_q2_K_gemm, q2_K_gemm_avx2, q2_K_gemm_512},
     {umi_dot_q4_K_gemv, q4_K_gemv_avx2, q4_K_gemv_512},
     {umi_dot_q4_K_gemm, q4_K_gemm_avx2, q4_K_gemm_512},
 };
