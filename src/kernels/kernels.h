@@ -140,8 +140,9 @@ umi_dot_fn umi_kernels_simd_twin_kquant(umi_dot_fn scalar, int cpu_level);
 umi_tile_fn umi_kernels_tile_for_legacy(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
 umi_tile_fn umi_kernels_tile_for_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
 /* A K-quant tile that beats the dot for a single token too (rn = 1: rows
- * in lanes, so one reduction serves several rows), or NULL: ARM's Q4_K
- * gemv tile (neon_kquant_tile.c), where no interleaved layout serves decode. */
+ * in lanes, so one reduction serves several rows), or NULL: ARM's Q4_K and
+ * Q2_K gemv tiles (neon_kquant_tile.c), where no interleaved layout serves
+ * decode. */
 umi_tile_fn umi_kernels_tile_solo_kquant(umi_dot_fn dot, int cpu_level, int *tile_m, int *tile_n);
 /* The SIMD twin of a family's activation quantizer (same bytes), or NULL:
  * Q8_0/Q8_1 (x86_legacy.c), Q8_K (x86_act_q8_K.c). */

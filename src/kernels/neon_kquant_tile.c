@@ -90,13 +90,30 @@ INLINE void rows_in_lanes(const uint8x16_t v[4], int32_t out[16][4]) {
     }
 }
 
-/* A super-block of 4 rows: per 16-group c its rows' scale sc[c] and min
- * mn[c] (Q4_K's two 16-groups of a sub-block share its), d and dmin. */
+/* A super-block of 4 rows: its scales and mins as read, a row per lane
+ * (Q4_K: sub-block j's scale in lanes[j], min in lanes[8 + j]; Q2_K:
+ * 16-group c's in lanes[c] and lanes[16 + c]), d and dmin. */
 typedef struct kr_block {
     const uint8_t *qs[K4_ROWS];
-    int32_t sc[16][K4_ROWS], mn[16][K4_ROWS];
+    int32_t lanes[32][K4_ROWS];
     float d[K4_ROWS], dmin[K4_ROWS];
 } kr_block;
+
+/* The rows' scale of 16-group c (Q4_K's two 16-groups of a sub-block share it). */
+INLINE int32x4_t kr_scale(const int kind, const kr_block *B, int c) {
+    return vld1q_s32(B->lanes[kind == KR_Q4_K ? c / 2 : c]);
+}
+
+/* The mins of elements [e0, e1): sum of min x block sums over the type's
+ * min groups (Q4_K: sub-blocks of 32, Q2_K: 16-groups), exact integers. */
+INLINE int32x4_t kr_mins(const int kind, const kr_block *B, const umi_block_q8_K *a, int e0, int e1) {
+    int32x4_t m = vdupq_n_s32(0);
+    if (kind == KR_Q4_K)
+        for (int j = e0 / 32; j < e1 / 32; j++) m = vmlaq_n_s32(m, vld1q_s32(B->lanes[8 + j]), bsum32(a, j));
+    else
+        for (int c = e0 / 16; c < e1 / 16; c++) m = vmlaq_n_s32(m, vld1q_s32(B->lanes[16 + c]), a->bsums[c]);
+    return m;
+}
 
 INLINE void kr_prep(const int kind, const char *w, size_t ws, int b, kr_block *B) {
     uint8x16_t v[K4_ROWS], u[K4_ROWS];
@@ -113,14 +130,8 @@ INLINE void kr_prep(const int kind, const char *w, size_t ws, int b, kr_block *B
             v[i] = vandq_u8(s, vdupq_n_u8(0x0f)), u[i] = vshrq_n_u8(s, 4);
         }
     }
-    if (kind == KR_Q4_K) {
-        int32_t t[16][K4_ROWS]; /* sub-block j's scales in t[j], its mins in t[8 + j] */
-        rows_in_lanes(v, t);
-        for (int c = 0; c < 16; c++) memcpy(B->sc[c], t[c / 2], sizeof t[0]), memcpy(B->mn[c], t[8 + c / 2], sizeof t[0]);
-    } else {
-        rows_in_lanes(v, B->sc);
-        rows_in_lanes(u, B->mn);
-    }
+    rows_in_lanes(v, B->lanes);
+    if (kind == KR_Q2_K) rows_in_lanes(u, B->lanes + 16);
 }
 
 INLINE bytes32 kr_group(const int kind, const uint8_t *qs, int g) {
@@ -144,7 +155,7 @@ INLINE void kr_sums_dot(const int kind, const kr_block *B, const umi_block_q8_K 
             bytes32 q[K4_ROWS];
 #pragma GCC unroll 8
             for (int i = 0; i < K4_ROWS; i++) q[i] = kr_group(kind, B->qs[i], g);
-            const int32x4_t sclo = vld1q_s32(B->sc[2 * g]), schi = vld1q_s32(B->sc[2 * g + 1]);
+            const int32x4_t sclo = kr_scale(kind, B, 2 * g), schi = kr_scale(kind, B, 2 * g + 1);
 #pragma GCC unroll 8
             for (int t = 0; t < nt; t++) {
                 const int8x16_t alo = vld1q_s8(ab[t]->qs + 32 * g), ahi = vld1q_s8(ab[t]->qs + 32 * g + 16);
@@ -210,7 +221,7 @@ INLINE void kr_sums_mm(const int kind, const kr_block *B, const umi_block_q8_K *
                     for (int c = 0; c < 4; c++)
                         wv[p][c] = vreinterpretq_s8_u8(kind == KR_Q4_K ? (h ? vshrq_n_u8(raw[p][c], 4) : vandq_u8(raw[p][c], vdupq_n_u8(0x0f)))
                                                                        : vandq_u8(vshlq_u8(raw[p][c], vdupq_n_s8((int8_t)(-2 * h))), vdupq_n_u8(3)));
-                const int32x4_t lo = vld1q_s32(B->sc[2 * g]), hi = vld1q_s32(B->sc[2 * g + 1]);
+                const int32x4_t lo = kr_scale(kind, B, 2 * g), hi = kr_scale(kind, B, 2 * g + 1);
                 /* [s0 s0 s1 s1] and [s2 s2 s3 s3]: each row pair's scales by token pair */
                 const int32x4_t sp_lo[2] = {vzip1q_s32(lo, lo), vzip2q_s32(lo, lo)}, sp_hi[2] = {vzip1q_s32(hi, hi), vzip2q_s32(hi, hi)};
 #pragma GCC unroll 2
@@ -262,8 +273,7 @@ INLINE void kr_tile(const int kind, int k, const char *w, size_t ws, const char 
             const float32x4_t ad = vdupq_n_f32(ab[t]->d);
             const float32x4_t dd = vmulq_f32(vld1q_f32(B.d), ad), dm = vmulq_f32(vld1q_f32(B.dmin), ad);
             for (int e = 0; e < UMI_QK_K; e += span) {
-                int32x4_t mins = vdupq_n_s32(0);
-                for (int c = e / 16; c < (e + span) / 16; c++) mins = vmlaq_n_s32(mins, vld1q_s32(B.mn[c]), ab[t]->bsums[c]);
+                const int32x4_t mins = kr_mins(kind, &B, ab[t], e, e + span);
                 acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(sums[e / span][t]), dd);
                 accm[t] = vfmaq_f32(accm[t], vcvtq_f32_s32(mins), dm);
             }

@@ -20,9 +20,6 @@
  * reload (an F16 decode streamed its weights ~8% slower). Same order. */
 #define UNROLL4 _Pragma("GCC unroll 4")
 
-/* 16 lanes held as (lo, hi) halves: v[l+8] + v[l] first. */
-AVX2 static inline float hsum16_pair(__m256 lo, __m256 hi) { return umi_hsum8_ps(_mm256_add_ps(hi, lo)); }
-
 /* ---------------------------------------------------------------- AVX-512 */
 
 AVX512 static inline __m512 load_f16x16(const uint16_t *p) {
@@ -82,7 +79,7 @@ AVX2 float umi_dot_f32_vec_avx2(int n, const float *x, const float *y) {
         }
     float sum = 0.0f;
     if (np > 0)
-        sum = hsum16_pair(_mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3])),
+        sum = umi_hsum16_halves_ps(_mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3])),
                           _mm256_add_ps(_mm256_add_ps(hi[0], hi[2]), _mm256_add_ps(hi[1], hi[3])));
     for (int i = np; i < n; i++) sum += x[i] * y[i];
     return sum;
@@ -94,7 +91,7 @@ AVX2 float umi_dot_f32_gemm_avx2(int n, const float *x, const float *y) {
         lo = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), lo);
         hi = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), hi);
     }
-    return hsum16_pair(lo, hi);
+    return umi_hsum16_halves_ps(lo, hi);
 }
 
 AVX2 float umi_dot_f16_vec_avx2(int n, const uint16_t *x, const uint16_t *y) {
@@ -109,7 +106,7 @@ AVX2 float umi_dot_f16_vec_avx2(int n, const uint16_t *x, const uint16_t *y) {
         }
     double sum = 0.0;
     if (np > 0)
-        sum = hsum16_pair(_mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3])),
+        sum = umi_hsum16_halves_ps(_mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3])),
                           _mm256_add_ps(_mm256_add_ps(hi[0], hi[2]), _mm256_add_ps(hi[1], hi[3])));
     for (int i = np; i < n; i++) sum += (double)(umi_fp16_to_fp32(x[i]) * umi_fp16_to_fp32(y[i]));
     return (float)sum;
@@ -121,7 +118,7 @@ AVX2 float umi_dot_f16_gemm_avx2(int n, const uint16_t *x, const uint16_t *y) {
         lo = _mm256_fmadd_ps(load_f16x8(x + i), load_f16x8(y + i), lo);
         hi = _mm256_fmadd_ps(load_f16x8(x + i + 8), load_f16x8(y + i + 8), hi);
     }
-    return hsum16_pair(lo, hi);
+    return umi_hsum16_halves_ps(lo, hi);
 }
 
 /* Q8_0: |x| times y with x's sign gives the same products as x*y; the

@@ -146,11 +146,6 @@ AVX2 static inline __m256 dp8(__m256 acc, const uint16_t *x, const uint16_t *y) 
     return flush8(_mm256_fmadd_ps(xe, ye, flush8(_mm256_fmadd_ps(xo, yo, acc))));
 }
 
-/* umi_hsum16_ps of lanes 0-7 (lo) and 8-15 (hi): (l + l+8), then 8 lanes. */
-AVX2 static inline float hsum16_halves(__m256 lo, __m256 hi) {
-    return umi_hsum8_ps(_mm256_add_ps(hi, lo));
-}
-
 AVX2 static float bf16_vec_256(int n, const void *vx, const void *vy) {
     const uint16_t *x = vx, *y = vy;
     __m256 c1l = _mm256_setzero_ps(), c1h = c1l, c2l = c1l, c2h = c1l;
@@ -160,8 +155,8 @@ AVX2 static float bf16_vec_256(int n, const void *vx, const void *vy) {
         c2l = dp8(c2l, x + i + 32, y + i + 32), c2h = dp8(c2h, x + i + 48, y + i + 48);
     }
     double sum = 0.0;
-    sum += (double)hsum16_halves(c1l, c1h);
-    sum += (double)hsum16_halves(c2l, c2h);
+    sum += (double)umi_hsum16_halves_ps(c1l, c1h);
+    sum += (double)umi_hsum16_halves_ps(c2l, c2h);
     for (; i < n; i++) sum += (double)(umi_bf16_to_fp32(x[i]) * umi_bf16_to_fp32(y[i]));
     return (float)sum;
 }
@@ -170,7 +165,7 @@ AVX2 static float bf16_gemm_256(int n, const void *vx, const void *vy) {
     const uint16_t *x = vx, *y = vy;
     __m256 lo = _mm256_setzero_ps(), hi = lo;
     for (int i = 0; i < n; i += CHUNK) lo = dp8(lo, x + i, y + i), hi = dp8(hi, x + i + 16, y + i + 16);
-    return hsum16_halves(lo, hi);
+    return umi_hsum16_halves_ps(lo, hi);
 }
 
 /* ---------------------------------------------------------------- lookups */

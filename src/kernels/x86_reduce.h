@@ -22,6 +22,12 @@ __attribute__((target("avx2"))) static inline float umi_hsum8_ps(__m256 v) {
     return umi_hsum4_ps(_mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v)));
 }
 
+/* umi_reduce16 of 16 lanes held as 8-lane halves (lo, hi), for AVX2:
+ * v[l+8] + v[l] first. */
+__attribute__((target("avx2"))) static inline float umi_hsum16_halves_ps(__m256 lo, __m256 hi) {
+    return umi_hsum8_ps(_mm256_add_ps(hi, lo));
+}
+
 /* umi_reduce16: (v[l+8] + v[l]) first. */
 __attribute__((target("avx512f,avx2"))) static inline float umi_hsum16_ps(__m512 v) {
     const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));

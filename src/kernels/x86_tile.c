@@ -112,7 +112,7 @@ AVX2 static float f16_wide_dot_256(int k, const void *w, const void *x) {
         hi = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wh + l + 8))),
                              _mm256_loadu_ps(xf + l + 8), hi);
     }
-    return umi_hsum8_ps(_mm256_add_ps(hi, lo));
+    return umi_hsum16_halves_ps(lo, hi);
 }
 
 /* One pass of a 2 x 2 tile over elements l0, l0 + step, ... (16 each, as
@@ -156,7 +156,7 @@ AVX2 static void tile_f16_wide_256(int k, const void *w, size_t ws, int rm, cons
     __m256 lo[W2M][W2N], hi[W2M][W2N];
     wide_pass_256(k, w, ws, x, xs, 0, 16, lo, hi);
     for (int j = 0; j < W2N; j++)
-        for (int i = 0; i < W2M; i++) y[j * ys + i] = umi_hsum8_ps(_mm256_add_ps(hi[i][j], lo[i][j]));
+        for (int i = 0; i < W2M; i++) y[j * ys + i] = umi_hsum16_halves_ps(lo[i][j], hi[i][j]);
 }
 
 /* umi_plan_dot_f16_vec_wide's edges on AVX2 (the vec order of
@@ -175,8 +175,8 @@ AVX2 static float f16_vec_wide_dot_256(int k, const void *w, const void *x) {
             hi[a] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(wh + e + 8))),
                                     _mm256_loadu_ps(xf + e + 8), hi[a]);
         }
-    return umi_hsum8_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(hi[0], hi[2]), _mm256_add_ps(hi[1], hi[3])),
-                                      _mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3]))));
+    return umi_hsum16_halves_ps(_mm256_add_ps(_mm256_add_ps(lo[0], lo[2]), _mm256_add_ps(lo[1], lo[3])),
+                                _mm256_add_ps(_mm256_add_ps(hi[0], hi[2]), _mm256_add_ps(hi[1], hi[3])));
 }
 
 /* The vec order on widened activations for AVX2 (a multi-sequence decode
@@ -194,7 +194,7 @@ AVX2 static void tile_f16_vecw_256(int k, const void *w, size_t ws, int rm, cons
         for (int i = 0; i < W2M; i++) {
             const __m256 h = _mm256_add_ps(_mm256_add_ps(hi[0][i][j], hi[2][i][j]), _mm256_add_ps(hi[1][i][j], hi[3][i][j]));
             const __m256 l = _mm256_add_ps(_mm256_add_ps(lo[0][i][j], lo[2][i][j]), _mm256_add_ps(lo[1][i][j], lo[3][i][j]));
-            y[j * ys + i] = umi_hsum8_ps(_mm256_add_ps(h, l));
+            y[j * ys + i] = umi_hsum16_halves_ps(l, h);
         }
 }
 
