@@ -242,15 +242,6 @@ AVX512 static inline float q4_K_repack_512(int k, const void *vw, const void *va
     return _mm_cvtss_f32(_mm_sub_ss(acc, _mm_movehdup_ps(acc)));
 }
 
-/* Q2_K step c (elements 64c .. 64c+63, groups 2c and 2c+1): bit pair
- * g % 4 of qs[32 (g / 4) ..], codes 0..3. */
-AVX512 static inline __m512i q2_K_chunk_512(const uint8_t *qs, int c) {
-    const __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(qs + 32 * (c / 2))));
-    const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * (2 * c % 4))),
-                                             _mm256_set1_epi16((short)(2 * ((2 * c + 1) % 4))), 1);
-    return _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(3));
-}
-
 /* Q2_K as q4_K_repack_512: the quants' and the mins' accumulators as
  * lanes 0 and 1, one step per 128 elements (gemm) or per super-block. */
 AVX512 static inline float q2_K_repack_512(int k, const void *vw, const void *va, bool whole) {
@@ -268,8 +259,8 @@ AVX512 static inline float q2_K_repack_512(int k, const void *vw, const void *va
         __m256i p[2];
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++)
-            p[h] = fold512(_mm512_add_epi32(step_u(q2_K_chunk_512(w[b].qs, 2 * h), a[b].qs, 2 * h, sc16),
-                                            step_u(q2_K_chunk_512(w[b].qs, 2 * h + 1), a[b].qs, 2 * h + 1, sc16)));
+            p[h] = fold512(_mm512_add_epi32(step_u(bits2_chunk_512(w[b].qs, 2 * h), a[b].qs, 2 * h, sc16),
+                                            step_u(bits2_chunk_512(w[b].qs, 2 * h + 1), a[b].qs, 2 * h + 1, sc16)));
         const int32_t is0 = hsum8_epi32(p[0]), is1 = hsum8_epi32(p[1]);
         const __m128i m0 = _mm256_castsi256_si128(mp), m1 = _mm256_extracti128_si256(mp, 1);
         const int32_t ms0 = _mm_extract_epi32(m0, 0) + _mm_extract_epi32(m0, 1) + _mm_extract_epi32(m0, 2) + _mm_extract_epi32(m0, 3);

@@ -288,15 +288,19 @@ AVX512 static inline __m512i q6_K_chunk_512(const umi_block_q6_K *x, int c) {
 }
 
 
-/* Q3_K step c (elements 64c .. 64c+63, groups 2c and 2c+1) as w + 4,
- * unsigned for the byte multiply: the 2 low bits (bit pair g % 4 of qs[32
- * (g / 4) ..]) plus 4 where bit g of hmask[e % 32] is set. */
+/* Q2_K / Q3_K low bits of step c (elements 64c .. 64c+63, groups 2c and
+ * 2c+1): bit pair g % 4 of qs[32 (g / 4) ..], codes 0..3. */
+AVX512 static inline __m512i bits2_chunk_512(const uint8_t *qs, int c) {
+    const __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(qs + 32 * (c / 2))));
+    const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * (2 * c % 4))),
+                                             _mm256_set1_epi16((short)(2 * ((2 * c + 1) % 4))), 1);
+    return _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(3));
+}
+
+/* Q3_K step c as w + 4, unsigned for the byte multiply: the 2 low bits
+ * plus 4 where bit g of hmask[e % 32] is set. */
 AVX512 static inline __m512i q3_K_chunk_512(const umi_block_q3_K *x, int c) {
-    const __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * (c / 2))));
-    const int s0 = 2 * (2 * c % 4), s1 = 2 * ((2 * c + 1) % 4); /* group g: bit pair g % 4 */
-    const __m512i lo2 = _mm512_and_si512(_mm512_srlv_epi16(v, _mm512_inserti64x4(_mm512_set1_epi16((short)s0),
-                                                                                  _mm256_set1_epi16((short)s1), 1)),
-                                         _mm512_set1_epi8(3));
+    const __m512i lo2 = bits2_chunk_512(x->qs, c);
     const __m512i hm = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x->hmask));
     const __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << 2 * c)), _mm256_set1_epi8((char)(1 << (2 * c + 1))), 1);
     return _mm512_mask_add_epi8(lo2, _mm512_test_epi8_mask(hm, bit), lo2, _mm512_set1_epi8(4));
