@@ -71,7 +71,7 @@ static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, 
     pp.kv_type = kv_type;
     pp.hw = "this";
     pp.bw_gbps = bw > 0 ? bw : 0; /* the bandwidth just measured, not a second probe */
-    pp.fresh_rates = true;         /* and each weight type's decode rate, now */
+    pp.fresh_rates = true;         /* and each weight type's decode and prompt rates, now */
     umi_plan_result r;
     umi_error err = {0};
     if (umi_plan_compute(&pp, &r, &err) != UMI_OK) memset(&r, 0, sizeof r);
@@ -91,9 +91,11 @@ typedef struct probes {
     umi_plan_result plan;
 } probes;
 
-/* Bandwidth and the plan of this run, measured in a forked child (this
- * process has no threads yet) that sends them back through a pipe; in
- * this process when fork is not available. */
+/* Bandwidth and the plan of this run, measured in a forked child (a copy
+ * of the calling thread alone; the engine's idle workers stay in this
+ * process) that sends them back through a pipe, so the probes' buffers
+ * never count in this process's peak RSS; in this process when fork is
+ * not available. */
 static void measure_probes(const char *model, int n_ctx, int n_batch, int threads, const char *kv_type,
                            bool no_mmap, probes *out) {
     out->bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
@@ -124,6 +126,25 @@ static void run_probes(const char *model, int n_ctx, int n_batch, int threads, c
         memset(out, 0, sizeof *out);
     }
     measure_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, out);
+}
+
+/* Probes taken at several moments: bandwidths summed, and the plan's
+ * seconds per token, tg and pp, summed (their mean is a mean time). */
+typedef struct probe_sum {
+    double bw, tg_s, pp_s;
+    int n_bw, n_tg, n_pp;
+} probe_sum;
+
+/* A tg run decodes at depths D..D+n_gen-1: the plan's step time between
+ * its empty and its full (n_ctx) context, at the mean depth. A pp run is
+ * one chunk at depth D: between the plan's chunk into an empty cache and
+ * the one ending the context (at n_ctx - n_batch), both linear in depth. */
+static void add_probes(probe_sum *s, const probes *p, int depth, int n_gen, int n_ctx, int n_batch) {
+    const double tg = plan_between(p->plan.tg_tps, p->plan.tg_tps_full, depth + (n_gen - 1) / 2.0, n_ctx);
+    const double pp = plan_between(p->plan.pp_tps, p->plan.pp_tps_full, depth, n_ctx - n_batch);
+    if (p->bw > 0) s->bw += p->bw, s->n_bw++;
+    if (tg > 0) s->tg_s += 1.0 / tg, s->n_tg++;
+    if (pp > 0) s->pp_s += 1.0 / pp, s->n_pp++;
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -201,28 +222,25 @@ int cmd_bench(int argc, char **argv) {
     }
     if (n_prompt > 0) run_once(ctx, toks, 0, n_prompt < 16 ? n_prompt : 16, true); /* warm-up */
     if (n_gen > 0) run_once(ctx, toks, 0, 4, false);
+    /* This host's memory bandwidth, and the CPU time it gives a VM, swing
+     * within seconds: the probes run again after every repetition, and the
+     * checks of tg, pp (and the roofline) use them all, as the runs' time
+     * lies between those moments. */
+    probe_sum ps = {0};
+    add_probes(&ps, &pr, depth, n_gen, n_ctx, n_batch);
     for (int r = 0; r < reps; r++) {
         if (n_prompt > 0 && (pp[r] = run_once(ctx, toks, depth, n_prompt, true)) < 0) { rc = EXIT_RUNTIME; goto done; }
         if (n_gen > 0 && (tg[r] = run_once(ctx, toks, depth, n_gen, false)) < 0) { rc = EXIT_RUNTIME; goto done; }
+        if (n_gen > 0 || n_prompt > 0) {
+            run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, &pr_after);
+            add_probes(&ps, &pr_after, depth, n_gen, n_ctx, n_batch);
+        }
     }
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
     const double rss = peak_rss_bytes();
-    /* This host's memory bandwidth can swing within seconds: the decode
-     * probes run again after the runs, and the check of tg (and the
-     * roofline) uses both, as a run's time is between the two moments. */
-    if (n_gen > 0) {
-        run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, &pr_after);
-        if (bw > 0 && pr_after.bw > 0) bw = (bw + pr_after.bw) / 2;
-    }
-    /* A tg run decodes at depths D..D+n_gen-1: the plan's step time between
-     * its empty and its full (n_ctx) context, at the mean depth. A pp run is
-     * one chunk at depth D: between the plan's chunk into an empty cache and
-     * the one ending the context (at n_ctx - n_batch), both linear in depth. */
-    const double tg_depth = depth + (n_gen - 1) / 2.0;
-    double plan_tg = plan_between(plan.tg_tps, plan.tg_tps_full, tg_depth, n_ctx);
-    const double plan_tg_after = plan_between(pr_after.plan.tg_tps, pr_after.plan.tg_tps_full, tg_depth, n_ctx);
-    if (plan_tg > 0 && plan_tg_after > 0) plan_tg = 2.0 / (1.0 / plan_tg + 1.0 / plan_tg_after); /* mean time per token */
-    const double plan_pp = plan_between(plan.pp_tps, plan.pp_tps_full, depth, n_ctx - n_batch);
+    if (ps.n_bw > 0) bw = ps.bw / ps.n_bw;
+    const double plan_tg = ps.n_tg > 0 ? ps.n_tg / ps.tg_s : 0; /* mean time per token */
+    const double plan_pp = ps.n_pp > 0 ? ps.n_pp / ps.pp_s : 0;
     const double bpt = (double)info.weight_bytes_per_token;
     const double roof = bw > 0 && n_gen > 0 ? 100.0 * sg.mean * bpt / (bw * 1e9) : 0.0;
     const char *kv_name = plan.kv_type ? plan.kv_type : kv_type ? kv_type : "f16";

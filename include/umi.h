@@ -353,8 +353,9 @@ typedef struct umi_plan_params {
     bool no_mmap;            /* the load reads the file into memory (use_mmap false): all of it is
                                 resident, an untied token embedding included (mapped, that table's
                                 rows are read as needed and never resident) */
-    bool fresh_rates;        /* "this": measure the decode rate of each weight type now (and
-                                cache it) even when the cache has one (umi bench) */
+    bool fresh_rates;        /* "this": measure the decode and prompt rates of each weight type
+                                now (and cache them) even when the cache has them (umi bench;
+                                the portable scalar kernels keep cached prompt rates) */
 } umi_plan_params;
 
 umi_plan_params umi_plan_default_params(void);

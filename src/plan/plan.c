@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/cpu.h"
 #include "core/error.h"
 #include "gguf/gguf.h"
 #include "infer/memory.h"
@@ -355,9 +356,10 @@ static double prompt_attention_s(const umi_plan_params *p, const plan_model *pm,
  * the context (pp_tps_full): two FLOPs per multiply-add of the layers'
  * matrices, the output matrix's once per batch, plus the attention above.
  * On this machine each type's products run at their measured prompt rate
- * (host.c; measured once and cached even for umi bench's fresh plan:
- * arithmetic does not swing with the neighbours' memory traffic as decode
- * does); elsewhere all at the profile's calibrated rate. */
+ * (host.c; measured once and cached, and measured again for umi bench's
+ * fresh plan: on a shared host the CPU time a VM gets swings too, and one
+ * cached probe from a slow minute put bench-1b Q8_0 at half its speed);
+ * elsewhere all at the profile's calibrated rate. */
 static void prompt_rates(const umi_plan_params *p, const mem_setup *ms, const plan_model *pm,
                          uint64_t matmul_params, umi_plan_result *r) {
     const umi_plan_hw *hw = &r->hw;
@@ -373,6 +375,8 @@ static void prompt_rates(const umi_plan_params *p, const mem_setup *ms, const pl
     double mm_s, att_rate;
     if (host_rates(p, r)) {
         const int threads = ms->mp.n_threads;
+        /* the portable scalar kernels' probes take tens of seconds: cached */
+        const bool fresh = p->fresh_rates && umi_cpu_level_get() != UMI_CPU_GENERIC;
         mm_s = 0;
         for (int e = 0; e < 2; e++)
             for (int f = 0; f < 2; f++)
@@ -380,10 +384,10 @@ static void prompt_rates(const umi_plan_params *p, const mem_setup *ms, const pl
                     const double w = 2.0 * ms->pp_params[e][f][t];
                     if (w <= 0) continue;
                     /* types with under 1 % of the work are not worth a probe */
-                    const double g = w * 100 > flops ? umi_plan_prompt_rate(t, threads, f, true, false) : 0;
+                    const double g = w * 100 > flops ? umi_plan_prompt_rate(t, threads, f, true, fresh) : 0;
                     mm_s += w / ((g > 0 ? g * 1e9 : hw->tflops * 1e12) * (e ? host_expert_eff : 1.0));
                 }
-        const double g16 = umi_plan_prompt_rate(UMI_TYPE_F16, threads, false, true, false);
+        const double g16 = umi_plan_prompt_rate(UMI_TYPE_F16, threads, false, true, fresh);
         att_rate = g16 > 0 ? g16 * 1e9 : hw->tflops * 1e12;
         mm_s += out / att_rate;
         r->pp_measured_rates = g16 > 0;
