@@ -26,16 +26,26 @@ umi_run() { # model kind
         /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$key'])"
 }
 
-printf '%-28s %-12s %10s %10s %7s\n' model test reference umi ratio
+# Each round runs the reference then umi; "ratio" compares the rounds' means,
+# "median" is the median of the rounds' own ratios (each pair of runs a few
+# seconds apart), which one slow minute of a shared host moves less.
+printf '%-28s %-12s %10s %10s %7s %7s\n' model test reference umi ratio median
 for model in "$@"; do
     for kind in pp tg; do
-        ref_sum=0 umi_sum=0
+        pairs=""
         for ((i = 0; i < ROUNDS; i++)); do   # alternate: ref, umi, ref, umi ...
-            ref_sum=$(awk -v a="$ref_sum" -v b="$(ref_run "$model" $kind)" 'BEGIN{print a+b}')
-            umi_sum=$(awk -v a="$umi_sum" -v b="$(umi_run "$model" $kind)" 'BEGIN{print a+b}')
+            r=$(ref_run "$model" $kind)
+            u=$(umi_run "$model" $kind)
+            pairs="$pairs $r $u"
         done
-        awk -v m="$(basename "$model")" -v k="$kind$([ $kind = pp ] && echo $P || echo $N)$([ "$D" = 0 ] || echo "@d$D")" \
-            -v r="$ref_sum" -v u="$umi_sum" -v n="$ROUNDS" \
-            'BEGIN { printf "%-28s %-12s %10.2f %10.2f %6.2fx\n", m, k, r/n, u/n, (r > 0 ? u/r : 0) }'
+        # shellcheck disable=SC2086 # pairs is a list of numbers
+        /usr/bin/python3 - "$(basename "$model")" "$kind$([ $kind = pp ] && echo $P || echo $N)$([ "$D" = 0 ] || echo "@d$D")" $pairs <<'PY'
+import statistics, sys
+name, test, v = sys.argv[1], sys.argv[2], [float(x) for x in sys.argv[3:]]
+ref, umi = v[0::2], v[1::2]
+r, u = statistics.mean(ref), statistics.mean(umi)
+med = statistics.median(b / a for a, b in zip(ref, umi) if a > 0) if any(a > 0 for a in ref) else 0
+print(f"{name:<28} {test:<12} {r:10.2f} {u:10.2f} {(u / r if r > 0 else 0):6.2f}x {med:6.2f}x")
+PY
     done
 done
