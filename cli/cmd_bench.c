@@ -61,7 +61,7 @@ static double peak_rss_bytes(void) {
  * measured): the check of `umi plan` against reality. Zeroed when the plan
  * fails. */
 static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, int threads,
-                                     const char *kv_type, double bw, bool no_mmap) {
+                                     const char *kv_type, double bw, bool no_mmap, bool keep_prompt_rates) {
     umi_plan_params pp = umi_plan_default_params();
     pp.model_path = model;
     pp.no_mmap = no_mmap;
@@ -72,6 +72,7 @@ static umi_plan_result plan_this_run(const char *model, int n_ctx, int n_batch, 
     pp.hw = "this";
     pp.bw_gbps = bw > 0 ? bw : 0; /* the bandwidth just measured, not a second probe */
     pp.fresh_rates = true;         /* and each weight type's decode and prompt rates, now */
+    pp.keep_prompt_rates = keep_prompt_rates;
     umi_plan_result r;
     umi_error err = {0};
     if (umi_plan_compute(&pp, &r, &err) != UMI_OK) memset(&r, 0, sizeof r);
@@ -97,20 +98,23 @@ typedef struct probes {
  * never count in this process's peak RSS; in this process when fork is
  * not available. */
 static void measure_probes(const char *model, int n_ctx, int n_batch, int threads, const char *kv_type,
-                           bool no_mmap, probes *out) {
+                           bool no_mmap, bool keep_prompt_rates, probes *out) {
     out->bw = umi_measure_bandwidth(threads, (size_t)256 << 20);
-    out->plan = plan_this_run(model, n_ctx, n_batch, threads, kv_type, out->bw, no_mmap);
+    out->plan = plan_this_run(model, n_ctx, n_batch, threads, kv_type, out->bw, no_mmap, keep_prompt_rates);
 }
 
+/* keep_prompt_rates: the prompt rates as cached (the first probes of a run
+ * measured them; each prompt probe costs ~0.2 s, and far more in a
+ * sanitizer build) */
 static void run_probes(const char *model, int n_ctx, int n_batch, int threads, const char *kv_type,
-                       bool no_mmap, probes *out) {
+                       bool no_mmap, bool keep_prompt_rates, probes *out) {
     memset(out, 0, sizeof *out);
     int fd[2];
     const pid_t pid = pipe(fd) == 0 ? fork() : -1;
     if (pid == 0) {
         close(fd[0]);
         probes p;
-        measure_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, &p);
+        measure_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, keep_prompt_rates, &p);
         const ssize_t w = write(fd[1], &p, sizeof p); /* the parent checks the length */
         (void)w;
         _exit(0);
@@ -125,7 +129,7 @@ static void run_probes(const char *model, int n_ctx, int n_batch, int threads, c
         if (got == sizeof *out) return; /* the plan's strings are static: valid here too */
         memset(out, 0, sizeof *out);
     }
-    measure_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, out);
+    measure_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, keep_prompt_rates, out);
 }
 
 /* Probes taken at several moments: bandwidths summed, and the plan's
@@ -194,7 +198,7 @@ int cmd_bench(int argc, char **argv) {
     /* the prompt's batch; a depth alone is filled in the default chunks */
     const int n_batch = n_prompt > 0 ? n_prompt : depth > 0 ? 512 : 1;
     probes pr, pr_after = {0};
-    run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, &pr);
+    run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, false, &pr);
     double bw = pr.bw;
     const umi_plan_result plan = pr.plan;
     umi_model *m = NULL;
@@ -223,16 +227,17 @@ int cmd_bench(int argc, char **argv) {
     if (n_prompt > 0) run_once(ctx, toks, 0, n_prompt < 16 ? n_prompt : 16, true); /* warm-up */
     if (n_gen > 0) run_once(ctx, toks, 0, 4, false);
     /* This host's memory bandwidth, and the CPU time it gives a VM, swing
-     * within seconds: the probes run again after every repetition, and the
-     * checks of tg, pp (and the roofline) use them all, as the runs' time
-     * lies between those moments. */
+     * within seconds: the probes run again after every repetition (the
+     * bandwidth and decode rates; the prompt rates measured before the
+     * runs), and the checks of tg, pp (and the roofline) use them all, as
+     * the runs' time lies between those moments. */
     probe_sum ps = {0};
     add_probes(&ps, &pr, depth, n_gen, n_ctx, n_batch);
     for (int r = 0; r < reps; r++) {
         if (n_prompt > 0 && (pp[r] = run_once(ctx, toks, depth, n_prompt, true)) < 0) { rc = EXIT_RUNTIME; goto done; }
         if (n_gen > 0 && (tg[r] = run_once(ctx, toks, depth, n_gen, false)) < 0) { rc = EXIT_RUNTIME; goto done; }
         if (n_gen > 0 || n_prompt > 0) {
-            run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, &pr_after);
+            run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, true, &pr_after);
             add_probes(&ps, &pr_after, depth, n_gen, n_ctx, n_batch);
         }
     }

@@ -356,6 +356,8 @@ typedef struct umi_plan_params {
     bool fresh_rates;        /* "this": measure the decode and prompt rates of each weight type
                                 now (and cache them) even when the cache has them (umi bench;
                                 the portable scalar kernels keep cached prompt rates) */
+    bool keep_prompt_rates;  /* with fresh_rates: only the decode rates afresh (umi bench's
+                                probes between repetitions, after one fresh set before them) */
 } umi_plan_params;
 
 umi_plan_params umi_plan_default_params(void);

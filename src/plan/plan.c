@@ -376,7 +376,7 @@ static void prompt_rates(const umi_plan_params *p, const mem_setup *ms, const pl
     if (host_rates(p, r)) {
         const int threads = ms->mp.n_threads;
         /* the portable scalar kernels' probes take tens of seconds: cached */
-        const bool fresh = p->fresh_rates && umi_cpu_level_get() != UMI_CPU_GENERIC;
+        const bool fresh = p->fresh_rates && !p->keep_prompt_rates && umi_cpu_level_get() != UMI_CPU_GENERIC;
         mm_s = 0;
         for (int e = 0; e < 2; e++)
             for (int f = 0; f < 2; f++)
