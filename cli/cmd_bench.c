@@ -197,9 +197,8 @@ int cmd_bench(int argc, char **argv) {
     const int n_ctx = (int)ctx_want;
     /* the prompt's batch; a depth alone is filled in the default chunks */
     const int n_batch = n_prompt > 0 ? n_prompt : depth > 0 ? 512 : 1;
-    probes pr, pr_after = {0};
+    probes pr;
     run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, false, &pr);
-    double bw = pr.bw;
     const umi_plan_result plan = pr.plan;
     umi_model *m = NULL;
     umi_context *ctx = NULL;
@@ -237,13 +236,14 @@ int cmd_bench(int argc, char **argv) {
         if (n_prompt > 0 && (pp[r] = run_once(ctx, toks, depth, n_prompt, true)) < 0) { rc = EXIT_RUNTIME; goto done; }
         if (n_gen > 0 && (tg[r] = run_once(ctx, toks, depth, n_gen, false)) < 0) { rc = EXIT_RUNTIME; goto done; }
         if (n_gen > 0 || n_prompt > 0) {
-            run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, true, &pr_after);
-            add_probes(&ps, &pr_after, depth, n_gen, n_ctx, n_batch);
+            probes later;
+            run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, true, &later);
+            add_probes(&ps, &later, depth, n_gen, n_ctx, n_batch);
         }
     }
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
     const double rss = peak_rss_bytes();
-    if (ps.n_bw > 0) bw = ps.bw / ps.n_bw;
+    const double bw = ps.n_bw > 0 ? ps.bw / ps.n_bw : pr.bw;
     const double plan_tg = ps.n_tg > 0 ? ps.n_tg / ps.tg_s : 0; /* mean time per token */
     const double plan_pp = ps.n_pp > 0 ? ps.n_pp / ps.pp_s : 0;
     const double bpt = (double)info.weight_bytes_per_token;
