@@ -22,7 +22,13 @@
  * the hardware prefetcher alone, which varied with the machine's load.
  * X16_Q8_0 groups are the same kind of stream, which the hardware
  * prefetcher follows best alone: with the 2 KiB prefetch one token ran
- * ~15 % slower, without it as fast as the file layout's dot. */
+ * ~15 % slower, without it as fast as the file layout's dot.
+ *
+ * Several tokens (a multi-sequence decode step) spend 2-4x the time on each
+ * line, and lines prefetched into L1 4 KiB ahead still left the kernel
+ * waiting on memory about half the time: prefetched into L2 8 KiB ahead,
+ * bench-1b-q4_0's 4-sequence step took ~15 % less time in its Q4_0
+ * products (bench_decode_multi, rdtsc around each pass). */
 #include "kernels/kernels.h"
 
 #if defined(__x86_64__)
@@ -45,8 +51,15 @@
  * up to ROW_TOKENS tokens (decode): each group then streams front to back
  * once, where chunks made 4 groups' streams take turns (rows wider than
  * 2048: 8B-class models' K = 4096, every ffn_down); PF: prefetch distance
- * in bytes. */
-enum { G = 4, NT = 8, CHUNK = 64, ROW_CHUNK = 1024, ROW_TOKENS = 4, PF = 4096, QB = 32 };
+ * in bytes for one token, PF_MULTI for several. */
+enum { G = 4, NT = 8, CHUNK = 64, ROW_CHUNK = 1024, ROW_TOKENS = 4, PF = 4096, PF_MULTI = 8192, QB = 32 };
+
+/* Prefetch the line PF or PF_MULTI bytes past p for a call of rn tokens
+ * (above). */
+INLINE void prefetch_ahead(const char *p, int rn) {
+    if (rn == 1) _mm_prefetch(p + PF, _MM_HINT_T0);
+    else _mm_prefetch(p + PF_MULTI, _MM_HINT_T1);
+}
 
 /* The exact sums of n <= 8 activation blocks' 32 quants: lane c is block c's. */
 VNNI512 INLINE __m256i block_sums8(const umi_block_q8_0 *xb, int n) {
@@ -98,7 +111,7 @@ VNNI512 INLINE void x16_body(kind t, int k, const char *w, size_t ws, int rm, co
                 const size_t qs_bytes = t == Q8_0 ? 512 : 256;
                 const char *dp = wg + umi_x16_pair_d_at(qs_bytes, b), *q = wg + umi_x16_pair_qs_at(qs_bytes, nb, b);
                 const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dp));
-                if (t != Q8_0 && b % 2 == 0) _mm_prefetch(dp + PF, _MM_HINT_T0); /* the pair's d's */
+                if (t != Q8_0 && b % 2 == 0) prefetch_ahead(dp, rn); /* the pair's d's */
                 __m512i u[8];
                 if (t == Q8_0) {
 #pragma GCC unroll 8
@@ -108,7 +121,7 @@ VNNI512 INLINE void x16_body(kind t, int k, const char *w, size_t ws, int rm, co
 #pragma GCC unroll 4
                 for (int d = 0; d < 4 && t != Q8_0; d++) {
                     const __m512i v = _mm512_loadu_si512(q + 64 * d);
-                    _mm_prefetch(q + PF + 64 * d, _MM_HINT_T0);
+                    prefetch_ahead(q + 64 * d, rn);
                     /* low nibbles: elements 4d..4d+3 of each row; high: 16 + 4d.. */
                     u[d] = _mm512_and_si512(v, lo4);
                     u[d + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), lo4);
