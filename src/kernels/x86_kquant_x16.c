@@ -23,10 +23,14 @@
  *     64 elements (gemm) or per super-block (gemv, whose step sum is the
  *     four integer step sums added exactly), output acc - acc_min.
  *
- * No software prefetch: the stream is sequential (a thread's rows are
- * whole consecutive groups) and the hardware prefetcher keeps up; on this
- * VM prefetching 2 KiB ahead, as the X16 tile of x86_legacy.c does, made
- * this denser kernel slower (27 -> 23 GB/s on two cores, from memory). */
+ * One token: no software prefetch. The stream is sequential (a thread's
+ * rows are whole consecutive groups) and the hardware prefetcher keeps up;
+ * on this VM prefetching 2 KiB ahead, as the X16 tile of x86_legacy.c does,
+ * made this denser kernel slower (27 -> 23 GB/s on two cores, from memory).
+ * Several tokens (a multi-sequence decode step) spend 2-4x longer on each
+ * line and the prefetcher no longer hid memory: every line prefetched into
+ * L2 8 KiB ahead took bench-1b-q4_k_m's 4-sequence Q4_K products from
+ * 21-24 to 28-30 GB/s (bench_decode_multi, rdtsc around each pass). */
 #include "kernels/kernels.h"
 
 #if defined(__x86_64__)
@@ -43,8 +47,9 @@
 #define INLINE static inline __attribute__((always_inline))
 
 /* SB: bytes of one super-block of the group; QS0: its first quant chunk;
- * NT: tokens in registers; TILE_N: tokens per call the matmul may pass. */
-enum { SB = UMI_X16_ROWS * sizeof(umi_block_q4_K), QS0 = 4 * 64, NT = 4, TILE_N = 64 };
+ * NT: tokens in registers; TILE_N: tokens per call the matmul may pass;
+ * PF_MULTI: how far ahead several tokens prefetch (above). */
+enum { SB = UMI_X16_ROWS * sizeof(umi_block_q4_K), QS0 = 4 * 64, NT = 4, TILE_N = 64, PF_MULTI = 8192 };
 
 typedef int32_t __attribute__((may_alias, aligned(1))) i32_unaligned;
 
@@ -99,6 +104,8 @@ VNNI512 INLINE void group_body(int nb, const char *w, const char *x, size_t xs, 
             const __m512i sc1 = _mm512_and_si512(_mm512_srli_epi32(scw, 16 * (c % 2) + 8), byte);
             const __m512i mn1 = _mm512_and_si512(_mm512_srli_epi32(mnw, 8), byte);
             const __m512i mnp = _mm512_or_si512(_mm512_and_si512(mnw, byte), _mm512_slli_epi32(mn1, 16));
+            if (nt > 1) /* a quarter of the super-block's 36 lines, PF_MULTI bytes ahead (above) */
+                for (int l = 9 * c; l < 9 * c + 9; l++) _mm_prefetch(blk + PF_MULTI + 64 * l, _MM_HINT_T1);
             __m512i s0[NT], s1[NT];
 #pragma GCC unroll 4
             for (int j = 0; j < nt; j++) s0[j] = s1[j] = _mm512_setzero_si512();
