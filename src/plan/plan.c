@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "gguf/gguf.h"
 #include "infer/memory.h"
+#include "kernels/kernels.h"
 #include "model/model.h"
 #include "plan/plan.h"
 #include "quant/interleave.h"
@@ -216,8 +217,9 @@ typedef struct mem_setup {
      * (model/embd_rows.c), so they stay out of the process. */
     uint64_t fixed;
     /* bytes a decode step reads, by weight type: [0] in the layout the
-     * loader gives the type, [1] kept in the file's (expert stacks, a Q6_K
-     * output matrix: model/repack.c), read by other kernels */
+     * loader gives the type, [1] kept in the file's (a Q6_K output matrix
+     * or expert stack; a stack with no interleaved form for its shape:
+     * model/repack.c), read by other kernels */
     double read_type[2][UMI_MAX_TYPES];
     /* multiply-adds per prompt token, by layout as above and by type: the
      * layers' matrices [0] and the chosen experts' [1]; the output matrix
@@ -269,7 +271,13 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
         if (t->n_dims >= 2 && (!is_embd || tied)) {
             read += bytes * frac;
             const bool is_out = strcmp(t->name, "output.weight") == 0 || is_embd;
-            const bool file = t->expert || (is_out && t->type == UMI_TYPE_Q6_K && !batch_decode);
+            /* as model/repack.c lays them out: Q6_K read a token at a time
+             * stays in the file's layout, an expert stack of a type without
+             * an interleaved form for its shape too */
+            const bool q6_file = t->type == UMI_TYPE_Q6_K && !batch_decode;
+            const bool stack_file = t->expert && (q6_file || umi_kernels_layout(t->type, t->ne[0], t->ne[1],
+                                                                               umi_cpu_level_get()) == UMI_LAYOUT_GGUF);
+            const bool file = stack_file || (is_out && q6_file);
             const bool relaid_here = file && relaid(t->type);
             if (t->type < UMI_MAX_TYPES) {
                 ms->read_type[relaid_here][t->type] += bytes * frac;

@@ -76,9 +76,11 @@ if [ "$got" = "$want" ]; then ok "--no-mmap"; else bad "--no-mmap" "$got"; fi
 # Repacked weights (Q4_0, IQ4_NL, Q4_K and Q6_K, interleaved at load where
 # the CPU has the kernel) give the bits of the file's layout: mapped, read, off, and
 # through the AVX2 tiles (UMI_CPU=avx2; on CPUs without AVX2 the same path
-# as off).
-for q in q4_0 iq4_nl q4_k_m q6_k gemma2-tied; do
+# as off). moe-q4_k_m: its Q4_K expert stacks are repacked too (its Q6_K
+# ones only for batch decoding).
+for q in q4_0 iq4_nl q4_k_m q6_k gemma2-tied moe-q4_k_m; do
     m="$shared/models/rnd-llama-$q.gguf"
+    [ "$q" = moe-q4_k_m ] && m="$shared/models/rnd-$q.gguf"
     # tied embeddings: the Q6_K token_embd is also the output matrix (interleaved
     # only for batch decoding: test_serve_batching.sh; here its Q4_0 layers are)
     [ "$q" = gemma2-tied ] && m="$src/tests/models/rnd-gemma2-q4_0-tied.gguf"

@@ -4,7 +4,8 @@
 # others generate) each give exactly the text the same request gives alone,
 # with --parallel 4 (half of them wait for a slot and join between steps)
 # for a k-quant llama, a gemma2 with sliding-window rings (past its
-# 32-token window) and a qwen3moe (expert layers batch too), and with
+# 32-token window), a qwen3moe (expert layers batch too) and a Q4_K_M
+# MoE (its Q4_K and Q6_K expert stacks interleaved), and with
 # --parallel 8 for the llama; /metrics shows
 # decode passes that carried several sequences; a request sharing a busy
 # slot's prompt prefix copies those KV rows into its own slot.
@@ -56,13 +57,14 @@ print(total - le1)"
 }
 
 mkdir "$tmp/models" && ln -s "$shared"/models/rnd-llama-q4_k_m.gguf "$shared"/models/rnd-gemma2-q8_0.gguf \
-    "$shared"/models/rnd-qwen3moe-q8_0.gguf "$tmp/models/"
+    "$shared"/models/rnd-qwen3moe-q8_0.gguf "$shared"/models/rnd-moe-q4_k_m.gguf "$tmp/models/"
 for par in 4 8; do
     start_server p$par --models-dir "$tmp/models" --parallel $par --ctx-size 512 -t 2
     run rnd-llama-q4_k_m "llama q4_k_m, --parallel $par"
     [ $par = 4 ] && run rnd-gemma2-q8_0 "gemma2 rings, --parallel $par"
     if [ $par = 4 ]; then
         run rnd-qwen3moe-q8_0 "qwen3moe experts, --parallel $par"
+        run rnd-moe-q4_k_m "moe q4_k_m interleaved experts, --parallel $par"
         n=$(multi_passes rnd-qwen3moe-q8_0)
         [ "${n:-0}" -gt 0 ] && ok "qwen3moe: $n decode passes carried several sequences" \
             || bad "qwen3moe: no decode pass carried several sequences"
