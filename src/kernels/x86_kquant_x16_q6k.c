@@ -33,14 +33,15 @@
  * The layout's chunk order is the order of use (quant/interleave.h): read
  * lane by lane from the file's order (ql, then qh) the tile streamed a
  * third of the bandwidth from memory; front to back it keeps up with the
- * row dot (~20 GB/s on one core here), and software prefetch only slowed
- * it (T0 or NTA, 1-4 super-blocks ahead: 12-15 GB/s). Several tokens are
- * another matter: lane by lane (one lane per pass for 4 tokens) the reads
- * jump 256 bytes at a time through each super-block, and the tile
- * streamed half what it did from L3 (4 tokens: ~9 against 17.6 GB/s on one
- * core). Prefetching the super-block 2 ahead into L2, a few lines per
- * pass, cut bench-1b-q4_0's output product in a 4-sequence decode step
- * from 14-19 ms to 9-10 (bench_decode_multi, rdtsc around each pass).
+ * row dot (~20 GB/s on one core here). Software prefetch into L1 slowed
+ * it (T0 or NTA, 1-4 super-blocks ahead, all at once: 12-15 GB/s); into L2,
+ * the super-block PF_SB ahead a few lines per pass, it helps: 4 tokens
+ * (one lane per pass, reads jumping 256 bytes through each super-block)
+ * had streamed half what they did from L3 (~9 against 17.6 GB/s on one
+ * core), and bench-1b-q4_0's output product in a 4-sequence decode step
+ * went from 14-19 ms to 9-10 (bench_decode_multi, rdtsc around each
+ * pass); one token, 2 threads, k = 4096 and 8192, from 21-27 to 28-31 GB/s
+ * (k = 2048: +5-10 %).
  *
  * From L2 (Zen 4, 3.65 GHz, k = 2048) one token takes ~15 cycles a row and
  * super-block (the row dot on the file's layout ~25; yet bench-1b-q4_0's
@@ -150,7 +151,7 @@ VNNI512 INLINE void group_body(int nb, const char *w, const char *x, size_t xs, 
             for (int G = 0; G < 8; G++) sc[G] = pick16(sw[G / 2], sh->one[2 * (G % 2) + p], 8);
 #pragma GCC unroll 4
             for (int L0 = 4 * p; L0 < 4 * p + 4; L0 += nl) {
-                if (nt > 1) { /* pass L0 / nl of 8 / nl: its share of the super-block PF_SB ahead (above) */
+                { /* pass L0 / nl of 8 / nl: its share of the super-block PF_SB ahead (above) */
                     const int per = (CHUNKS + 8 / nl - 1) / (8 / nl), c0 = L0 / nl * per;
                     for (int c = c0; c < c0 + per && c < CHUNKS; c++) _mm_prefetch(blk + PF_SB * SB + 64 * c, _MM_HINT_T1);
                 }
