@@ -36,6 +36,15 @@
  * split over the threads instead (the Q8_0 tile 0.8x its in-model rate). */
 enum { K = 4096, MAT_BYTES = 8 << 20, PASSES = 3, PROMPT_TOKENS = 128, PROMPT_MAT = 8 << 20, PROMPT_PASSES = 5 };
 
+/* A decode probe's passes go on until they have taken DECODE_MIN_S (at
+ * most MAX_PASSES): a pass of 256 MB takes ~8 ms here, and this VM's
+ * memory speed moves by 10-20 % between such instants, where a `umi bench`
+ * tg run it is compared with averages seconds. The mean pass time, as a
+ * run's tokens/s is a mean over its time. */
+#define DECODE_MIN_S 0.25
+enum { MAX_PASSES = 64 };
+typedef enum pick { PICK_MEDIAN, PICK_BEST, PICK_MEAN } pick;
+
 static int cmp_double(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -43,11 +52,12 @@ static int cmp_double(const void *a, const void *b) {
 
 /* The seconds of a pass of products of n tokens through matrices of
  * `type` of about mat_bytes each, totalling about `bytes` (at least 4
- * matrices): the median pass, or the best one (best); work gets the weight
- * bytes and the multiply-adds of one pass. -1 when the type has no product
- * or memory is short. */
+ * matrices), over `passes` passes or more until they take min_s: the
+ * median, best or mean pass (how); work gets the weight bytes and the
+ * multiply-adds of one pass. -1 when the type has no product or memory is
+ * short. */
 static double probe_pass(int n_threads, int type, bool file_layout, size_t mat_bytes, size_t bytes, int n,
-                         int passes, bool best, double work[2]) {
+                         int passes, double min_s, pick how, double work[2]) {
     const umi_type_traits *tt = type >= 0 ? umi_type_traits_get((uint32_t)type) : NULL;
     const size_t row = tt ? umi_type_row_size((uint32_t)type, K) : 0;
     if (!row || !tt->vec_dot) return -1.0;
@@ -71,19 +81,20 @@ static double probe_pass(int n_threads, int type, bool file_layout, size_t mat_b
     float *x = malloc((size_t)K * n * sizeof *x), *y = malloc((size_t)m * n * sizeof *y);
     void *qbuf = malloc(q_bytes);
     umi_tensor *t = calloc((size_t)n_mat, sizeof *t);
-    double secs[PROMPT_PASSES > PASSES ? PROMPT_PASSES : PASSES], pick = -1.0;
+    double secs[MAX_PASSES], picked = -1.0, total = 0;
     if (!w || !x || !y || !qbuf || !t || umi_pool_init(n_threads, &pool, NULL) != UMI_OK) goto done;
     for (size_t i = 0; i < (size_t)K * n; i++) x[i] = (float)((i * 37 % 101) - 50) / 50.0f;
     for (int i = 0; i < n_mat; i++)
         t[i] = (umi_tensor){.name = "probe", .type = (uint32_t)type, .ne = {K, m, 1, 1},
                             .data = w + (size_t)i * mat, .layout = layout};
-    for (int pass = -1; pass < passes; pass++) { /* pass -1 warms the code and the pool */
+    int done = 0;
+    for (int pass = -1; pass < passes || (total < min_s && pass < MAX_PASSES); pass++) { /* -1 warms up */
         const int64_t t0 = umi_time_us();
         for (int i = 0; i < n_mat; i++) umi_matmul_pool(pool, qbuf, &t[i], x, n, y);
-        if (pass >= 0) secs[pass] = (double)(umi_time_us() - t0) / 1e6;
+        if (pass >= 0) secs[done++] = (double)(umi_time_us() - t0) / 1e6, total += secs[done - 1];
     }
-    qsort(secs, (size_t)passes, sizeof *secs, cmp_double);
-    pick = secs[best ? 0 : passes / 2];
+    qsort(secs, (size_t)done, sizeof *secs, cmp_double);
+    picked = how == PICK_MEAN ? total / done : secs[how == PICK_BEST ? 0 : done / 2];
     work[0] = (double)n_mat * (double)mat;
     work[1] = (double)n_mat * (double)m * K * n;
 done:
@@ -93,7 +104,7 @@ done:
     free(y);
     free(x);
     umi_probe_buf_free(w, w_bytes);
-    return pick;
+    return picked;
 }
 
 double umi_measure_decode_rate(int n_threads, int type, size_t bytes) {
@@ -102,10 +113,9 @@ double umi_measure_decode_rate(int n_threads, int type, size_t bytes) {
 
 double umi_measure_decode_rate_as(int n_threads, int type, bool file_layout, size_t bytes) {
     double work[2];
-    /* the median pass: a decode step's rate over many steps, which the
-     * neighbours' memory traffic slows now and then */
+    /* the mean pass over a quarter of a second (above) */
     const double s = probe_pass(n_threads, type, file_layout, MAT_BYTES, bytes ? bytes : (size_t)256 << 20, 1,
-                                PASSES, false, work);
+                                PASSES, DECODE_MIN_S, PICK_MEAN, work);
     return s > 0 ? work[0] / s / 1e9 : -1.0;
 }
 
@@ -115,7 +125,7 @@ double umi_measure_prompt_rate_as(int n_threads, int type, bool file_layout, siz
     /* the best pass: arithmetic only loses time to interruptions, and the
      * short passes here feel them more than a long prompt does */
     const double s = probe_pass(n_threads, type, file_layout, mat_bytes, 4 * mat_bytes, PROMPT_TOKENS, PROMPT_PASSES,
-                                true, work);
+                                0, PICK_BEST, work);
     return s > 0 ? 2.0 * work[1] / s / 1e9 : -1.0;
 }
 
