@@ -1,7 +1,26 @@
 #include <stdio.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "commands.h"
+
+/* A load step's progress on a terminal: one line on stderr, rewritten at
+ * each whole percent and erased when the step ends. Steps under SHOWN
+ * bytes pass too quickly to be worth a line. */
+enum { SHOWN = 256 << 20 };
+
+static void show_progress(void *user, const char *what, uint64_t done, uint64_t total) {
+    int *last = user; /* the percent on the line, -1 when there is none */
+    if (total < SHOWN) return;
+    const int pct = (int)(100.0 * (double)done / (double)total);
+    if (done < total && pct == *last) return;
+    if (done < total)
+        fprintf(stderr, "\r%s %3d %% (%.1f of %.1f GB)", what, pct, (double)done / 1e9, (double)total / 1e9);
+    else if (*last >= 0)
+        fputs("\r\033[K", stderr);
+    *last = done < total ? pct : -1;
+    fflush(stderr);
+}
 
 int cli_load_model(const char *path, bool use_mmap, bool repack, bool repack_q8_0, bool vocab_only,
                    umi_model **model) {
@@ -10,6 +29,11 @@ int cli_load_model(const char *path, bool use_mmap, bool repack, bool repack_q8_
     mp.no_repack = !repack;
     mp.repack_q8_0 = repack_q8_0;
     mp.vocab_only = vocab_only;
+    int shown = -1;
+    if (isatty(fileno(stderr))) {
+        mp.progress = show_progress;
+        mp.progress_user = &shown;
+    }
     umi_error err = {0};
     if (umi_model_load(path, &mp, model, &err) != UMI_OK) {
         cli_error("%s", err.msg);

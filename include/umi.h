@@ -51,17 +51,22 @@ typedef struct umi_model_params {
                         such a model cannot tokenize or run */
     bool no_repack;  /* keep every weight in the file's layout; by default weights whose kernels
                         read an interleaved layout faster (Q4_0, IQ4_NL with AVX2 or AVX-512 VNNI;
-                        Q4_K, Q6_K with AVX-512 VNNI) are rearranged at load into memory that replaces
-                        their file pages (in place with use_mmap false): the file is untouched and
-                        memory use is the same */
+                        Q4_K, Q6_K with AVX-512 VNNI), matrices and expert stacks, are rearranged at
+                        load into memory that replaces their file pages (in place with use_mmap
+                        false): the file is untouched and memory use is the same */
     bool batch_decode; /* the model will decode several sequences per step (umi serve --parallel
-                          > 1): a Q6_K output matrix is interleaved too, whose tile is ~2.5x
-                          faster for 4 rows and 10-20 % slower for one than the file layout's dot
-                          (by default it stays as the file has it; prompts never need it) */
+                          > 1): a Q6_K output matrix and Q6_K expert stacks are interleaved too,
+                          whose tile is ~2.5x faster for 4 rows and 10-20 % slower for one than
+                          the file layout's dot (by default they stay as the file has them) */
     bool repack_q8_0; /* also interleave Q8_0 weights where the CPU has AVX-512 VNNI: prompts ~2x
                          faster, decode as fast; their tile sums each block exactly in integers,
                          so results differ from the reference's (lanes8) in the last bits, unlike
                          every other repack (off by default: the reference's bits) */
+    /* Called on the loading thread as the long steps of a load advance: "reading" (use_mmap
+       false), "repacking", "mapping experts"; done of total bytes of that step, each step
+       starting at 0 and ending with done == total. NULL (default): no reports. */
+    void (*progress)(void *user, const char *what, uint64_t done, uint64_t total);
+    void *progress_user;
 } umi_model_params;
 
 umi_model_params umi_model_default_params(void);

@@ -32,10 +32,22 @@ int umi_mapfile_pread(int fd, void *buf, uint64_t n, uint64_t off, uint64_t *don
     return rc;
 }
 
-/* Read size bytes from fd into buf, or say why not. */
-static umi_status read_all(int fd, const char *path, uint8_t *buf, uint64_t size, umi_error *err) {
-    uint64_t done;
-    const int rc = umi_mapfile_pread(fd, buf, size, 0, &done);
+/* Read size bytes from fd into buf, or say why not; READ_STEP at a time,
+ * so that a slow drive's minutes show progress. */
+enum { READ_STEP = 256 << 20 };
+
+static umi_status read_all(int fd, const char *path, uint8_t *buf, uint64_t size, const umi_progress *pr,
+                           umi_error *err) {
+    uint64_t done = 0;
+    int rc = 0;
+    umi_progress_report(pr, "reading", 0, size);
+    for (uint64_t off = 0; off < size && rc == 0; off += READ_STEP) {
+        const uint64_t n = size - off < READ_STEP ? size - off : READ_STEP;
+        uint64_t got = 0;
+        rc = umi_mapfile_pread(fd, buf + off, n, off, &got);
+        done = off + got;
+        if (rc == 0) umi_progress_report(pr, "reading", done, size);
+    }
     if (rc > 0)
         return umi_err(err, UMI_ERR_IO, "cannot read '%s' at byte %llu: %s", path, (unsigned long long)done,
                        strerror(rc));
@@ -58,14 +70,14 @@ static umi_status map_fd(int fd, const char *path, uint64_t size, umi_mapfile *o
     return UMI_OK;
 }
 
-static umi_status read_fd(int fd, const char *path, uint64_t size, umi_mapfile *out,
+static umi_status read_fd(int fd, const char *path, uint64_t size, const umi_progress *pr, umi_mapfile *out,
                           umi_error *err) {
     void *p = NULL;
     if (posix_memalign(&p, MAPFILE_BUFFER_ALIGN, (size_t)size) != 0) {
         return umi_err(err, UMI_ERR_NOMEM, "cannot allocate %llu bytes to read '%s'",
                        (unsigned long long)size, path);
     }
-    umi_status st = read_all(fd, path, p, size, err);
+    umi_status st = read_all(fd, path, p, size, pr, err);
     if (st != UMI_OK) {
         free(p);
         return st;
@@ -75,7 +87,8 @@ static umi_status read_fd(int fd, const char *path, uint64_t size, umi_mapfile *
     return UMI_OK;
 }
 
-umi_status umi_mapfile_open(const char *path, bool use_mmap, umi_mapfile *out, umi_error *err) {
+umi_status umi_mapfile_open(const char *path, bool use_mmap, const umi_progress *pr, umi_mapfile *out,
+                            umi_error *err) {
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -96,7 +109,7 @@ umi_status umi_mapfile_open(const char *path, bool use_mmap, umi_mapfile *out, u
     } else if (st.st_size > 0) {
         /* an empty file has nothing to map (mmap of 0 bytes fails): leave data NULL */
         uint64_t size = (uint64_t)st.st_size;
-        rc = use_mmap ? map_fd(fd, path, size, out, err) : read_fd(fd, path, size, out, err);
+        rc = use_mmap ? map_fd(fd, path, size, out, err) : read_fd(fd, path, size, pr, out, err);
         if (rc == UMI_OK) {
             out->size = size;
         }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/progress.h"
 
 typedef struct umi_mapfile {
     const uint8_t *data; /* the file's bytes; NULL when the file is empty */
@@ -28,8 +29,10 @@ int umi_mapfile_pread(int fd, void *buf, uint64_t n, uint64_t off, uint64_t *don
 /* Map (use_mmap) or read the whole file at path. On success *out holds the
  * bytes until umi_mapfile_close. On failure *out is zeroed and err says why
  * (UMI_ERR_IO: missing, unreadable, a directory, not a regular file, mmap or
- * read failed; UMI_ERR_NOMEM: the buffer could not be allocated). */
-umi_status umi_mapfile_open(const char *path, bool use_mmap, umi_mapfile *out, umi_error *err);
+ * read failed; UMI_ERR_NOMEM: the buffer could not be allocated). A read
+ * reports its progress to pr (may be NULL) as "reading". */
+umi_status umi_mapfile_open(const char *path, bool use_mmap, const umi_progress *pr, umi_mapfile *out,
+                            umi_error *err);
 
 /* Release what umi_mapfile_open obtained (the mapping and its fd) and zero
  * *m. Safe on a zeroed struct. */

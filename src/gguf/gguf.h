@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/progress.h"
 #include "core/error.h"
 
 enum umi_gguf_type {
@@ -114,6 +115,9 @@ typedef struct umi_gguf {
  * NULL (UMI_ERR_IO, UMI_ERR_FORMAT, UMI_ERR_UNSUPPORTED for a tensor type umi
  * lacks, or UMI_ERR_NOMEM). */
 umi_status umi_gguf_open(const char *path, bool use_mmap, umi_gguf **out, umi_error *err);
+/* The same, reporting a read's progress (use_mmap false) to pr. */
+umi_status umi_gguf_open_progress(const char *path, bool use_mmap, const umi_progress *pr, umi_gguf **out,
+                                  umi_error *err);
 /* Parse bytes already in memory (tests, fuzzing). data must outlive the result. */
 umi_status umi_gguf_parse(const void *data, size_t size, umi_gguf **out, umi_error *err);
 void umi_gguf_close(umi_gguf *g);

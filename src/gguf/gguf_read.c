@@ -408,9 +408,14 @@ umi_status umi_gguf_parse(const void *data, size_t size, umi_gguf **out, umi_err
 }
 
 umi_status umi_gguf_open(const char *path, bool use_mmap, umi_gguf **out, umi_error *err) {
+    return umi_gguf_open_progress(path, use_mmap, NULL, out, err);
+}
+
+umi_status umi_gguf_open_progress(const char *path, bool use_mmap, const umi_progress *pr, umi_gguf **out,
+                                  umi_error *err) {
     *out = NULL;
     umi_mapfile m;
-    umi_status st = umi_mapfile_open(path, use_mmap, &m, err);
+    umi_status st = umi_mapfile_open(path, use_mmap, pr, &m, err);
     if (st != UMI_OK) {
         return st;
     }

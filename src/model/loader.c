@@ -400,7 +400,8 @@ umi_status umi_model_load(const char *path, const umi_model_params *params, umi_
     umi_model *m = calloc(1, sizeof *m);
     if (!m) return umi_err(err, UMI_ERR_NOMEM, "out of memory");
     m->vocab_only = p.vocab_only || p.info_only;
-    umi_status st = umi_gguf_open(path, p.use_mmap, &m->gguf, err);
+    const umi_progress pr = {p.progress, p.progress_user};
+    umi_status st = umi_gguf_open_progress(path, p.use_mmap, &pr, &m->gguf, err);
     if (!st && p.info_only) {
         load_info(m);
         *out = m;
@@ -415,8 +416,8 @@ umi_status umi_model_load(const char *path, const umi_model_params *params, umi_
     if (!st) {
         m->hp.n_vocab = (uint32_t)umi_vocab_n_tokens(m->vocab);
         if (!p.vocab_only) st = load_weights(m, err);
-        if (!st && !p.vocab_only && !p.no_repack) st = umi_model_repack(m, &p, err);
-        if (!st && !p.vocab_only && p.use_mmap) umi_model_prefault_experts(m);
+        if (!st && !p.vocab_only && !p.no_repack) st = umi_model_repack(m, &p, &pr, err);
+        if (!st && !p.vocab_only && p.use_mmap) umi_model_prefault_experts(m, &pr);
     }
     if (st) {
         umi_model_free(m);

@@ -8,6 +8,7 @@
 #ifndef UMI_MODEL_MODEL_H
 #define UMI_MODEL_MODEL_H
 
+#include "core/progress.h"
 #include "gguf/gguf.h"
 #include "tokenizer/vocab.h"
 #include "umi.h"
@@ -228,7 +229,7 @@ umi_status umi_model_load_moe_hparams(umi_model *m, umi_error *err);
 
 /* Rewrite the matmul weights this CPU's kernels read faster in an
  * interleaved layout, in place (model/repack.c); sets their layout. */
-umi_status umi_model_repack(umi_model *m, const umi_model_params *p, umi_error *err);
+umi_status umi_model_repack(umi_model *m, const umi_model_params *p, const umi_progress *pr, umi_error *err);
 /* Untied token-embedding rows by pread from the mapped file
  * (model/embd_rows.c): whether they are read (an untied table, the file
  * mapped), and a row's bytes in the file's layout: buf (row bytes) when
@@ -239,7 +240,7 @@ const void *umi_model_embd_row(const umi_model *m, int32_t token, void *buf);
 uint64_t umi_tensor_bytes(const umi_tensor *t);
 /* Map every expert weight still in the file's mapping now rather than on
  * first use, when they fit in the available memory (model/prefault.c). */
-void umi_model_prefault_experts(const umi_model *m);
+void umi_model_prefault_experts(const umi_model *m, const umi_progress *pr);
 /* Whether the loader interleaves weights of this type under p where the CPU
  * has a layout for them (umi_kernels_layout): all but Q8_0, which only on
  * request (p->repack_q8_0: its tile does not give the reference's bits).

@@ -29,8 +29,8 @@ static void populate(const void *data, uint64_t bytes) {
 }
 
 /* Bytes of the stacked expert tensors still in the file's mapping;
- * with fault, each is mapped too. */
-static uint64_t mapped_experts(const umi_model *m, bool fault) {
+ * with fault, each is mapped too, reported to pr against total. */
+static uint64_t mapped_experts(const umi_model *m, bool fault, const umi_progress *pr, uint64_t total) {
     uint64_t bytes = 0;
     for (uint32_t il = 0; il < m->hp.n_layer; il++) {
         const umi_layer *L = &m->layers[il];
@@ -38,15 +38,19 @@ static uint64_t mapped_experts(const umi_model *m, bool fault) {
         for (int i = 0; i < 3; i++) {
             if (!e[i] || e[i]->layout != UMI_LAYOUT_GGUF) continue;
             bytes += umi_tensor_bytes(e[i]);
-            if (fault) populate(e[i]->data, umi_tensor_bytes(e[i]));
+            if (!fault) continue;
+            populate(e[i]->data, umi_tensor_bytes(e[i]));
+            umi_progress_report(pr, "mapping experts", bytes, total);
         }
     }
     return bytes;
 }
 
-void umi_model_prefault_experts(const umi_model *m) {
+void umi_model_prefault_experts(const umi_model *m, const umi_progress *pr) {
     uint64_t total, avail;
     umi_meminfo(&total, &avail);
-    const uint64_t bytes = mapped_experts(m, false);
-    if (bytes > 0 && bytes <= avail) mapped_experts(m, true);
+    const uint64_t bytes = mapped_experts(m, false, NULL, 0);
+    if (bytes == 0 || bytes > avail) return;
+    umi_progress_report(pr, "mapping experts", 0, bytes);
+    mapped_experts(m, true, pr, bytes);
 }

@@ -156,7 +156,9 @@ static void drop_pages(const void *p, size_t n) {
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED), mprotect((void *)lo, hi - lo, PROT_NONE);
 }
 
-static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool, char *tmp) {
+/* Repacks t, reporting (done + its bytes so far) of total to pr slab by slab. */
+static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool, char *tmp, const umi_progress *pr,
+                          uint64_t done, uint64_t total) {
     const size_t row = umi_type_row_size(t->type, t->ne[0]);
     pack_task pt = {.dst = dst, .src = t->data, .k = t->ne[0], .layout = umi_layout_for_type(t->type),
                     .group = UMI_X16_ROWS * row, .tmp = tmp};
@@ -168,6 +170,7 @@ static void repack_tensor(umi_tensor *t, char *dst, bool mapped, umi_pool *pool,
         atomic_init(&pt.next, 0);
         umi_pool_run(pool, pack_groups, &pt);
         if (mapped) drop_pages(pt.src + pt.g0 * pt.group, (size_t)(pt.g1 - pt.g0) * pt.group);
+        umi_progress_report(pr, "repacking", done + (uint64_t)pt.g1 * pt.group, total);
     }
     if (dst) t->data = dst;
     t->layout = pt.layout;
@@ -201,16 +204,18 @@ static void drop_shared_pages(span *spans, int n, size_t align) {
     }
 }
 
-umi_status umi_model_repack(umi_model *m, const umi_model_params *p, umi_error *err) {
+umi_status umi_model_repack(umi_model *m, const umi_model_params *p, const umi_progress *pr, umi_error *err) {
     const int level = umi_cpu_level_get();
     const int cap = (int)m->hp.n_layer * MAX_PER_LAYER + 1;
     umi_tensor **list = malloc(sizeof *list * (size_t)cap);
     if (!list) return umi_err(err, UMI_ERR_NOMEM, "out of memory (repack)");
     const int n = collect(m, level, p, list, cap);
     size_t total = 0, max_group = 0;
+    uint64_t bytes = 0; /* of the tensors, for progress */
     for (int i = 0; i < n; i++) {
         const size_t row = umi_type_row_size(list[i]->type, list[i]->ne[0]);
         total += slot_bytes(list[i]);
+        bytes += umi_tensor_bytes(list[i]);
         if (UMI_X16_ROWS * row > max_group) max_group = UMI_X16_ROWS * row;
     }
     umi_status st = UMI_OK;
@@ -241,10 +246,13 @@ umi_status umi_model_repack(umi_model *m, const umi_model_params *p, umi_error *
         goto done;
     }
     size_t off = 0;
+    uint64_t done = 0;
+    umi_progress_report(pr, "repacking", 0, bytes);
     for (int i = 0; i < n; i++) {
         if (mapped) spans[i] = (span){list[i]->data, (size_t)umi_tensor_bytes(list[i])};
-        repack_tensor(list[i], mapped ? (char *)m->repacked + off : NULL, mapped, pool, tmp);
+        repack_tensor(list[i], mapped ? (char *)m->repacked + off : NULL, mapped, pool, tmp, pr, done, bytes);
         off += slot_bytes(list[i]);
+        done += umi_tensor_bytes(list[i]);
     }
     if (mapped) drop_shared_pages(spans, n, (size_t)m->gguf->alignment);
 done:

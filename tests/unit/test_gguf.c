@@ -302,7 +302,7 @@ static void test_files(void) {
     }
     remove(path);
     umi_mapfile m;
-    check(umi_mapfile_open("/dev/null", true, &m, &err) == UMI_ERR_IO &&
+    check(umi_mapfile_open("/dev/null", true, NULL, &m, &err) == UMI_ERR_IO &&
           strstr(err.msg, "not a regular file"), "device: %s", err.msg);
 }
 
