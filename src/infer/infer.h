@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "core/threadpool.h"
+#include "kernels/kernels.h"
 #include "model/model.h"
 
 /* Routing and expert buffers for a mixture-of-experts FFN (moe.c); all
@@ -126,6 +127,9 @@ void umi_matmul(umi_context *ctx, const umi_tensor *w, const float *x, int n, fl
 /* umi_matmul on a caller's pool and conversion buffer (qbuf: n rows of
  * the weight type's vec_dot_type), outside any context (the decode-rate probe). */
 void umi_matmul_pool(umi_pool *pool, void *qbuf, const umi_tensor *w, const float *x, int n, float *y);
+/* p's tile for w's interleaved layout: the one that gives p's dot's bits
+ * (the only kernel that reads such weights; w's rows whole groups). */
+void umi_matmul_layout_tile(const umi_tensor *w, umi_kernel_plan *p);
 /* y[p] = x · w[p]ᵀ for parts (at most 3) weights of one input width, in one
  * pass over the threads (q, k and v). */
 void umi_matmul_many(umi_context *ctx, int parts, const umi_tensor *const *w, const float *x, int n,

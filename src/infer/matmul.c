@@ -84,7 +84,7 @@ static umi_kernel_plan plan_for(const matmul_task *t, const umi_tensor *w, int t
 
 /* Interleaved weights are read only by their layout's tiles, which give
  * every token the bits of the plan's dot (kernels.h). */
-static void layout_tile(const umi_tensor *w, umi_kernel_plan *p) {
+void umi_matmul_layout_tile(const umi_tensor *w, umi_kernel_plan *p) {
     p->tile = umi_kernels_layout_tile(w->type, w->layout, p->dot, umi_cpu_level_get(), &p->tile_m, &p->tile_n);
     assert(p->tile && w->ne[1] % UMI_X16_ROWS == 0); /* whole groups; a tile takes any number up to tile_m */
 }
@@ -149,7 +149,7 @@ static void plan_part(matmul_task *t, mm_part *P) {
      * reference sends to its gemv); the rest dot by dot. A plan offers a
      * single-token tile only where it beats the dot. */
     P->tiled = plan_for(t, w, 0);
-    if (w->layout != UMI_LAYOUT_GGUF) layout_tile(w, &P->tiled);
+    if (w->layout != UMI_LAYOUT_GGUF) umi_matmul_layout_tile(w, &P->tiled);
     P->n_tiled = 0;
     while (P->tiled.tile && P->n_tiled < n && plan_for(t, w, P->n_tiled).dot == P->tiled.dot) P->n_tiled++;
     P->rest = (umi_kernel_plan){0};
@@ -157,7 +157,7 @@ static void plan_part(matmul_task *t, mm_part *P) {
         /* The plans of interleaved weights change dot at most once (Q4_K:
          * gemm order, then the gemv remainder), so one more tile serves the rest. */
         P->rest = plan_for(t, w, P->n_tiled);
-        layout_tile(w, &P->rest);
+        umi_matmul_layout_tile(w, &P->rest);
         for (int i = P->n_tiled; i < n; i++) assert(plan_for(t, w, i).dot == P->rest.dot);
     }
     for (int i = P->n_tiled; i < n && i < MAX_PLANNED; i++) P->dots[i] = plan_for(t, w, i).dot;

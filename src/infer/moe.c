@@ -20,7 +20,6 @@
  * (umi_kernels_plan_solo), and its register tiles, which give that dot's
  * bits, serve an expert's tokens several at a time. The slot outputs are
  * summed in slot order, as the reference adds them. */
-#include <assert.h>
 #include <math.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -302,11 +301,7 @@ static void expert_setup(umi_context *ctx, expert_task *t, const umi_tensor *w, 
     memset(t, 0, sizeof *t);
     t->w = w, t->s = s, t->x = x, t->gather = gather, t->y = y, t->n_used = (int)ctx->model->hp.n_expert_used;
     t->p = umi_kernels_plan_solo(w->type, k, m);
-    if (w->layout != UMI_LAYOUT_GGUF) { /* repacked (model/repack.c): the layout's tile with the plan dot's bits */
-        t->p.tile = umi_kernels_layout_tile(w->type, w->layout, t->p.dot, umi_cpu_level_get(), &t->p.tile_m,
-                                            &t->p.tile_n);
-        assert(t->p.tile && m % UMI_X16_ROWS == 0);
-    }
+    if (w->layout != UMI_LAYOUT_GGUF) umi_matmul_layout_tile(w, &t->p); /* repacked (model/repack.c) */
     t->vec_dot = wt->vec_dot;
     if (!t->p.act)
         t->p.act = wt->vec_dot_type == UMI_TYPE_F32 ? copy_f32 : umi_type_traits_get(wt->vec_dot_type)->from_float;

@@ -91,7 +91,9 @@ static double probe_pass(int n_threads, int type, bool file_layout, size_t mat_b
     for (int pass = -1; pass < passes || (total < min_s && pass < MAX_PASSES); pass++) { /* -1 warms up */
         const int64_t t0 = umi_time_us();
         for (int i = 0; i < n_mat; i++) umi_matmul_pool(pool, qbuf, &t[i], x, n, y);
-        if (pass >= 0) secs[done++] = (double)(umi_time_us() - t0) / 1e6, total += secs[done - 1];
+        if (pass < 0) continue;
+        secs[done] = (double)(umi_time_us() - t0) / 1e6;
+        total += secs[done++];
     }
     qsort(secs, (size_t)done, sizeof *secs, cmp_double);
     picked = how == PICK_MEAN ? total / done : secs[how == PICK_BEST ? 0 : done / 2];

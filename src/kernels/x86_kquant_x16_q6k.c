@@ -151,10 +151,9 @@ VNNI512 INLINE void group_body(int nb, const char *w, const char *x, size_t xs, 
             for (int G = 0; G < 8; G++) sc[G] = pick16(sw[G / 2], sh->one[2 * (G % 2) + p], 8);
 #pragma GCC unroll 4
             for (int L0 = 4 * p; L0 < 4 * p + 4; L0 += nl) {
-                { /* pass L0 / nl of 8 / nl: its share of the super-block PF_SB ahead (above) */
-                    const int per = (CHUNKS + 8 / nl - 1) / (8 / nl), c0 = L0 / nl * per;
-                    for (int c = c0; c < c0 + per && c < CHUNKS; c++) _mm_prefetch(blk + PF_SB * SB + 64 * c, _MM_HINT_T1);
-                }
+                /* pass L0 / nl of 8 / nl: its share of the super-block PF_SB ahead (above) */
+                const int per = (CHUNKS + 8 / nl - 1) / (8 / nl), c0 = L0 / nl * per;
+                for (int c = c0; c < c0 + per && c < CHUNKS; c++) _mm_prefetch(blk + PF_SB * SB + 64 * c, _MM_HINT_T1);
                 __m512i is[4][NT];
 #pragma GCC unroll 4
                 for (int i = 0; i < nl; i++) {

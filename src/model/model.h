@@ -238,6 +238,9 @@ bool umi_model_embd_read(const umi_model *m);
 const void *umi_model_embd_row(const umi_model *m, int32_t token, void *buf);
 /* Bytes of a tensor's data in the file's type (any layout keeps the size). */
 uint64_t umi_tensor_bytes(const umi_tensor *t);
+/* A layer's expert stacks (gate, up, down: ne[2] experts of ne[1] rows
+ * each), those it has, into out; their count (model/prefault.c). */
+int umi_layer_expert_stacks(const umi_layer *L, const umi_tensor *out[3]);
 /* Map every expert weight still in the file's mapping now rather than on
  * first use, when they fit in the available memory (model/prefault.c). */
 void umi_model_prefault_experts(const umi_model *m, const umi_progress *pr);
@@ -246,6 +249,10 @@ void umi_model_prefault_experts(const umi_model *m, const umi_progress *pr);
  * request (p->repack_q8_0: its tile does not give the reference's bits).
  * The planner and the decode-rate probe ask it too, to time what loads. */
 bool umi_repack_type_wanted(uint32_t type, const umi_model_params *p);
+/* Whether a tensor read mostly one token at a time (the output matrix, an
+ * expert stack) of this type is interleaved too: Q6_K only for batch
+ * decoding (model/repack.c says why). */
+bool umi_repack_per_token_wanted(uint32_t type, bool batch_decode);
 
 /* hp.yarn_attn_factor from the rope scaling settings read so far (1 without
  * YaRN); an architecture that sets hp.yarn_log_mul recomputes it. */

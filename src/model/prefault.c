@@ -28,15 +28,23 @@ static void populate(const void *data, uint64_t bytes) {
     for (uintptr_t a = lo; a < hi; a += page) (void)*(const volatile char *)a;
 }
 
+int umi_layer_expert_stacks(const umi_layer *L, const umi_tensor *out[3]) {
+    const umi_tensor *w[] = {L->ffn_gate_exps, L->ffn_up_exps, L->ffn_down_exps};
+    int n = 0;
+    for (int i = 0; i < 3; i++)
+        if (w[i]) out[n++] = w[i];
+    return n;
+}
+
 /* Bytes of the stacked expert tensors still in the file's mapping;
  * with fault, each is mapped too, reported to pr against total. */
 static uint64_t mapped_experts(const umi_model *m, bool fault, const umi_progress *pr, uint64_t total) {
     uint64_t bytes = 0;
     for (uint32_t il = 0; il < m->hp.n_layer; il++) {
-        const umi_layer *L = &m->layers[il];
-        const umi_tensor *e[] = {L->ffn_gate_exps, L->ffn_up_exps, L->ffn_down_exps};
-        for (int i = 0; i < 3; i++) {
-            if (!e[i] || e[i]->layout != UMI_LAYOUT_GGUF) continue;
+        const umi_tensor *e[3];
+        const int n = umi_layer_expert_stacks(&m->layers[il], e);
+        for (int i = 0; i < n; i++) {
+            if (e[i]->layout != UMI_LAYOUT_GGUF) continue;
             bytes += umi_tensor_bytes(e[i]);
             if (!fault) continue;
             populate(e[i]->data, umi_tensor_bytes(e[i]));

@@ -54,20 +54,11 @@ static int matmul_weights(const umi_model *m, const umi_layer *L, const umi_tens
     return n;
 }
 
-/* The expert stacks (ne[2] experts of ne[1] rows each). */
-static int expert_stacks(const umi_layer *L, const umi_tensor *out[3]) {
-    const umi_tensor *w[] = {L->ffn_gate_exps, L->ffn_up_exps, L->ffn_down_exps};
-    int n = 0;
-    for (int i = 0; i < 3; i++)
-        if (w[i]) out[n++] = w[i];
-    return n;
-}
-
 static bool experts_fit(const umi_model *m) {
     uint64_t bytes = 0, total, avail;
     for (uint32_t il = 0; il < m->hp.n_layer; il++) {
         const umi_tensor *e[3];
-        const int n = expert_stacks(&m->layers[il], e);
+        const int n = umi_layer_expert_stacks(&m->layers[il], e);
         for (int i = 0; i < n; i++) bytes += umi_tensor_bytes(e[i]);
     }
     umi_meminfo(&total, &avail);
@@ -83,13 +74,12 @@ bool umi_repack_type_wanted(uint32_t type, const umi_model_params *p) {
     return type != UMI_TYPE_Q8_0 || p->repack_q8_0;
 }
 
-/* Whether a tensor read mostly one token at a time (the output matrix, an
- * expert stack) goes interleaved: Q6_K only for batch decoding, as one
- * token reads it faster in the file's layout (10-20 % in a decode step),
- * several tokens through the interleaved tile, and a prompt needs only its
- * last row's logits. */
-static bool per_token_wanted(const umi_tensor *t, bool batch_decode) {
-    return batch_decode || t->type != UMI_TYPE_Q6_K;
+/* Q6_K read mostly one token at a time (model.h): one token reads it
+ * faster in the file's layout (10-20 % in a decode step), several tokens
+ * through the interleaved tile, and a prompt needs only its last row's
+ * logits. */
+bool umi_repack_per_token_wanted(uint32_t type, bool batch_decode) {
+    return batch_decode || type != UMI_TYPE_Q6_K;
 }
 
 /* Every tensor to repack, once (a tensor may be bound twice). Q8_0 only on
@@ -104,10 +94,10 @@ static int collect(umi_model *m, int level, const umi_model_params *p, umi_tenso
         if (il < m->hp.n_layer) {
             nc = matmul_weights(m, &m->layers[il], cand);
             const umi_tensor *e[3];
-            const int ne = experts ? expert_stacks(&m->layers[il], e) : 0;
+            const int ne = experts ? umi_layer_expert_stacks(&m->layers[il], e) : 0;
             for (int i = 0; i < ne; i++)
-                if (per_token_wanted(e[i], batch_decode)) cand[nc++] = e[i];
-        } else if (m->output && per_token_wanted(m->output, batch_decode))
+                if (umi_repack_per_token_wanted(e[i]->type, batch_decode)) cand[nc++] = e[i];
+        } else if (m->output && umi_repack_per_token_wanted(m->output->type, batch_decode))
             cand[nc++] = m->output; /* tied too: embed() looks rows up in any layout */
         for (int i = 0; i < nc; i++) {
             umi_tensor *t = &m->tensors[cand[i] - m->tensors]; /* bound pointers point into m->tensors */

@@ -271,13 +271,13 @@ static void account_tensors(const plan_model *pm, umi_plan_result *r, mem_setup 
         if (t->n_dims >= 2 && (!is_embd || tied)) {
             read += bytes * frac;
             const bool is_out = strcmp(t->name, "output.weight") == 0 || is_embd;
-            /* as model/repack.c lays them out: Q6_K read a token at a time
-             * stays in the file's layout, an expert stack of a type without
-             * an interleaved form for its shape too */
-            const bool q6_file = t->type == UMI_TYPE_Q6_K && !batch_decode;
-            const bool stack_file = t->expert && (q6_file || umi_kernels_layout(t->type, t->ne[0], t->ne[1],
-                                                                               umi_cpu_level_get()) == UMI_LAYOUT_GGUF);
-            const bool file = stack_file || (is_out && q6_file);
+            /* as model/repack.c lays them out: weights read a token at a
+             * time may stay in the file's layout, an expert stack of a type
+             * without an interleaved form for its shape too */
+            const bool kept = !umi_repack_per_token_wanted(t->type, batch_decode);
+            const bool stack_file = t->expert && (kept || umi_kernels_layout(t->type, t->ne[0], t->ne[1],
+                                                                            umi_cpu_level_get()) == UMI_LAYOUT_GGUF);
+            const bool file = stack_file || (is_out && kept);
             const bool relaid_here = file && relaid(t->type);
             if (t->type < UMI_MAX_TYPES) {
                 ms->read_type[relaid_here][t->type] += bytes * frac;
