@@ -26,24 +26,6 @@ static stats summarize(const double *v, int n) {
     return s;
 }
 
-/* Tokens/s of one pp or tg run after `depth` untimed tokens (toks[0 ..
- * depth) fill the cache, the timed ones following); negative on error. */
-static double run_once(umi_context *ctx, const umi_token *toks, int depth, int n, bool batch) {
-    umi_error err = {0};
-    umi_context_reset(ctx);
-    umi_status st = depth > 0 ? umi_decode(ctx, toks, depth, false, &err) : UMI_OK;
-    toks += depth;
-    const int64_t t0 = umi_time_us();
-    if (batch && st == UMI_OK) st = umi_decode(ctx, toks, n, false, &err);
-    for (int i = 0; !batch && st == UMI_OK && i < n; i++) st = umi_decode(ctx, toks + i, 1, false, &err);
-    const double s = (umi_time_us() - t0) / 1e6;
-    if (st) {
-        cli_error("%s", err.msg);
-        return -1.0;
-    }
-    return s > 0 ? n / s : 0.0;
-}
-
 /* Peak resident set of this process, in bytes (Linux reports KiB, macOS
  * bytes). Weights count once their pages have been touched. */
 static double peak_rss_bytes(void) {
@@ -103,9 +85,9 @@ static void measure_probes(const char *model, int n_ctx, int n_batch, int thread
     out->plan = plan_this_run(model, n_ctx, n_batch, threads, kv_type, out->bw, no_mmap, keep_prompt_rates);
 }
 
-/* keep_prompt_rates: the prompt rates as cached (the first probes of a run
- * measured them; each prompt probe costs ~0.2 s, and far more in a
- * sanitizer build) */
+/* keep_prompt_rates: the prompt rates as cached (probes within a tg run
+ * leave them; each prompt probe costs ~0.2 s, and far more in a sanitizer
+ * build) */
 static void run_probes(const char *model, int n_ctx, int n_batch, int threads, const char *kv_type,
                        bool no_mmap, bool keep_prompt_rates, probes *out) {
     memset(out, 0, sizeof *out);
@@ -142,18 +124,69 @@ typedef struct probe_sum {
 /* A tg run decodes at depths D..D+n_gen-1: the plan's step time between
  * its empty and its full (n_ctx) context, at the mean depth. A pp run is
  * one chunk at depth D: between the plan's chunk into an empty cache and
- * the one ending the context (at n_ctx - n_batch), both linear in depth. */
-static void add_probes(probe_sum *s, const probes *p, int depth, int n_gen, int n_ctx, int n_batch) {
+ * the one ending the context (at n_ctx - n_batch), both linear in depth.
+ * prompt: the probe measured the prompt rates (else its pp is not new). */
+static void add_probes(probe_sum *s, const probes *p, int depth, int n_gen, int n_ctx, int n_batch, bool prompt) {
     const double tg = plan_between(p->plan.tg_tps, p->plan.tg_tps_full, depth + (n_gen - 1) / 2.0, n_ctx);
     const double pp = plan_between(p->plan.pp_tps, p->plan.pp_tps_full, depth, n_ctx - n_batch);
     if (p->bw > 0) s->bw += p->bw, s->n_bw++;
     if (tg > 0) s->tg_s += 1.0 / tg, s->n_tg++;
-    if (pp > 0) s->pp_s += 1.0 / pp, s->n_pp++;
+    if (prompt && pp > 0) s->pp_s += 1.0 / pp, s->n_pp++;
+}
+
+/* What a probe between or within runs needs, and where its numbers go.
+ * every: seconds a tg run decodes between two probes (0: none within). */
+typedef struct probe_ctx {
+    const char *model, *kv_type;
+    int n_ctx, n_batch, threads, depth, n_gen;
+    bool no_mmap;
+    double every;
+    int n_probes;
+    probe_sum sum;
+} probe_ctx;
+
+/* The bandwidth and the decode rates, now, and the prompt rates too when
+ * asked (~0.2 s a weight type), into pc->sum. */
+static void probe_now(probe_ctx *pc, bool prompt) {
+    probes p;
+    run_probes(pc->model, pc->n_ctx, pc->n_batch, pc->threads, pc->kv_type, pc->no_mmap, !prompt, &p);
+    add_probes(&pc->sum, &p, pc->depth, pc->n_gen, pc->n_ctx, pc->n_batch, prompt);
+    pc->n_probes++;
+}
+
+/* Tokens/s of one pp run (batch: one chunk of n tokens) or tg run (n
+ * tokens one at a time, with the probes of pc, if any, run untimed between
+ * its segments) after `depth` untimed tokens (toks[0 .. depth) fill the
+ * cache, the timed ones following); negative on error. */
+static double run_once(umi_context *ctx, const umi_token *toks, int depth, int n, bool batch, probe_ctx *pc) {
+    umi_error err = {0};
+    umi_context_reset(ctx);
+    umi_status st = depth > 0 ? umi_decode(ctx, toks, depth, false, &err) : UMI_OK;
+    toks += depth;
+    double total = 0, segment = 0;
+    for (int i = 0; st == UMI_OK && i < n; i += batch ? n : 1) {
+        const int64_t t0 = umi_time_us();
+        st = umi_decode(ctx, toks + i, batch ? n : 1, false, &err);
+        const double s = (umi_time_us() - t0) / 1e6;
+        total += s, segment += s;
+        if (pc && pc->every > 0 && segment >= pc->every && i + 1 < n) probe_now(pc, false), segment = 0;
+    }
+    if (st) {
+        cli_error("%s", err.msg);
+        return -1.0;
+    }
+    return total > 0 ? n / total : 0.0;
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *kv_type = NULL;
     int n_prompt = 512, n_gen = 128, reps = 3, threads = 0, depth = 0;
+    /* This host's memory speed wanders by 10-15 % within a second; probes
+     * next to half-second stretches of a run follow it there (replayed on
+     * traces of a minute's decode passes, the plan's ratio to three 1.5 s
+     * runs spread 0.04-0.05 with a probe after each run, 0.02-0.035 with one
+     * every 0.5 s). */
+    float probe_every = 0.5f;
     bool json = false, bandwidth_only = false, no_mmap = false, no_repack = false, repack_q8 = false;
     const cli_opt opts[] = {
         {"model", 'm', OPT_STR, &model, "FILE", "GGUF model (default: the bundled stories260K)"},
@@ -168,14 +201,16 @@ int cmd_bench(int argc, char **argv) {
         {"no-mmap", 0, OPT_FLAG, &no_mmap, NULL, "read the model instead of mapping it"},
         {"no-repack", 0, OPT_FLAG, &no_repack, NULL, CLI_NO_REPACK_HELP},
         {"repack-q8", 0, OPT_FLAG, &repack_q8, NULL, CLI_REPACK_Q8_HELP},
+        {"probe-every", 0, OPT_FLOAT, &probe_every, "S",
+         "seconds a tg run decodes between two probes of the plan check (default 0.5; 0 = only between runs)"},
     };
     const cli_cmd cmd = {"umi bench [-m MODEL] [-p 512] [-n 128] [-d 0] [-r 3] [-t N] [--kv-type T] [--json] [--bandwidth]",
                          "Measure prompt (pp) and generation (tg) tokens/s and the decode roofline.",
                          opts, (int)(sizeof opts / sizeof *opts), NULL, NULL};
     int rc = cli_parse(&cmd, argc, argv);
     if (rc >= 0) return rc;
-    if (reps < 1 || n_prompt < 0 || n_gen < 0 || depth < 0) {
-        cli_error("-r must be at least 1 and -p/-n/-d not negative");
+    if (reps < 1 || n_prompt < 0 || n_gen < 0 || depth < 0 || !(probe_every >= 0)) {
+        cli_error("-r must be at least 1 and -p/-n/-d/--probe-every not negative");
         return EXIT_USAGE;
     }
     if (threads <= 0) threads = umi_cpu_physical_cores();
@@ -223,24 +258,23 @@ int cmd_bench(int argc, char **argv) {
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
         toks[i] = (umi_token)((s >> 33) % (uint64_t)info.n_vocab);
     }
-    if (n_prompt > 0) run_once(ctx, toks, 0, n_prompt < 16 ? n_prompt : 16, true); /* warm-up */
-    if (n_gen > 0) run_once(ctx, toks, 0, 4, false);
+    if (n_prompt > 0) run_once(ctx, toks, 0, n_prompt < 16 ? n_prompt : 16, true, NULL); /* warm-up */
+    if (n_gen > 0) run_once(ctx, toks, 0, 4, false, NULL);
     /* This host's memory bandwidth, and the CPU time it gives a VM, swing
      * within seconds: the probes run again after every repetition (the
-     * bandwidth and decode rates; the prompt rates measured before the
-     * runs), and the checks of tg, pp (and the roofline) use them all, as
-     * the runs' time lies between those moments. */
-    probe_sum ps = {0};
-    add_probes(&ps, &pr, depth, n_gen, n_ctx, n_batch);
+     * prompt rates too, next to the following pp run) and within long tg
+     * runs (the bandwidth and decode rates), and the checks of tg, pp (and
+     * the roofline) use them all, as the runs' time lies between those
+     * moments. */
+    probe_ctx pc = {.model = model, .kv_type = kv_type, .n_ctx = n_ctx, .n_batch = n_batch, .threads = threads,
+                    .depth = depth, .n_gen = n_gen, .no_mmap = no_mmap, .every = probe_every, .n_probes = 1};
+    add_probes(&pc.sum, &pr, depth, n_gen, n_ctx, n_batch, true);
     for (int r = 0; r < reps; r++) {
-        if (n_prompt > 0 && (pp[r] = run_once(ctx, toks, depth, n_prompt, true)) < 0) { rc = EXIT_RUNTIME; goto done; }
-        if (n_gen > 0 && (tg[r] = run_once(ctx, toks, depth, n_gen, false)) < 0) { rc = EXIT_RUNTIME; goto done; }
-        if (n_gen > 0 || n_prompt > 0) {
-            probes later;
-            run_probes(model, n_ctx, n_batch, threads, kv_type, no_mmap, true, &later);
-            add_probes(&ps, &later, depth, n_gen, n_ctx, n_batch);
-        }
+        if (n_prompt > 0 && (pp[r] = run_once(ctx, toks, depth, n_prompt, true, NULL)) < 0) { rc = EXIT_RUNTIME; goto done; }
+        if (n_gen > 0 && (tg[r] = run_once(ctx, toks, depth, n_gen, false, &pc)) < 0) { rc = EXIT_RUNTIME; goto done; }
+        if (n_gen > 0 || n_prompt > 0) probe_now(&pc, n_prompt > 0);
     }
+    const probe_sum ps = pc.sum;
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);
     const double rss = peak_rss_bytes();
     const double bw = ps.n_bw > 0 ? ps.bw / ps.n_bw : pr.bw;
@@ -254,11 +288,10 @@ int cmd_bench(int argc, char **argv) {
                "\"n_prompt\": %d, \"n_gen\": %d, \"n_depth\": %d, \"repetitions\": %d, \"pp_tps\": %.2f, "
                "\"pp_tps_sd\": %.2f, \"tg_tps\": %.2f, \"tg_tps_sd\": %.2f, \"bytes_per_token\": %.0f, "
                "\"bandwidth_gbps\": %.2f, \"roofline_pct\": %.1f, \"peak_rss_bytes\": %.0f, "
-               "\"plan_total_bytes\": %llu, \"plan_tg_tps\": %.2f, \"plan_pp_tps\": %.2f}\n",
+               "\"plan_total_bytes\": %llu, \"plan_tg_tps\": %.2f, \"plan_pp_tps\": %.2f, \"plan_probes\": %d}\n",
                model, kv_name, (unsigned long long)plan.kv_bytes, threads, info.cpu_level, load_ms, n_prompt,
                n_gen, depth, reps, sp.mean, sp.sd, sg.mean, sg.sd, bpt, bw, roof, rss,
-               (unsigned long long)plan.total_bytes, plan_tg,
-               plan_pp);
+               (unsigned long long)plan.total_bytes, plan_tg, plan_pp, pc.n_probes);
     } else {
         printf("model       %s (%s, %.2f GiB)\n", model, info.arch, info.file_bytes / 1073741824.0);
         printf("threads     %d, kernels %s, KV cache %s\n", threads, info.cpu_level, kv_name);
@@ -272,9 +305,11 @@ int cmd_bench(int argc, char **argv) {
         printf("memory      %.1f MiB peak RSS; umi plan predicted %.1f MiB\n", rss / mib,
                plan.total_bytes / mib);
         if (n_gen > 0 && n_prompt > 0)
-            printf("plan        predicted tg %.2f tokens/s, pp %.2f tokens/s\n", plan_tg, plan_pp);
+            printf("plan        predicted tg %.2f tokens/s, pp %.2f tokens/s (probed at %d moments)\n", plan_tg,
+                   plan_pp, pc.n_probes);
         else if (n_gen > 0 || n_prompt > 0)
-            printf("plan        predicted %s %.2f tokens/s\n", n_gen > 0 ? "tg" : "pp", n_gen > 0 ? plan_tg : plan_pp);
+            printf("plan        predicted %s %.2f tokens/s (probed at %d moments)\n", n_gen > 0 ? "tg" : "pp",
+                   n_gen > 0 ? plan_tg : plan_pp, pc.n_probes);
     }
 done:
     free(pp);
