@@ -262,7 +262,7 @@ int cmd_bench(int argc, char **argv) {
     if (n_gen > 0) run_once(ctx, toks, 0, 4, false, NULL);
     /* This host's memory bandwidth, and the CPU time it gives a VM, swing
      * within seconds: the probes run again after every repetition (the
-     * prompt rates too, next to the following pp run) and within long tg
+     * prompt rates too, before the next pp run) and within long tg
      * runs (the bandwidth and decode rates), and the checks of tg, pp (and
      * the roofline) use them all, as the runs' time lies between those
      * moments. */
@@ -272,7 +272,7 @@ int cmd_bench(int argc, char **argv) {
     for (int r = 0; r < reps; r++) {
         if (n_prompt > 0 && (pp[r] = run_once(ctx, toks, depth, n_prompt, true, NULL)) < 0) { rc = EXIT_RUNTIME; goto done; }
         if (n_gen > 0 && (tg[r] = run_once(ctx, toks, depth, n_gen, false, &pc)) < 0) { rc = EXIT_RUNTIME; goto done; }
-        if (n_gen > 0 || n_prompt > 0) probe_now(&pc, n_prompt > 0);
+        if (n_gen > 0 || n_prompt > 0) probe_now(&pc, n_prompt > 0 && r + 1 < reps); /* prompt: for the next pp */
     }
     const probe_sum ps = pc.sum;
     const stats sp = summarize(pp, reps), sg = summarize(tg, reps);

@@ -113,36 +113,50 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
 /* ---------------------------------------------------------------- measured rates
  *
  * <config dir>/decode-rates: one line per measured (type, kernels, threads):
- * "q4_0@avx512.r2 2 23.41" (GB/s of weights a single-token product reads;
- * r2: UMI_KERNELS_REVISION), "q4_K/file@avx512.r2 2 9.80" for a type's
- * weights in the file's layout where it has another.
+ * "q4_0@avx512.r2 2 23.41 5" (GB/s of weights a single-token product reads;
+ * r2: UMI_KERNELS_REVISION; 5: the measurements its running mean took
+ * in, at most MEAN_OF),
+ * "q4_K/file@avx512.r2 2 9.80 1" for a type's weights in the file's layout
+ * where it has another. A line without the count is one measurement.
  * <config dir>/prompt-rates: the same lines in GFLOP/s of a prompt chunk's
  * products.
  * <config dir>/attention-rates: "att64x64g4@avx512.r2 1 41.20", decode
  * attention's (head, position) pairs per second on one thread, in
  * millions, for a head shape and GQA group. */
 
-enum { MAX_RATES = 128 };
+/* A cached rate is a running mean of its measurements (of the time per
+ * unit of work, as a run's speed is), each new one weighing 1/n and at
+ * least 1/MEAN_OF, so old moments fade: one probe samples a quarter of a
+ * second, and this VM's memory speed moves 10-15 % between such moments,
+ * so the single probe a plan once cached could sit 20-30 % off the rate
+ * the machine usually has; every `umi bench` run measures afresh several
+ * times and steadies what later plans read. */
+enum { MAX_RATES = 128, MEAN_OF = 16 };
 
 typedef struct rate_line {
     char type[32];
     int threads;
     double rate;
+    int n; /* measurements averaged */
 } rate_line;
 
 static int read_rates(const char *path, rate_line *out) {
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     int n = 0;
-    rate_line l;
-    while (n < MAX_RATES && fscanf(f, "%31s %d %lf", l.type, &l.threads, &l.rate) == 3)
-        if (l.rate > 0 && l.rate < 1e6) out[n++] = l;
+    char buf[128];
+    while (n < MAX_RATES && fgets(buf, sizeof buf, f)) {
+        rate_line l = {.n = 1};
+        const int got = sscanf(buf, "%31s %d %lf %d", l.type, &l.threads, &l.rate, &l.n);
+        if (got >= 3 && l.rate > 0 && l.rate < 1e6 && l.n >= 1) out[n++] = l;
+    }
     fclose(f);
     return n;
 }
 
 /* The rate under `key` for `threads` from the cache file, else (measure)
- * probe(arg) now, cached; fresh probes even when cached. 0 when unknown. */
+ * probe(arg) now, cached; fresh: the rate now, even when cached (and added
+ * to the cached mean). 0 when unknown. */
 static double cached_key(const char *file, const char *key, int threads, double (*probe)(const void *arg),
                          const void *arg, bool measure, bool fresh) {
     char path[1100];
@@ -156,14 +170,21 @@ static double cached_key(const char *file, const char *key, int threads, double 
     if (!measure) return 0;
     const double rate = probe(arg);
     if (rate <= 0) return 0;
-    if (found < 0) found = n < MAX_RATES ? n++ : MAX_RATES - 1;
-    lines[found] = (rate_line){.threads = threads, .rate = rate};
-    snprintf(lines[found].type, sizeof lines[found].type, "%s", key);
-    char text[MAX_RATES * 48];
+    rate_line l = {.threads = threads, .rate = rate, .n = 1};
+    if (found >= 0) { /* the running mean (above) */
+        const rate_line *o = &lines[found];
+        l.n = o->n < MEAN_OF ? o->n + 1 : MEAN_OF;
+        l.rate = l.n / ((l.n - 1) / o->rate + 1.0 / rate);
+    } else {
+        found = n < MAX_RATES ? n++ : MAX_RATES - 1;
+    }
+    snprintf(l.type, sizeof l.type, "%s", key);
+    lines[found] = l;
+    char text[MAX_RATES * 56];
     size_t len = 0;
     for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(text + len, sizeof text - len, "%s %d %.2f\n", lines[i].type, lines[i].threads,
-                                lines[i].rate);
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s %d %.2f %d\n", lines[i].type, lines[i].threads,
+                                lines[i].rate, lines[i].n);
     save_config(file, text);
     return rate;
 }

@@ -140,8 +140,8 @@ expect "bench bad depth"       2 "not negative"       -- "$umi" bench -d -1
 expect "bench bad probe-every" 2 "not negative"       -- "$umi" bench --probe-every -1
 # the plan check probes before the runs, after each and (here after every
 # token but the last) within a tg run; 0 keeps them between runs
-expect "bench probes within"   0 '"plan_probes": 7'   -- "$umi" bench -p 0 -n 6 -r 1 --probe-every 0.000001 --json
-expect "bench probes between"  0 '"plan_probes": 3'   -- "$umi" bench -p 4 -n 6 -r 2 --probe-every 0 --json
+expect "bench probes within"   0 '"plan_probes": 4'   -- "$umi" bench -p 0 -n 3 -r 1 --probe-every 0.000001 --json
+expect "bench probes between"  0 '"plan_probes": 3'   -- "$umi" bench -p 0 -n 4 -r 2 --probe-every 0 --json
 expect "bench depth too deep"  2 "larger than umi supports" -- "$umi" bench -p 0 -n 8 -d 2147483647
 
 # Chat: ChatML fallback announced, replies streamed, the second turn reuses the cache.

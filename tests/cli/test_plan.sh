@@ -44,19 +44,27 @@ check "q8_0 KV, 2 sequences" grep -q '"kv_bytes":835584,' <<<"$out"
 # once, cached beside the bandwidth, and the prediction says it used them.
 out=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 --json)
 check "this: decode rates measured" grep -q '"tg_measured_rates":true' <<<"$out"
-check "this: q8_0 rate cached" grep -Eq "^q8_0@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/decode-rates"
+check "this: q8_0 rate cached" grep -Eq "^q8_0@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+ 1$" "$XDG_CONFIG_HOME/umi/decode-rates"
 before=$(cat "$XDG_CONFIG_HOME/umi/decode-rates")
 "$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 256 --mem 8 >/dev/null
 check "this: the cached rate is reused" test "$before" = "$(cat "$XDG_CONFIG_HOME/umi/decode-rates")"
+# umi bench measures afresh (before its run and after it here) and the cache
+# keeps the running mean of every measurement: 3 now.
+"$UMI" bench -m "$SHARED/models/rnd-llama-q8_0.gguf" -p 0 -n 2 -r 1 --probe-every 0 --json >/dev/null
+check "this: bench's measurements join the cached mean" grep -Eq "^q8_0@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+ 3$" "$XDG_CONFIG_HOME/umi/decode-rates"
+# an older cache line without its count is one measurement
+sed -i -E 's/^(q8_0@[^ ]+ [0-9]+ [0-9.]+) 3$/\1/' "$XDG_CONFIG_HOME/umi/decode-rates"
+"$UMI" bench -m "$SHARED/models/rnd-llama-q8_0.gguf" -p 0 -n 2 -r 1 --probe-every 0 --json >/dev/null
+check "this: a line without a count counts once" grep -Eq "^q8_0@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+ 3$" "$XDG_CONFIG_HOME/umi/decode-rates"
 # Prompt speed likewise from each weight type's measured prompt rate (and
 # F16's, for attention), cached in prompt-rates.
 check "this: prompt rates measured" grep -q '"pp_measured_rates":true' <<<"$out"
-check "this: q8_0 prompt rate cached" grep -Eq "^q8_0@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
-check "this: f16 prompt rate cached" grep -Eq "^f16@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
+check "this: q8_0 prompt rate cached" grep -Eq "^q8_0@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+ [0-9]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
+check "this: f16 prompt rate cached" grep -Eq "^f16@[a-z0-9]+\.r[0-9]+ [0-9]+ [0-9.]+ [0-9]+$" "$XDG_CONFIG_HOME/umi/prompt-rates"
 # Decode attention's arithmetic at the full context, from its measured rate
 # for the model's head shape (32-dim heads in groups of 4), cached too: a
 # long context on this machine decodes slower than the cache's bytes alone say.
-check "this: attention rate cached" grep -Eq "^att32x32g4@[a-z0-9]+\.r[0-9]+ 1 [0-9.]+$" "$XDG_CONFIG_HOME/umi/attention-rates"
+check "this: attention rate cached" grep -Eq "^att32x32g4@[a-z0-9]+\.r[0-9]+ 1 [0-9.]+ [0-9]+$" "$XDG_CONFIG_HOME/umi/attention-rates"
 long=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 4096 --mem 8 --json)
 noatt=$("$UMI" plan "$SHARED/models/rnd-llama-q8_0.gguf" -c 4096 --mem 8 --bw 40 --json)
 check "this: attention slows the full context" python3 -c "
