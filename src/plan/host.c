@@ -120,7 +120,7 @@ void umi_plan_host_profile(umi_plan_hw *hw, bool measure) {
  * where it has another. A line without the count is one measurement.
  * <config dir>/prompt-rates: the same lines in GFLOP/s of a prompt chunk's
  * products.
- * <config dir>/attention-rates: "att64x64g4@avx512.r2 1 41.20", decode
+ * <config dir>/attention-rates: "att64x64g4@avx512.r2 1 41.20 2", decode
  * attention's (head, position) pairs per second on one thread, in
  * millions, for a head shape and GQA group. */
 
