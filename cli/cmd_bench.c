@@ -121,19 +121,6 @@ typedef struct probe_sum {
     int n_bw, n_tg, n_pp;
 } probe_sum;
 
-/* A tg run decodes at depths D..D+n_gen-1: the plan's step time between
- * its empty and its full (n_ctx) context, at the mean depth. A pp run is
- * one chunk at depth D: between the plan's chunk into an empty cache and
- * the one ending the context (at n_ctx - n_batch), both linear in depth.
- * prompt: the probe measured the prompt rates (else its pp is not new). */
-static void add_probes(probe_sum *s, const probes *p, int depth, int n_gen, int n_ctx, int n_batch, bool prompt) {
-    const double tg = plan_between(p->plan.tg_tps, p->plan.tg_tps_full, depth + (n_gen - 1) / 2.0, n_ctx);
-    const double pp = plan_between(p->plan.pp_tps, p->plan.pp_tps_full, depth, n_ctx - n_batch);
-    if (p->bw > 0) s->bw += p->bw, s->n_bw++;
-    if (tg > 0) s->tg_s += 1.0 / tg, s->n_tg++;
-    if (prompt && pp > 0) s->pp_s += 1.0 / pp, s->n_pp++;
-}
-
 /* What a probe between or within runs needs, and where its numbers go.
  * every: seconds a tg run decodes between two probes (0: none within). */
 typedef struct probe_ctx {
@@ -141,17 +128,32 @@ typedef struct probe_ctx {
     int n_ctx, n_batch, threads, depth, n_gen;
     bool no_mmap;
     double every;
-    int n_probes;
+    int n_probes; /* moments added */
     probe_sum sum;
 } probe_ctx;
+
+/* Adds one moment's probes to pc. A tg run decodes at depths
+ * D..D+n_gen-1: the plan's step time between its empty and its full
+ * (n_ctx) context, at the mean depth. A pp run is one chunk at depth D:
+ * between the plan's chunk into an empty cache and the one ending the
+ * context (at n_ctx - n_batch), both linear in depth. prompt: the probe
+ * measured the prompt rates (else its pp is not new). */
+static void add_probes(probe_ctx *pc, const probes *p, bool prompt) {
+    probe_sum *s = &pc->sum;
+    const double tg = plan_between(p->plan.tg_tps, p->plan.tg_tps_full, pc->depth + (pc->n_gen - 1) / 2.0, pc->n_ctx);
+    const double pp = plan_between(p->plan.pp_tps, p->plan.pp_tps_full, pc->depth, pc->n_ctx - pc->n_batch);
+    if (p->bw > 0) s->bw += p->bw, s->n_bw++;
+    if (tg > 0) s->tg_s += 1.0 / tg, s->n_tg++;
+    if (prompt && pp > 0) s->pp_s += 1.0 / pp, s->n_pp++;
+    pc->n_probes++;
+}
 
 /* The bandwidth and the decode rates, now, and the prompt rates too when
  * asked (~0.2 s a weight type), into pc->sum. */
 static void probe_now(probe_ctx *pc, bool prompt) {
     probes p;
     run_probes(pc->model, pc->n_ctx, pc->n_batch, pc->threads, pc->kv_type, pc->no_mmap, !prompt, &p);
-    add_probes(&pc->sum, &p, pc->depth, pc->n_gen, pc->n_ctx, pc->n_batch, prompt);
-    pc->n_probes++;
+    add_probes(pc, &p, prompt);
 }
 
 /* Tokens/s of one pp run (batch: one chunk of n tokens) or tg run (n
@@ -267,8 +269,8 @@ int cmd_bench(int argc, char **argv) {
      * the roofline) use them all, as the runs' time lies between those
      * moments. */
     probe_ctx pc = {.model = model, .kv_type = kv_type, .n_ctx = n_ctx, .n_batch = n_batch, .threads = threads,
-                    .depth = depth, .n_gen = n_gen, .no_mmap = no_mmap, .every = probe_every, .n_probes = 1};
-    add_probes(&pc.sum, &pr, depth, n_gen, n_ctx, n_batch, true);
+                    .depth = depth, .n_gen = n_gen, .no_mmap = no_mmap, .every = probe_every};
+    add_probes(&pc, &pr, true);
     for (int r = 0; r < reps; r++) {
         if (n_prompt > 0 && (pp[r] = run_once(ctx, toks, depth, n_prompt, true, NULL)) < 0) { rc = EXIT_RUNTIME; goto done; }
         if (n_gen > 0 && (tg[r] = run_once(ctx, toks, depth, n_gen, false, &pc)) < 0) { rc = EXIT_RUNTIME; goto done; }
